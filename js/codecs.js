@@ -1,0 +1,59 @@
+// Bytes from the widget (a DataView in anywidget) -> object URLs for <img>.
+// Image sources only ever come from URLs made here from the bytes themselves.
+
+/**
+ * View synced bytes as a Uint8Array, without copying.
+ *
+ * @param {DataView|ArrayBuffer|ArrayBufferView|null|undefined} value
+ * @returns {Uint8Array|null} `null` when there are no bytes.
+ */
+export function toBytes(value) {
+  if (value === null || value === undefined) return null;
+  let bytes = null;
+  if (ArrayBuffer.isView(value)) {
+    bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  } else if (Object.prototype.toString.call(value) === "[object ArrayBuffer]") {
+    bytes = new Uint8Array(value);
+  }
+  return bytes && bytes.byteLength > 0 ? bytes : null;
+}
+
+/**
+ * Make an object URL for image bytes.
+ *
+ * @param {DataView|ArrayBuffer|ArrayBufferView|null|undefined} value
+ * @param {string} [type] MIME type of the bytes.
+ * @returns {string|null} the URL (revoke it with URL.revokeObjectURL), or `null` when empty.
+ */
+export function bytesToObjectURL(value, type = "image/png") {
+  const bytes = toBytes(value);
+  if (bytes === null) return null;
+  return URL.createObjectURL(new Blob([bytes], { type }));
+}
+
+/**
+ * Hold at most one object URL for a synced bytes trait.
+ *
+ * `update(value)` returns the URL for `value`: the same URL while the value is the
+ * same object, otherwise it revokes the old URL and makes a new one. `release()`
+ * revokes whatever is held.
+ *
+ * @param {string} [type] MIME type of the bytes.
+ */
+export function createUrlSlot(type = "image/png") {
+  let held = undefined;
+  let url = null;
+  function release() {
+    if (url !== null) URL.revokeObjectURL(url);
+    url = null;
+    held = undefined;
+  }
+  function update(value) {
+    if (value === held) return url;
+    release();
+    held = value;
+    url = bytesToObjectURL(value, type);
+    return url;
+  }
+  return { update, release };
+}

@@ -1,0 +1,39 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from "vitest";
+import { isLongText, modelStatusText, progressText } from "../card.js";
+import { h } from "../dom.js";
+
+describe("card text", () => {
+  it("formats the progress line with thousands separators", () => {
+    expect(progressText({ labeled: 412, total: 5000, session: 23, skipped: 2 }))
+      .toBe("412 / 5,000 labeled · 23 this session · 2 skipped");
+    expect(progressText({})).toBe("0 / 0 labeled · 0 this session · 0 skipped");
+  });
+
+  it("says what the model is doing", () => {
+    expect(modelStatusText({ state: "none" })).toBe("model: none yet");
+    expect(modelStatusText({ state: "none", message: "needs labels from 2 classes" }))
+      .toBe("model: none yet · needs labels from 2 classes");
+    expect(modelStatusText({ state: "ready", accuracy: null, n_labels: 4 })).toBe("model: fitted on 4 labels");
+    expect(modelStatusText({ state: "error", message: "" })).toBe("model error: the model could not be fitted");
+  });
+
+  it("calls a text long past about twelve lines", () => {
+    expect(isLongText("short")).toBe(false);
+    expect(isLongText("a\n".repeat(12))).toBe(false);
+    expect(isLongText("a\n".repeat(13))).toBe(true);
+    expect(isLongText("y".repeat(5000))).toBe(true);
+  });
+});
+
+describe("node builder", () => {
+  it("refuses inline event handler attributes", () => {
+    expect(() => h(document, "button", { onclick: "alert(1)" })).toThrow(/addEventListener/);
+  });
+
+  it("turns strings into text, never markup", () => {
+    const node = h(document, "div", { text: "<b>x</b>" }, ["<i>y</i>"]);
+    expect(node.children.length).toBe(0);
+    expect(node.textContent).toBe("<b>x</b><i>y</i>");
+  });
+});

@@ -1,0 +1,84 @@
+// A stand-in for the anywidget model: get / set / on / off / send / save_changes,
+// with "change:name" events fired by set().
+
+export function textCard(overrides = {}) {
+  return {
+    token: 1,
+    key: "i:42",
+    key_label: "42",
+    kind: "text",
+    text: "The app crashes when I open settings.",
+    fields: [],
+    image_error: "",
+    reason: "confidence 0.12 (hybrid)",
+    previous_label: null,
+    ...overrides,
+  };
+}
+
+export function defaultState(overrides = {}) {
+  return {
+    card: textCard(),
+    image: new DataView(new ArrayBuffer(0)),
+    labels: ["bug", "feature", "question"],
+    progress: { labeled: 412, total: 5000, session: 23, skipped: 2 },
+    suggestion: {},
+    model_status: { state: "none", message: "", accuracy: null, n_labels: 0, fits: 0 },
+    votes: [],
+    strategy: "hybrid",
+    strategies: ["hybrid", "uncertainty", "diversity", "random"],
+    store_path: "/data/tickets.labels.db",
+    error: "",
+    notice: "",
+    confidence_png: new DataView(new ArrayBuffer(0)),
+    coverage_png: new DataView(new ArrayBuffer(0)),
+    ...overrides,
+  };
+}
+
+export class FakeModel {
+  constructor(state = {}) {
+    this.state = defaultState(state);
+    this.handlers = new Map();
+    this.sent = [];
+    this.saves = 0;
+  }
+
+  get(name) {
+    return this.state[name];
+  }
+
+  set(name, value) {
+    this.state[name] = value;
+    for (const callback of [...(this.handlers.get(`change:${name}`) || [])]) callback(value);
+  }
+
+  on(event, callback) {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event).add(callback);
+  }
+
+  off(event, callback) {
+    this.handlers.get(event)?.delete(callback);
+  }
+
+  listenerCount() {
+    let n = 0;
+    for (const set of this.handlers.values()) n += set.size;
+    return n;
+  }
+
+  send(content) {
+    this.sent.push(content);
+  }
+
+  save_changes() {
+    this.saves += 1;
+  }
+}
+
+/** PNG signature plus a few bytes: enough to stand for an image. */
+export function pngBytes() {
+  const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+  return new DataView(bytes.buffer);
+}

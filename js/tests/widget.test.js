@@ -1,0 +1,435 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import widget from "../widget.js";
+import { FakeModel, pngBytes, textCard } from "./fake-model.js";
+
+let mounted = [];
+let urlCount = 0;
+
+beforeEach(() => {
+  urlCount = 0;
+  URL.createObjectURL = vi.fn(() => `blob:card/${++urlCount}`);
+  URL.revokeObjectURL = vi.fn();
+  delete window.__pwned;
+});
+
+afterEach(() => {
+  for (const { cleanup, host } of mounted) {
+    cleanup();
+    host.remove();
+  }
+  mounted = [];
+  delete URL.createObjectURL;
+  delete URL.revokeObjectURL;
+});
+
+function mount(state = {}) {
+  const model = new FakeModel(state);
+  const host = document.createElement("div");
+  document.body.appendChild(host);
+  const cleanup = widget.render({ model, el: host });
+  mounted.push({ cleanup, host });
+  const root = host.querySelector(".al-card");
+  return { model, el: host, root, cleanup };
+}
+
+function press(target, key, options = {}) {
+  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
+  target.dispatchEvent(event);
+  return event;
+}
+
+function labelButton(root, label) {
+  return [...root.querySelectorAll("button.al-label")].find((b) => b.dataset.label === label);
+}
+
+describe("the card shows the record", () => {
+  it("shows the text, the row, why it was picked, progress, model status and where labels are saved", () => {
+    const { root } = mount();
+    expect(root.querySelector(".al-text").textContent).toBe("The app crashes when I open settings.");
+    expect(root.querySelector(".al-key").textContent).toBe("row 42");
+    expect(root.querySelector(".al-reason").textContent).toBe("why this record: confidence 0.12 (hybrid)");
+    expect(root.querySelector(".al-progress").textContent).toBe("412 / 5,000 labeled · 23 this session · 2 skipped");
+    expect(root.querySelector(".al-status").textContent).toBe("model: none yet");
+    expect(root.querySelector(".al-footer").textContent).toContain("saving to /data/tickets.labels.db");
+  });
+
+  it("shows hostile text as text and never makes elements or runs code from it", () => {
+    const hostile = [
+      "<img src=x onerror=window.__pwned=1>",
+      "<script>window.__pwned=1</script>",
+      "<svg onload=window.__pwned=1></svg>",
+    ].join("\n");
+    const { root } = mount({
+      card: textCard({ text: hostile, key_label: hostile, reason: hostile, previous_label: hostile, fields: [[hostile, hostile]] }),
+      labels: [hostile, "ok"],
+      suggestion: { label: hostile, confidence: 0.5 },
+      votes: [[hostile, hostile]],
+      error: hostile,
+      notice: hostile,
+      strategies: [hostile],
+      strategy: hostile,
+      model_status: { state: "error", message: hostile },
+      store_path: hostile,
+    });
+    expect(root.querySelector(".al-text").textContent).toBe(hostile);
+    expect(root.querySelector(".al-error").textContent).toBe(hostile);
+    expect(root.querySelectorAll("img, script, svg, iframe, object").length).toBe(0);
+    expect(document.querySelectorAll("script, svg").length).toBe(0);
+    for (const node of root.querySelectorAll("*")) {
+      for (const attribute of node.attributes) expect(attribute.name.startsWith("on")).toBe(false);
+    }
+    expect(window.__pwned).toBeUndefined();
+  });
+
+  it("clips long text with a show more / show less toggle", () => {
+    const long = Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n");
+    const { root, model } = mount({ card: textCard({ text: long }) });
+    const more = root.querySelector(".al-more");
+    expect(more.textContent).toBe("show more");
+    expect(root.querySelector(".al-text").classList.contains("al-clipped")).toBe(true);
+    more.click();
+    expect(root.querySelector(".al-more").textContent).toBe("show less");
+    expect(root.querySelector(".al-text").classList.contains("al-clipped")).toBe(false);
+    model.set("card", textCard({ token: 2, text: long }));
+    expect(root.querySelector(".al-more").textContent).toBe("show more");
+  });
+
+  it("shows short text whole, with no toggle", () => {
+    const { root } = mount();
+    expect(root.querySelector(".al-more")).toBeNull();
+    expect(root.querySelector(".al-text").classList.contains("al-clipped")).toBe(false);
+  });
+
+  it("keeps a 100 KB unbroken string as one clipped text", () => {
+    const huge = "x".repeat(100_000);
+    const { root } = mount({ card: textCard({ text: huge }) });
+    expect(root.querySelector(".al-text").textContent.length).toBe(100_000);
+    expect(root.querySelector(".al-text").classList.contains("al-clipped")).toBe(true);
+  });
+
+  it("shows extra columns under the text and the label it had before an undo", () => {
+    const { root } = mount({ card: textCard({ fields: [["priority", "high"]], previous_label: "bug" }) });
+    const cells = [...root.querySelectorAll(".al-fields th, .al-fields td")].map((c) => c.textContent);
+    expect(cells).toEqual(["priority", "high"]);
+    expect(root.querySelector(".al-was").textContent).toBe("was: bug");
+  });
+
+  it("draws a table record as a two-column table of fields", () => {
+    const { root } = mount({
+      card: textCard({ kind: "table", text: "", fields: [["age", "42"], ["income", "1,200"]] }),
+    });
+    const rows = [...root.querySelectorAll(".al-body tr")].map((tr) => [...tr.children].map((c) => c.textContent));
+    expect(rows).toEqual([["age", "42"], ["income", "1,200"]]);
+    expect(root.querySelector(".al-fields").hidden).toBe(true);
+  });
+
+  it("shows heuristic votes as chips", () => {
+    const { root } = mount({ votes: [["mentions_crash", "bug"], ["is_question", null]] });
+    const chips = [...root.querySelectorAll(".al-chip")].map((c) => c.textContent);
+    expect(chips).toEqual(["mentions_crash: bug", "is_question: abstains"]);
+    expect(root.querySelector(".al-votes").hidden).toBe(false);
+  });
+
+  it("has no votes line when there are no votes", () => {
+    const { root } = mount();
+    expect(root.querySelector(".al-votes").hidden).toBe(true);
+  });
+
+  it("shows the model status as it trains, fits and fails", () => {
+    const { root, model } = mount();
+    const status = () => root.querySelector(".al-status").textContent;
+    model.set("model_status", { state: "training", message: "", accuracy: null, n_labels: 120, fits: 0 });
+    expect(status()).toBe("model: training…");
+    model.set("model_status", { state: "ready", message: "", accuracy: 0.8712, n_labels: 120, fits: 1 });
+    expect(status()).toBe("model: 0.87 CV accuracy on 120 labels");
+    model.set("model_status", { state: "error", message: "only one class labeled", accuracy: null, n_labels: 3, fits: 1 });
+    expect(status()).toBe("model error: only one class labeled");
+    expect(root.querySelector(".al-status").classList.contains("al-status-error")).toBe(true);
+  });
+});
+
+describe("images", () => {
+  it("shows the image bytes through an object URL and revokes the old URL on a new image", () => {
+    const { root, model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
+    expect(URL.createObjectURL).toHaveBeenCalledTimes(1);
+    const blob = URL.createObjectURL.mock.calls[0][0];
+    expect(blob.type).toBe("image/png");
+    expect(blob.size).toBe(12);
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/1");
+    model.set("image", pngBytes());
+    model.set("card", textCard({ kind: "image", text: "", token: 2 }));
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/2");
+  });
+
+  it("shows a placeholder with the reason when the image could not be read", () => {
+    const { root } = mount({ card: textCard({ kind: "image", text: "", image_error: "cannot identify image file" }) });
+    expect(root.querySelector("img")).toBeNull();
+    expect(root.querySelector(".al-image-placeholder").textContent).toContain("cannot identify image file");
+  });
+});
+
+describe("keys send intents for the current card", () => {
+  it("1 and 2 label the record with the first and second label", () => {
+    const { root, model } = mount();
+    press(root, "1");
+    press(root, "2");
+    expect(model.sent).toEqual([
+      { action: "label", key: "i:42", token: 1, label: "bug" },
+      { action: "label", key: "i:42", token: 1, label: "feature" },
+    ]);
+  });
+
+  it("a number with no label sends nothing", () => {
+    const { root, model } = mount();
+    press(root, "4");
+    expect(model.sent).toEqual([]);
+  });
+
+  it("Enter accepts only when there is a suggestion", () => {
+    const { root, model } = mount();
+    press(root, "Enter");
+    expect(model.sent).toEqual([]);
+    model.set("suggestion", { label: "bug", confidence: 0.83 });
+    press(root, "Enter");
+    expect(model.sent).toEqual([{ action: "accept", key: "i:42", token: 1 }]);
+  });
+
+  it("s skips, z and Backspace undo, r retrains", () => {
+    const { root, model } = mount();
+    press(root, "s");
+    press(root, "z");
+    press(root, "Backspace");
+    press(root, "r");
+    expect(model.sent.map((m) => m.action)).toEqual(["skip", "undo", "undo", "retrain"]);
+    expect(model.sent.every((m) => m.key === "i:42" && m.token === 1)).toBe(true);
+  });
+
+  it("ignores keys held with ctrl, meta or alt and lets them through", () => {
+    const { root, model } = mount();
+    const events = [press(root, "1", { ctrlKey: true }), press(root, "s", { metaKey: true }), press(root, "z", { altKey: true })];
+    expect(model.sent).toEqual([]);
+    expect(events.some((e) => e.defaultPrevented)).toBe(false);
+  });
+
+  it("stops the keys it handles from reaching the notebook", () => {
+    const { root, model } = mount();
+    const reachedDocument = vi.fn();
+    document.addEventListener("keydown", reachedDocument);
+    const events = ["1", "s", "z", "Backspace", "r", "i", "?"].map((key) => press(root, key));
+    model.set("suggestion", { label: "bug", confidence: 0.9 });
+    events.push(press(root, "Enter"));
+    document.removeEventListener("keydown", reachedDocument);
+    expect(reachedDocument).not.toHaveBeenCalled();
+    expect(events.every((e) => e.defaultPrevented)).toBe(true);
+  });
+
+  it("keeps other letters from the notebook's command mode but lets Shift+Enter run the cell", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    const reachedDocument = vi.fn();
+    document.addEventListener("keydown", reachedDocument);
+    press(root, "d");
+    press(root, "a");
+    expect(reachedDocument).not.toHaveBeenCalled();
+    press(root, "Enter", { shiftKey: true });
+    document.removeEventListener("keydown", reachedDocument);
+    expect(reachedDocument).toHaveBeenCalledTimes(1);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("ignores keys while the strategy select has focus", () => {
+    const { root, model } = mount();
+    const select = root.querySelector("select");
+    select.focus();
+    press(select, "1");
+    press(select, "s");
+    expect(model.sent).toEqual([]);
+  });
+
+  it("sends the new card's key and token once the card changes", () => {
+    const { root, model } = mount();
+    press(root, "1");
+    model.set("card", textCard({ token: 2, key: "i:7", key_label: "7", text: "Add dark mode" }));
+    press(root, "1");
+    expect(model.sent).toEqual([
+      { action: "label", key: "i:42", token: 1, label: "bug" },
+      { action: "label", key: "i:7", token: 2, label: "bug" },
+    ]);
+    expect(root.querySelector(".al-text").textContent).toBe("Add dark mode");
+  });
+
+  it("lets Enter on a focused button press that button instead of accepting", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    const undo = [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith("undo"));
+    const event = press(undo, "Enter");
+    expect(event.defaultPrevented).toBe(false);
+    expect(model.sent).toEqual([]);
+  });
+});
+
+describe("buttons", () => {
+  it("has one button per label with its key hint, and none past 9", () => {
+    const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
+    const { root } = mount({ labels });
+    const texts = [...root.querySelectorAll("button.al-label")].map((b) => b.textContent);
+    expect(texts[0]).toBe("1class1");
+    expect(texts[8]).toBe("9class9");
+    expect(texts[9]).toBe("class10");
+    expect(labelButton(root, "class10").querySelector("kbd")).toBeNull();
+  });
+
+  it("clicking a label button sends the label intent", () => {
+    const { root, model } = mount();
+    labelButton(root, "question").click();
+    expect(model.sent).toEqual([{ action: "label", key: "i:42", token: 1, label: "question" }]);
+  });
+
+  it("clicking skip, undo and retrain sends those intents", () => {
+    const { root, model } = mount();
+    const byText = (end) => [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith(end));
+    byText("skip").click();
+    byText("undo").click();
+    byText("retrain").click();
+    expect(model.sent.map((m) => m.action)).toEqual(["skip", "undo", "retrain"]);
+  });
+
+  it("clicking anywhere focuses the card so the keys reach it", () => {
+    const { root } = mount();
+    expect(root.getAttribute("tabindex")).toBe("0");
+    root.querySelector(".al-text").click();
+    expect(document.activeElement).toBe(root);
+  });
+});
+
+describe("suggestion", () => {
+  it("shows the suggestion and highlights its label", () => {
+    const { root } = mount({ suggestion: { label: "bug", confidence: 0.834 } });
+    expect(root.querySelector(".al-suggestion").textContent).toBe("Suggestion: bug · confidence 0.83 — Enter to accept");
+    expect(labelButton(root, "bug").classList.contains("al-suggested")).toBe(true);
+    expect(labelButton(root, "feature").classList.contains("al-suggested")).toBe(false);
+  });
+
+  it("keeps the slot with a muted line when there is no suggestion", () => {
+    const { root } = mount();
+    const slot = root.querySelector(".al-suggestion");
+    expect(slot.textContent).toBe("no suggestion yet");
+    expect(slot.classList.contains("al-muted")).toBe(true);
+    expect(root.querySelectorAll(".al-suggested").length).toBe(0);
+  });
+});
+
+describe("done and empty", () => {
+  it("shows the message, disables labeling and keeps undo and retrain", () => {
+    const { root, model } = mount({
+      card: { token: 9, key: null, key_label: "", kind: "done", text: "All 5,000 records are labeled" },
+      suggestion: { label: "bug", confidence: 0.9 },
+    });
+    expect(root.querySelector(".al-done").textContent).toBe("All 5,000 records are labeled");
+    expect(root.querySelector(".al-text")).toBeNull();
+    expect([...root.querySelectorAll("button.al-label")].every((b) => b.disabled)).toBe(true);
+    ["1", "Enter", "s"].forEach((key) => press(root, key));
+    expect(model.sent).toEqual([]);
+    press(root, "z");
+    press(root, "r");
+    expect(model.sent).toEqual([
+      { action: "undo", key: null, token: 9 },
+      { action: "retrain", key: null, token: 9 },
+    ]);
+  });
+
+  it("shows the empty state's message", () => {
+    const { root } = mount({ card: { token: 1, key: null, kind: "empty", text: "The data has no rows" } });
+    expect(root.querySelector(".al-done").textContent).toBe("The data has no rows");
+    expect(root.querySelector(".al-reason")).toBeNull();
+  });
+});
+
+describe("messages", () => {
+  it("shows an error banner while there is an error", () => {
+    const { root, model } = mount();
+    const banner = root.querySelector("[role=alert]");
+    expect(banner.hidden).toBe(true);
+    model.set("error", "could not write to the store: disk full");
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toBe("could not write to the store: disk full");
+    model.set("error", "");
+    expect(banner.hidden).toBe(true);
+  });
+
+  it("shows a notice as a muted line", () => {
+    const { root, model } = mount();
+    model.set("notice", "stale card ignored");
+    const notice = root.querySelector(".al-notice");
+    expect(notice.hidden).toBe(false);
+    expect(notice.textContent).toBe("stale card ignored");
+  });
+});
+
+describe("strategy", () => {
+  it("lists the strategies, selects the current one and sends a strategy intent on change", () => {
+    const { root, model } = mount();
+    const select = root.querySelector("select");
+    expect([...select.options].map((o) => o.value)).toEqual(["hybrid", "uncertainty", "diversity", "random"]);
+    expect(select.value).toBe("hybrid");
+    select.value = "random";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.sent).toEqual([{ action: "strategy", key: "i:42", token: 1, name: "random" }]);
+    model.set("strategy", "random");
+    expect(select.value).toBe("random");
+  });
+});
+
+describe("insights and key map", () => {
+  it("i opens insights with a note until plots exist, then shows the plots", () => {
+    const { root, model } = mount();
+    const panel = root.querySelector(".al-insights");
+    expect(panel.hidden).toBe(true);
+    press(root, "i");
+    expect(panel.hidden).toBe(false);
+    expect(panel.textContent).toContain("plots appear after the first model fit");
+    model.set("confidence_png", pngBytes());
+    model.set("coverage_png", pngBytes());
+    const srcs = [...panel.querySelectorAll("img")].map((img) => img.getAttribute("src"));
+    expect(srcs).toEqual(["blob:card/1", "blob:card/2"]);
+    press(root, "i");
+    expect(panel.hidden).toBe(true);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("? opens the key map listing every key and the labels, Escape closes it", () => {
+    const { root, model } = mount();
+    press(root, "?");
+    const keymap = root.querySelector(".al-keymap");
+    expect(keymap.hidden).toBe(false);
+    for (const key of ["Enter", "s", "Backspace", "r", "i", "?", "Esc"]) expect(keymap.textContent).toContain(key);
+    expect(keymap.textContent).toContain("question");
+    press(root, "Escape");
+    expect(keymap.hidden).toBe(true);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("the insights and ? buttons toggle the same panels", () => {
+    const { root } = mount();
+    root.querySelector(".al-help").click();
+    expect(root.querySelector(".al-keymap").hidden).toBe(false);
+    const insights = [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith("insights"));
+    insights.click();
+    expect(root.querySelector(".al-insights").hidden).toBe(false);
+    expect(insights.getAttribute("aria-pressed")).toBe("true");
+  });
+});
+
+describe("cleanup", () => {
+  it("removes every listener, frees object URLs and leaves a later change or key harmless", () => {
+    const { root, model, el, cleanup } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
+    expect(el.querySelector(".al-card")).toBeNull();
+    expect(() => model.set("card", textCard({ token: 5 }))).not.toThrow();
+    press(root, "1");
+    root.querySelector("button.al-label").click();
+    expect(model.sent).toEqual([]);
+  });
+});
