@@ -1,0 +1,17 @@
+"""activelabel_widget: label a pandas DataFrame in Jupyter with a model that trains as you label."""
+
+from .errors import ActiveLabelError, DataError, LabelError, ModelError, StoreError, StoreMismatchError
+from .labeler import ActiveLabeler
+from .session import LabelingSession
+
+__all__ = [
+    "ActiveLabeler",
+    "LabelingSession",
+    "ActiveLabelError",
+    "DataError",
+    "LabelError",
+    "ModelError",
+    "StoreError",
+    "StoreMismatchError",
+]
+__version__ = "0.1.0"

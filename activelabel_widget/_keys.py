@@ -1,0 +1,67 @@
+"""Row keys as stable strings.
+
+The DataFrame index is the row identity. The store and the card need a text form of each key
+that is injective (two keys never share a text), stable across processes and readable. Keys are
+tagged with their type so that ``1``, ``1.0`` and ``"1"`` stay distinct.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["encode_key", "encode_index"]
+
+
+def _plain(value):
+    """Turn one index value into a JSON-able, type-tagged structure."""
+    if isinstance(value, tuple):
+        return ["tuple", [_plain(v) for v in value]]
+    if isinstance(value, (bool, np.bool_)):
+        return ["b", bool(value)]
+    if isinstance(value, (int, np.integer)):
+        return ["i", int(value)]
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return ["f", repr(f) if math.isfinite(f) else str(f)]
+    if isinstance(value, str):
+        return ["s", value]
+    if isinstance(value, pd.Timestamp):
+        return ["ts", value.isoformat()]
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return ["dt", value.isoformat()]
+    if isinstance(value, pd.Timedelta):
+        return ["td", value.value]
+    if value is None or value is pd.NaT:
+        return ["none", None]
+    return [type(value).__name__, str(value)]
+
+
+def encode_key(value) -> str:
+    """Encode one index value as a stable, type-tagged string.
+
+    Examples
+    --------
+    >>> encode_key(42), encode_key("42"), encode_key((1, "a"))
+    ('i:42', 's:42', 'j:["tuple", [["i", 1], ["s", "a"]]]')
+    """
+    tag, payload = _plain(value)
+    if tag in ("i", "s"):
+        return f"{tag}:{payload}"
+    return "j:" + json.dumps([tag, payload], ensure_ascii=False)
+
+
+def encode_index(index: pd.Index) -> list[str]:
+    """Encode every value of ``index``; fast paths for integer and string indexes."""
+    if pd.api.types.is_integer_dtype(index.dtype) and not isinstance(index, pd.MultiIndex):
+        return ["i:" + s for s in index.astype("int64").astype(str)]
+    if (pd.api.types.is_string_dtype(index.dtype) or index.dtype == object) and not isinstance(
+        index, pd.MultiIndex
+    ):
+        if all(isinstance(v, str) for v in index):
+            return ["s:" + v for v in index]
+    return [encode_key(v) for v in index]

@@ -1,0 +1,32 @@
+"""The package's documented errors.
+
+Every user-facing failure raises one of these, with a message that says what to do.
+All derive from :class:`ActiveLabelError`, so ``except ActiveLabelError`` catches them all;
+the data and label errors are also ``ValueError`` for code that expects that.
+"""
+
+__all__ = ["ActiveLabelError", "DataError", "LabelError", "StoreError", "StoreMismatchError", "ModelError"]
+
+
+class ActiveLabelError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class DataError(ActiveLabelError, ValueError):
+    """The DataFrame (or an argument describing it) cannot be labeled as given."""
+
+
+class LabelError(ActiveLabelError, ValueError):
+    """A label or a row key that the labeler does not know."""
+
+
+class StoreError(ActiveLabelError):
+    """The label store cannot be opened or written."""
+
+
+class StoreMismatchError(StoreError):
+    """The label store was made for other data or other labels."""
+
+
+class ModelError(ActiveLabelError):
+    """A model could not be fitted or could not score the pool."""

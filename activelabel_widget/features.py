@@ -1,0 +1,169 @@
+"""Model features and embeddings per data kind, computed once.
+
+Features feed the weak classifiers; embeddings (dense, low-dimensional, float32) feed diversity
+sampling and the coverage plot. Both are computed in the background by the session and cached
+on it; nothing here copies the DataFrame.
+
+- text: TF-IDF (sparse) for the models; truncated SVD of it, L2-normalised, as embeddings.
+- image: each image as a small grey thumbnail (pixels in [0, 1]); PCA of those as embeddings.
+- table: numeric columns standardised (missing values at the median, plus a missing flag),
+  booleans as 0/1, datetimes as days, other columns one-hot on their most frequent values;
+  PCA of that as embeddings when it is wide.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .dataset import Dataset
+from .errors import DataError
+
+__all__ = ["compute_features", "compute_embeddings", "validate_embeddings"]
+
+#: Dimensions of the default embeddings.
+EMBEDDING_DIM = 64
+#: Side of the grey thumbnails used as image features.
+THUMBNAIL_SIDE = 24
+_MAX_CATEGORIES = 20
+
+
+def compute_features(dataset: Dataset):
+    """Feature matrix (n, p) for the default models: sparse for text, dense float32 otherwise."""
+    if dataset.kind == "text":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=100_000, ngram_range=(1, 2), dtype=np.float32)
+        try:
+            return vectorizer.fit_transform(dataset.df[dataset.text_column].astype(str))
+        except ValueError:
+            # every document empty or stop words only: nothing to learn from words
+            return sparse.csr_matrix((len(dataset), 1), dtype=np.float32)
+    if dataset.kind == "image":
+        return _image_features(dataset)
+    return table_features(dataset.df[dataset.feature_columns])
+
+
+def table_features(frame: pd.DataFrame) -> np.ndarray:
+    """Numeric matrix (n, p) from mixed-dtype columns; see the module docstring."""
+    blocks = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column.dtype):
+            blocks.append(column.fillna(False).astype(np.float32).to_numpy()[:, None])
+        elif pd.api.types.is_datetime64_any_dtype(column.dtype):
+            days = (column - column.min()).dt.total_seconds().to_numpy(dtype=np.float64) / 86_400.0
+            blocks.append(_standardise(days))
+        elif pd.api.types.is_numeric_dtype(column.dtype) and not isinstance(column.dtype, pd.CategoricalDtype):
+            blocks.append(_standardise(column.to_numpy(dtype=np.float64, na_value=np.nan)))
+        else:
+            values = column.astype("object").where(column.notna(), "(missing)").map(str)
+            top = values.value_counts().index[:_MAX_CATEGORIES]
+            blocks.append(np.stack([(values == value).to_numpy(np.float32) for value in top], axis=1))
+    if not blocks:
+        raise DataError("No usable feature columns: pass features=[...] with numeric or categorical columns.")
+    return np.hstack(blocks).astype(np.float32)
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    out = np.zeros((len(values), 2 if not finite.all() else 1), dtype=np.float32)
+    if finite.any():
+        center = np.median(values[finite])
+        scale = values[finite].std() or 1.0
+        out[:, 0] = np.where(finite, (values - center) / scale, 0.0)
+    if not finite.all():
+        out[:, 1] = ~finite  # the missing flag keeps "missing" from looking like "median"
+    return out
+
+
+def _thumbnail(value) -> np.ndarray:
+    from PIL import Image
+
+    from .dataset import _is_missing
+
+    if _is_missing(value):
+        return np.zeros(THUMBNAIL_SIDE * THUMBNAIL_SIDE, dtype=np.float32)
+    try:
+        if isinstance(value, Image.Image):
+            image = value
+        elif isinstance(value, str):
+            image = Image.open(value)
+        else:
+            array = np.asarray(value, dtype=np.float64)
+            if array.ndim == 1:
+                side = int(round(math.sqrt(array.size)))
+                array = array.reshape(side, side)
+            if array.ndim == 3:
+                array = array[..., :3].mean(axis=2)
+            high = max(1.0, float(np.nanmax(array))) if array.size else 1.0
+            image = Image.fromarray((np.nan_to_num(array / high).clip(0, 1) * 255).astype(np.uint8))
+        grey = image.convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
+        return np.asarray(grey, dtype=np.float32).ravel() / 255.0
+    except (OSError, ValueError, TypeError):
+        # an unreadable image is shown as a placeholder on the card; as a feature it is blank
+        return np.zeros(THUMBNAIL_SIDE * THUMBNAIL_SIDE, dtype=np.float32)
+
+
+def _image_features(dataset: Dataset) -> np.ndarray:
+    column = dataset.df[dataset.image_column]
+    first = next((v for v in column if isinstance(v, np.ndarray)), None)
+    if first is not None and all(isinstance(v, np.ndarray) and v.shape == first.shape for v in column):
+        # equal-shaped arrays: use the pixels as they are (e.g. 8x8 digits), scaled to [0, 1]
+        stacked = np.stack(column.to_list()).reshape(len(column), -1).astype(np.float32)
+        high = float(np.nanmax(stacked)) or 1.0
+        return np.nan_to_num(stacked / max(high, 1.0))
+    return np.stack([_thumbnail(v) for v in column])
+
+
+def compute_embeddings(features, *, random_state: int = 0) -> np.ndarray:
+    """Dense float32 embeddings (n, <=64) from a feature matrix, for diversity and coverage."""
+    n, p = features.shape
+    dim = max(1, min(EMBEDDING_DIM, p, n - 1 if n > 1 else 1))
+    if sparse.issparse(features):
+        from sklearn.decomposition import TruncatedSVD
+
+        if p <= 1 or n <= 2:
+            dense = np.asarray(features.todense(), dtype=np.float32)
+            return dense
+        svd = TruncatedSVD(n_components=min(dim, p - 1), random_state=random_state, algorithm="randomized", n_iter=4)
+        embedded = svd.fit_transform(features).astype(np.float32)
+        norms = np.linalg.norm(embedded, axis=1, keepdims=True)
+        return embedded / np.where(norms > 0, norms, 1.0)
+    dense = np.asarray(features, dtype=np.float32)
+    if p <= EMBEDDING_DIM:
+        return dense
+    from sklearn.decomposition import PCA
+
+    sample = np.random.default_rng(random_state).choice(n, size=min(n, 50_000), replace=False)
+    pca = PCA(n_components=dim, random_state=random_state, svd_solver="randomized").fit(dense[sample])
+    return pca.transform(dense).astype(np.float32)
+
+
+def validate_embeddings(embeddings, dataset: Dataset) -> np.ndarray:
+    """Check user embeddings: a column name of vectors or an (n, d) array in the DataFrame's order."""
+    if isinstance(embeddings, str):
+        if embeddings not in dataset.df.columns:
+            from .dataset import _column_error
+
+            raise _column_error(embeddings, dataset.df.columns, "embeddings")
+        try:
+            embeddings = np.stack([np.asarray(v, dtype=np.float32).ravel() for v in dataset.df[embeddings]])
+        except ValueError as error:
+            raise DataError(
+                f"embeddings column {embeddings!r} must hold one vector of the same length per row: {error}"
+            ) from error
+    array = np.asarray(embeddings, dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] != len(dataset):
+        raise DataError(
+            f"embeddings must have shape (n_rows, d) = ({len(dataset)}, d), one row per record in the DataFrame's "
+            f"order; got shape {array.shape}."
+        )
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).any(axis=1).sum())
+        raise DataError(f"embeddings has {bad} row(s) with NaN or infinite values; fill or drop them first.")
+    return array

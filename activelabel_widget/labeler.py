@@ -1,0 +1,74 @@
+"""``ActiveLabeler``: the one object a user creates.
+
+It holds a headless :class:`~activelabel_widget.session.LabelingSession` and the card that
+shows it. Display it (last line of a cell) to get the card; read ``.labeled`` or
+``.to_frame()`` in the next cell for plain pandas.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .session import LabelingSession
+
+__all__ = ["ActiveLabeler"]
+
+
+class ActiveLabeler:
+    """Label a DataFrame in the notebook, with a model that trains as you label.
+
+    Takes the same arguments as :class:`~activelabel_widget.session.LabelingSession`.
+
+    Examples
+    --------
+    >>> al = ActiveLabeler(df, text="body", labels=["bug", "feature", "question"], store="labels.db")
+    >>> al            # the labeling card renders
+    >>> al.labeled    # the hand-labeled rows, with label, labeled_at, annotator, source, confidence
+    """
+
+    def __init__(self, df: pd.DataFrame, *, labels, **options):
+        self.session = LabelingSession(df, labels=labels, **options)
+        self._widget = None
+
+    @property
+    def widget(self):
+        """The labeling card (created on first use, so a script never needs a front end)."""
+        if self._widget is None:
+            from .widget import LabelingWidget
+
+            self._widget = LabelingWidget(self.session)
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def labeled(self) -> pd.DataFrame:
+        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence."""
+        return self.session.labeled
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every row: label columns (missing where unlabeled) and the current model's prediction."""
+        return self.session.to_frame()
+
+    @property
+    def store_path(self) -> str:
+        """Where every label is saved."""
+        return self.session.store_path
+
+    def retrain(self, *, wait: bool = False):
+        """Fit the model(s) again now (in the background unless ``wait=True``)."""
+        return self.session.retrain(wait=wait)
+
+    def fit_final(self):
+        """Fit the model(s) on every hand label and return the fitted estimator(s) for hand-off."""
+        return self.session.fit_final()
+
+    def close(self) -> None:
+        """Close the card, stop background work and close the store."""
+        if self._widget is not None:
+            self._widget.close()
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return repr(self.session).replace("LabelingSession", "ActiveLabeler", 1)

@@ -1,0 +1,149 @@
+"""Weak classifiers: fit clones on the hand labels, score the pool, estimate quality.
+
+The user's estimators are never fitted in place (:func:`sklearn.base.clone`). Probabilities are
+always returned as an (n, K) float32 array whose columns follow the labeler's label list, with
+zeros for labels the model has not seen, whatever order the estimator keeps in ``classes_``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from .errors import ModelError
+
+__all__ = ["default_model", "FittedCommittee", "fit_committee", "predict_proba", "cross_val_accuracy", "ready_to_train"]
+
+_SCORE_CHUNK = 65_536
+
+
+def default_model(kind: str):
+    """A model that learns from few labels, per data kind.
+
+    Logistic regression with balanced class weights on every kind: on TF-IDF for text, on
+    grey thumbnails for images, on standardised columns for tables. It trains in milliseconds
+    on hundreds of labels, and its probabilities are better calibrated than naive Bayes', which
+    matters because the card shows them as confidence.
+    """
+    return LogisticRegression(C=10.0 if kind == "text" else 1.0, max_iter=1000, class_weight="balanced")
+
+
+def ready_to_train(counts: np.ndarray) -> bool:
+    """Training starts once two labels have two or more examples each."""
+    return int((np.asarray(counts) >= 2).sum()) >= 2
+
+
+@dataclass
+class FittedCommittee:
+    """Fitted clones of the user's estimators (one or more) and the label order they map to."""
+
+    estimators: list
+    n_classes: int
+
+
+def _fit_one(estimator, X, y):
+    model = clone(estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model
+
+
+def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedCommittee:
+    """Fit a clone of each estimator on ``X`` (m, p) and label codes ``y`` (m,).
+
+    Raises
+    ------
+    ModelError
+        Naming the estimator that failed and its error.
+    """
+    fitted = []
+    for estimator in estimators:
+        try:
+            fitted.append(_fit_one(estimator, X, y))
+        except Exception as error:  # the user's estimator may raise anything; report it, keep the old model
+            raise ModelError(f"{type(estimator).__name__}.fit failed: {type(error).__name__}: {error}") from error
+    return FittedCommittee(fitted, n_classes)
+
+
+def _model_proba(model, X, n_classes: int) -> np.ndarray:
+    classes = np.asarray(model.classes_).astype(int)
+    if hasattr(model, "predict_proba"):
+        raw = np.asarray(model.predict_proba(X), dtype=np.float64)
+    elif hasattr(model, "decision_function"):
+        # no probabilities: a softmax of the decision values keeps the ranking of classes,
+        # which is all suggestions and uncertainty sampling need
+        scores = np.asarray(model.decision_function(X), dtype=np.float64)
+        if scores.ndim == 1:
+            scores = np.stack([-scores, scores], axis=1)
+        scores -= scores.max(axis=1, keepdims=True)
+        raw = np.exp(scores)
+        raw /= raw.sum(axis=1, keepdims=True)
+    else:
+        raise ModelError(
+            f"{type(model).__name__} has neither predict_proba nor decision_function; pass a classifier that "
+            "gives probabilities (e.g. wrap it in sklearn.calibration.CalibratedClassifierCV)."
+        )
+    if raw.shape != (X.shape[0], len(classes)):
+        raise ModelError(f"{type(model).__name__} returned probabilities of shape {raw.shape}, expected {(X.shape[0], len(classes))}.")
+    if not np.isfinite(raw).all():
+        raise ModelError(f"{type(model).__name__} returned NaN or infinite probabilities; kept the previous model.")
+    out = np.zeros((X.shape[0], n_classes), dtype=np.float32)
+    out[:, classes] = raw
+    total = out.sum(axis=1, keepdims=True)
+    return out / np.where(total > 0, total, 1.0)
+
+
+def predict_proba(committee: FittedCommittee, X) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities over the pool: the committee mean (n, K), and each member's (m, n, K) when m > 1.
+
+    Scored in chunks so memory stays bounded on large pools.
+    """
+    n = X.shape[0]
+    members = len(committee.estimators)
+    mean = np.empty((n, committee.n_classes), dtype=np.float32)
+    each = np.empty((members, n, committee.n_classes), dtype=np.float32) if members > 1 else None
+    for start in range(0, n, _SCORE_CHUNK):
+        block = X[start : start + _SCORE_CHUNK]
+        probas = []
+        for model in committee.estimators:
+            try:
+                probas.append(_model_proba(model, block, committee.n_classes))
+            except ModelError:
+                raise
+            except Exception as error:  # the user's estimator may raise anything
+                raise ModelError(f"{type(model).__name__}.predict_proba failed: {type(error).__name__}: {error}") from error
+        stacked = np.stack(probas)
+        mean[start : start + block.shape[0]] = stacked.mean(axis=0)
+        if each is not None:
+            each[:, start : start + block.shape[0]] = stacked
+    return mean, each
+
+
+def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> float | None:
+    """Stratified k-fold accuracy of the committee on the hand labels (k <= 5).
+
+    Returns None when there are too few labels for an honest estimate (a class with fewer than
+    two examples is left out of the folds' test side by stratification, so we need two of each).
+    """
+    y = np.asarray(y)
+    present, counts = np.unique(y, return_counts=True)
+    usable = present[counts >= 2]
+    if len(usable) < 2:
+        return None
+    keep = np.isin(y, usable)
+    Xk, yk = X[keep], y[keep]
+    folds = int(min(5, counts[counts >= 2].min()))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    correct = 0
+    for train, test in splitter.split(np.zeros(len(yk)), yk):
+        committee = fit_committee(estimators, Xk[train], yk[train], n_classes=n_classes)
+        proba, _ = predict_proba(committee, Xk[test])
+        correct += int((proba.argmax(axis=1) == yk[test]).sum())
+    return correct / len(yk)

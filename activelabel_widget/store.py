@@ -1,0 +1,302 @@
+"""A durable, append-only log of label events in SQLite.
+
+Every label, skip and undo is one row in ``events``, committed (WAL, ``synchronous=FULL``)
+before the call returns, so an acknowledged label survives a killed kernel. Replaying the log
+gives the current labels, the skipped records and the undo history; nothing is ever updated in
+place. The file carries our ``application_id``, the data's fingerprint and the label names, so a
+store made for other data, or a file that is not ours, is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import StoreError, StoreMismatchError
+
+__all__ = ["LabelStore", "LabelEvent", "Replay", "SOURCES"]
+
+#: ``PRAGMA application_id`` of our files: "ALWB" in ASCII.
+APPLICATION_ID = 0x414C5742
+SCHEMA_VERSION = 1
+#: Who or what made a label: by hand with no suggestion shown, a suggestion accepted or
+#: corrected by hand, or a weak label promoted from the heuristics.
+SOURCES = ("hand", "suggestion-accepted", "suggestion-corrected", "weak")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('label', 'skip', 'undo')),
+    key TEXT NOT NULL,
+    label TEXT,
+    annotator TEXT,
+    source TEXT,
+    confidence REAL,
+    undoes INTEGER REFERENCES events(id)
+);
+CREATE TABLE IF NOT EXISTS heuristics (name TEXT PRIMARY KEY, added_at TEXT NOT NULL, description TEXT);
+"""
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One row of the log."""
+
+    id: int
+    at: str
+    action: str
+    key: str
+    label: str | None = None
+    annotator: str | None = None
+    source: str | None = None
+    confidence: float | None = None
+    undoes: int | None = None
+
+
+@dataclass
+class Replay:
+    """The state the log describes.
+
+    ``labels`` maps a key to the label event in force; ``skipped`` lists skipped keys in the
+    order they were skipped (oldest first); ``history`` is the undo stack of
+    ``(event, previous_label_event_or_None)``, newest last.
+    """
+
+    labels: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+
+    def apply(self, event: LabelEvent) -> None:
+        """Apply one event, exactly as the live session does."""
+        if event.action == "label":
+            self.history.append((event, self.labels.get(event.key)))
+            self.labels[event.key] = event
+            self.skipped.pop(event.key, None)
+        elif event.action == "skip":
+            self.history.append((event, None))
+            self.skipped.pop(event.key, None)
+            self.skipped[event.key] = event
+        elif event.action == "undo":
+            if not self.history or self.history[-1][0].id != event.undoes:
+                raise StoreError(
+                    f"The store's undo event {event.id} does not match its history; the file was edited "
+                    "by hand or by another program. Restore it from a backup or start a new store."
+                )
+            undone, previous = self.history.pop()
+            if undone.action == "label":
+                if previous is None:
+                    self.labels.pop(undone.key, None)
+                else:
+                    self.labels[undone.key] = previous
+            else:
+                self.skipped.pop(undone.key, None)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+class LabelStore:
+    """Open (or create) the label store at ``path`` for data with the given fingerprint.
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file. Created with its folder if missing.
+    fingerprint : tuple of str
+        ``(keys_hash, content_hash)`` of the data, from :meth:`Dataset.fingerprint`.
+    labels : list of str
+        The label names. New names may be added to an existing store; names the store has
+        used may not be dropped.
+
+    Raises
+    ------
+    StoreError
+        The file is not ours, is damaged, locked or read-only.
+    StoreMismatchError
+        The file was made for other data or uses labels not in ``labels``.
+    """
+
+    def __init__(self, path, *, fingerprint: tuple[str, str], labels: list[str], n_rows: int | None = None):
+        self.path = Path(path).expanduser().resolve()
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+        try:
+            self._check_and_init(fingerprint, list(labels), n_rows)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- opening -------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"Cannot create the folder for the label store {self.path}: {error}. Pass store= a writable path.") from error
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise StoreError(f"The label store {self.path} is read-only. Make it writable or pass store= another path.")
+        try:
+            conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as error:
+            raise self._open_error(error) from error
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise StoreError(f"The label store {self.path} could not switch to write-ahead logging ({mode}); put it on a local disk.")
+        return conn
+
+    def _open_error(self, error: sqlite3.DatabaseError) -> StoreError:
+        text = str(error)
+        if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+            return StoreError(
+                f"{self.path} is not a readable label store ({text}). It may be another kind of file or a "
+                "damaged copy: pass store= a new path, or restore the file from a backup."
+            )
+        if "locked" in text or "busy" in text:
+            return StoreError(f"The label store {self.path} is locked by another program ({text}); close it and try again.")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"The label store {self.path} is read-only ({text}); make it writable or pass store= another path.")
+        return StoreError(f"Cannot open the label store {self.path}: {text}")
+
+    def _check_and_init(self, fingerprint, labels, n_rows) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                # a quick structural check catches truncated or damaged files before any write
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise StoreError(
+                        f"The label store {self.path} is damaged ({check}). Restore it from a backup or pass store= a new path."
+                    )
+                if app_id == 0 and not tables:
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    meta = {
+                        "app": "activelabel_widget",
+                        "keys_hash": fingerprint[0],
+                        "content_hash": fingerprint[1],
+                        "labels": json.dumps(labels),
+                        "created_at": _now(),
+                        "n_rows": str(n_rows if n_rows is not None else ""),
+                    }
+                    conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+                elif app_id != APPLICATION_ID:
+                    raise StoreError(
+                        f"{self.path} is an SQLite file made by another program, not a label store; refusing to "
+                        "write into it. Pass store= a new path."
+                    )
+                else:
+                    self._check_existing(fingerprint, labels)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as error:
+            raise self._open_error(error) from error
+
+    def _check_existing(self, fingerprint, labels) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"The label store {self.path} was written by a newer activelabel_widget (schema {version}); upgrade the package.")
+        meta = dict(self._conn.execute("SELECT name, value FROM meta"))
+        if meta.get("keys_hash") != fingerprint[0] or meta.get("content_hash") != fingerprint[1]:
+            what = "other rows (different index keys)" if meta.get("keys_hash") != fingerprint[0] else "the same row keys but different content"
+            raise StoreMismatchError(
+                f"The label store {self.path} was made for other data: {what}. Its labels cannot be matched "
+                "to this DataFrame safely. Pass the DataFrame the store was made from, or pass store= a new "
+                "path to start a separate set of labels."
+            )
+        stored_labels = json.loads(meta.get("labels", "[]"))
+        used = {r[0] for r in self._conn.execute("SELECT DISTINCT label FROM events WHERE label IS NOT NULL")}
+        dropped = sorted(used - set(labels))
+        if dropped:
+            raise StoreMismatchError(
+                f"The label store {self.path} has labels {dropped} that are not in labels={labels}. Add them "
+                "to labels= (you can relabel those rows later), or pass store= a new path."
+            )
+        merged = stored_labels + [name for name in labels if name not in stored_labels]
+        if merged != stored_labels:
+            self._conn.execute("UPDATE meta SET value = ? WHERE name = 'labels'", (json.dumps(merged),))
+
+    # -- writing ---------------------------------------------------------------------------
+    def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None, undoes=None) -> LabelEvent:
+        """Append one event and commit it before returning.
+
+        Raises
+        ------
+        StoreError
+            When the write fails; nothing is half-written (the transaction rolls back).
+        """
+        at = _now()
+        with self._lock:
+            try:
+                cursor = self._conn.execute(
+                    "INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (at, action, key, label, annotator, source, confidence, undoes),
+                )
+            except sqlite3.DatabaseError as error:
+                raise StoreError(
+                    f"Could not save the {action} of row {key} to {self.path}: {error}. Nothing was saved for "
+                    "this action; fix the problem (disk full? file locked or moved?) and try again."
+                ) from error
+        return LabelEvent(cursor.lastrowid, at, action, key, label, annotator, source, confidence, undoes)
+
+    def add_heuristic(self, name: str, description: str = "") -> None:
+        """Record a heuristic's name so it is known again after a restart (same name replaces)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO heuristics VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET added_at = excluded.added_at, "
+                "description = excluded.description",
+                (name, _now(), description),
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+    def events(self) -> list[LabelEvent]:
+        """Every event, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, at, action, key, label, annotator, source, confidence, undoes FROM events ORDER BY id"
+            ).fetchall()
+        return [LabelEvent(*row) for row in rows]
+
+    def replay(self) -> Replay:
+        """Replay the whole log into the current labels, skips and undo history."""
+        state = Replay()
+        for event in self.events():
+            state.apply(event)
+        return state
+
+    def heuristics(self) -> list[str]:
+        """Names of the heuristics recorded with :meth:`add_heuristic`."""
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT name FROM heuristics ORDER BY added_at")]
+
+    def labels(self) -> list[str]:
+        """The label names recorded in the store."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
+        return json.loads(row[0])
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"LabelStore({str(self.path)!r})"

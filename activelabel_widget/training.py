@@ -1,0 +1,117 @@
+"""Run background rounds (fit, score, rank) one at a time, never on the caller's thread.
+
+A request while a round runs is folded into one more round after it, so a burst of labels
+costs at most one extra fit. A round that exceeds the time limit is abandoned: its result is
+dropped when it finally arrives, the error callback says so, and the next round starts on a
+fresh thread (a Python thread cannot be killed, but it can be ignored).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+__all__ = ["BackgroundRunner", "RoundTimeout"]
+
+
+class RoundTimeout(TimeoutError):
+    """A background round took longer than the time limit."""
+
+
+class BackgroundRunner:
+    """Run ``job()`` in a daemon thread on request; deliver its result or error to callbacks.
+
+    Parameters
+    ----------
+    job : callable
+        Does one round; its return value goes to ``on_done``.
+    on_done, on_error : callable
+        Called from the worker thread, before the request's future resolves, so a caller that
+        waits on the future sees the new state.
+    time_limit : float, optional
+        Seconds after which a round is abandoned (``on_error(RoundTimeout(...))``).
+    """
+
+    def __init__(self, job: Callable[[], object], *, on_done: Callable[[object], None],
+                 on_error: Callable[[BaseException], None], time_limit: float | None = None):
+        self._job = job
+        self._on_done = on_done
+        self._on_error = on_error
+        self.time_limit = time_limit
+        self._lock = threading.Lock()
+        self._running_generation: int | None = None
+        self._generation = 0
+        self._pending: list[Future] = []
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        """True while a round runs."""
+        with self._lock:
+            return self._running_generation is not None
+
+    def request(self) -> Future:
+        """Ask for a round; the future resolves (to None) when a round started after this call ends."""
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                future.set_result(None)
+                return future
+            self._pending.append(future)
+            if self._running_generation is None:
+                self._start_locked()
+        return future
+
+    def close(self) -> None:
+        """Stop starting rounds; a running one finishes and is ignored."""
+        with self._lock:
+            self._closed = True
+            self._generation += 1
+            self._running_generation = None
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.set_result(None)
+
+    def _start_locked(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self._running_generation = generation
+        waiters, self._pending = self._pending, []
+        worker = threading.Thread(target=self._run, args=(generation, waiters), name="activelabel-round", daemon=True)
+        worker.start()
+        if self.time_limit is not None:
+            timer = threading.Timer(self.time_limit, self._expire, args=(generation, waiters))
+            timer.daemon = True
+            timer.start()
+
+    def _finish(self, generation: int, waiters: list[Future], deliver: Callable[[], None]) -> None:
+        with self._lock:
+            if self._running_generation != generation:
+                return  # abandoned (timed out or closed): drop the result
+            self._running_generation = -generation  # delivering: not abandonable, still busy
+        try:
+            deliver()
+        finally:
+            with self._lock:
+                self._running_generation = None
+                if self._pending and not self._closed:
+                    self._start_locked()
+            for future in waiters:
+                if not future.done():
+                    future.set_result(None)
+
+    def _run(self, generation: int, waiters: list[Future]) -> None:
+        try:
+            result = self._job()
+        except BaseException as error:  # delivered to on_error, which shows it to the user
+            self._finish(generation, waiters, lambda: self._on_error(error))
+        else:
+            self._finish(generation, waiters, lambda: self._on_done(result))
+
+    def _expire(self, generation: int, waiters: list[Future]) -> None:
+        error = RoundTimeout(
+            f"the background round took longer than {self.time_limit:g} s and was abandoned; the previous "
+            "model stays in place (raise fit_timeout= if your model needs longer)"
+        )
+        self._finish(generation, waiters, lambda: self._on_error(error))

@@ -1,0 +1,157 @@
+"""The anywidget class: traitlets that mirror the session, handlers that turn intents into calls.
+
+Nothing else lives here: no queue, no training, no layout. See ``docs/protocol.md`` for the
+traits and intents.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import anywidget
+import traitlets
+
+from .errors import ActiveLabelError
+from .session import LabelingSession
+
+__all__ = ["LabelingWidget"]
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+
+class LabelingWidget(anywidget.AnyWidget):
+    """The labeling card for one :class:`~activelabel_widget.session.LabelingSession`."""
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    card = traitlets.Dict().tag(sync=True)
+    """The record on the card: token, key, key_label, kind, text, fields, image_error, reason, previous_label."""
+    image = traitlets.Bytes(b"").tag(sync=True)
+    """PNG bytes of the current record's image, empty when none."""
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Label names in key order."""
+    progress = traitlets.Dict().tag(sync=True)
+    """``{labeled, total, session, skipped}``."""
+    suggestion = traitlets.Dict().tag(sync=True)
+    """``{}`` or ``{label, confidence}`` for the record on the card."""
+    model_status = traitlets.Dict().tag(sync=True)
+    """``{state, message, accuracy, n_labels, fits}``."""
+    votes = traitlets.List().tag(sync=True)
+    """``[[heuristic, label or None], ...]`` on the record on the card."""
+    strategy = traitlets.Unicode("").tag(sync=True)
+    """The query strategy in use."""
+    strategies = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Strategies the user can switch to."""
+    store_path = traitlets.Unicode("").tag(sync=True)
+    """Where every label is saved."""
+    error = traitlets.Unicode("").tag(sync=True)
+    """The last user-facing error, empty when none."""
+    notice = traitlets.Unicode("").tag(sync=True)
+    """A short neutral message, empty when none."""
+    confidence_png = traitlets.Bytes(b"").tag(sync=True)
+    """The confidence-distribution plot for the insights panel."""
+    coverage_png = traitlets.Bytes(b"").tag(sync=True)
+    """The embedding-coverage plot for the insights panel."""
+
+    def __init__(self, session: LabelingSession, *, votes_for=None, insights=None, **kwargs):
+        from .strategies import STRATEGIES
+
+        super().__init__(**kwargs)
+        self.session = session
+        self._votes_for = votes_for
+        self._insights = insights
+        self._shown_fits = -1
+        self.labels = list(session.labels)
+        self.strategies = list(STRATEGIES)
+        self.store_path = session.store_path
+        self.on_msg(self._on_intent)
+        self._unsubscribe = session.subscribe(self._sync)
+        self._sync()
+
+    # -- intents ---------------------------------------------------------------------------------
+    def _on_intent(self, _widget, content, _buffers=None) -> None:
+        """Handle one intent from the card; errors are shown on the card, never swallowed."""
+        if not isinstance(content, dict):
+            return
+        try:
+            self.handle_intent(content)
+        except ActiveLabelError as error:
+            self.error = str(error)
+        except Exception as error:  # an observer's exception would vanish in the comm layer: show it
+            self.error = f"{type(error).__name__}: {error}"
+
+    def handle_intent(self, content: dict) -> None:
+        """Turn an intent into a session call (public so tests can drive it with no browser)."""
+        action = content.get("action")
+        session = self.session
+        if action in ("label", "accept", "skip", "undo") and not self._is_current(content):
+            self.notice = "That card was already answered; nothing changed. The card now shows the next record."
+            self._sync()
+            return
+        self.notice = ""
+        self.error = ""
+        if action == "label":
+            session.label(session.current, str(content.get("label")))
+        elif action == "accept":
+            session.accept()
+        elif action == "skip":
+            session.skip()
+        elif action == "undo":
+            if session.undo() is None:
+                self.notice = "Nothing to undo."
+        elif action == "retrain":
+            session.retrain()
+        elif action == "strategy":
+            session.set_strategy(str(content.get("name")))
+        else:
+            self.notice = f"Unknown action {action!r} ignored."
+        self._sync()
+
+    def _is_current(self, content: dict) -> bool:
+        card = self.card
+        return content.get("token") == card.get("token") and content.get("key") == card.get("key")
+
+    # -- state -----------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        """Mirror the session into the traits (called after every change, from any thread)."""
+        session = self.session
+        with session._lock:  # the session's lock also keeps trait writes from two threads apart
+            position = session.current_position
+            token = session.card_token
+            if self.card.get("token") != token:
+                self._sync_card(position, token)
+            self.progress = session.progress
+            suggestion = session.suggestion
+            self.suggestion = {} if suggestion is None else {"label": suggestion[0], "confidence": round(suggestion[1], 4)}
+            self.model_status = session.model_status.as_dict()
+            self.strategy = session.strategy
+            if session.last_error:
+                self.error = session.last_error
+            self.votes = self._votes_for(position) if self._votes_for and position is not None else []
+            fits = session.model_status.fits
+        if self._insights is not None and fits != self._shown_fits:
+            self._shown_fits = fits
+            self._insights(self)
+
+    def _sync_card(self, position, token) -> None:
+        session = self.session
+        if position is None:
+            total = len(session.dataset)
+            done = session.progress["labeled"] == total
+            text = (f"All {total:,} records are labeled. Use `al.labeled` or `al.to_frame()` in the next cell."
+                    if done else "Nothing left in the line right now.")
+            self.image = b""
+            self.card = {"token": token, "key": "", "key_label": "", "kind": "done" if done else "empty", "text": text,
+                         "fields": [], "image_error": "", "reason": "", "previous_label": None}
+            return
+        payload = session.current_payload()
+        self.image = payload.image
+        self.card = {
+            "token": token, "key": session.dataset.keys[position], "key_label": session.dataset.key_label(position),
+            "kind": payload.kind, "text": payload.text, "fields": payload.fields, "image_error": payload.image_error,
+            "reason": session.current_reason, "previous_label": session.previous_label,
+        }
+
+    def close(self) -> None:
+        self._unsubscribe()
+        super().close()
