@@ -97,12 +97,16 @@ export function createCard(doc, actions) {
   const insightsButton = el("button", { type: "button", class: "al-button", title: "plots (i)", "aria-pressed": "false" }, [kbd("i"), "insights"]);
   const keymapButton = el("button", { type: "button", class: "al-button al-help", title: "keys (?)", "aria-label": "key map", "aria-pressed": "false", text: "?" });
   const header = el("header", { class: "al-header" }, [
-    el("div", { class: "al-header-main" }, [progress, status]),
-    el("div", { class: "al-controls" }, [
-      el("label", { class: "al-strategy" }, [el("span", { class: "al-muted", text: "strategy" }), select]),
-      retrain,
-      insightsButton,
-      keymapButton,
+    el("div", { class: "al-header-row" }, [
+      progress,
+      el("div", { class: "al-controls" }, [retrain, insightsButton, keymapButton]),
+    ]),
+    el("div", { class: "al-header-row" }, [
+      status,
+      el("label", { class: "al-strategy" }, [
+        el("span", { class: "al-muted", text: "strategy" }),
+        el("span", { class: "al-select-wrap" }, [select]),
+      ]),
     ]),
   ]);
 
@@ -131,10 +135,10 @@ export function createCard(doc, actions) {
     storeLine,
     el("span", { class: "al-focus-hint", text: "click the card to use the keys" }),
   ]);
-  const keymap = el("div", { class: "al-keymap", role: "dialog", "aria-label": "key map", hidden: true });
+  const keymap = el("section", { class: "al-keymap", "aria-label": "key map", hidden: true });
 
   const root = el("div", { class: "al-card", tabindex: "0", role: "group", "aria-label": "labeling card" }, [
-    header, errorBanner, noticeLine, record, suggestionSlot, votes, actionsRow, insights, footer, keymap,
+    header, keymap, errorBanner, noticeLine, record, suggestionSlot, votes, actionsRow, insights, footer,
   ]);
 
   select.addEventListener("change", () => actions.strategy(select.value));
@@ -165,7 +169,7 @@ export function createCard(doc, actions) {
 
   function drawMeta(card, active) {
     const items = [];
-    if (active && asText(card.key_label) !== "") items.push(el("span", { class: "al-key", text: `row ${card.key_label}` }));
+    if (active && asText(card.key_label) !== "") items.push(el("span", { class: "al-key", title: `row ${card.key_label}`, text: `row ${card.key_label}` }));
     if (active && asText(card.previous_label) !== "") {
       items.push(el("span", { class: "al-was", text: `was: ${card.previous_label}` }));
     }
@@ -306,19 +310,18 @@ export function createCard(doc, actions) {
       keymap.replaceChildren();
       return;
     }
-    const rows = KEY_MAP.map(([keys, what]) =>
-      el("tr", {}, [el("th", { scope: "row" }, [kbd(keys)]), el("td", { text: what })]));
-    const labelRows = asList(labels).slice(0, KEYED_LABELS).map((label, index) =>
-      el("tr", {}, [el("th", { scope: "row" }, [kbd(String(index + 1))]), el("td", { text: asText(label) })]));
-    const close = el("button", { type: "button", class: "al-button", text: "close (Esc)" });
+    const keys = (list) => list.flatMap((k, i) => (i === 0 ? [kbd(k)] : [" or ", kbd(k)]));
+    const row = (list, what) => [el("dt", {}, keys(list)), el("dd", { text: what })];
+    const labelRows = asList(labels).slice(0, KEYED_LABELS).flatMap((label, index) => row([String(index + 1)], asText(label)));
+    const close = el("button", { type: "button", class: "al-link", text: "close (Esc)" });
     close.addEventListener("click", () => actions.closeOverlays());
-    keymap.replaceChildren(el("div", { class: "al-keymap-panel" }, [
-      el("h3", { class: "al-section-title", text: "keys" }),
-      el("table", { class: "al-keytable" }, [el("tbody", {}, rows)]),
-      labelRows.length ? el("h3", { class: "al-section-title", text: "labels" }) : null,
-      labelRows.length ? el("table", { class: "al-keytable" }, [el("tbody", {}, labelRows)]) : null,
-      el("div", { class: "al-keymap-close" }, [close]),
-    ]));
+    keymap.replaceChildren(
+      el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
+      el("div", { class: "al-keymap-body" }, [
+        el("dl", { class: "al-keylist" }, KEY_MAP.flatMap(([list, what]) => row(list, what))),
+        labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
+      ]),
+    );
   }
 
   /**

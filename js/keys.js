@@ -1,16 +1,16 @@
 // The key map: which key does what. Pure: an event and a little context in, a
 // command out. The card decides nothing about what comes next.
 
-/** Rows of the key map overlay: [keys, what they do]. */
+/** Rows of the key map: [keys, what they do]. */
 export const KEY_MAP = [
-  ["1 … 9", "label the record with that label"],
-  ["Enter", "accept the suggestion"],
-  ["s", "skip: put the record at the back of the line"],
-  ["z  or  Backspace", "undo the last label or skip"],
-  ["r", "retrain the model now"],
-  ["i", "show or hide insights"],
-  ["?", "show or hide this key map"],
-  ["Esc", "close the key map and insights"],
+  [["1–9"], "label the record with that label"],
+  [["Enter"], "accept the suggestion"],
+  [["s"], "skip: put the record at the back of the line"],
+  [["z", "Backspace"], "undo the last label or skip"],
+  [["r"], "retrain the model now"],
+  [["i"], "show or hide insights"],
+  [["?"], "show or hide this key map"],
+  [["Esc"], "close the key map and insights"],
 ];
 
 /** Number of labels that have a number key. */
