@@ -236,7 +236,7 @@ class Dataset:
             content.update(str(name).encode())
             try:
                 hashed = pd.util.hash_pandas_object(column, index=False, categorize=False).to_numpy()
-            except TypeError:
+            except (TypeError, ValueError):
                 # object columns of arrays or images: hash what they look like
                 hashed = np.array([_value_digest(v) for v in column], dtype=np.uint64)
             content.update(hashed.tobytes())

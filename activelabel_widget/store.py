@@ -140,7 +140,8 @@ class LabelStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"Cannot create the folder for the label store {self.path}: {error}. Pass store= a writable path.") from error
-        if self.path.exists() and not os.access(self.path, os.W_OK):
+        # a file marked read-only is refused even for a user (root) who could write it anyway
+        if self.path.exists() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
             raise StoreError(f"The label store {self.path} is read-only. Make it writable or pass store= another path.")
         try:
             conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)

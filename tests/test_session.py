@@ -1,0 +1,295 @@
+"""The headless session: label, skip, undo, restart, train as you label; no front end needed."""
+
+import sqlite3
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from activelabel_widget import LabelingSession
+from activelabel_widget.errors import DataError, LabelError, StoreMismatchError
+
+from conftest import LABELS, ticket_frame, truth_of
+
+
+def label_two_of_two(session):
+    """Label two bug and two feature rows (not the card's): enough to start training."""
+    df = session.dataset.df
+    for name in ("bug", "feature"):
+        for key in df.index[df["truth"] == name][:2]:
+            session.label(key, name)
+
+
+def label_truly(session, n):
+    """Label the next n records on the card with their true label."""
+    for _ in range(n):
+        session.label(session.current, truth_of(session, session.current))
+
+
+def test_the_card_shows_one_record_and_labeling_moves_on(make_session):
+    session = make_session()
+    first = session.current
+    assert first in session.dataset.df.index
+    session.label(first, "bug")
+    assert session.current != first
+    assert session.labeled.loc[first, "label"] == "bug"
+    assert session.progress == {"labeled": 1, "total": 60, "session": 1, "skipped": 0}
+
+
+def test_the_first_records_are_not_in_index_order(make_session):
+    session = make_session()
+    shown = []
+    for _ in range(5):
+        shown.append(session.current)
+        session.skip()
+    assert shown != sorted(shown) or shown[0] != 100
+
+
+def test_skip_puts_the_record_at_the_back_of_the_line(tmp_path):
+    df = ticket_frame(4)
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    skipped = session.current
+    session.skip()
+    seen = []
+    while session.current is not None and session.current != skipped:
+        seen.append(session.current)
+        session.label(session.current, "bug")
+    assert len(seen) == 3 and session.current == skipped
+    session.close()
+
+
+def test_undo_steps_back_through_the_whole_history(make_session):
+    session = make_session()
+    shown = []
+    for action in ["label", "skip", "label", "label"]:
+        shown.append(session.current)
+        session.label(session.current, "bug") if action == "label" else session.skip()
+    for expected in reversed(shown):
+        assert session.undo() == expected
+        assert session.current == expected  # the undone record is back on the card
+    assert session.undo() is None
+    assert session.labeled.empty and session.progress["skipped"] == 0
+
+
+def test_undo_shows_what_the_record_was_labeled(make_session):
+    session = make_session()
+    key = session.current
+    session.label(key, "question")
+    session.undo()
+    assert session.current == key and session.previous_label == "question"
+
+
+def test_when_everything_is_labeled_current_is_none_not_an_error(make_session):
+    session = make_session(ticket_frame(3), text="body")
+    label_truly(session, 3)
+    assert session.current is None
+    assert session.progress["labeled"] == 3
+    session.undo()
+    assert session.current is not None
+
+
+def test_labeled_and_to_frame_are_plain_pandas_aligned_with_the_input(make_session):
+    session = make_session()
+    first = session.current
+    session.label(first, "feature")
+    labeled = session.labeled
+    assert list(labeled.columns) == ["body", "truth", "label", "labeled_at", "annotator", "source", "confidence"]
+    assert labeled.index.tolist() == [first]
+    assert labeled.loc[first, "source"] == "hand" and labeled.loc[first, "annotator"]
+    full = session.to_frame()
+    assert full.index.equals(session.dataset.df.index)
+    assert full["label"].notna().sum() == 1 and pd.isna(full.loc[full.index != first, "labeled_at"]).all()
+
+
+@pytest.mark.parametrize("bad_key", [999, "100", None])
+def test_label_with_an_unknown_key_raises_and_saves_nothing(make_session, bad_key):
+    session = make_session()
+    with pytest.raises(LabelError, match="not in the DataFrame"):
+        session.label(bad_key, "bug")
+    assert session.store.events() == []
+
+
+def test_label_with_an_unknown_label_raises_and_saves_nothing(make_session):
+    session = make_session()
+    with pytest.raises(LabelError, match="not one of the labels"):
+        session.label(session.current, "Bug")
+    assert session.store.events() == []
+
+
+@pytest.mark.parametrize("labels, message", [(["bug"], "at least two"), (["a", "a", "b"], "more than once"),
+                                             ("bug", "list"), (["a", " "], "empty name")])
+def test_bad_label_lists_are_refused(labels, message):
+    with pytest.raises(LabelError, match=message):
+        LabelingSession(ticket_frame(), text="body", labels=labels, store=":memory:")
+
+
+def test_a_restart_restores_every_label_and_continues_with_the_next_unlabeled(tmp_path):
+    df = ticket_frame()
+    options = dict(text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session = LabelingSession(df, **options)
+    label_truly(session, 12)
+    session.skip()
+    before = session.labeled[["label", "source"]]
+    session.close()
+
+    resumed = LabelingSession(df, **options)
+    assert resumed.labeled[["label", "source"]].equals(before)
+    assert resumed.current not in before.index
+    assert resumed.progress["labeled"] == 12 and resumed.progress["skipped"] == 1
+    # undo keeps working across the restart: the last action was the skip, then the 12th label
+    resumed.undo()
+    assert resumed.progress["skipped"] == 0
+    last_labeled = resumed.undo()
+    assert last_labeled in before.index and len(resumed.labeled) == 11 and resumed.current == last_labeled
+    resumed.close()
+
+
+def test_a_store_made_from_other_data_is_refused_and_keeps_its_labels(tmp_path):
+    path = tmp_path / "s.db"
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    session.label(session.current, "bug")
+    session.close()
+    with pytest.raises(StoreMismatchError, match="other data"):
+        LabelingSession(ticket_frame(start=0), text="body", labels=LABELS, store=path)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+def test_without_store_labels_go_to_a_default_file_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, background=False)
+    assert session.store_path.startswith(str(tmp_path)) and session.store_path.endswith(".labels.db")
+    session.label(session.current, "bug")
+    session.close()
+    again = LabelingSession(ticket_frame(), text="body", labels=LABELS, background=False)
+    assert len(again.labeled) == 1
+    again.close()
+
+
+def test_training_starts_once_two_labels_have_two_examples(make_session):
+    session = make_session()
+    assert session.model_status.state == "none" and session.suggestion is None
+    session.label(session.current, "bug")
+    session.label(session.current, "bug")
+    session.label(session.current, "feature")
+    assert session.model_status.fits == 0
+    session.label(session.current, "feature")
+    assert session.model_status.state == "ready" and session.model_status.fits == 1
+    label, confidence = session.suggestion
+    assert label in LABELS and 0.0 <= confidence <= 1.0
+
+
+def test_retraining_happens_every_n_labels(make_session):
+    session = make_session(retrain_every=5)
+    label_truly(session, 30)
+    fits = [record.n_labels for record in session.fit_history]
+    assert fits[0] <= 6 and all(b - a == 5 for a, b in zip(fits[1:], fits[2:]))
+
+
+def test_accepting_a_suggestion_is_told_apart_from_correcting_it(make_session):
+    session = make_session()
+    label_truly(session, 12)
+    accepted_key, (suggested, confidence) = session.current, session.suggestion
+    session.accept()
+    corrected_key = session.current
+    wrong = next(name for name in LABELS if name != session.suggestion[0])
+    session.label(corrected_key, wrong)
+    labeled = session.labeled
+    assert labeled.loc[accepted_key, "label"] == suggested
+    assert labeled.loc[accepted_key, "source"] == "suggestion-accepted"
+    assert labeled.loc[accepted_key, "confidence"] == pytest.approx(confidence)
+    assert labeled.loc[corrected_key, "source"] == "suggestion-corrected"
+
+
+def test_the_model_learns_the_keyword_rule(make_session):
+    session = make_session(ticket_frame(90), text="body")
+    label_truly(session, 30)
+    session.retrain(wait=True)
+    frame = session.to_frame()
+    unlabeled = frame[frame["label"].isna()]
+    accuracy = (unlabeled["prediction"].astype(str) == unlabeled["truth"]).mean()
+    assert accuracy > 0.8
+    assert session.model_status.accuracy is not None and session.model_status.accuracy > 0.7
+
+
+def test_the_users_estimator_is_never_fitted_in_place(make_session):
+    estimator = LogisticRegression()
+    session = make_session(model=estimator)
+    label_truly(session, 10)
+    assert session.model_status.fits >= 1
+    assert not hasattr(estimator, "coef_")
+    fitted = session.fit_final()
+    assert fitted is not estimator and hasattr(fitted, "coef_")
+
+
+class Exploding(BaseEstimator, ClassifierMixin):
+    def fit(self, X, y):
+        raise RuntimeError("boom in fit")
+
+
+def test_a_model_that_raises_shows_the_error_and_labeling_goes_on(make_session):
+    session = make_session(model=Exploding())
+    label_truly(session, 6)
+    assert session.model_status.state == "error" and "boom in fit" in session.model_status.message
+    label_truly(session, 2)
+    assert len(session.labeled) == 8
+
+
+class SlowModel(LogisticRegression):
+    """A deliberately slow estimator: fit sleeps before fitting."""
+
+    def __init__(self, delay=1.0, C=1.0, max_iter=200):
+        super().__init__(C=C, max_iter=max_iter)
+        self.delay = delay
+
+    def fit(self, X, y):
+        time.sleep(self.delay)
+        return super().fit(X, y)
+
+
+def test_background_training_never_blocks_labeling(tmp_path):
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db",
+                              model=SlowModel(delay=5.0), retrain_every=3)
+    label_two_of_two(session)  # now ready to train: a 5 s fit starts
+    assert session.model_status.state == "training"
+    label_truly(session, 6)  # labels made meanwhile are kept
+    assert session.model_status.fits == 0 and len(session.labeled) == 10
+    session.retrain(wait=True, timeout=60)
+    assert session.model_status.fits >= 1 and session.fit_history[-1].n_labels == 10
+    session.close()
+
+
+def test_a_round_past_the_time_limit_keeps_the_previous_model(tmp_path):
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db",
+                              model=SlowModel(delay=3.0), fit_timeout=0.5)
+    label_two_of_two(session)
+    session.wait_idle(timeout=30)
+    assert session.model_status.state == "error" and "fit_timeout" in session.model_status.message
+    label_truly(session, 1)
+    session.close()
+
+
+def test_image_and_table_data_train_too(make_session):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    df = pd.DataFrame({"pixels": list(digits.images[:80]), "truth": digits.target[:80].astype(str)})
+    session = make_session(df, image="pixels", labels=[str(d) for d in range(10)])
+    assert session.current_payload().image[:4] == b"\x89PNG"
+    label_truly(session, 30)
+    assert session.model_status.fits >= 1
+
+    table = pd.DataFrame({"x": np.r_[np.zeros(20), np.ones(20)], "kind": ["a"] * 20 + ["b"] * 20,
+                          "truth": ["bug"] * 20 + ["feature"] * 20})
+    session = make_session(table, features=["x", "kind"], labels=["bug", "feature"], store=None)
+    label_truly(session, 8)
+    assert session.suggestion is not None
+
+
+def test_user_embeddings_must_have_one_row_per_record(make_session):
+    with pytest.raises(DataError, match=r"\(60, d\)"):
+        make_session(embeddings=np.zeros((59, 4)))
+    session = make_session(embeddings=np.random.default_rng(0).normal(size=(60, 4)))
+    assert session.current is not None

@@ -1,0 +1,117 @@
+"""Every event is committed to SQLite as it is made; the log replays to the current labels."""
+
+import sqlite3
+
+import pytest
+
+from activelabel_widget.errors import StoreError, StoreMismatchError
+from activelabel_widget.store import APPLICATION_ID, LabelStore
+
+FP = ("keys-hash", "content-hash")
+
+
+def open_store(path, fingerprint=FP, labels=("a", "b")):
+    return LabelStore(path, fingerprint=fingerprint, labels=list(labels))
+
+
+def test_events_are_committed_and_visible_to_another_connection(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", annotator="ann", source="hand")
+    rows = sqlite3.connect(tmp_path / "s.db").execute("SELECT action, key, label, annotator FROM events").fetchall()
+    assert rows == [("label", "i:1", "a", "ann")]
+    store.close()
+
+
+def test_replay_applies_labels_skips_and_undos_in_order(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    first = store.append("label", "i:1", label="a")
+    relabel = store.append("label", "i:1", label="b")
+    skip = store.append("skip", "i:2")
+    store.append("undo", "i:2", undoes=skip.id)
+    store.append("undo", "i:1", undoes=relabel.id)
+    state = store.replay()
+    assert {k: e.label for k, e in state.labels.items()} == {"i:1": "a"}
+    assert list(state.skipped) == []
+    assert [e.id for e, _ in state.history] == [first.id]
+
+
+def test_a_store_reopens_with_its_labels(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a")
+    store.close()
+    again = open_store(tmp_path / "s.db")
+    assert list(again.replay().labels) == ["i:1"]
+    again.close()
+
+
+def test_a_store_made_for_other_data_is_refused(tmp_path):
+    open_store(tmp_path / "s.db").close()
+    with pytest.raises(StoreMismatchError, match="other rows"):
+        open_store(tmp_path / "s.db", fingerprint=("other", "content-hash"))
+    with pytest.raises(StoreMismatchError, match="different content"):
+        open_store(tmp_path / "s.db", fingerprint=("keys-hash", "other"))
+
+
+def test_labels_may_be_added_but_used_labels_not_dropped(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="b")
+    store.close()
+    grown = open_store(tmp_path / "s.db", labels=("a", "b", "c"))
+    assert grown.labels() == ["a", "b", "c"]
+    grown.close()
+    with pytest.raises(StoreMismatchError, match=r"\['b'\]"):
+        open_store(tmp_path / "s.db", labels=("a", "c"))
+
+
+def test_files_that_are_not_ours_are_refused_untouched(tmp_path):
+    text_file = tmp_path / "notes.db"
+    text_file.write_text("these are my notes, not a database" * 50)
+    before = text_file.read_bytes()
+    with pytest.raises(StoreError, match="not a readable label store"):
+        open_store(text_file)
+    assert text_file.read_bytes() == before
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="another program"):
+        open_store(other)
+
+
+def test_a_truncated_store_is_refused_with_a_clear_error(tmp_path):
+    path = tmp_path / "s.db"
+    store = open_store(path)
+    for i in range(500):
+        store.append("label", f"i:{i}", label="a")
+    store.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError):
+        open_store(path)
+
+
+def test_a_read_only_store_is_refused_before_any_label(tmp_path):
+    path = tmp_path / "s.db"
+    open_store(path).close()
+    path.chmod(0o444)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            open_store(path)
+    finally:
+        path.chmod(0o644)
+
+
+def test_our_files_carry_the_application_id(tmp_path):
+    open_store(tmp_path / "s.db").close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_heuristic_names_survive_a_reopen_and_a_same_name_replaces(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.add_heuristic("mentions_crash", "first")
+    store.add_heuristic("mentions_crash", "second")
+    store.close()
+    assert open_store(tmp_path / "s.db").heuristics() == ["mentions_crash"]

@@ -1,0 +1,125 @@
+"""The widget mirrors the session into traits and turns card intents into session calls (no browser)."""
+
+import pytest
+
+from activelabel_widget import ActiveLabeler
+
+from conftest import LABELS, ticket_frame, truth_of
+
+
+@pytest.fixture
+def labeler(tmp_path):
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    yield al
+    al.close()
+
+
+def intent(widget, action, **extra):
+    card = widget.card
+    widget.handle_intent({"action": action, "key": card["key"], "token": card["token"], **extra})
+
+
+def test_the_card_traits_describe_the_current_record(labeler):
+    widget = labeler.widget
+    card = widget.card
+    assert card["kind"] == "text" and card["text"] == labeler.session.dataset.df.loc[labeler.session.current, "body"]
+    assert card["key"] == labeler.session.dataset.keys[labeler.session.current_position]
+    assert card["reason"]
+    assert widget.labels == LABELS and "hybrid" in widget.strategies and widget.strategy == "hybrid"
+    assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0}
+    assert widget.store_path == labeler.store_path and widget.suggestion == {}
+
+
+def test_a_label_intent_labels_the_card_record_and_shows_the_next(labeler):
+    widget = labeler.widget
+    key, token = labeler.session.current, widget.card["token"]
+    intent(widget, "label", label="question")
+    assert labeler.labeled.loc[key, "label"] == "question"
+    assert widget.card["token"] != token and widget.progress["labeled"] == 1
+
+
+def test_a_stale_or_double_click_never_labels_another_row(labeler):
+    widget = labeler.widget
+    stale = dict(widget.card)
+    intent(widget, "label", label="bug")
+    widget.handle_intent({"action": "label", "key": stale["key"], "token": stale["token"], "label": "feature"})
+    assert len(labeler.labeled) == 1 and labeler.labeled["label"].tolist() == ["bug"]
+    assert "already answered" in widget.notice
+
+
+def test_skip_and_undo_intents(labeler):
+    widget = labeler.widget
+    first = labeler.session.current
+    intent(widget, "skip")
+    assert widget.progress["skipped"] == 1
+    intent(widget, "undo")
+    assert labeler.session.current == first and widget.progress["skipped"] == 0
+    intent(widget, "undo")
+    assert widget.notice == "Nothing to undo."
+
+
+def test_an_unknown_label_shows_an_error_on_the_card_and_loses_nothing(labeler):
+    widget = labeler.widget
+    intent(widget, "label", label="bug")
+    widget._on_intent(widget, {"action": "label", "key": widget.card["key"], "token": widget.card["token"], "label": "nope"})
+    assert "not one of the labels" in widget.error
+    assert len(labeler.labeled) == 1
+    intent(widget, "label", label="feature")
+    assert widget.error == "" and len(labeler.labeled) == 2
+
+
+def test_suggestions_and_model_status_reach_the_card_and_enter_accepts(labeler):
+    widget, session = labeler.widget, labeler.session
+    for _ in range(12):
+        intent(widget, "label", label=truth_of(session, session.current))
+    assert widget.model_status["state"] == "ready" and widget.model_status["fits"] >= 1
+    assert set(widget.suggestion) == {"label", "confidence"}
+    suggested, key = widget.suggestion["label"], session.current
+    intent(widget, "accept")
+    assert labeler.labeled.loc[key, "source"] == "suggestion-accepted"
+    assert labeler.labeled.loc[key, "label"] == suggested
+
+
+def test_retrain_and_strategy_intents(labeler):
+    widget = labeler.widget
+    for _ in range(6):
+        intent(widget, "label", label=truth_of(labeler.session, labeler.session.current))
+    fits = widget.model_status["fits"]
+    intent(widget, "retrain")
+    assert widget.model_status["fits"] == fits + 1
+    intent(widget, "strategy", name="margin")
+    assert widget.strategy == "margin" and labeler.session.strategy == "margin"
+    widget._on_intent(widget, {"action": "strategy", "name": "nonsense"})
+    assert "not known" in widget.error
+
+
+def test_the_done_card_says_everything_is_labeled(tmp_path):
+    al = ActiveLabeler(ticket_frame(2), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    widget = al.widget
+    intent(widget, "label", label="bug")
+    intent(widget, "label", label="bug")
+    assert widget.card["kind"] == "done" and "All 2 records are labeled" in widget.card["text"]
+    intent(widget, "undo")
+    assert widget.card["kind"] == "text"
+    al.close()
+
+
+def test_image_records_travel_as_png_bytes(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame({"img": [np.eye(8), "/no/such/file.png"]})
+    al = ActiveLabeler(df, image="img", labels=["a", "b"], store=tmp_path / "s.db", background=False)
+    widget = al.widget
+    shown = {}
+    for _ in range(2):
+        shown[widget.card["key"]] = (widget.image[:4], widget.card["image_error"])
+        intent(widget, "skip")
+    assert shown["i:0"] == (b"\x89PNG", "") and "could not read" in shown["i:1"][1]
+    al.close()
+
+
+def test_the_labeler_renders_as_the_widget(labeler):
+    bundle = labeler._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle  # (data, metadata) or data alone
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == labeler.widget.model_id
