@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .insights import Insights
 from .session import LabelingSession
 
 __all__ = ["ActiveLabeler"]
@@ -17,7 +18,8 @@ __all__ = ["ActiveLabeler"]
 class ActiveLabeler:
     """Label a DataFrame in the notebook, with a model that trains as you label.
 
-    Takes the same arguments as :class:`~activelabel_widget.session.LabelingSession`.
+    Takes the same arguments as :class:`~activelabel_widget.session.LabelingSession`, plus
+    ``projection`` ("pca", "umap" or "tsne") for the coverage map.
 
     Examples
     --------
@@ -26,8 +28,9 @@ class ActiveLabeler:
     >>> al.labeled    # the hand-labeled rows, with label, labeled_at, annotator, source, confidence
     """
 
-    def __init__(self, df: pd.DataFrame, *, labels, **options):
+    def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", **options):
         self.session = LabelingSession(df, labels=labels, **options)
+        self.insights = Insights(self.session, projection=projection)
         self._widget = None
 
     @property
@@ -36,7 +39,7 @@ class ActiveLabeler:
         if self._widget is None:
             from .widget import LabelingWidget
 
-            self._widget = LabelingWidget(self.session)
+            self._widget = LabelingWidget(self.session, insights=self.insights)
         return self._widget
 
     def _repr_mimebundle_(self, **kwargs):
@@ -50,6 +53,22 @@ class ActiveLabeler:
     def to_frame(self) -> pd.DataFrame:
         """Every row: label columns (missing where unlabeled) and the current model's prediction."""
         return self.session.to_frame()
+
+    def plot_confidence(self):
+        """Confidence (1 - normalised entropy) over the unlabeled pool by predicted label; a Figure."""
+        return self.insights.confidence()
+
+    def plot_coverage(self):
+        """The embedding map: what part of the data has labels nearby, what comes next; a Figure."""
+        return self.insights.coverage()
+
+    def plot_learning_curve(self):
+        """Cross-validated accuracy after each fit against the number of labels; a Figure."""
+        return self.insights.learning_curve()
+
+    def plot_labels(self):
+        """Label counts by source (hand, accepted suggestion, weak); a Figure."""
+        return self.insights.label_counts()
 
     @property
     def store_path(self) -> str:

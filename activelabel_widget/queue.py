@@ -85,6 +85,28 @@ class Line:
                 return position, reason
         return None
 
+    def peek(self, k: int, is_open: Callable[[int], bool]) -> list[int]:
+        """The next ``k`` open records in the order :meth:`pop` would give them, without taking them."""
+        found: list[int] = []
+        seen: set[int] = set()
+
+        def consider(position: int) -> bool:
+            if position not in seen and is_open(position):
+                seen.add(position)
+                found.append(position)
+            return len(found) >= k
+
+        for position, _ in reversed(self._front):
+            if consider(position):
+                return found
+        for position in self._ranked.positions[self._cursor:]:
+            if int(position) not in self._back and consider(int(position)):
+                return found
+        for position in self._back:
+            if consider(position):
+                return found
+        return found
+
     def remaining_ranked(self) -> int:
         """How many ranked positions are left before the line needs a refill."""
         return len(self._ranked.positions) - self._cursor

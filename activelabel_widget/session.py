@@ -253,6 +253,12 @@ class LabelingSession:
         position = self._current
         return None if position is None else self.dataset.payload(position)
 
+    def queued(self, k: int) -> np.ndarray:
+        """Positions of the record on the card and the next ``k - 1`` in the line."""
+        with self._lock:
+            head = [] if self._current is None else [self._current]
+            return np.asarray(head + self._line.peek(k - len(head), self._is_open), dtype=np.int64)
+
     def label_counts(self) -> np.ndarray:
         """Hand labels per label, (K,) ints."""
         codes = self._codes[self._codes >= 0]

@@ -7,6 +7,7 @@ traits and intents.
 from __future__ import annotations
 
 import pathlib
+import threading
 import anywidget
 import traitlets
 
@@ -54,13 +55,15 @@ class LabelingWidget(anywidget.AnyWidget):
     """The embedding-coverage plot for the insights panel."""
 
     def __init__(self, session: LabelingSession, *, votes_for=None, insights=None, **kwargs):
+        """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots."""
         from .strategies import STRATEGIES
 
         super().__init__(**kwargs)
         self.session = session
         self._votes_for = votes_for
         self._insights = insights
-        self._shown_fits = -1
+        self._shown_fits = 0
+        self._render_lock = threading.Lock()
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.store_path = session.store_path
@@ -130,8 +133,19 @@ class LabelingWidget(anywidget.AnyWidget):
             self.votes = self._votes_for(position) if self._votes_for and position is not None else []
             fits = session.model_status.fits
         if self._insights is not None and fits != self._shown_fits:
+            # after each fit (never on a click), drawn off the kernel's main thread
             self._shown_fits = fits
-            self._insights(self)
+            threading.Thread(target=self.refresh_insights, name="activelabel-insights", daemon=True).start()
+
+    def refresh_insights(self) -> None:
+        """Draw the confidence and coverage plots for the insights panel (blocking; see ``_sync``)."""
+        with self._render_lock:
+            try:
+                confidence_png, coverage_png = self._insights.card_pngs()
+            except Exception as error:  # a plot must never take the card down: say what went wrong
+                self.notice = f"The insights plots could not be drawn: {type(error).__name__}: {error}"
+                return
+            self.confidence_png, self.coverage_png = confidence_png, coverage_png
 
     def _sync_card(self, position, token) -> None:
         session = self.session

@@ -1,0 +1,103 @@
+"""Figures of a session's state: reads the session, hands plain arrays to :mod:`.plots`.
+
+The 2-D projection of the embeddings and the coverage radius are computed once per session and
+cached here; the figures are cheap after that. The widget renders the confidence and coverage
+figures to PNG in the background after each fit, never on a click.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .session import LabelingSession
+
+__all__ = ["Insights"]
+
+#: How many of the records queued next the plots mark (and the confidence threshold describes).
+QUEUED_SHOWN = 50
+
+
+class Insights:
+    """Draw a session's confidence, coverage, learning curve and label counts."""
+
+    def __init__(self, session: LabelingSession, *, projection: str = "pca"):
+        self.session = session
+        self.projection = projection
+        self._lock = threading.Lock()
+        self._xy: np.ndarray | None = None
+        self._radius: float | None = None
+
+    def _embeddings(self) -> np.ndarray:
+        self.session._prepare()
+        return self.session._embeddings
+
+    def map_2d(self) -> np.ndarray:
+        """The (n, 2) projection of the embeddings, computed once."""
+        with self._lock:
+            if self._xy is None:
+                self._xy = plots.project_2d(self._embeddings(), method=self.projection,
+                                            random_state=self.session.random_state)
+            return self._xy
+
+    def confidence(self):
+        """Confidence over the unlabeled pool by predicted label, hand-labeled rows for contrast."""
+        from .strategies import confidence
+
+        session = self.session
+        with session._lock:
+            proba, codes = session._proba, session._codes.copy()
+            queued = session.queued(QUEUED_SHOWN)
+        if proba is None:
+            return plots.empty_figure("No model yet: label at least two examples each of two labels, "
+                                      "then the confidence of every record shows here.")
+        scores = confidence(proba)
+        unlabeled = codes < 0
+        threshold = float(scores[queued].max()) if len(queued) else None
+        return plots.plot_confidence(scores[unlabeled], proba[unlabeled].argmax(axis=1), session.labels,
+                                     labeled_confidence=scores[~unlabeled], threshold=threshold)
+
+    def coverage(self):
+        """The embedding map: unlabeled density, labeled points by label, the next records starred."""
+        session = self.session
+        xy = self.map_2d()
+        with session._lock:
+            codes = session._codes.copy()
+            queued = session.queued(QUEUED_SHOWN)
+        labeled = codes >= 0
+        if labeled.any():
+            share, radius = plots.coverage_share(self._embeddings(), labeled, radius=self._radius,
+                                                 random_state=session.random_state)
+            self._radius = radius
+            coverage = (share, radius)
+        else:
+            coverage = None
+        return plots.plot_coverage(xy, codes, session.labels, queued=queued, coverage=coverage,
+                                   random_state=session.random_state)
+
+    def learning_curve(self):
+        """Cross-validated accuracy after each fit against the number of labels."""
+        history = [(r.n_labels, r.accuracy) for r in self.session.fit_history if r.accuracy is not None]
+        if not history:
+            return plots.empty_figure("No quality estimate yet: it appears after the first fit with two "
+                                      "examples each of two labels.")
+        n_labels, accuracy = map(np.asarray, zip(*history))
+        return plots.plot_learning_curve(n_labels, accuracy)
+
+    def label_counts(self):
+        """Labels per name, by source: hand, accepted suggestion, weak."""
+        frame = self.session.to_frame()
+        labeled = frame[frame["label"].notna()]
+        source = labeled["source"].replace({"suggestion-corrected": "hand"})
+        counts = pd.crosstab(labeled["label"], source).reindex(index=self.session.labels, fill_value=0)
+        counts = counts.reindex(columns=[c for c in plots.SOURCES if c in counts.columns])
+        if counts.to_numpy().sum() == 0:
+            return plots.empty_figure("No labels yet: label a record on the card.")
+        return plots.plot_label_counts(counts)
+
+    def card_pngs(self) -> tuple[bytes, bytes]:
+        """The confidence and coverage figures as PNG bytes, for the card's insights panel."""
+        return plots.figure_to_png(self.confidence()), plots.figure_to_png(self.coverage())
