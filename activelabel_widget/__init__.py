@@ -3,10 +3,14 @@
 from .errors import ActiveLabelError, DataError, LabelError, ModelError, StoreError, StoreMismatchError
 from .labeler import ActiveLabeler
 from .session import LabelingSession
+from .weak import keywords, labeling_function, regex
 
 __all__ = [
     "ActiveLabeler",
     "LabelingSession",
+    "labeling_function",
+    "keywords",
+    "regex",
     "ActiveLabelError",
     "DataError",
     "LabelError",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .heuristics import Heuristics
 from .insights import Insights
 from .session import LabelingSession
 
@@ -28,9 +29,13 @@ class ActiveLabeler:
     >>> al.labeled    # the hand-labeled rows, with label, labeled_at, annotator, source, confidence
     """
 
-    def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", **options):
+    def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
+                 **options):
         self.session = LabelingSession(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
+        self.heuristics = Heuristics(self.session)
+        if prefer_conflicts:
+            self.session.priority_boost = self.heuristics.conflicts
         self._widget = None
 
     @property
@@ -39,7 +44,7 @@ class ActiveLabeler:
         if self._widget is None:
             from .widget import LabelingWidget
 
-            self._widget = LabelingWidget(self.session, insights=self.insights)
+            self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on)
         return self._widget
 
     def _repr_mimebundle_(self, **kwargs):
@@ -51,8 +56,37 @@ class ActiveLabeler:
         return self.session.labeled
 
     def to_frame(self) -> pd.DataFrame:
-        """Every row: label columns (missing where unlabeled) and the current model's prediction."""
-        return self.session.to_frame()
+        """Every row: label columns (missing where unlabeled), the model's prediction, the weak label."""
+        frame = self.session.to_frame()
+        weak = self.heuristics.weak_labels()
+        frame["weak_label"] = weak["weak_label"]
+        frame["weak_confidence"] = weak["weak_confidence"]
+        return frame
+
+    # -- weak supervision ------------------------------------------------------------------------
+    def add_heuristic(self, *functions) -> None:
+        """Add labeling functions (``@labeling_function``, ``keywords``, ``regex``) to the committee.
+
+        They are applied to every row now; one with the same name replaces the old one. The
+        trained weak classifiers are heuristics too. A function that raises is reported and
+        the others still apply.
+        """
+        self.heuristics.add(*functions)
+        self.session._request_round()  # the line may prefer conflicts, and the card shows votes
+        if self._widget is not None:
+            self._widget._sync()
+
+    def heuristics_summary(self) -> pd.DataFrame:
+        """One row per heuristic: coverage, overlaps, conflicts, accuracy against the hand labels."""
+        return self.heuristics.summary()
+
+    def weak_labels(self, *, method: str = "weighted") -> pd.DataFrame:
+        """Every row: ``weak_label``, ``weak_confidence`` and ``votes`` from the committee of heuristics."""
+        return self.heuristics.weak_labels(method=method)
+
+    def promote_weak(self, *, min_confidence: float = 0.9) -> int:
+        """Save weak labels at or above ``min_confidence`` with ``source="weak"``; hand labels are never overwritten."""
+        return self.heuristics.promote(min_confidence=min_confidence)
 
     def plot_confidence(self):
         """Confidence (1 - normalised entropy) over the unlabeled pool by predicted label; a Figure."""

@@ -172,7 +172,8 @@ class LabelingSession:
         self.model_status = ModelStatus(message="no model yet: label two examples each of two labels")
         self.fit_history: list[_FitRecord] = []
         self._refit_requested = False
-        self._round_strategy = strategy
+        #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
+        self.priority_boost: Callable[[], np.ndarray | None] | None = None
         self._prepare_lock = threading.Lock()
         self._background = background
         self._runner = BackgroundRunner(self._round, on_done=self._swap_in, on_error=self._round_failed, time_limit=fit_timeout)
@@ -324,6 +325,29 @@ class LabelingSession:
             self._maybe_retrain()
         self._notify()
 
+    def label_many(self, positions, labels, *, source: str, confidence=None) -> int:
+        """Save labels for many rows (by position) in one transaction; returns how many.
+
+        Used to promote weak labels: rows with a hand label are left out by the caller.
+        """
+        positions = [int(p) for p in positions]
+        for label in set(labels):
+            self._check_label(label)
+        if not positions:
+            return 0
+        with self._lock:
+            events = self.store.append_labels([self.dataset.keys[p] for p in positions], list(labels),
+                                              annotator=source, source=source, confidences=confidence)
+            for position, event in zip(positions, events):
+                self._history.append((event, self._events.get(position)))
+                self._events[position] = event
+                self._codes[position] = self._label_code[event.label] if source in _HUMAN_SOURCES else -1
+                self._line.remove_back(position)
+            if self._current is not None and self._current in set(positions):
+                self._advance()
+        self._notify()
+        return len(positions)
+
     def accept(self) -> None:
         """Accept the model's suggestion for the record on the card."""
         with self._lock:
@@ -463,12 +487,31 @@ class LabelingSession:
         in_use = np.zeros(len(self.dataset), dtype=bool)
         with self._lock:
             in_use[list(self._events)] = True
-        positions, _, reasons = rank_pool(strategy, k=_RANK_BATCH, labeled_mask=in_use, proba=result.proba,
-                                          committee_proba=result.committee_proba, index=self._index,
-                                          random_state=self.random_state)
+        boost = self.priority_boost() if self.priority_boost is not None else None
+        if boost is None:
+            positions, _, reasons = rank_pool(strategy, k=_RANK_BATCH, labeled_mask=in_use, proba=result.proba,
+                                              committee_proba=result.committee_proba, index=self._index,
+                                              random_state=self.random_state)
+        else:
+            positions, reasons = self._rank_with_boost(strategy, boost, in_use, result)
         result.ranked = RankedLine(np.asarray(positions, dtype=np.int64), list(reasons), strategy)
         result.seconds = time.perf_counter() - started
         return result
+
+    def _rank_with_boost(self, strategy, boost, in_use, result):
+        """Rank by the strategy's score rank (0..1) plus ``boost`` (0..1), e.g. heuristics' conflicts."""
+        from .strategies import score_pool, top_k
+
+        scores = score_pool(strategy, labeled_mask=in_use, proba=result.proba, committee_proba=result.committee_proba,
+                            index=self._index, random_state=self.random_state)
+        finite = np.isfinite(scores)
+        ranks = np.zeros(len(scores))
+        ranks[finite] = scores[finite].argsort().argsort() / max(int(finite.sum()) - 1, 1)
+        combined = np.where(finite, ranks + np.nan_to_num(boost), -np.inf)
+        positions = top_k(combined, _RANK_BATCH)
+        reasons = [f"heuristics disagree ({boost[p]:.2f}) + {strategy}" if boost[p] > 0 else f"{strategy} rank {ranks[p]:.2f}"
+                   for p in positions]
+        return positions, reasons
 
     def _swap_in(self, result: _RoundResult) -> None:
         """Atomically replace model, scores and line with a round's results."""

@@ -258,6 +258,27 @@ class LabelStore:
                 ) from error
         return LabelEvent(cursor.lastrowid, at, action, key, label, annotator, source, confidence, undoes)
 
+    def append_labels(self, keys, labels, *, annotator=None, source=None, confidences=None) -> list[LabelEvent]:
+        """Append many label events in one transaction (all or nothing), e.g. promoted weak labels."""
+        at = _now()
+        confidences = [None] * len(keys) if confidences is None else [None if c is None else float(c) for c in confidences]
+        events = []
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for key, label, confidence in zip(keys, labels, confidences):
+                    cursor = self._conn.execute(
+                        "INSERT INTO events (at, action, key, label, annotator, source, confidence) VALUES (?, 'label', ?, ?, ?, ?, ?)",
+                        (at, key, label, annotator, source, confidence),
+                    )
+                    events.append(LabelEvent(cursor.lastrowid, at, "label", key, label, annotator, source, confidence))
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as error:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise StoreError(f"Could not save {len(keys)} labels to {self.path}: {error}. None of them was saved.") from error
+        return events
+
     def add_heuristic(self, name: str, description: str = "") -> None:
         """Record a heuristic's name so it is known again after a restart (same name replaces)."""
         with self._lock:

@@ -1,0 +1,136 @@
+"""A session's committee of heuristics: the user's labeling functions plus the weak classifiers.
+
+Labeling functions are applied once when added (their votes are cached as a label matrix); the
+weak classifiers vote from the session's latest probabilities, one column per committee member,
+where they are confident (:func:`~activelabel_widget.weak.model_votes`). Names are saved in the
+store so that, after a restart, the summary lists heuristics that have not been added again.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import weak
+from .errors import LabelError
+from .session import LabelingSession
+
+__all__ = ["Heuristics"]
+
+
+def _console_progress(done: int, total: int) -> None:
+    sys.stderr.write(f"\rapplying row-wise heuristics: {done:,}/{total:,} rows ({done / max(total, 1):.0%})")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+class Heuristics:
+    """Heuristics of one session; see the module docstring."""
+
+    def __init__(self, session: LabelingSession, *, vote_threshold: float = weak.DEFAULT_VOTE_THRESHOLD):
+        self.session = session
+        self.vote_threshold = vote_threshold
+        self._functions: dict[str, weak.LabelingFunction] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self.errors: dict[str, str] = {}
+
+    def add(self, *functions, progress=_console_progress) -> None:
+        """Apply labeling functions to every row and keep their votes; a same name replaces.
+
+        A function that raises is reported (a warning and the summary's ``error`` column) with
+        its error and row count; the others still apply.
+        """
+        for function in functions:
+            if not isinstance(function, weak.LabelingFunction):
+                raise TypeError(f"add_heuristic takes functions made with @labeling_function, keywords() or regex(); "
+                                f"got {type(function).__name__}. Decorate it with @labeling_function(label=...).")
+        result = weak.apply_heuristics(list(functions), self.session.dataset.df, self.session.labels, progress=progress)
+        for position, name in enumerate(result.names):
+            self._functions[name] = functions[position]
+            self._columns[name] = result.matrix[:, position]
+            self.errors.pop(name, None)
+            self.session.store.add_heuristic(name, getattr(functions[position], "description", "") or "")
+        for name, message in result.errors.items():
+            self.errors[name] = message
+            warnings.warn(f"heuristic {name!r} failed: {message}", stacklevel=3)
+
+    def matrix(self) -> tuple[np.ndarray, list[str]]:
+        """The label matrix (n, h): labeling functions, then one column per weak classifier."""
+        session = self.session
+        names = list(self._columns)
+        columns = [self._columns[name] for name in names]
+        with session._lock:
+            proba, each = session._proba, session._committee_proba
+        if proba is not None:
+            members = [proba] if each is None else list(each)
+            for number, member in enumerate(members):
+                names.append("model" if len(members) == 1 else f"model[{number}]")
+                columns.append(weak.model_votes(member, threshold=self.vote_threshold))
+        n = len(session.dataset)
+        matrix = np.stack(columns, axis=1).astype(np.int16) if columns else np.empty((n, 0), dtype=np.int16)
+        return matrix, names
+
+    def hand_codes(self) -> np.ndarray:
+        with self.session._lock:
+            return self.session._codes.astype(np.int64)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per heuristic: labels voted, coverage, overlaps, conflicts, checked votes, accuracy, error."""
+        matrix, names = self.matrix()
+        labels = self.session.labels
+        table = weak.summarize(matrix, names, hand_codes=self.hand_codes(), n_classes=len(labels), labels=labels)
+        table["error"] = [self.errors.get(name, "") for name in table.index]
+        forgotten = [name for name in self.session.store.heuristics() if name not in table.index]
+        if forgotten:
+            missing = pd.DataFrame(index=pd.Index(forgotten, name=table.index.name))
+            missing["error"] = "known from an earlier session: add it again with add_heuristic to use it"
+            table = pd.concat([table, missing])
+        return table
+
+    def weak_labels(self, *, method: str = "weighted") -> pd.DataFrame:
+        """Every row: weak_label, weak_confidence and votes (the number of heuristics that voted)."""
+        matrix, _ = self.matrix()
+        labels = self.session.labels
+        index = self.session.dataset.df.index
+        if matrix.shape[1] == 0:
+            return pd.DataFrame({"weak_label": pd.Categorical([None] * len(index), categories=labels),
+                                 "weak_confidence": np.nan, "votes": 0}, index=index)
+        result = weak.aggregate(matrix, n_classes=len(labels), hand_codes=self.hand_codes(), method=method)
+        return pd.DataFrame({
+            "weak_label": pd.Categorical.from_codes(result.codes, categories=labels),
+            "weak_confidence": result.confidence,
+            "votes": result.votes,
+        }, index=index)
+
+    def promote(self, *, min_confidence: float = 0.9, method: str = "weighted") -> int:
+        """Save weak labels at or above ``min_confidence`` as labels with source "weak".
+
+        Rows with a hand label are never touched. Returns how many rows were promoted.
+        """
+        if not 0.0 <= min_confidence <= 1.0:
+            raise LabelError(f"min_confidence must be in [0, 1], got {min_confidence}.")
+        matrix, _ = self.matrix()
+        if matrix.shape[1] == 0:
+            return 0
+        labels = self.session.labels
+        hand = self.hand_codes()
+        result = weak.aggregate(matrix, n_classes=len(labels), hand_codes=hand, method=method)
+        chosen = np.flatnonzero(weak.promote(result, hand_codes=hand, min_confidence=min_confidence))
+        return self.session.label_many(chosen, [labels[c] for c in result.codes[chosen]],
+                                       source="weak", confidence=result.confidence[chosen])
+
+    def votes_on(self, position: int) -> list:
+        """``[[name, label or None], ...]`` for one row, for the card."""
+        labels = self.session.labels
+        out = [[name, None if column[position] < 0 else labels[int(column[position])]]
+               for name, column in self._columns.items()]
+        return out
+
+    def conflicts(self) -> np.ndarray | None:
+        """(n,) in [0, 1]: how much the heuristics disagree on each row, or None without heuristics."""
+        matrix, _ = self.matrix()
+        return weak.conflict_scores(matrix) if matrix.shape[1] >= 2 else None
