@@ -1,7 +1,13 @@
 """A durable, append-only log of label events in SQLite.
 
 Every label, skip and undo is one row in ``events``, committed (WAL, ``synchronous=FULL``)
-before the call returns, so an acknowledged label survives a killed kernel. Replaying the log
+before the call returns, so an acknowledged label survives a killed kernel.
+
+One labeler writes to a store at a time: it holds an exclusive lock on ``<store>.lock`` for as
+long as it is open (the operating system drops the lock when the process dies, so a killed
+kernel never leaves a stale lock). A second labeler in another process is refused with a message
+that names the holder; in the same process (a re-run notebook cell) the newer labeler takes the
+store over and the older one refuses further writes. Replaying the log
 gives the current labels, the skipped records and the undo history; nothing is ever updated in
 place. The file carries our ``application_id``, the data's fingerprint and the label names, so a
 store made for other data, or a file that is not ours, is refused before anything is written.
@@ -10,10 +16,13 @@ store made for other data, or a file that is not ours, is refused before anythin
 from __future__ import annotations
 
 import datetime as _dt
+import fcntl
 import json
 import os
+import socket
 import sqlite3
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +108,11 @@ class Replay:
                 self.skipped.pop(undone.key, None)
 
 
+#: Stores open in this process, by path: a newer labeler on the same file takes it over.
+_OPEN: dict[str, "weakref.ref[LabelStore]"] = {}
+_OPEN_LOCK = threading.RLock()
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
@@ -127,12 +141,49 @@ class LabelStore:
     def __init__(self, path, *, fingerprint: tuple[str, str], labels: list[str], n_rows: int | None = None):
         self.path = Path(path).expanduser().resolve()
         self._lock = threading.Lock()
-        self._conn = self._connect()
+        self._closed_because = ""
+        with _OPEN_LOCK:
+            previous = _OPEN.get(str(self.path))
+            previous = previous() if previous is not None else None
+            if previous is not None:
+                previous.close(because="a newer labeler on the same store took it over (was the cell run again?)")
+            self._lock_file = self._take_lock()
+            try:
+                self._conn = self._connect()
+                try:
+                    self._check_and_init(fingerprint, list(labels), n_rows)
+                except BaseException:
+                    self._conn.close()
+                    raise
+            except BaseException:
+                self._lock_file.close()
+                raise
+            _OPEN[str(self.path)] = weakref.ref(self)
+
+    def _take_lock(self):
+        """Hold ``<store>.lock`` exclusively so that no other process writes the same store."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
         try:
-            self._check_and_init(fingerprint, list(labels), n_rows)
-        except BaseException:
-            self._conn.close()
-            raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a+")
+        except OSError as error:
+            raise StoreError(f"Cannot create the lock file {lock_path}: {error}. Pass store= a writable path.") from error
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreError(
+                f"The label store {self.path} is in use by another labeler ({holder}). Two labelers writing one "
+                "store could undo each other's work, so this one is refused. Close the other one (al.close() "
+                "or stop its kernel), or pass store= another path and merge later."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {_now()}")
+        handle.flush()
+        return handle
 
     # -- opening -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -245,6 +296,7 @@ class LabelStore:
         """
         at = _now()
         with self._lock:
+            self._check_open()
             try:
                 cursor = self._conn.execute(
                     "INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes) "
@@ -264,6 +316,7 @@ class LabelStore:
         confidences = [None] * len(keys) if confidences is None else [None if c is None else float(c) for c in confidences]
         events = []
         with self._lock:
+            self._check_open()
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 for key, label, confidence in zip(keys, labels, confidences):
@@ -282,6 +335,7 @@ class LabelStore:
     def add_heuristic(self, name: str, description: str = "") -> None:
         """Record a heuristic's name so it is known again after a restart (same name replaces)."""
         with self._lock:
+            self._check_open()
             self._conn.execute(
                 "INSERT INTO heuristics VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET added_at = excluded.added_at, "
                 "description = excluded.description",
@@ -315,10 +369,22 @@ class LabelStore:
             row = self._conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
         return json.loads(row[0])
 
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
+    def _check_open(self) -> None:
+        if self._closed_because:
+            raise StoreError(f"This labeler no longer writes to {self.path}: {self._closed_because}. Nothing was "
+                             "saved; use the newest labeler on this store.")
+
+    def close(self, *, because: str = "it was closed") -> None:
+        """Close the connection and release the lock (idempotent)."""
         with self._lock:
+            if self._closed_because:
+                return
+            self._closed_because = because
             self._conn.close()
+            self._lock_file.close()
+        with _OPEN_LOCK:
+            if _OPEN.get(str(self.path)) is not None and _OPEN[str(self.path)]() is self:
+                del _OPEN[str(self.path)]
 
     def __repr__(self) -> str:
         return f"LabelStore({str(self.path)!r})"

@@ -115,3 +115,36 @@ def test_heuristic_names_survive_a_reopen_and_a_same_name_replaces(tmp_path):
     store.add_heuristic("mentions_crash", "second")
     store.close()
     assert open_store(tmp_path / "s.db").heuristics() == ["mentions_crash"]
+
+
+def test_a_second_labeler_in_another_process_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    store = open_store(path)
+    code = (
+        "import sys\n"
+        "from activelabel_widget.store import LabelStore\n"
+        "from activelabel_widget.errors import StoreError\n"
+        "try:\n"
+        f"    LabelStore({str(path)!r}, fingerprint={FP!r}, labels=['a', 'b'])\n"
+        "except StoreError as error:\n"
+        "    print('REFUSED', error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.startswith("REFUSED") and "in use by another labeler" in out and "pid" in out
+    store.close()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "REFUSED" not in out  # the lock goes with the labeler that held it
+
+
+def test_a_newer_labeler_in_the_same_process_takes_the_store_over(tmp_path):
+    old = open_store(tmp_path / "s.db")
+    old.append("label", "i:1", label="a")
+    new = open_store(tmp_path / "s.db")
+    with pytest.raises(StoreError, match="took it over"):
+        old.append("label", "i:2", label="a")
+    new.append("label", "i:2", label="b")
+    assert [e.key for e in new.events()] == ["i:1", "i:2"]
+    new.close()
