@@ -9,6 +9,7 @@ store so that, after a restart, the summary lists heuristics that have not been 
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -21,11 +22,22 @@ from .session import LabelingSession
 __all__ = ["Heuristics"]
 
 
-def _console_progress(done: int, total: int) -> None:
-    sys.stderr.write(f"\rapplying row-wise heuristics: {done:,}/{total:,} rows ({done / max(total, 1):.0%})")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class _ConsoleProgress:
+    """A progress line for row-wise heuristics, shown only when they take more than a second."""
+
+    def __init__(self, *, after: float = 1.0, every: float = 0.25):
+        self.started = time.monotonic()
+        self.after, self.every, self.last = after, every, 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < self.after or (now - self.last < self.every and done < total):
+            return
+        self.last = now
+        sys.stderr.write(f"\rapplying row-wise heuristics: {done:,}/{total:,} rows ({done / max(total, 1):.0%})")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 class Heuristics:
@@ -38,7 +50,7 @@ class Heuristics:
         self._columns: dict[str, np.ndarray] = {}
         self.errors: dict[str, str] = {}
 
-    def add(self, *functions, progress=_console_progress) -> None:
+    def add(self, *functions, progress=None) -> None:
         """Apply labeling functions to every row and keep their votes; a same name replaces.
 
         A function that raises is reported (a warning and the summary's ``error`` column) with
@@ -48,7 +60,8 @@ class Heuristics:
             if not isinstance(function, weak.LabelingFunction):
                 raise TypeError(f"add_heuristic takes functions made with @labeling_function, keywords() or regex(); "
                                 f"got {type(function).__name__}. Decorate it with @labeling_function(label=...).")
-        result = weak.apply_heuristics(list(functions), self.session.dataset.df, self.session.labels, progress=progress)
+        result = weak.apply_heuristics(list(functions), self.session.dataset.df, self.session.labels,
+                                       progress=progress or _ConsoleProgress())
         for position, name in enumerate(result.names):
             self._functions[name] = functions[position]
             self._columns[name] = result.matrix[:, position]

@@ -45,11 +45,43 @@ cells = [
         "session.retrain(wait=True)\n"
         "session.model_status"
     ),
+    nbf.v4.new_markdown_cell(
+        "## What does the model know?\n\n"
+        "Confidence is 1 − normalised entropy of the model's probabilities: 0 when every label is "
+        "equally likely, 1 when it is sure. The coverage map shows which parts of the data have a "
+        "label nearby; grey areas with no coloured points are unexplored. The same two plots are in "
+        "the card's insights panel (`i`)."
+    ),
+    nbf.v4.new_code_cell("al.plot_confidence()"),
+    nbf.v4.new_code_cell("al.plot_coverage()"),
+    nbf.v4.new_code_cell("al.plot_learning_curve()"),
+    nbf.v4.new_markdown_cell(
+        "## A committee of heuristics labels the rest\n\n"
+        "Labeling functions vote a label or abstain; the trained model votes where it is confident. "
+        "The summary checks each one against your hand labels."
+    ),
+    nbf.v4.new_code_cell(
+        "from activelabel_widget import keywords, labeling_function\n\n"
+        "@labeling_function(label=\"plot\")\n"
+        "def tells_the_story(row):\n"
+        "    return any(w in row.text.lower() for w in (\" his \", \" her \", \" must \", \" finds \", \" when \"))\n\n"
+        "al.add_heuristic(\n"
+        "    tells_the_story,\n"
+        "    keywords(label=\"positive\", column=\"text\", words=[\"best\", \"funny\", \"delight\", \"beautiful\"]),\n"
+        "    keywords(label=\"negative\", column=\"text\", words=[\"dull\", \"boring\", \"mess\", \"worst\"]),\n"
+        ")\n"
+        "al.heuristics_summary()"
+    ),
+    nbf.v4.new_code_cell(
+        "weak = al.weak_labels()\n"
+        "weak[\"weak_label\"].value_counts(dropna=False)"
+    ),
+    nbf.v4.new_code_cell("al.plot_labels()"),
     nbf.v4.new_markdown_cell("## Hand-off: plain pandas for the next cell"),
     nbf.v4.new_code_cell("al.labeled.tail()"),
     nbf.v4.new_code_cell(
-        "frame = al.to_frame()   # every row: label (if any), who labeled it, the model's prediction\n"
-        "frame[[\"text\", \"label\", \"source\", \"prediction\", \"prediction_confidence\"]].head()"
+        "frame = al.to_frame()   # every row: label, who labeled it, the model's prediction, the weak label\n"
+        "frame[[\"text\", \"label\", \"source\", \"prediction\", \"prediction_confidence\", \"weak_label\"]].head()"
     ),
 ]
 

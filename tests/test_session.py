@@ -271,7 +271,7 @@ def test_a_round_past_the_time_limit_keeps_the_previous_model(tmp_path):
     session.close()
 
 
-def test_image_and_table_data_train_too(make_session):
+def test_image_and_table_data_train_too(make_session, tmp_path):
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -283,7 +283,7 @@ def test_image_and_table_data_train_too(make_session):
 
     table = pd.DataFrame({"x": np.r_[np.zeros(20), np.ones(20)], "kind": ["a"] * 20 + ["b"] * 20,
                           "truth": ["bug"] * 20 + ["feature"] * 20})
-    session = make_session(table, features=["x", "kind"], labels=["bug", "feature"], store=None)
+    session = make_session(table, features=["x", "kind"], labels=["bug", "feature"], store=tmp_path / "table.db")
     label_truly(session, 8)
     assert session.suggestion is not None
 

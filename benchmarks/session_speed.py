@@ -1,0 +1,125 @@
+"""Click-path and rescoring speed of a LabelingSession on large synthetic pools.
+
+Run:  .venv/bin/python benchmarks/session_speed.py [--sizes 10000 100000 1000000] [--dims 64 384]
+
+For each pool size n and dimension d (Gaussian blobs, 3 labels, 300 rows labeled first):
+
+- ``label+next``: ``session.label(current, ...)`` end to end: the SQLite commit of the event
+  (fsync included) and taking the next record from the line, median over 200 clicks;
+- ``next only``: the same minus the commit (the line's pop and the card payload), to show what
+  does not depend on the disk;
+- ``rescore``: what a background round does after a fit to the pool: the committee's
+  probabilities in chunks plus ranking with the default strategy, against the floor
+  ``predict_proba`` + ``argpartition`` of the uncertainty over the same pool (ratio = ours/floor);
+- peak RSS of the process after the size's runs.
+
+Numbers are medians on a shared machine; compare ratios within one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from activelabel_widget import LabelingSession  # noqa: E402
+from activelabel_widget import models as _models  # noqa: E402
+from activelabel_widget.strategies import confidence, rank_pool  # noqa: E402
+
+LABELS = ["a", "b", "c"]
+
+
+def pool(n: int, d: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=3.0, size=(3, d)).astype(np.float32)
+    truth = rng.integers(0, 3, size=n)
+    X = centers[truth] + rng.normal(size=(n, d)).astype(np.float32)
+    frame = pd.DataFrame({"title": [f"record {i}" for i in range(n)]})
+    return frame, X, truth
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def run(n: int, d: int) -> dict:
+    frame, X, truth = pool(n, d)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        session = LabelingSession(frame, features=["title"], labels=LABELS, store=Path(folder) / "s.db",
+                                  embeddings=X, background=False, retrain_every=10**9)
+        session._features = X  # the model learns from the embeddings themselves
+        construct = time.perf_counter() - started
+        positions = np.random.default_rng(1).choice(n, size=300, replace=False)
+        session.label_many(positions, [LABELS[t] for t in truth[positions]], source="hand")
+        session.retrain(wait=True)
+
+        clicks = []
+        for _ in range(200):
+            key = session.current
+            t0 = time.perf_counter()
+            session.label(key, LABELS[truth[session.current_position]])
+            clicks.append(time.perf_counter() - t0)
+
+        nexts = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            session._line.push_front(session.current_position)
+            session._advance()
+            session.current_payload()
+            nexts.append(time.perf_counter() - t0)
+
+        labeled = np.flatnonzero(session._codes >= 0)
+        committee = _models.fit_committee([LogisticRegression(max_iter=1000)], X[labeled], session._codes[labeled],
+                                          n_classes=3)
+        mask = session._codes >= 0
+        ours, floor = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            proba, each = _models.predict_proba(committee, X)
+            rank_pool("hybrid", k=512, labeled_mask=mask, proba=proba, committee_proba=each, index=session._index)
+            ours.append(time.perf_counter() - t0)
+
+            t0 = time.perf_counter()
+            raw = committee.estimators[0].predict_proba(X)
+            uncertainty = 1.0 - confidence(raw)
+            uncertainty[mask] = -np.inf
+            np.argpartition(-uncertainty, 512)[:512]
+            floor.append(time.perf_counter() - t0)
+        session.close()
+    return {
+        "n": n, "d": d, "construct s": round(construct, 2),
+        "label+next ms": round(median_ms(clicks), 2), "label+next p95 ms": round(np.percentile(clicks, 95) * 1000, 2),
+        "next only ms": round(median_ms(nexts), 3),
+        "rescore s": round(statistics.median(ours), 3), "floor s": round(statistics.median(floor), 3),
+        "rescore/floor": round(statistics.median(ours) / statistics.median(floor), 2),
+        "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--dims", type=int, nargs="+", default=[64, 384])
+    args = parser.parse_args()
+    rows = []
+    for d in args.dims:
+        for n in args.sizes:
+            rows.append(run(n, d))
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    print()
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
