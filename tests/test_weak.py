@@ -304,7 +304,8 @@ def test_true_without_a_declared_label_is_an_error():
     def unlabeled(row):
         return True
 
-    assert "declared without a label" in apply_heuristics([unlabeled], pd.DataFrame({"n": [1]}), LABELS).errors["unlabeled"]
+    result = apply_heuristics([unlabeled], pd.DataFrame({"n": [1]}), LABELS)
+    assert "declared without a label" in result.errors["unlabeled"]
 
 
 def test_duplicate_names_and_plain_functions_are_refused(tickets):
@@ -343,12 +344,13 @@ def test_an_exception_in_progress_cancels_the_run():
         raise Cancelled
 
     with pytest.raises(Cancelled):
-        apply_heuristics([labeling_function(label="bug")(lambda row: True)], pd.DataFrame({"n": range(10)}), LABELS,
-                         progress=cancel)
+        always = labeling_function(label="bug")(lambda row: True)
+        apply_heuristics([always], pd.DataFrame({"n": range(10)}), LABELS, progress=cancel)
 
 
 def test_empty_dataframe_gives_an_empty_matrix():
-    result = apply_heuristics([keywords("bug", column="body", words=["x"])], pd.DataFrame({"body": pd.Series([], dtype=str)}), LABELS)
+    empty = pd.DataFrame({"body": pd.Series([], dtype=str)})
+    result = apply_heuristics([keywords("bug", column="body", words=["x"])], empty, LABELS)
     assert result.matrix.shape == (0, 1)
 
 
@@ -513,6 +515,15 @@ def test_dawid_skene_learns_accuracies_without_hand_labels():
     decided = weak.codes >= 0
     assert (weak.codes[decided] == truth[decided]).mean() > (majority.codes[covered] == truth[covered]).mean()
     assert decided.sum() == covered.sum()  # continuous posteriors: no ties to abstain on
+
+
+def test_dawid_skene_copes_with_many_heuristics():
+    # 30 heuristics over 6 outcomes: too many distinct rows to number them in one integer
+    matrix, truth = independent_case(seed=2, n=1500, accuracies=(0.8, 0.7, 0.65) * 10, coverage=0.5, n_classes=5)
+    weak = aggregate(matrix, n_classes=5, method="dawid_skene")
+    decided = weak.codes >= 0
+    assert decided.mean() > 0.99
+    assert (weak.codes[decided] == truth[decided]).mean() > 0.95
 
 
 def test_confidence_tracks_correctness():

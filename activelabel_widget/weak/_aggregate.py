@@ -122,12 +122,23 @@ def _weighted(matrix, n_classes, hand, prior_accuracy, prior_strength):
     return _softmax(scores), accuracies
 
 
+def _distinct_rows(matrix: np.ndarray, n_outcomes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of the label matrix (m, h) and each row's position among them (n,)."""
+    n_heuristics = matrix.shape[1]
+    if n_heuristics * np.log2(n_outcomes) < 62:
+        # one integer per row: sorting n integers is far faster than sorting n rows
+        keys = (matrix + 1) @ (n_outcomes ** np.arange(n_heuristics, dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return matrix[first], inverse.reshape(-1)
+    patterns, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    return patterns, inverse.reshape(-1)
+
+
 def _dawid_skene(matrix, n_classes, hand, max_iter, tol):
     """EM over the distinct rows of the label matrix (weighted by how often each occurs)."""
     n_rows, n_heuristics = matrix.shape
     n_outcomes = n_classes + 1  # outcome 0 = abstain, k + 1 = vote for label k
-    patterns, inverse = np.unique(matrix, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    patterns, inverse = _distinct_rows(matrix, n_outcomes)
     n_patterns = len(patterns)
     is_hand = np.zeros(n_rows, dtype=bool) if hand is None else hand >= 0
     weight = np.bincount(inverse[~is_hand], minlength=n_patterns).astype(np.float64)
@@ -140,19 +151,28 @@ def _dawid_skene(matrix, n_classes, hand, max_iter, tol):
         (np.ones(columns.size), columns.reshape(-1), np.arange(0, columns.size + 1, n_heuristics)),
         shape=(n_patterns, n_heuristics * n_outcomes),
     )
-    covered = (patterns >= 0).any(axis=1)
-    posterior, _ = _majority(patterns, n_classes)
-    posterior[~covered] = 1.0 / n_classes
+    # start from plain vote shares (uniform where nothing voted), the usual Dawid-Skene start
+    counts = vote_counts(patterns, n_classes).astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    posterior = np.where(totals > 0, counts / np.maximum(totals, 1.0), 1.0 / n_classes)
+
+    # Laplace smoothing, but only of outcomes a heuristic produces: one that only ever votes
+    # "bug" keeps probability 0 of voting anything else
+    produced = np.zeros((n_heuristics, n_outcomes), dtype=bool)
+    produced[:, 0] = True
+    produced[np.nonzero(patterns >= 0)[1], patterns[patterns >= 0] + 1] = True
+    smoothing = produced[:, :, None].astype(np.float64)
 
     log_theta = None
     for _ in range(max_iter):
         expected = weight[:, None] * posterior + observed  # (m, K) expected true-label counts
-        counts = np.asarray(one_hot.T @ expected).reshape(n_heuristics, n_outcomes, n_classes) + 1.0
-        new_log_theta = np.log(counts / counts.sum(axis=1, keepdims=True))
+        counts = np.asarray(one_hot.T @ expected).reshape(n_heuristics, n_outcomes, n_classes) + smoothing
+        with np.errstate(divide="ignore"):  # log 0 for outcomes never produced: never looked up
+            new_log_theta = np.log(counts / counts.sum(axis=1, keepdims=True))
         log_prior = np.log((expected.sum(axis=0) + 1.0) / (expected.sum() + n_classes))
         scores = np.asarray(one_hot @ new_log_theta.reshape(n_heuristics * n_outcomes, n_classes)) + log_prior
         posterior = _softmax(scores)
-        converged = log_theta is not None and np.max(np.abs(new_log_theta - log_theta)) < tol
+        converged = log_theta is not None and np.max(np.abs(np.exp(new_log_theta) - np.exp(log_theta))) < tol
         log_theta = new_log_theta
         if converged:
             break
@@ -200,13 +220,20 @@ def aggregate(
     max_iter : int, default 200
         ``"dawid_skene"``: EM iterations at most.
     tol : float, default 1e-6
-        ``"dawid_skene"``: stop when no log-probability moves more than this.
+        ``"dawid_skene"``: stop when no probability of the model moves more than this.
 
     Returns
     -------
     WeakLabels
         ``codes`` (n,), ``confidence`` (n,), ``votes`` (n,), ``proba`` (n, K), ``accuracies``
         (h,), ``method``.
+
+    Notes
+    -----
+    A weak classifier's column (:func:`model_votes`) must hold, on the hand-labeled rows, votes
+    from models that did not train on those rows (out of fold, e.g. ``cross_val_predict``):
+    otherwise ``"weighted"`` measures its accuracy on its own training data and trusts it too
+    much.
 
     Examples
     --------

@@ -49,7 +49,9 @@ def check_hand_codes(hand_codes, n_rows: int, n_classes: int) -> np.ndarray:
     """Validate hand label codes (n,) with -1 where a row has no hand label (returns a copy)."""
     codes = np.asarray(hand_codes)
     if codes.shape != (n_rows,):
-        raise DataError(f"hand_codes must have shape ({n_rows},), one code per row (-1 = no hand label), got {codes.shape}")
+        raise DataError(
+            f"hand_codes must have shape ({n_rows},), one code per row (-1 = no hand label), got {codes.shape}"
+        )
     if codes.size and not np.issubdtype(codes.dtype, np.integer):
         raise DataError(f"hand_codes must be integer label codes with -1 where unlabeled, got {codes.dtype}")
     codes = codes.astype(np.int64)
@@ -74,12 +76,15 @@ def model_votes(proba, *, threshold: float = DEFAULT_VOTE_THRESHOLD) -> np.ndarr
 
     A model votes on a row when its top probability reaches ``threshold`` and abstains
     elsewhere. The default 0.8 is above 0.5, so at most one label can reach it whatever the
-    number of labels, and it keeps a classifier trained on a few dozen labels to the rows it is
-    sure of: there its precision is well above its overall accuracy (on the benchmark data sets
-    a model trained on 50 labels is right on 90-99% of the rows it votes on, on 60-90% of the
-    pool), while it still covers a large share of the rows. Lower it to cover more rows with
-    less precise votes; an aggregation that weighs heuristics by accuracy (``aggregate``) then
-    discounts it accordingly.
+    number of labels, and it keeps a classifier trained on few labels to the rows it is sure of,
+    where its precision is far above its overall accuracy. In the benchmark
+    (``benchmarks/weak_supervision.py``), a logistic regression trained on 50 or 200 hand labels
+    is right on 98-99% of the rows it votes on at 0.8 (breast cancer, digits), against 80-97%
+    of all rows at 0.5, while still voting on 90-93% of the rows (breast cancer) or 11-52%
+    (digits); above 0.9 its coverage falls fast for little gain in precision. A model that is
+    rarely confident (short movie reviews) then seldom votes, which is the safe failure. Lower
+    the threshold to cover more rows with less precise votes: :func:`aggregate` weighs each
+    column by its accuracy measured on hand labels, so such votes are discounted.
 
     Parameters
     ----------
@@ -153,8 +158,8 @@ def summarize(
     --------
     >>> L = [[0, 0], [0, 1], [-1, 1]]
     >>> table = summarize(L, ["a", "b"], hand_codes=[0, -1, 0], n_classes=2)
-    >>> table[["coverage", "overlaps", "conflicts", "accuracy"]].round(3).to_dict("index")
-    {'a': {'coverage': 0.667, 'overlaps': 0.667, 'conflicts': 0.333, 'accuracy': 1.0}, 'b': {'coverage': 1.0, 'overlaps': 0.667, 'conflicts': 0.333, 'accuracy': 0.5}}
+    >>> table["coverage"].round(3).tolist(), table["conflicts"].round(3).tolist(), table["accuracy"].tolist()
+    ([0.667, 1.0], [0.333, 0.333], [1.0, 0.5])
     """
     n_classes = check_n_classes(n_classes)
     matrix = check_matrix(matrix, n_classes=n_classes)

@@ -109,12 +109,19 @@ def _column(df: pd.DataFrame, column: Hashable, who: str) -> pd.Series:
     return df[column]
 
 
-def _text_rule(label, column, pattern: str, *, lower: bool, flags: int, name: str) -> LabelingFunction:
-    """A vectorised rule: does ``pattern`` occur in the column's text (lowercased first if ``lower``)?
+def _text_values(df: pd.DataFrame, column: Hashable, name: str) -> np.ndarray:
+    text = _column(df, column, name)
+    if not (pd.api.types.is_string_dtype(text) or pd.api.types.is_object_dtype(text)):
+        raise TypeError(f"{name}: column {column!r} holds {text.dtype}, not text; pick a text column")
+    return text.to_numpy(dtype=object)
 
-    One compiled regular expression searched over the column's values in a single pass. On the
-    default python-backed ``str`` dtype this is 2-3x faster than ``Series.str.contains``, which
-    runs the same search per value with more overhead per call.
+
+def _text_rule(label, column, pattern: str, *, flags: int, name: str) -> LabelingFunction:
+    """A vectorised rule: is ``pattern`` found in the column's text?
+
+    One compiled regular expression searched over the column's values in a single pass: the
+    same search ``Series.str.contains`` runs per value on the default python-backed ``str``
+    dtype, with less overhead per value.
     """
     try:
         compiled = re.compile(pattern, flags)  # fail when the rule is made, not when it is applied
@@ -123,15 +130,32 @@ def _text_rule(label, column, pattern: str, *, lower: bool, flags: int, name: st
     search = compiled.search
 
     def rule(df: pd.DataFrame) -> pd.Series:
-        text = _column(df, column, name)
-        if not (pd.api.types.is_string_dtype(text) or pd.api.types.is_object_dtype(text)):
-            raise TypeError(f"{name}: column {column!r} holds {text.dtype}, not text; pick a text column")
-        values = text.to_numpy(dtype=object)
+        values = _text_values(df, column, name)
+        found = (isinstance(v, str) and search(v) is not None for v in values)
+        return pd.Series(np.fromiter(found, dtype=bool, count=len(values)), index=df.index, name=name)
+
+    rule.__name__ = name
+    return LabelingFunction(name, label, rule, vectorized=True)
+
+
+def _substring_rule(label, column, needles: list[str], *, lower: bool, name: str) -> LabelingFunction:
+    """A vectorised rule: does the column's text (lowercased if ``lower``) contain any needle?
+
+    Each value is lowercased once, then each needle is looked for with ``in`` (a fast C
+    substring search) across all values: about twice as fast as a regular expression
+    alternation, which tries every word at every position.
+    """
+
+    def rule(df: pd.DataFrame) -> pd.Series:
+        values = _text_values(df, column, name)
         if lower:
-            found = (isinstance(v, str) and search(v.lower()) is not None for v in values)
+            texts = [v.lower() if isinstance(v, str) else "" for v in values]
         else:
-            found = (isinstance(v, str) and search(v) is not None for v in values)
-        return pd.Series(np.fromiter(found, dtype=bool, count=len(values)), index=text.index, name=name)
+            texts = [v if isinstance(v, str) else "" for v in values]
+        found = np.zeros(len(texts), dtype=bool)
+        for needle in needles:
+            found |= np.fromiter((needle in text for text in texts), dtype=bool, count=len(texts))
+        return pd.Series(found, index=df.index, name=name)
 
     rule.__name__ = name
     return LabelingFunction(name, label, rule, vectorized=True)
@@ -176,16 +200,18 @@ def keywords(
     [True, False, False]
     """
     if isinstance(words, str):
-        raise TypeError(f"keywords: words must be a list of strings, got the single string {words!r}; wrap it in a list")
+        raise TypeError(
+            f"keywords: words must be a list of strings, got the single string {words!r}; wrap it in a list"
+        )
     words = [str(w) for w in words]
     if not words or any(w == "" for w in words):
         raise ValueError("keywords: give one or more non-empty words")
     needles = sorted({w if case else w.lower() for w in words}, key=len, reverse=True)
-    alternation = "|".join(re.escape(w) for w in needles)
-    pattern = rf"\b(?:{alternation})\b" if whole_words else alternation
-    return _text_rule(
-        label, column, pattern, lower=not case, flags=0, name=name or f"keywords({column}: {', '.join(words)})"
-    )
+    name = name or f"keywords({column}: {', '.join(words)})"
+    if whole_words:
+        pattern = r"\b(?:" + "|".join(re.escape(w) for w in needles) + r")\b"
+        return _text_rule(label, column, pattern, flags=0 if case else re.IGNORECASE, name=name)
+    return _substring_rule(label, column, needles, lower=not case, name=name)
 
 
 def regex(
@@ -228,4 +254,4 @@ def regex(
     if not isinstance(pattern, str) or not pattern:
         raise TypeError(f"regex: pattern must be a non-empty string, got {pattern!r}")
     flags = flags if case else flags | re.IGNORECASE
-    return _text_rule(label, column, pattern, lower=False, flags=flags, name=name or f"regex({column}: {pattern})")
+    return _text_rule(label, column, pattern, flags=flags, name=name or f"regex({column}: {pattern})")
