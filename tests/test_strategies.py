@@ -1,0 +1,326 @@
+"""Query strategies: what to ask next, by uncertainty, diversity, committee or a mix."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from activelabel_widget.strategies import (
+    STRATEGIES, EmbeddingIndex, build_embedding_index, confidence, needs_model, rank_pool,
+    score_pool, top_k)
+
+settings.register_profile("strategies", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+def _pool(seed, n, n_classes, *, labeled_share=0.3, with_index=True, with_model=True,
+          n_models=3):
+    """A random pool: mask, proba (n, K), committee (m, n, K), index over 3-d embeddings."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random(n) < labeled_share
+    proba = rng.dirichlet(np.ones(n_classes), size=n) if with_model else None
+    committee = (rng.dirichlet(np.ones(n_classes), size=(n_models, n))
+                 if with_model else None)
+    index = (build_embedding_index(rng.normal(size=(n, 3)), random_state=seed)
+             if with_index else None)
+    return dict(labeled_mask=mask, proba=proba, committee_proba=committee, index=index)
+
+
+pools = st.builds(
+    _pool,
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 40),
+    n_classes=st.sampled_from([1, 2, 3, 7]),
+    labeled_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]),
+    with_index=st.booleans(),
+    with_model=st.booleans(),
+)
+
+
+# --- the contract every strategy keeps -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+@settings(settings.get_profile("strategies"))
+@given(pool=pools, k=st.integers(0, 60), seed=st.integers(0, 1000))
+def test_every_strategy_keeps_the_contract(name, pool, k, seed):
+    mask = pool["labeled_mask"]
+    copies = {key: (value.copy() if isinstance(value, np.ndarray) else value)
+              for key, value in pool.items()}
+
+    scores = score_pool(name, random_state=seed, **pool)
+    positions, picked, reasons = rank_pool(name, k=k, random_state=seed, **pool)
+
+    # scores: one per row, float64, -inf exactly at labeled rows, finite elsewhere
+    assert scores.shape == mask.shape and scores.dtype == np.float64
+    assert np.array_equal(np.isneginf(scores), mask)
+    assert np.isfinite(scores[~mask]).all()
+    # picks: unique, unlabeled, as many as asked or as are left, best first
+    n_unlabeled = int((~mask).sum())
+    assert positions.size == min(max(k, 0), n_unlabeled) == len(reasons) == picked.size
+    assert np.unique(positions).size == positions.size
+    assert not mask[positions].any()
+    assert np.array_equal(picked, scores[positions])
+    assert np.all(np.diff(picked) <= 0)
+    assert all(isinstance(r, str) and r.endswith(f"({name})") for r in reasons)
+    # deterministic under random_state
+    again = rank_pool(name, k=k, random_state=seed, **pool)
+    assert np.array_equal(again[0], positions) and again[2] == reasons
+    assert np.array_equal(score_pool(name, random_state=seed, **pool), scores)
+    # inputs untouched
+    for key, value in copies.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(pool[key], value)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("n_classes", [1, 2, 3, 10])
+def test_one_two_and_many_classes_give_a_full_ranking(name, n_classes):
+    pool = _pool(7, 60, n_classes)
+    positions, _, _ = rank_pool(name, k=100, **pool)
+    assert np.array_equal(np.sort(positions), np.flatnonzero(~pool["labeled_mask"]))
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_pool_of_one_row(name):
+    pool = _pool(1, 1, 2, labeled_share=0.0)
+    positions, scores, reasons = rank_pool(name, k=5, **pool)
+    assert positions.tolist() == [0] and np.isfinite(scores).all() and len(reasons) == 1
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_nothing_left_to_label_returns_empty(name):
+    pool = _pool(2, 20, 3, labeled_share=1.0)
+    positions, scores, reasons = rank_pool(name, k=5, **pool)
+    assert positions.size == 0 and scores.size == 0 and reasons == []
+    assert np.isneginf(score_pool(name, **pool)).all()
+
+
+# --- cold start ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [s for s in STRATEGIES if needs_model(s)])
+def test_without_a_model_every_model_strategy_explores_by_diversity(name):
+    pool = _pool(3, 200, 3, labeled_share=0.0, with_model=False)
+    positions, _, reasons = rank_pool(name, k=10, **pool)
+    expected, _, _ = rank_pool("diversity", k=10, **pool)
+    assert np.array_equal(positions, expected)
+    assert all(r.startswith("no model yet: exploring") for r in reasons)
+
+
+@pytest.mark.parametrize("name", [s for s in STRATEGIES if s != "random"])
+def test_without_a_model_or_embeddings_the_order_is_seeded_random_not_index_order(name):
+    mask = np.zeros(50, dtype=bool)
+    first, _, reasons = rank_pool(name, k=10, labeled_mask=mask, random_state=1)
+    other, _, _ = rank_pool(name, k=10, labeled_mask=mask, random_state=2)
+    assert not np.array_equal(first, np.arange(10))
+    assert not np.array_equal(first, other)
+    assert all("random pick" in r for r in reasons)
+
+
+@pytest.mark.parametrize("name", ["hybrid", "confidence", "margin", "least_confident"])
+def test_a_single_labeled_class_still_explores(name):
+    pool = _pool(4, 100, 1)
+    positions, _, reasons = rank_pool(name, k=5, **pool)
+    assert positions.size == 5
+    assert all(r.startswith("one class labeled so far: exploring") for r in reasons)
+
+
+def test_committee_without_members_falls_back_to_the_model_uncertainty():
+    pool = _pool(5, 30, 3)
+    pool["committee_proba"] = None
+    scores = score_pool("committee", **pool)
+    expected = score_pool("confidence", **pool)
+    assert np.array_equal(scores, expected)
+    _, _, reasons = rank_pool("committee", k=2, **pool)
+    assert reasons[0].startswith("no committee yet: confidence")
+
+
+# --- hand-computed values -------------------------------------------------------------------
+
+
+def test_confidence_is_zero_at_an_even_split_and_one_when_sure():
+    assert confidence([[0.5, 0.5], [1.0, 0.0]]).tolist() == [0.0, 1.0]
+    assert confidence([[1 / 3] * 3])[0] == pytest.approx(0.0, abs=1e-12)
+    assert confidence([[0.0, 1.0, 0.0]])[0] == 1.0
+
+
+def test_confidence_on_a_three_class_row():
+    p = [0.7, 0.2, 0.1]
+    entropy = -sum(x * math.log(x) for x in p)
+    assert confidence([p])[0] == pytest.approx(1 - entropy / math.log(3))
+    assert confidence([p])[0] == pytest.approx(0.27015, abs=1e-5)
+
+
+def test_confidence_renormalises_and_survives_nan_and_one_class():
+    assert confidence([[2.0, 2.0]])[0] == pytest.approx(0.0)
+    assert confidence([[np.nan, 1.0]])[0] == 1.0
+    assert confidence([[np.nan, np.nan]])[0] == pytest.approx(0.0)  # knows nothing: ask
+    assert confidence(np.ones((4, 1))).tolist() == [1.0] * 4
+
+
+def test_confidence_strategy_scores_one_minus_confidence():
+    proba = np.array([[0.7, 0.2, 0.1], [0.4, 0.3, 0.3]])
+    scores = score_pool("confidence", labeled_mask=np.zeros(2, bool), proba=proba)
+    assert np.allclose(scores, 1 - confidence(proba))
+
+
+def test_margin_scores_one_minus_the_gap_between_the_two_best():
+    proba = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.4, 0.4, 0.2]])
+    scores = score_pool("margin", labeled_mask=np.zeros(3, bool), proba=proba)
+    assert scores == pytest.approx([0.8, 0.15, 1.0])
+
+
+def test_least_confident_scores_one_minus_the_top_probability():
+    proba = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [0.4, 0.4, 0.2]])
+    scores = score_pool("least_confident", labeled_mask=np.zeros(3, bool), proba=proba)
+    assert scores == pytest.approx([0.5, 0.1, 0.6])
+
+
+def test_committee_scores_the_mean_kl_divergence_to_the_consensus():
+    committee = np.array([[[1.0, 0.0], [0.6, 0.4]],
+                          [[0.5, 0.5], [0.6, 0.4]]])
+    scores = score_pool("committee", labeled_mask=np.zeros(2, bool), committee_proba=committee)
+    kl_first = math.log(1 / 0.75)
+    kl_second = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)
+    assert scores == pytest.approx([(kl_first + kl_second) / 2, 0.0])
+
+
+def test_reasons_name_the_number_that_made_the_pick():
+    mask = np.array([True, False, False])
+    proba = np.array([[1.0, 0.0], [0.5, 0.5], [0.9, 0.1]])
+    _, _, reasons = rank_pool("confidence", k=1, labeled_mask=mask, proba=proba)
+    assert reasons == ["confidence 0.00 (confidence)"]
+    _, _, reasons = rank_pool("margin", k=1, labeled_mask=mask, proba=proba)
+    assert reasons == ["margin 0.00 between the two likeliest labels (margin)"]
+    _, _, reasons = rank_pool("least_confident", k=1, labeled_mask=mask, proba=proba)
+    assert reasons == ["top probability 0.50 (least_confident)"]
+    _, _, reasons = rank_pool("hybrid", k=2, labeled_mask=mask, proba=proba)
+    assert reasons == ["confidence 0.00 (hybrid)", "confidence 0.53 (hybrid)"]
+
+
+# --- diversity and the embedding index ------------------------------------------------------
+
+
+def _blobs(n_per, n_blobs, seed=0, d=5):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=20.0, size=(n_blobs, d))
+    blob = np.repeat(np.arange(n_blobs), n_per)
+    return centers[blob] + rng.normal(size=(blob.size, d)), blob
+
+
+def test_the_index_puts_every_row_in_one_cell():
+    X, _ = _blobs(50, 8)
+    index = build_embedding_index(X, random_state=0)
+    assert isinstance(index, EmbeddingIndex)
+    assert index.n_rows == 400 and index.cell_size.sum() == 400
+    assert np.array_equal(np.sort(index.order), np.arange(400))
+    assert index.cell.min() >= 0 and index.cell.max() < index.n_cells
+    # each cell's first row in pick order is the one nearest its centroid
+    for c in range(index.n_cells):
+        rows = index.order[index.cell_start[c]:index.cell_start[c + 1]]
+        if rows.size:
+            assert index.distance[rows[0]] == index.distance[index.cell == c].min()
+
+
+def test_the_index_is_deterministic_and_leaves_the_embeddings_alone():
+    X, _ = _blobs(30, 5)
+    before = X.copy()
+    a = build_embedding_index(X, random_state=3)
+    b = build_embedding_index(X, random_state=3)
+    assert np.array_equal(a.cell, b.cell) and np.array_equal(a.order, b.order)
+    assert np.array_equal(X, before)
+
+
+def test_a_diversity_batch_spreads_over_the_regions():
+    X, blob = _blobs(100, 10)
+    index = build_embedding_index(X, n_cells=10, random_state=0)
+    positions, _, reasons = rank_pool("diversity", k=10, labeled_mask=np.zeros(1000, bool),
+                                      index=index)
+    assert np.unique(blob[positions]).size == 10
+    assert all(r == "exploring an unlabeled region (diversity)" for r in reasons)
+
+
+def test_diversity_asks_first_where_labels_are_missing():
+    X, blob = _blobs(100, 4)
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    mask = np.zeros(400, bool)
+    mask[np.flatnonzero(blob == 0)[:5]] = True  # region 0 already has labels
+    positions, _, _ = rank_pool("diversity", k=3, labeled_mask=mask, index=index)
+    assert 0 not in blob[positions]
+
+
+def test_a_bigger_region_gets_more_of_a_batch():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(300, 2)), rng.normal(size=(100, 2)) + 50.0])
+    index = build_embedding_index(X, n_cells=2, random_state=0)
+    positions, _, _ = rank_pool("diversity", k=8, labeled_mask=np.zeros(400, bool),
+                                index=index)
+    assert (positions < 300).sum() == 6  # 300:100 rows -> 6:2 picks
+
+
+def test_hybrid_prefers_unsure_rows_in_unlabeled_regions():
+    X, blob = _blobs(50, 4)
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    mask = np.zeros(200, bool)
+    mask[np.flatnonzero(blob == 0)[:10]] = True
+    proba = np.full((200, 2), 0.5)  # equally unsure everywhere
+    positions, _, reasons = rank_pool("hybrid", k=3, labeled_mask=mask, proba=proba,
+                                      index=index)
+    assert 0 not in blob[positions]
+    assert reasons[0] == "confidence 0.00, in an unlabeled region (hybrid)"
+
+
+def test_index_errors_say_what_to_do():
+    with pytest.raises(ValueError, match="nan"):
+        build_embedding_index(np.array([[0.0, np.nan], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="shape"):
+        build_embedding_index(np.zeros(5))
+    index = build_embedding_index(np.random.default_rng(0).normal(size=(20, 2)))
+    with pytest.raises(ValueError, match="rebuild it"):
+        score_pool("diversity", labeled_mask=np.zeros(21, bool), index=index)
+
+
+# --- top_k and the public surface ------------------------------------------------------------
+
+
+def test_top_k_returns_the_best_first_and_breaks_ties_by_position():
+    scores = np.array([0.2, 0.9, -np.inf, 0.9, 0.5, 0.2, np.nan])
+    assert top_k(scores, 3).tolist() == [1, 3, 4]
+    assert top_k(scores, 5).tolist() == [1, 3, 4, 0, 5]
+    assert top_k(scores, 100).tolist() == [1, 3, 4, 0, 5]
+    assert top_k(scores, 0).tolist() == []
+    assert top_k(np.full(10, 1.0), 4).tolist() == [0, 1, 2, 3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.sampled_from([0.0, 0.5, 1.0, -np.inf, 2.0]), max_size=30),
+       k=st.integers(0, 35))
+def test_top_k_matches_a_full_sort(values, k):
+    scores = np.array(values, dtype=float)
+    finite = [i for i in range(len(values)) if np.isfinite(values[i])]
+    expected = sorted(finite, key=lambda i: (-values[i], i))[:k]
+    assert top_k(scores, k).tolist() == expected
+
+
+def test_strategy_names_and_which_need_a_model():
+    assert STRATEGIES[0] == "hybrid"
+    assert set(STRATEGIES) == {"hybrid", "confidence", "margin", "least_confident",
+                               "diversity", "committee", "random"}
+    assert [needs_model(s) for s in STRATEGIES] == [True, True, True, True, False, True, False]
+
+
+def test_bad_arguments_get_clear_errors():
+    mask = np.zeros(3, bool)
+    with pytest.raises(ValueError, match="unknown strategy 'entropy'"):
+        score_pool("entropy", labeled_mask=mask)
+    with pytest.raises(ValueError, match="unknown strategy"):
+        needs_model("nope")
+    with pytest.raises(TypeError, match="boolean"):
+        score_pool("margin", labeled_mask=np.array([0, 2]))
+    with pytest.raises(ValueError, match="same row order"):
+        score_pool("margin", labeled_mask=mask, proba=np.full((4, 2), 0.5))
+    with pytest.raises(ValueError, match="n_classes"):
+        score_pool("margin", labeled_mask=mask, proba=np.full(3, 0.5))
