@@ -72,30 +72,61 @@ def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedComm
     return FittedCommittee(fitted, n_classes)
 
 
+def _model_classes(model, n_classes: int) -> np.ndarray:
+    """The label codes of ``model.classes_`` in the model's own order (which need not be sorted)."""
+    name = type(model).__name__
+    if not hasattr(model, "classes_"):
+        raise ModelError(f"{name} has no classes_ after fit; a classifier must set classes_ (e.g. np.unique(y)) in fit.")
+    raw = np.asarray(model.classes_)
+    try:
+        classes = raw.astype(np.int64)
+    except (TypeError, ValueError):
+        classes = None
+    if (classes is None or raw.ndim != 1 or not np.array_equal(classes, raw) or len(set(classes.tolist())) != len(classes)
+            or (len(classes) and (classes.min() < 0 or classes.max() >= n_classes))):
+        raise ModelError(
+            f"{name}.classes_ is {raw.tolist()[:10]!r}, not the label codes 0..{n_classes - 1} it was fitted on; "
+            "a classifier must keep the y it was given in classes_."
+        )
+    return classes
+
+
 def _model_proba(model, X, n_classes: int) -> np.ndarray:
-    classes = np.asarray(model.classes_).astype(int)
+    name = type(model).__name__
+    classes = _model_classes(model, n_classes)
     if hasattr(model, "predict_proba"):
         raw = np.asarray(model.predict_proba(X), dtype=np.float64)
     elif hasattr(model, "decision_function"):
         # no probabilities: a softmax of the decision values keeps the ranking of classes,
         # which is all suggestions and uncertainty sampling need
         scores = np.asarray(model.decision_function(X), dtype=np.float64)
-        if scores.ndim == 1:
-            scores = np.stack([-scores, scores], axis=1)
-        scores -= scores.max(axis=1, keepdims=True)
-        raw = np.exp(scores)
-        raw /= raw.sum(axis=1, keepdims=True)
+        if scores.ndim == 1 and len(classes) == 2:
+            scores = np.stack([-scores, scores], axis=1)  # binary: the score is for classes_[1]
+        if scores.ndim == 2 and scores.shape[1] == len(classes) and np.isfinite(scores).all():
+            scores = scores - scores.max(axis=1, keepdims=True)
+            raw = np.exp(scores)
+            raw /= raw.sum(axis=1, keepdims=True)
+        else:
+            raw = scores  # refused below with the shape or the bad values named
     else:
         raise ModelError(
-            f"{type(model).__name__} has neither predict_proba nor decision_function; pass a classifier that "
+            f"{name} has neither predict_proba nor decision_function; pass a classifier that "
             "gives probabilities (e.g. wrap it in sklearn.calibration.CalibratedClassifierCV)."
         )
     if raw.shape != (X.shape[0], len(classes)):
-        raise ModelError(f"{type(model).__name__} returned probabilities of shape {raw.shape}, expected {(X.shape[0], len(classes))}.")
-    if not np.isfinite(raw).all():
-        raise ModelError(f"{type(model).__name__} returned NaN or infinite probabilities; kept the previous model.")
+        raise ModelError(f"{name} returned probabilities of shape {raw.shape}, expected {(X.shape[0], len(classes))} "
+                         "(one column per class in classes_).")
+    bad = ~np.isfinite(raw).all(axis=1)
+    if bad.any():
+        raise ModelError(
+            f"{name} returned NaN or infinite probabilities for {int(bad.sum()):,} of {len(raw):,} rows; check how it "
+            "handles these features (e.g. missing values) or pass another model."
+        )
+    if (raw < -1e-6).any():  # a rounding error's -1e-17 is not worth refusing a model for
+        raise ModelError(f"{name} returned negative probabilities; pass a classifier whose predict_proba gives probabilities.")
+    raw = np.clip(raw, 0.0, None)
     out = np.zeros((X.shape[0], n_classes), dtype=np.float32)
-    out[:, classes] = raw
+    out[:, classes] = raw  # column j of the model is its classes_[j], whatever order it keeps
     total = out.sum(axis=1, keepdims=True)
     return out / np.where(total > 0, total, 1.0)
 
@@ -130,7 +161,8 @@ def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_s
     """Stratified k-fold accuracy of the committee on the hand labels (k <= 5).
 
     Returns None when there are too few labels for an honest estimate (a class with fewer than
-    two examples is left out of the folds' test side by stratification, so we need two of each).
+    two examples is left out of the folds' test side by stratification, so we need two of each),
+    or when the model cannot be fitted or cannot score on a fold's share of the labels.
     """
     y = np.asarray(y)
     present, counts = np.unique(y, return_counts=True)
@@ -143,7 +175,12 @@ def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_s
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     correct = 0
     for train, test in splitter.split(np.zeros(len(yk)), yk):
-        committee = fit_committee(estimators, Xk[train], yk[train], n_classes=n_classes)
-        proba, _ = predict_proba(committee, Xk[test])
+        try:
+            committee = fit_committee(estimators, Xk[train], yk[train], n_classes=n_classes)
+            proba, _ = predict_proba(committee, Xk[test])
+        except ModelError:
+            # a model that cannot work on a fold's fewer labels (e.g. k-neighbours with k above the
+            # fold's size) may still work on all of them: no estimate, rather than no model
+            return None
         correct += int((proba.argmax(axis=1) == yk[test]).sum())
     return correct / len(yk)
