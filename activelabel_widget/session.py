@@ -302,14 +302,17 @@ class LabelingSession:
         """Label the row with index value ``key``; saved to the store before this returns.
 
         When ``key`` is the record on the card, the next record is shown. ``source`` defaults to
-        "hand", or "suggestion-corrected" when a different suggestion was on the card.
+        "hand", or "suggestion-corrected" when the card suggested another label; only
+        :meth:`accept` saves "suggestion-accepted".
         """
         self._check_label(label)
         position = self._position(key)
         with self._lock:
             suggestion = self.suggestion if position == self._current else None
             if source is None:
-                source = "hand" if suggestion is None else "suggestion-accepted" if suggestion[0] == label else "suggestion-corrected"
+                # a label typed by hand stays "hand" even when it agrees with the suggestion: only
+                # accept() (Enter) records "suggestion-accepted", so rubber-stamping can be audited
+                source = "suggestion-corrected" if suggestion is not None and suggestion[0] != label else "hand"
             if confidence is None and suggestion is not None:
                 confidence = suggestion[1]
             event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
