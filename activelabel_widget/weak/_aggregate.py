@@ -25,6 +25,17 @@ Three aggregations:
     heuristics can mislead it.
 
 Rows that no heuristic covers stay unlabeled (-1, confidence NaN) whatever the method.
+
+Why ``"weighted"`` is the default: it uses the hand labels the user makes anyway, so a heuristic
+that is often wrong loses its say even when others agree with it (majority vote and label models
+trust agreement); its confidences are calibrated enough that ``promote`` picks rows that are
+right (98-100% of the rows promoted at 0.9 on the benchmark's breast cancer and digits); and it
+is one pass over the matrix, with nothing to converge. In ``benchmarks/weak_supervision.py`` it
+labels as many rows as the label models, as accurately or better in 5 of 6 settings (1 point
+behind Dawid-Skene in the sixth), while on digits, where eight one-label rules cover ten digits,
+the unsupervised label models fall to 61-71% (ours) and 74-81% (Snorkel's LabelModel) against
+77-86%. Majority vote is the most accurate on the rows it labels but labels fewer (ties
+abstain) and, with its Laplace confidence, promotes none at 0.9.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def model_votes(proba, *, threshold: float = DEFAULT_VOTE_THRESHOLD) -> np.ndarr
     number of labels, and it keeps a classifier trained on few labels to the rows it is sure of,
     where its precision is far above its overall accuracy. In the benchmark
     (``benchmarks/weak_supervision.py``), a logistic regression trained on 50 or 200 hand labels
-    is right on 98-99% of the rows it votes on at 0.8 (breast cancer, digits), against 80-97%
+    is right on 98-100% of the rows it votes on at 0.8 (breast cancer, digits), against 80-97%
     of all rows at 0.5, while still voting on 90-93% of the rows (breast cancer) or 11-52%
     (digits); above 0.9 its coverage falls fast for little gain in precision. A model that is
     rarely confident (short movie reviews) then seldom votes, which is the safe failure. Lower
