@@ -1,0 +1,562 @@
+"""The labeling card in a real JupyterLab and Notebook 7, driven like a user in headless Chromium.
+
+Each test writes a notebook into the server's temp root, opens it, runs the cells with
+Shift+Enter, presses keys on the card and reads the kernel side back from a later cell and from
+the SQLite store. Waits watch the card's DOM (the row shown, the progress line); none are timed
+asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+#: Generous waits (no timed asserts): a cold kernel imports pandas and scikit-learn first.
+UI_TIMEOUT_MS = 60_000
+KERNEL_TIMEOUT_MS = 120_000
+#: A key press changes the card in well under a second; this only bounds a card that never changes.
+CARD_TIMEOUT_MS = 30_000
+
+FRONTENDS = ["lab", "notebook"]
+CARD = ".jp-Notebook .al-card"
+
+HOSTILE_KEY = "103"
+HOSTILE_TEXT = 'Page shows <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script> in the title'
+LONG_KEY = "111"
+
+TEXT_SETUP = f'''\
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+bodies = [
+    "App crashes when I upload a CSV with an empty header row",
+    "Please add a dark mode to the dashboard",
+    "How do I export my labels to Excel?",
+    {HOSTILE_TEXT!r},
+    "Login button does nothing on Safari 17",
+    "Would love keyboard shortcuts for the review screen",
+    "Is there a limit on how many projects I can create?",
+    "Sync fails silently after the laptop wakes from sleep",
+    "Add an option to pin favourite reports",
+    "Where can I find the API token?",
+    "Charts render blank when the window is narrow",
+    "LONG",
+    "Can I invite people outside my organisation?",
+    "The search box ignores accents (é, ü)",
+    "Let me schedule a report to arrive every Monday",
+    "Does the free plan include SSO?",
+    "Numbers in the CSV export lose their leading zeros",
+    "Support for webhooks on label changes",
+    "How do I change the language of the interface?",
+    "Timezone of the activity log is off by one hour",
+]
+bodies[11] = "\\n\\n".join(
+    f"Paragraph {{i + 1}}: after the update the importer stops at row {{1000 * (i + 1)}} and prints a long "
+    "stack trace that ends in a timeout; retrying with a smaller file works, but the nightly job keeps "
+    "failing and the dashboard shows stale numbers for the whole team." for i in range(12)
+)
+df = pd.DataFrame({{"body": bodies}}, index=range(100, 120))
+al = ActiveLabeler(df, text="body", labels=["bug", "feature", "question"], store="labels.db")
+al'''
+
+REPORT_CELL = '''\
+import json
+print("LABELED=" + json.dumps({str(k): v for k, v in al.labeled["label"].astype(str).items()}, sort_keys=True))'''
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, root / name)
+    return name
+
+
+def open_notebook(page, server, name: str) -> None:
+    """Open a notebook and wait, as a user does, until its kernel says it is idle."""
+    page.goto(server.notebook_url(name))
+    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=UI_TIMEOUT_MS)
+    server.wait_for_kernel(timeout=KERNEL_TIMEOUT_MS / 1000)
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=KERNEL_TIMEOUT_MS)
+
+
+def run_cell(page, index: int) -> None:
+    """Run a cell as a user does: click into it, Escape to command mode, Shift+Enter."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Enter")
+
+
+def cell_output(page, index: int, marker: str) -> str:
+    """Wait for the line starting with ``marker`` in a cell's output and return what follows it."""
+    output = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output", has_text=marker)
+    output.first.wait_for(timeout=KERNEL_TIMEOUT_MS)
+    text = output.first.inner_text()
+    match = re.search(re.escape(marker) + r"(.*)", text)
+    assert match, text
+    return match.group(1).strip()
+
+
+def show_card(page):
+    """Wait for the card to render, give the view a second to settle, then click it to focus it."""
+    card = page.locator(CARD)
+    card.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    page.wait_for_function(
+        "sel => { const c = document.querySelector(sel); return c && c.querySelector('.al-label'); }",
+        arg=CARD, timeout=UI_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(1000)  # the view re-renders once the model syncs
+    focus_card(page)
+    return card
+
+
+def focus_card(page) -> None:
+    """Click a neutral spot of the card (its progress line) so keys go to the card."""
+    page.locator(f"{CARD} .al-progress").click()
+    page.wait_for_function(
+        "sel => document.activeElement && document.activeElement.closest(sel) !== null", arg=CARD,
+        timeout=UI_TIMEOUT_MS,
+    )
+
+
+_CARD_STATE_JS = """
+([sel, keyNot, keyIs, progress]) => {
+  const card = document.querySelector(sel);
+  if (!card) return false;
+  const key = (card.querySelector('.al-key') || {}).textContent || '';
+  const text = (card.querySelector('.al-progress') || {}).textContent || '';
+  if (key === '') return false;
+  if (keyNot !== null && key === 'row ' + keyNot) return false;
+  if (keyIs !== null && key !== 'row ' + keyIs) return false;
+  if (progress !== null && !progress.every(part => text.includes(part))) return false;
+  return true;
+}
+"""
+
+
+def wait_card(page, *, key_not=None, key_is=None, progress=None) -> str:
+    """Wait until the card shows a row (not ``key_not`` / exactly ``key_is``) and a progress line
+    containing every part of ``progress``; return the row's index label."""
+    page.wait_for_function(_CARD_STATE_JS, arg=[CARD, key_not, key_is, progress], timeout=CARD_TIMEOUT_MS)
+    return current_key(page)
+
+
+def current_key(page) -> str:
+    text = page.locator(f"{CARD} .al-key").inner_text().strip()
+    assert text.startswith("row "), text
+    return text[len("row "):]
+
+
+def screenshot(page, artifacts: Path, name: str) -> tuple[Path, Path]:
+    """Save the card alone and the whole page."""
+    card_path, page_path = artifacts / f"{name}-card.png", artifacts / f"{name}-page.png"
+    card = page.locator(CARD)
+    card.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    card.screenshot(path=str(card_path), animations="disabled")
+    page.screenshot(path=str(page_path), full_page=True, animations="disabled")
+    return card_path, page_path
+
+
+def notebook_cells(page) -> list[tuple[str, str]]:
+    """Each cell's type and first line, to see that nothing inserted, cut or converted a cell."""
+    return [tuple(x) for x in page.evaluate(
+        """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => [
+               ['jp-CodeCell', 'jp-MarkdownCell', 'jp-RawCell'].find(k => c.classList.contains(k)) || '?',
+               ((c.querySelector('.cm-line') || {}).textContent || '')])"""
+    )]
+
+
+_CONTRAST_JS = """
+sel => {
+  const card = document.querySelector(sel);
+  // computed colours come as rgb()/rgba() (0-255) or, from color-mix(), as color(srgb r g b / a) (0-1)
+  const parse = css => {
+    const m = css.match(/[\\d.]+(e-?\\d+)?/g) || [];
+    if (m.length < 3) return { r: 0, g: 0, b: 0, a: 0 };
+    const k = css.startsWith('color(') ? 255 : 1;
+    return { r: m[0] * k, g: m[1] * k, b: m[2] * k, a: m.length > 3 ? +m[3] : 1 };
+  };
+  const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a),
+                                    b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+  function background(el) {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let bg = { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) bg = over(layer, bg);
+    return bg;
+  }
+  const out = [];
+  for (const el of card.querySelectorAll('*')) {
+    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3 && n.textContent.trim()).map(n => n.textContent.trim()).join(' ');
+    if (!own || el.closest('button:disabled, [hidden], select, option') || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden') continue;
+    const bg = background(el);
+    const fg = over(parse(style.color), bg);
+    out.push({ cls: el.className || el.tagName.toLowerCase(), text: own.slice(0, 40), fg: [fg.r, fg.g, fg.b], bg: [bg.r, bg.g, bg.b] });
+  }
+  return out;
+}
+"""
+
+
+def assert_readable(page, artifacts: Path, name: str, minimum: float = 3.0) -> None:
+    """Every visible text in the card contrasts with its background (WCAG ratio >= ``minimum``;
+    texts under 4.5, the level for body text, are written to ``<name>.contrast.txt``)."""
+    rows = []
+    for item in page.evaluate(_CONTRAST_JS, CARD):
+        ratio = _contrast_rgb(item["fg"], item["bg"])
+        rows.append((ratio, item["cls"], item["text"], item["fg"], item["bg"]))
+    rows.sort()
+    low = [r for r in rows if r[0] < 4.5]
+    (artifacts / f"{name}.contrast.txt").write_text(
+        "".join(f"{r[0]:5.2f}  {r[1]!s:30} {r[2]!r} fg={r[3]} bg={r[4]}\n" for r in rows)
+    )
+    assert rows, "no text found in the card"
+    assert not [r for r in rows if r[0] < minimum], low
+
+
+def screenshot_page(page, artifacts: Path, name: str) -> Path:
+    path = artifacts / f"{name}-page.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path
+
+
+def store_events(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT action, key, label FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def assert_not_pwned(page) -> None:
+    assert page.evaluate("typeof window.__pwned") == "undefined", "record text ran as HTML"
+    assert page.locator("img[src='x']").count() == 0, "record text became an <img> element"
+    assert page.locator(f"{CARD} script").count() == 0, "record text became a <script> element"
+
+
+def assert_no_card_errors(page) -> None:
+    card_errors = [e for e in page.console_errors if "activelabel" in e or "al-card" in e]
+    assert not card_errors, card_errors
+    banner = page.locator(f"{CARD} .al-error")
+    assert banner.is_hidden(), banner.inner_text()
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+class RecordChecks:
+    """Checks run on every record that comes up: hostile text stays text, long text clips."""
+
+    def __init__(self, page, artifacts: Path, prefix: str):
+        self.page, self.artifacts, self.prefix = page, artifacts, prefix
+        self.seen_long = self.seen_hostile = False
+
+    def __call__(self, key: str) -> None:
+        page = self.page
+        if key == HOSTILE_KEY and not self.seen_hostile:
+            self.seen_hostile = True
+            body = page.locator(f"{CARD} .al-text")
+            assert body.is_visible()
+            assert body.inner_text() == HOSTILE_TEXT  # shown as text, exactly
+            assert_not_pwned(page)
+            screenshot(page, self.artifacts, f"{self.prefix}-hostile")
+        if key == LONG_KEY and not self.seen_long:
+            self.seen_long = True
+            body = page.locator(f"{CARD} .al-text")
+            assert "al-clipped" in (body.get_attribute("class") or "")
+            more = page.locator(f"{CARD} .al-more")
+            assert more.inner_text().strip() == "show more"
+            clipped_height = body.bounding_box()["height"]
+            screenshot(page, self.artifacts, f"{self.prefix}-long-clipped")
+            more.click()
+            page.wait_for_selector(f"{CARD} .al-text.al-expanded")
+            assert page.locator(f"{CARD} .al-more").inner_text().strip() == "show less"
+            assert body.bounding_box()["height"] > clipped_height
+            screenshot(page, self.artifacts, f"{self.prefix}-long-expanded")
+            focus_card(page)  # the click went to the button; back to the card for the keys
+
+    @property
+    def done(self) -> bool:
+        return self.seen_long and self.seen_hostile
+
+
+NOTEBOOK7_EATS_KEYS = (
+    "Notebook 7 runs its key bindings in the capture phase on document (its app starts without "
+    "bubblingKeydown), before the card's keydown listener on its root (js/widget.js): with the card "
+    "focused, z runs notebook:undo-cell-action instead of undo, r turns the cell into a raw cell, "
+    "m into markdown, x cuts it (the card is gone), a/b insert cells, c copies"
+)
+
+
+@pytest.mark.parametrize(
+    "frontend, undo_key",
+    [
+        ("lab", "z"),
+        pytest.param("notebook", "z", marks=pytest.mark.xfail(strict=True, reason=NOTEBOOK7_EATS_KEYS)),
+        ("notebook", "Backspace"),  # the key map's other undo key, which reaches the card in Notebook 7
+    ],
+)
+def test_keys_label_the_right_rows(frontend, undo_key, start_jupyter, page, artifacts, publish_screenshot):
+    """1 labels, s skips, z undoes the skip, 2 labels the record that came back: the kernel and
+    the store hold exactly those two labels; hostile record text stays text; long text clips."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "label_tickets.ipynb", [TEXT_SETUP, REPORT_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    name = f"{frontend}-{undo_key}"
+    check = RecordChecks(page, artifacts, name)
+
+    first = wait_card(page, progress=["0 / 20 labeled", "0 skipped"])
+    screenshot(page, artifacts, f"{name}-first")
+    check(first)
+    page.keyboard.press("1")
+    second = wait_card(page, key_not=first, progress=["1 / 20 labeled", "0 skipped"])
+    check(second)
+    page.keyboard.press("s")
+    third = wait_card(page, key_not=second, progress=["1 / 20 labeled", "1 skipped"])
+    assert third not in (first, second)
+    check(third)
+    page.keyboard.press(undo_key)
+    wait_card(page, key_is=second, progress=["1 / 20 labeled", "0 skipped"])
+    page.keyboard.press("2")
+    after = wait_card(page, key_not=second, progress=["2 / 20 labeled", "0 skipped"])
+    assert after not in (first, second)
+    screenshot(page, artifacts, f"{name}-after-keys")
+    assert_readable(page, artifacts, f"{name}-after-keys")
+
+    # the kernel side, read back the way a user would: a later cell
+    run_cell(page, 1)
+    labeled = json.loads(cell_output(page, 1, "LABELED="))
+    assert labeled == {first: "bug", second: "feature"}
+
+    # the store on disk: one event per key press, in order
+    events = store_events(server.root / "labels.db")
+    assert [(action, key) for action, key, _ in events] == [
+        ("label", f"i:{first}"), ("skip", f"i:{second}"), ("undo", f"i:{second}"), ("label", f"i:{second}"),
+    ], events
+    assert [label for action, _, label in events if action == "label"] == ["bug", "feature"], events
+
+    # skip through the line until the long and the hostile records have both been on the card
+    # (either may have come up, and been checked, above)
+    focus_card(page)
+    key = after
+    for _ in range(40):
+        check(key)
+        if check.done:
+            break
+        page.keyboard.press("s")
+        key = wait_card(page, key_not=key)
+    assert check.done, f"long record seen: {check.seen_long}, hostile record seen: {check.seen_hostile}"
+
+    # two more of each label: the model trains in the background and its suggestion reaches the
+    # card (trait changes made from the training thread)
+    for label_key in "1212":
+        key = current_key(page)
+        count = int(page.locator(f"{CARD} .al-progress").inner_text().split("/")[0])
+        page.keyboard.press(label_key)
+        wait_card(page, key_not=key, progress=[f"{count + 1} / 20 labeled"])
+    page.wait_for_selector(f"{CARD} .al-status.al-status-ready", timeout=KERNEL_TIMEOUT_MS)
+    page.wait_for_selector(f"{CARD} .al-suggestion .al-suggested-label", timeout=KERNEL_TIMEOUT_MS)
+    assert page.locator(f"{CARD} .al-label.al-suggested").count() == 1
+    card_shot, _ = screenshot(page, artifacts, f"{name}-with-model")
+    if frontend == "lab":
+        publish_screenshot(card_shot, "card-light.png")
+    assert_readable(page, artifacts, f"{name}-with-model")
+    assert_not_pwned(page)
+    assert_no_card_errors(page)
+
+
+#: Keys that act on cells in the notebook's command mode. With the card focused they must stay
+#: on the card: the card's own keys do their job, the others do nothing.
+COMMAND_MODE_KEYS = ["a", "b", "c", "v", "x", "m", "y", "r", "z", "l", "o", "d", "d"]
+
+
+@pytest.mark.parametrize(
+    "frontend",
+    ["lab", pytest.param("notebook", marks=pytest.mark.xfail(strict=True, reason=NOTEBOOK7_EATS_KEYS))],
+)
+def test_card_keys_never_edit_the_notebook(frontend, start_jupyter, page, artifacts):
+    """With the card focused, letters the notebook binds in command mode (a, b, x, m, d d, r, z...)
+    never insert, cut, convert or delete cells; z reaches the card ("Nothing to undo")."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "keys.ipynb", [TEXT_SETUP, REPORT_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+    before = notebook_cells(page)
+    for key in COMMAND_MODE_KEYS:
+        page.keyboard.press(key)
+    # The card handles keys in order: once the key map is open, every key above has been
+    # handled. Stop waiting early if the notebook changed (then the card may be gone).
+    page.keyboard.press("?")
+    page.wait_for_function(
+        """([sel, before]) => {
+             const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c =>
+               (['jp-CodeCell', 'jp-MarkdownCell', 'jp-RawCell'].find(k => c.classList.contains(k)) || '?') + ':' +
+               ((c.querySelector('.cm-line') || {}).textContent || ''));
+             if (JSON.stringify(cells) !== JSON.stringify(before.map(c => c.join(':')))) return true;
+             const keymap = document.querySelector(sel + ' .al-keymap');
+             return keymap && !keymap.hidden;
+           }""",
+        arg=[CARD, before], timeout=UI_TIMEOUT_MS,
+    )
+    screenshot_page(page, artifacts, f"{frontend}-after-command-mode-keys")
+    assert notebook_cells(page) == before
+    assert page.locator(CARD).count() == 1
+    notice = page.locator(f"{CARD} .al-notice")
+    notice.wait_for(state="visible", timeout=CARD_TIMEOUT_MS)
+    assert "undo" in notice.inner_text().lower()  # z reached the card: "Nothing to undo."
+    page.keyboard.press("Escape")
+    page.locator(CARD).locator(".al-keymap").wait_for(state="hidden")
+    assert_no_card_errors(page)
+
+
+def test_dark_theme_with_key_map(start_jupyter, page, artifacts, publish_screenshot):
+    """JupyterLab Dark (set in the user's theme settings): the card follows the theme, every text
+    on it stays readable, and the key map opens with ? and closes with Escape."""
+    server = start_jupyter("lab", settings={"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}})
+    nb = write_notebook(server.root, "dark.ipynb", [TEXT_SETUP])
+    open_notebook(page, server, nb)
+    page.wait_for_function("document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=UI_TIMEOUT_MS)
+    assert page.evaluate("document.body.dataset.jpThemeLight") == "false"
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+
+    # the card draws with the theme's colours: light text on a dark background
+    card_fg, card_bg = page.evaluate(
+        "sel => { const s = getComputedStyle(document.querySelector(sel)); return [s.color, s.backgroundColor]; }", CARD
+    )
+    assert _luminance(card_bg) < 0.2 < _luminance(card_fg), (card_fg, card_bg)
+    assert_readable(page, artifacts, "lab-dark-card")
+    screenshot(page, artifacts, "lab-dark-card")
+
+    page.keyboard.press("?")
+    keymap = page.locator(f"{CARD} .al-keymap")
+    keymap.wait_for(state="visible")
+    assert "skip" in keymap.inner_text()
+    assert_readable(page, artifacts, "lab-dark-keymap")
+    card_shot, _ = screenshot(page, artifacts, "lab-dark-keymap")
+    publish_screenshot(card_shot, "card-dark.png")
+
+    page.keyboard.press("Escape")
+    keymap.wait_for(state="hidden")
+    assert_no_card_errors(page)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="JupyterLab's output-area CSS (.jp-OutputArea-output dl/dt/dd: display block, float left, "
+    "width 20%/80%, bold dt) outranks .al-keylist (js/widget.css): the key map's keys and their "
+    "meanings land on different lines and 'Backspace' is clipped",
+)
+def test_key_map_lays_out_keys_next_to_their_meaning(start_jupyter, page, artifacts):
+    """In the open key map every key sits on the same line as what it does, and no key is cut off."""
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "keymap.ipynb", [TEXT_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    page.keyboard.press("?")
+    keymap = page.locator(f"{CARD} .al-keymap")
+    keymap.wait_for(state="visible")
+    screenshot(page, artifacts, "lab-keymap")
+    rows = page.evaluate(
+        """sel => Array.from(document.querySelectorAll(sel + ' .al-keymap kbd')).map(k => {
+             const key = k.getBoundingClientRect();
+             // what the key does: the next text-bearing sibling of the key's row element
+             let holder = k.parentElement, what = holder.nextElementSibling;
+             const r = what ? what.getBoundingClientRect() : null;
+             return { key: k.textContent, clipped: k.scrollWidth > k.clientWidth + 1 ||
+                        k.getBoundingClientRect().right > holder.getBoundingClientRect().right + 1,
+                      keyMid: (key.top + key.bottom) / 2, what: what ? what.textContent : null,
+                      whatTop: r ? r.top : null, whatBottom: r ? r.bottom : null };
+           })""",
+        CARD,
+    )
+    assert rows
+    clipped = [r["key"] for r in rows if r["clipped"]]
+    assert not clipped, f"keys cut off: {clipped}"
+    apart = [(r["key"], r["what"]) for r in rows
+             if r["what"] is not None and not (r["whatTop"] - 2 <= r["keyMid"] <= r["whatBottom"] + 2)]
+    assert not apart, f"keys not on the line of what they do: {apart}"
+
+
+def test_image_card_digits(start_jupyter, page, artifacts, publish_screenshot):
+    """8x8 digits from scikit-learn show as a crisp image; a key labels it and the next one comes."""
+    server = start_jupyter("lab")
+    setup = '''\
+import pandas as pd
+from sklearn.datasets import load_digits
+from activelabel_widget import ActiveLabeler
+
+digits = load_digits()
+df = pd.DataFrame({"pixels": list(digits.images[:200])})
+al = ActiveLabeler(df, image="pixels", labels=[str(d) for d in range(10)], store="digits.db")
+al'''
+    nb = write_notebook(server.root, "digits.ipynb", [setup, REPORT_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    first = wait_card(page, progress=["0 / 200 labeled"])
+    image = f"{CARD} img.al-image"
+    loaded = "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }"
+    page.wait_for_function(loaded, arg=image, timeout=UI_TIMEOUT_MS)
+    assert page.evaluate("sel => document.querySelector(sel).naturalWidth", image) >= 160
+    assert page.locator(f"{CARD} .al-label").count() == 10
+    assert_readable(page, artifacts, "lab-image")
+    card_shot, _ = screenshot(page, artifacts, "lab-image")
+    publish_screenshot(card_shot, "card-image.png")
+
+    page.keyboard.press("1")  # the first label, "0"
+    wait_card(page, key_not=first, progress=["1 / 200 labeled"])
+    page.wait_for_function(loaded, arg=image, timeout=UI_TIMEOUT_MS)
+    run_cell(page, 1)
+    assert json.loads(cell_output(page, 1, "LABELED=")) == {first: "0"}
+    assert_no_card_errors(page)
+
+
+# -- colour maths for the dark-theme check -----------------------------------------------------
+
+
+def _rgb(css: str) -> tuple[float, float, float]:
+    values = [float(v) for v in re.findall(r"[\d.]+", css)[:3]]
+    assert len(values) == 3, css
+    return tuple(values)
+
+
+def _luminance_rgb(rgb) -> float:
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _luminance(css: str) -> float:
+    return _luminance_rgb(_rgb(css))
+
+
+def _contrast_rgb(fg, bg) -> float:
+    a, b = sorted((_luminance_rgb(fg), _luminance_rgb(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
