@@ -50,9 +50,21 @@ def encode_key(value) -> str:
     ('i:42', 's:42', 'j:["tuple", [["i", 1], ["s", "a"]]]')
     """
     tag, payload = _plain(value)
+    if tag == "s" and not _encodable(payload):
+        # lone surrogates (e.g. file names read with errors="surrogateescape") cannot be stored
+        # as UTF-8 text: keep them as the hex of their surrogate-passing bytes, under their own tag
+        return "x:" + payload.encode("utf-8", "surrogatepass").hex()
     if tag in ("i", "s"):
         return f"{tag}:{payload}"
-    return "j:" + json.dumps([tag, payload], ensure_ascii=False)
+    return "j:" + json.dumps([tag, payload], ensure_ascii=True)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode_index(index: pd.Index) -> list[str]:
@@ -62,6 +74,7 @@ def encode_index(index: pd.Index) -> list[str]:
     if (pd.api.types.is_string_dtype(index.dtype) or index.dtype == object) and not isinstance(
         index, pd.MultiIndex
     ):
-        if all(isinstance(v, str) for v in index):
-            return ["s:" + v for v in index]
+        values = list(index)
+        if all(isinstance(v, str) for v in values) and _encodable("".join(values)):
+            return ["s:" + v for v in values]
     return [encode_key(v) for v in index]

@@ -28,6 +28,9 @@ MAX_IMAGE_SIDE = 512
 #: Tiny images (e.g. 8x8 digits) are scaled up to at least this side, without smoothing.
 MIN_IMAGE_SIDE = 160
 _MAX_CELL_CHARS = 500
+#: Columns that ``labeled`` and ``to_frame()`` add; a DataFrame must not have them already.
+RESERVED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "prediction",
+                    "prediction_confidence", "weak_label", "weak_confidence")
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,19 @@ class Dataset:
                 "identity for saving labels: use df.reset_index(drop=True), or df.set_index('<unique id "
                 "column>') if you have one."
             )
+        missing_keys = df.index.to_frame().isna().any(axis=1).to_numpy() if isinstance(df.index, pd.MultiIndex) \
+            else np.asarray(pd.isna(df.index))
+        if missing_keys.any():
+            raise DataError(
+                f"The DataFrame index has {int(missing_keys.sum())} missing key(s) (None/NaN/NaT). Each row's index "
+                "is its identity for saving labels: use df.reset_index(drop=True), or fill the missing keys."
+            )
+        clashes = [name for name in RESERVED_COLUMNS if name in df.columns]
+        if clashes:
+            raise DataError(
+                f"The DataFrame already has column(s) {clashes}, which the labeled frames add. Rename them first, "
+                f"e.g. df = df.rename(columns={{{clashes[0]!r}: {clashes[0] + '_original'!r}}})."
+            )
         if text is not None and image is not None:
             raise DataError("Pass either text= or image=, not both; use show=[...] to display other columns.")
         if df.columns.has_duplicates:
@@ -234,18 +250,30 @@ class Dataset:
         for name in columns:
             column = self.df[name]
             content.update(str(name).encode())
-            try:
-                hashed = pd.util.hash_pandas_object(column, index=False, categorize=False).to_numpy()
-            except (TypeError, ValueError):
-                # object columns of arrays or images: hash what they look like
+            if column.dtype == object:
+                # arrays, images, sets...: pandas would hash str(value), which for a set depends on
+                # the interpreter's hash seed; digest a canonical form of each value instead
                 hashed = np.array([_value_digest(v) for v in column], dtype=np.uint64)
+            else:
+                hashed = pd.util.hash_pandas_object(column, index=False, categorize=False).to_numpy()
             content.update(hashed.tobytes())
         return keys_hash, content.hexdigest()
 
 
+def _canonical(value) -> str:
+    """A text form of a value that is the same in every process (sets are sorted)."""
+    if isinstance(value, (set, frozenset)):
+        return type(value).__name__ + "{" + ", ".join(sorted(_canonical(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__ + "[" + ", ".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "dict{" + ", ".join(sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in value.items())) + "}"
+    return repr(value)
+
+
 def _value_digest(value) -> int:
     if isinstance(value, np.ndarray):
-        data = np.ascontiguousarray(value).tobytes() + str(value.shape).encode()
+        data = np.ascontiguousarray(value).tobytes() + str(value.shape).encode() + str(value.dtype).encode()
     else:
-        data = repr(value).encode("utf-8", "surrogatepass")
+        data = _canonical(value).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")

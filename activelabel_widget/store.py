@@ -145,18 +145,22 @@ class LabelStore:
         with _OPEN_LOCK:
             previous = _OPEN.get(str(self.path))
             previous = previous() if previous is not None else None
-            if previous is not None:
-                previous.close(because="a newer labeler on the same store took it over (was the cell run again?)")
-            self._lock_file = self._take_lock()
+            # In this process, an older labeler on the same file keeps it until the newer one has
+            # passed every check; from another process, the lock refuses us before anything else.
+            self._lock_file = self._take_lock() if previous is None else None
             try:
                 self._conn = self._connect()
                 try:
                     self._check_and_init(fingerprint, list(labels), n_rows)
+                    if previous is not None:
+                        previous.close(because="a newer labeler on the same store took it over (was the cell run again?)")
+                        self._lock_file = self._take_lock()
                 except BaseException:
                     self._conn.close()
                     raise
             except BaseException:
-                self._lock_file.close()
+                if self._lock_file is not None:
+                    self._lock_file.close()
                 raise
             _OPEN[str(self.path)] = weakref.ref(self)
 
@@ -192,6 +196,16 @@ class LabelStore:
         except OSError as error:
             raise StoreError(f"Cannot create the folder for the label store {self.path}: {error}. Pass store= a writable path.") from error
         # a file marked read-only is refused even for a user (root) who could write it anyway
+        if self.path.exists() and 0 < self.path.stat().st_size:
+            with open(self.path, "rb") as handle:
+                header = handle.read(16)
+            if header != b"SQLite format 3\x00":
+                # SQLite would take a file shorter than its header for an empty database and
+                # overwrite it; refuse anything that does not start like one of ours
+                raise StoreError(
+                    f"{self.path} is not a readable label store (it does not start with an SQLite header). It may "
+                    "be another kind of file or a damaged copy: pass store= a new path, or restore it from a backup."
+                )
         if self.path.exists() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
             raise StoreError(f"The label store {self.path} is read-only. Make it writable or pass store= another path.")
         try:

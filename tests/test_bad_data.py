@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from activelabel_widget import ActiveLabeler
-from activelabel_widget._keys import encode_key
 from activelabel_widget.errors import ActiveLabelError, DataError
 
 MEGABYTE_WORDS = "lorem ipsum dolor sit amet " * 38_836  # 1 MB of words
@@ -226,7 +225,7 @@ def exercise(df: pd.DataFrame, options: dict, labels: list) -> str:
             assert made == min(4, len(df))
 
             undone = session.undo()  # the last label: its record comes back on the card
-            assert session.current_position == last and encode_key(undone) == session.dataset.keys[last]
+            assert session.current_position == last and df.index.get_loc(undone) == last
             assert len(session.labeled) == made - 1
             session.label(session.dataset.index_value(last), labels[-1])
 
@@ -290,8 +289,6 @@ def test_awkward_data_either_works_end_to_end_or_says_what_to_do(capsys):
 
 
 # -- found by the cases above, kept as plain examples ----------------------------------------------
-@pytest.mark.xfail(strict=True, reason="_keys.py encode_index/encode_key keep lone surrogates in the key text, and "
-                   "store.py append() then raises a raw UnicodeEncodeError from sqlite3")
 def test_a_string_index_with_a_lone_surrogate_labels_or_is_refused_clearly(tmp_path):
     # e.g. file names read with errors="surrogateescape" used as the index
     df = pd.DataFrame({"body": ["one", "two"]}, index=["photo-\udcff.jpg", "photo-2.jpg"])
@@ -308,8 +305,6 @@ def test_a_string_index_with_a_lone_surrogate_labels_or_is_refused_clearly(tmp_p
     again.close()
 
 
-@pytest.mark.xfail(strict=True, reason="session.py _add_label_columns overwrites the user's own 'label' (and 'source', "
-                   "'confidence'...) columns in labeled / to_frame() without a word")
 def test_a_users_own_label_column_is_not_silently_replaced(tmp_path):
     df = pd.DataFrame({"body": ["crash", "add", "how"], "label": ["old-bug", "old-feature", "old-question"]})
     try:
@@ -322,8 +317,6 @@ def test_a_users_own_label_column_is_not_silently_replaced(tmp_path):
     assert frame.filter(like="label").isin(["old-bug", "old-feature", "old-question"]).any().any()
 
 
-@pytest.mark.xfail(strict=True, reason="session.py LabelingSession.current returns the index value, so a row whose "
-                   "index is None reads as 'nothing left to label' (and undo() returns None for it too)")
 def test_a_row_whose_index_is_none_is_not_mistaken_for_nothing_left(tmp_path):
     df = pd.DataFrame({"body": ["first", "second"]}, index=pd.Index([None, 0], dtype=object))
     try:
@@ -351,8 +344,6 @@ print("LABELED", len(session.labeled))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="dataset.py Dataset.fingerprint hashes str() of object values, and str() of a "
-                   "set depends on the interpreter's hash seed, so a new kernel refuses its own store as other data")
 def test_a_column_of_sets_restarts_in_a_new_kernel(tmp_path):
     import os
     import subprocess
@@ -366,3 +357,16 @@ def test_a_column_of_sets_restarts_in_a_new_kernel(tmp_path):
                               env=env, timeout=120)
         outputs.append(done.stdout.strip() or done.stderr.strip().splitlines()[-1])
     assert outputs == ["LABELED 1", "LABELED 1"]
+
+
+@pytest.mark.xfail(strict=True, reason="_keys.py encode_index casts every integer index to int64, so uint64 keys from "
+                   "2**63 up are stored as negative numbers (and differ from encode_key of the same value)")
+def test_uint64_keys_above_the_int64_range_are_stored_as_they_are(tmp_path):
+    import sqlite3
+
+    df = pd.DataFrame({"body": ["big", "small"]}, index=pd.Index([2**63, 7], dtype=np.uint64))
+    labeler = ActiveLabeler(df, text="body", labels=["a", "b"], store=tmp_path / "s.db", background=False)
+    labeler.session.label(2**63, "a")
+    labeler.close()
+    stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT key FROM events").fetchall()
+    assert stored == [("i:9223372036854775808",)]

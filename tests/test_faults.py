@@ -139,8 +139,6 @@ def test_in_one_process_the_newer_labeler_takes_over_and_the_older_writes_nothin
     assert [e[3] for e in events_in(newer.store.path)] == ["bug", "bug", "bug", "question"]
 
 
-@pytest.mark.xfail(strict=True, reason="store.py LabelStore.__init__ closes the older labeler before the newer one "
-                   "has passed its checks, so a newer labeler that is refused (other data) still kills the older")
 def test_a_newer_labeler_that_is_refused_leaves_the_older_one_writing(make_session, tmp_path):
     older = make_session()
     older.label(older.current, "bug")
@@ -186,8 +184,6 @@ def test_a_truncated_store_is_refused_clearly_and_left_as_it_was(saved_store, ke
     assert saved_store.read_bytes() == data[:size]  # nothing written, not even half-way
 
 
-@pytest.mark.xfail(strict=True, reason="store.py _connect: SQLite takes a 1-byte file for an empty one, so a store "
-                   "cut to its first byte is silently replaced by a new store")
 def test_a_store_cut_to_its_first_byte_is_refused_too(saved_store):
     data = saved_store.read_bytes()
     saved_store.write_bytes(data[:1])
