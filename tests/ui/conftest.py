@@ -81,6 +81,19 @@ def pytest_terminal_summary(terminalreporter):
 # -- Chromium ----------------------------------------------------------------------------------
 
 
+def _check_built_card() -> None:
+    """The tests drive the bundle in activelabel_widget/static/: it must exist and be newer than js/."""
+    static = REPO / "activelabel_widget" / "static"
+    built = [static / "widget.js", static / "widget.css"]
+    missing = [p.name for p in built if not p.exists()]
+    if missing:
+        pytest.fail(f"{static}/{missing} missing: run `npm install && npm run build` at the repo root", pytrace=False)
+    sources = [p for p in (REPO / "js").glob("*") if p.suffix in (".js", ".css")]
+    newer = [p.name for p in sources if p.stat().st_mtime > min(b.stat().st_mtime for b in built)]
+    if newer:
+        pytest.fail(f"js/{newer} changed after the last build: run `npm run build` at the repo root", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -89,9 +102,7 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed (pip install playwright)")
-    static = REPO / "activelabel_widget" / "static" / "widget.js"
-    if not static.exists():
-        pytest.fail(f"{static} is missing: run `npm install && npm run build` at the repo root first", pytrace=False)
+    _check_built_card()
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
