@@ -76,13 +76,17 @@ class Heuristics:
         session = self.session
         names = list(self._columns)
         columns = [self._columns[name] for name in names]
-        with session._lock:
-            proba, each = session._proba, session._committee_proba
+        # on the rows it was trained on, a model votes with its out-of-fold probabilities:
+        # graded on its own training labels it would look perfect and be trusted too much
+        proba, each = session.model_proba(held_out=True)
         if proba is not None:
             members = [proba] if each is None else list(each)
             for number, member in enumerate(members):
                 names.append("model" if len(members) == 1 else f"model[{number}]")
-                columns.append(weak.model_votes(member, threshold=self.vote_threshold))
+                scored = np.isfinite(member).all(axis=1)
+                votes = np.full(len(member), -1, dtype=np.int16)
+                votes[scored] = weak.model_votes(member[scored], threshold=self.vote_threshold)
+                columns.append(votes)
         n = len(session.dataset)
         matrix = np.stack(columns, axis=1).astype(np.int16) if columns else np.empty((n, 0), dtype=np.int16)
         return matrix, names

@@ -18,7 +18,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from .errors import ModelError
 
-__all__ = ["default_model", "FittedCommittee", "fit_committee", "predict_proba", "cross_val_accuracy", "ready_to_train"]
+__all__ = ["default_model", "FittedCommittee", "fit_committee", "predict_proba", "cross_validate",
+           "CrossValidated", "cross_val_accuracy", "ready_to_train"]
 
 _SCORE_CHUNK = 65_536
 
@@ -95,7 +96,7 @@ def _model_proba(model, X, n_classes: int) -> np.ndarray:
     name = type(model).__name__
     classes = _model_classes(model, n_classes)
     if hasattr(model, "predict_proba"):
-        raw = np.asarray(model.predict_proba(X), dtype=np.float64)
+        raw = np.asarray(model.predict_proba(X))
     elif hasattr(model, "decision_function"):
         # no probabilities: a softmax of the decision values keeps the ranking of classes,
         # which is all suggestions and uncertainty sampling need
@@ -116,19 +117,22 @@ def _model_proba(model, X, n_classes: int) -> np.ndarray:
     if raw.shape != (X.shape[0], len(classes)):
         raise ModelError(f"{name} returned probabilities of shape {raw.shape}, expected {(X.shape[0], len(classes))} "
                          "(one column per class in classes_).")
-    bad = ~np.isfinite(raw).all(axis=1)
-    if bad.any():
+    if not np.isfinite(raw).all():
+        bad = ~np.isfinite(raw).all(axis=1)
         raise ModelError(
             f"{name} returned NaN or infinite probabilities for {int(bad.sum()):,} of {len(raw):,} rows; check how it "
             "handles these features (e.g. missing values) or pass another model."
         )
-    if (raw < -1e-6).any():  # a rounding error's -1e-17 is not worth refusing a model for
-        raise ModelError(f"{name} returned negative probabilities; pass a classifier whose predict_proba gives probabilities.")
-    raw = np.clip(raw, 0.0, None)
+    if raw.min(initial=0.0) < 0:
+        if raw.min() < -1e-6:  # a rounding error's -1e-17 is not worth refusing a model for
+            raise ModelError(f"{name} returned negative probabilities; pass a classifier whose predict_proba gives probabilities.")
+        raw = np.clip(raw, 0.0, None)
     out = np.zeros((X.shape[0], n_classes), dtype=np.float32)
     out[:, classes] = raw  # column j of the model is its classes_[j], whatever order it keeps
     total = out.sum(axis=1, keepdims=True)
-    return out / np.where(total > 0, total, 1.0)
+    if np.abs(total - 1.0).max(initial=0.0) > 1e-4:  # most models already sum to one: skip two passes
+        out /= np.where(total > 0, total, 1.0)
+    return out
 
 
 def predict_proba(committee: FittedCommittee, X) -> tuple[np.ndarray, np.ndarray | None]:
@@ -150,37 +154,64 @@ def predict_proba(committee: FittedCommittee, X) -> tuple[np.ndarray, np.ndarray
                 raise
             except Exception as error:  # the user's estimator may raise anything
                 raise ModelError(f"{type(model).__name__}.predict_proba failed: {type(error).__name__}: {error}") from error
-        stacked = np.stack(probas)
-        mean[start : start + block.shape[0]] = stacked.mean(axis=0)
-        if each is not None:
-            each[:, start : start + block.shape[0]] = stacked
+        rows = slice(start, start + block.shape[0])
+        if each is None:
+            mean[rows] = probas[0]
+        else:
+            each[:, rows] = probas
+            mean[rows] = each[:, rows].mean(axis=0)
     return mean, each
 
 
-def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> float | None:
-    """Stratified k-fold accuracy of the committee on the hand labels (k <= 5).
+@dataclass
+class CrossValidated:
+    """Out-of-fold results on the hand labels.
 
-    Returns None when there are too few labels for an honest estimate (a class with fewer than
-    two examples is left out of the folds' test side by stratification, so we need two of each),
-    or when the model cannot be fitted or cannot score on a fold's share of the labels.
+    ``accuracy`` is None when there are too few labels for an honest estimate. ``proba`` (m, K)
+    holds each labeled row's probabilities from the fold that did not train on it (NaN rows for
+    rows left out); ``each`` (members, m, K) the same per committee member, or None for one model.
+    """
+
+    accuracy: float | None
+    proba: np.ndarray | None = None
+    each: np.ndarray | None = None
+
+
+def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> CrossValidated:
+    """Stratified k-fold (k <= 5) accuracy and out-of-fold probabilities of the committee.
+
+    A class with fewer than two examples cannot be split across folds, so its rows are left out
+    (NaN probabilities); with fewer than two such classes there is no estimate. A model that
+    cannot be fitted or cannot score on a fold's share of the labels gives no estimate either
+    (rather than no model).
     """
     y = np.asarray(y)
     present, counts = np.unique(y, return_counts=True)
     usable = present[counts >= 2]
     if len(usable) < 2:
-        return None
-    keep = np.isin(y, usable)
+        return CrossValidated(None)
+    keep = np.flatnonzero(np.isin(y, usable))
     Xk, yk = X[keep], y[keep]
     folds = int(min(5, counts[counts >= 2].min()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    correct = 0
+    members = len(estimators)
+    proba = np.full((len(y), n_classes), np.nan, dtype=np.float32)
+    each = np.full((members, len(y), n_classes), np.nan, dtype=np.float32) if members > 1 else None
     for train, test in splitter.split(np.zeros(len(yk)), yk):
         try:
             committee = fit_committee(estimators, Xk[train], yk[train], n_classes=n_classes)
-            proba, _ = predict_proba(committee, Xk[test])
+            fold_mean, fold_each = predict_proba(committee, Xk[test])
         except ModelError:
             # a model that cannot work on a fold's fewer labels (e.g. k-neighbours with k above the
             # fold's size) may still work on all of them: no estimate, rather than no model
-            return None
-        correct += int((proba.argmax(axis=1) == yk[test]).sum())
-    return correct / len(yk)
+            return CrossValidated(None)
+        proba[keep[test]] = fold_mean
+        if each is not None:
+            each[:, keep[test]] = fold_each
+    accuracy = float((proba[keep].argmax(axis=1) == yk).mean())
+    return CrossValidated(accuracy, proba, each)
+
+
+def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> float | None:
+    """Stratified k-fold accuracy of the committee on the hand labels; see :func:`cross_validate`."""
+    return cross_validate(estimators, X, y, n_classes=n_classes, random_state=random_state).accuracy

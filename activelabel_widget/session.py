@@ -65,6 +65,7 @@ class _RoundResult:
     n_labels: int = 0
     ranked: RankedLine | None = None
     fitted: bool = False
+    held_out: tuple | None = None  # (labeled positions, CrossValidated) of the fit
     seconds: float = 0.0
     fit_error: BaseException | None = None
 
@@ -169,6 +170,7 @@ class LabelingSession:
         self._committee = None
         self._proba: np.ndarray | None = None
         self._committee_proba: np.ndarray | None = None
+        self._held_out: tuple | None = None
         self.model_status = ModelStatus(message="no model yet: label two examples each of two labels")
         self.fit_history: list[_FitRecord] = []
         self._refit_requested = False
@@ -259,6 +261,25 @@ class LabelingSession:
         with self._lock:
             head = [] if self._current is None else [self._current]
             return np.asarray(head + self._line.peek(k - len(head), self._is_open), dtype=np.int64)
+
+    def model_proba(self, *, held_out: bool = False):
+        """The model's probabilities over the pool: (mean (n, K), each member (m, n, K) or None).
+
+        With ``held_out=True`` the rows the model was trained on carry their out-of-fold
+        probabilities instead (NaN where no fold scored them), so the model can be graded on its
+        training labels honestly, e.g. as a heuristic. None before the first fit.
+        """
+        with self._lock:
+            proba, each, held = self._proba, self._committee_proba, self._held_out
+        if proba is None or not held_out:
+            return (None, None) if proba is None else (proba, each)
+        positions, checked = held
+        proba = proba.copy()
+        proba[positions] = checked.proba if checked.proba is not None else np.nan
+        if each is not None:
+            each = each.copy()
+            each[:, positions] = checked.each if checked.each is not None else np.nan
+        return proba, each
 
     def label_counts(self) -> np.ndarray:
         """Hand labels per label, (K,) ints."""
@@ -482,9 +503,10 @@ class LabelingSession:
                 X = self._features[labeled]
                 committee = _models.fit_committee(self._estimators, X, y, n_classes=len(self.labels))
                 proba, each = _models.predict_proba(committee, self._features)
-                accuracy = _models.cross_val_accuracy(self._estimators, X, y, n_classes=len(self.labels),
-                                                      random_state=self.random_state)
-                result = _RoundResult(committee, proba, each, accuracy, len(labeled), fitted=True)
+                checked = _models.cross_validate(self._estimators, X, y, n_classes=len(self.labels),
+                                                 random_state=self.random_state)
+                result = _RoundResult(committee, proba, each, checked.accuracy, len(labeled), fitted=True,
+                                      held_out=(labeled, checked))
             except ModelError as error:
                 result.fit_error = error
         in_use = np.zeros(len(self.dataset), dtype=bool)
@@ -521,6 +543,7 @@ class LabelingSession:
         with self._lock:
             if result.fitted:
                 self._committee, self._proba, self._committee_proba = result.committee, result.proba, result.committee_proba
+                self._held_out = result.held_out
                 self.fit_history.append(_FitRecord(result.n_labels, result.accuracy, result.seconds))
                 self.model_status = ModelStatus("ready", _ready_message(result), result.accuracy, result.n_labels,
                                                 self.model_status.fits + 1)
