@@ -44,7 +44,7 @@ class LabelingWidget(anywidget.AnyWidget):
     strategies = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Strategies the user can switch to."""
     store_path = traitlets.Unicode("").tag(sync=True)
-    """Where every label is saved."""
+    """Where every label is saved: relative to the notebook's folder when inside it."""
     error = traitlets.Unicode("").tag(sync=True)
     """The last user-facing error, empty when none."""
     notice = traitlets.Unicode("").tag(sync=True)
@@ -66,7 +66,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self._render_lock = threading.Lock()
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
-        self.store_path = session.store_path
+        self.store_path = _display_path(session.store_path)
         self.on_msg(self._on_intent)
         self._unsubscribe = session.subscribe(self._sync)
         self._sync()
@@ -169,3 +169,11 @@ class LabelingWidget(anywidget.AnyWidget):
     def close(self) -> None:
         self._unsubscribe()
         super().close()
+
+
+def _display_path(path: str) -> str:
+    """The store's path as the user thinks of it: relative to the working folder when inside it."""
+    try:
+        return str(pathlib.Path(path).relative_to(pathlib.Path.cwd()))
+    except ValueError:
+        return path

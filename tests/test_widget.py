@@ -27,7 +27,7 @@ def test_the_card_traits_describe_the_current_record(labeler):
     assert card["reason"]
     assert widget.labels == LABELS and "hybrid" in widget.strategies and widget.strategy == "hybrid"
     assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0}
-    assert widget.store_path == labeler.store_path and widget.suggestion == {}
+    assert widget.store_path.endswith("s.db") and widget.suggestion == {}
 
 
 def test_a_label_intent_labels_the_card_record_and_shows_the_next(labeler):
@@ -123,3 +123,10 @@ def test_the_labeler_renders_as_the_widget(labeler):
     bundle = labeler._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle  # (data, metadata) or data alone
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == labeler.widget.model_id
+
+
+def test_the_store_path_shows_relative_to_the_notebook_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store="labels.db", background=False)
+    assert al.widget.store_path == "labels.db" and al.store_path == str(tmp_path / "labels.db")
+    al.close()
