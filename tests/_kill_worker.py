@@ -37,9 +37,11 @@ from pathlib import Path
 
 LABELS = ["bug", "feature", "question"]
 N_ROWS = 3000
-#: Share of actions that are skips and undos; the rest are labels.
+#: Share of actions that are skips and undos; the rest are labels. Once 80% of the rows are
+#: labeled, most actions are undos, so that there are always unlabeled records to resume on.
 SKIP_SHARE = 0.08
 UNDO_SHARE = 0.08
+UNDO_SHARE_WHEN_FULL = 0.6
 #: How long the driver waits for a line before deciding the worker is stuck (not a timing check).
 STUCK_AFTER = 120.0
 
@@ -79,11 +81,12 @@ def label_until_killed(store: str, seed: int) -> None:
     while True:
         key = session.current
         draw = rng.random()
-        if key is None or draw < UNDO_SHARE:
+        undo_share = UNDO_SHARE if session.progress["labeled"] < 0.8 * len(df) else UNDO_SHARE_WHEN_FULL
+        if key is None or draw < undo_share:
             _say("DO-UNDO")
             undone = session.undo()
             _say(f"ACK-UNDO {undone}")
-        elif draw < UNDO_SHARE + SKIP_SHARE:
+        elif draw < undo_share + SKIP_SHARE:
             _say(f"DO-SKIP {key}")
             session.skip()
             _say(f"ACK-SKIP {key}")

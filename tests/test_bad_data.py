@@ -282,7 +282,7 @@ def describe(outcomes: Counter) -> str:
 
 
 def test_awkward_data_either_works_end_to_end_or_says_what_to_do(capsys):
-    outcomes = run_cases(100)
+    outcomes = run_cases(60)
     with capsys.disabled():  # the count belongs in the run's output, not only with -s
         print("\nbad data: " + describe(outcomes))
     assert outcomes["worked"] >= 20  # most cases really ran the whole path

@@ -61,7 +61,7 @@ def test_a_kernel_killed_100_times_while_labeling_loses_no_acknowledged_label(tm
     on an unlabeled record. See tests/_kill_worker.py for the protocol.
     """
     store = tmp_path / "labels.db"
-    figures = run_kills(store, kills=100, seed=20240611, fresh=1, check_session_every=50)
+    figures = run_kills(store, kills=100, seed=20240611, fresh=1, check_session_every=100)
     with capsys.disabled():  # the figures belong in the run's output, not only with -s
         print("\n" + "\n".join(figures.lines()))
     assert figures.failures == []
