@@ -179,13 +179,17 @@ def test_least_confident_scores_one_minus_the_top_probability():
     assert scores == pytest.approx([0.5, 0.1, 0.6])
 
 
-def test_committee_scores_the_mean_kl_divergence_to_the_consensus():
-    committee = np.array([[[1.0, 0.0], [0.6, 0.4]],
-                          [[0.5, 0.5], [0.6, 0.4]]])
-    scores = score_pool("committee", labeled_mask=np.zeros(2, bool), committee_proba=committee)
-    kl_first = math.log(1 / 0.75)
-    kl_second = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)
-    assert scores == pytest.approx([(kl_first + kl_second) / 2, 0.0])
+def test_committee_scores_vote_entropy_with_kl_to_the_consensus_breaking_ties():
+    committee = np.array([[[0.9, 0.1], [0.6, 0.4], [0.9, 0.1]],
+                          [[0.2, 0.8], [0.6, 0.4], [0.6, 0.4]]])
+    scores = score_pool("committee", labeled_mask=np.zeros(3, bool), committee_proba=committee)
+
+    def kl(p, q):
+        return sum(a * math.log(a / b) for a, b in zip(p, q))
+
+    split = (kl([0.9, 0.1], [0.55, 0.45]) + kl([0.2, 0.8], [0.55, 0.45])) / 2
+    same_vote = (kl([0.9, 0.1], [0.75, 0.25]) + kl([0.6, 0.4], [0.75, 0.25])) / 2
+    assert scores == pytest.approx([math.log(2) + 1e-3 * split, 0.0, 1e-3 * same_vote])
 
 
 def test_reasons_name_the_number_that_made_the_pick():
@@ -250,6 +254,27 @@ def test_diversity_asks_first_where_labels_are_missing():
     mask[np.flatnonzero(blob == 0)[:5]] = True  # region 0 already has labels
     positions, _, _ = rank_pool("diversity", k=3, labeled_mask=mask, index=index)
     assert 0 not in blob[positions]
+
+
+def test_small_distant_regions_are_covered_before_a_big_one_gets_a_second_pick():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(20, 2)) + [60.0, 0.0],
+                   rng.normal(size=(20, 2)) + [0.0, 60.0]])
+    index = build_embedding_index(X, n_cells=3, random_state=0)
+    positions, _, _ = rank_pool("diversity", k=3, labeled_mask=np.zeros(540, bool),
+                                index=index)
+    assert sorted(np.digitize(positions, [500, 520]).tolist()) == [0, 1, 2]
+
+
+def test_a_region_next_to_labeled_ones_waits():
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + [3.0, 0.0],
+                   rng.normal(size=(100, 2)) + [40.0, 0.0]])
+    index = build_embedding_index(X, n_cells=3, random_state=0)
+    mask = np.zeros(300, bool)
+    mask[:3] = True  # the region at the origin has labels; its neighbour at x=3 is close
+    positions, _, _ = rank_pool("diversity", k=1, labeled_mask=mask, index=index)
+    assert positions[0] >= 200  # the far region is asked first
 
 
 def test_a_bigger_region_gets_more_of_a_batch():

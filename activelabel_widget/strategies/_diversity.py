@@ -1,14 +1,20 @@
 """Diversity: cover the regions of the embedding space that no label covers yet.
 
 The pool's embeddings are cut once into k-means cells (:func:`build_embedding_index`, fitted
-on a sample, then every row assigned in float32 chunks). Scoring is then ``O(n)`` with no
-distance computation at all: a cell of ``size`` rows that holds ``labels`` labels offers its
-``r``-th unlabeled row (0 = the row nearest the centroid) at priority
-``size / (1 + labels + r)``. Taking the top k of these priorities hands out picks to cells in
-proportion to their size (the D'Hondt rule), so a batch spreads over the cells, big regions
-get more picks than small ones, and a region that is already labeled waits its turn.
-Within a cell the first picks are its representative (nearest the centroid) and then the
-representatives of a few sub-clusters, so a cell's later picks are spread out too.
+on a sample, then every row assigned in float32 chunks). Scoring then works on the cells, not
+on the rows, so it costs ``O(n + n_cells ** 2)`` and computes no row-to-row distance:
+
+1. **Cover the regions.** A greedy facility-location pass over the cells orders them by how
+   much each would shorten the distance from the pool's rows to their nearest label (cells
+   weighted by their unlabeled rows; a row of cell ``i`` is taken to be
+   ``sqrt(|c_i - c_j| ** 2 + rms_i ** 2)`` from the representative of cell ``j``). Each chosen
+   cell offers its representative, the row nearest its centroid. Regions near existing labels
+   gain little and wait; a cell whose neighbours are already covered is skipped.
+2. **Then share out the rest.** Every other row of a cell of ``size`` rows holding ``labels``
+   labels is offered at priority ``size / (1 + labels + r)`` for its ``r``-th place in the
+   cell's pick order (D'Hondt rule: later picks go to cells in proportion to their size).
+   Within a cell, after the representative come the representatives of a few sub-clusters,
+   so a cell's later picks are spread out too.
 """
 
 import math
@@ -44,6 +50,9 @@ class EmbeddingIndex:
         Rows per cell.
     cell_spread : ndarray of shape (n_cells,), float32
         Mean distance of a cell's rows to its centroid (0 for an empty cell).
+    reach : ndarray of shape (n_cells, n_cells), float32
+        ``reach[i, j]``: typical distance from a row of cell ``i`` to the representative of
+        cell ``j``, ``sqrt(|c_i - c_j| ** 2 + rms_i ** 2)``.
     order : ndarray of shape (n,), int64
         Row positions grouped by cell, and within a cell in pick order: the representative
         (nearest the centroid), then sub-cluster representatives, then by distance.
@@ -60,6 +69,7 @@ class EmbeddingIndex:
     order: np.ndarray
     cell_start: np.ndarray
     cell_spread: np.ndarray
+    reach: np.ndarray
     random_state: int = 0
 
     @property
@@ -103,6 +113,7 @@ def _nearest_center(chunk, centers, center_sq):
 def _fit_centers(sample, n_cells, rng):
     from sklearn.cluster import KMeans, kmeans_plusplus
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     # k-means++ costs n_cells passes over its input: seed it on a small subsample, then let
     # Lloyd iterations on the whole sample refine the centres.
@@ -112,7 +123,9 @@ def _fit_centers(sample, n_cells, rng):
     with warnings.catch_warnings():
         # Fewer distinct points than cells: some cells stay empty, which scoring handles.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        init, _ = kmeans_plusplus(sample[init_rows], n_cells, random_state=seed)
+        # Its many small matrix products run far faster on one BLAS thread than on several.
+        with threadpool_limits(limits=1, user_api="blas"):
+            init, _ = kmeans_plusplus(sample[init_rows], n_cells, random_state=seed)
         km = KMeans(n_clusters=n_cells, init=init, n_init=1, max_iter=30, tol=1e-3,
                     random_state=seed).fit(sample)
     return np.ascontiguousarray(km.cluster_centers_, dtype=np.float32)
@@ -218,6 +231,13 @@ def build_embedding_index(embeddings, *, n_cells=None, random_state=0):
     cell_size = np.bincount(cell, minlength=c).astype(np.int64)
     spread = np.divide(np.bincount(cell, weights=distance, minlength=c), cell_size,
                        out=np.zeros(c), where=cell_size > 0).astype(np.float32)
+    rms2 = np.divide(np.bincount(cell, weights=distance.astype(np.float64) ** 2, minlength=c),
+                     cell_size, out=np.zeros(c), where=cell_size > 0)
+    c64 = centers.astype(np.float64)
+    sq = np.einsum("ij,ij->i", c64, c64)
+    center_d2 = np.clip(sq[:, None] + sq[None, :] - 2.0 * c64 @ c64.T, 0.0, None)
+    np.fill_diagonal(center_d2, 0.0)
+    reach = np.sqrt(center_d2 + rms2[:, None]).astype(np.float32)
 
     # Pick order inside a cell: key = distance, lowered for the chosen representatives.
     key = distance.astype(np.float64)
@@ -243,7 +263,8 @@ def build_embedding_index(embeddings, *, n_cells=None, random_state=0):
     order = np.lexsort((np.arange(n), key, cell)).astype(np.int64)
     return EmbeddingIndex(
         centers=centers, cell=cell, distance=distance, cell_size=cell_size, order=order,
-        cell_start=starts.astype(np.int64), cell_spread=spread, random_state=int(random_state))
+        cell_start=starts.astype(np.int64), cell_spread=spread, reach=reach,
+        random_state=int(random_state))
 
 
 def check_index(index, n):
@@ -287,8 +308,51 @@ def cell_coverage(index, labeled_mask):
     return labels, index.cell_size / (1.0 + labels)
 
 
+def cover_order(index, labeled_mask):
+    """Cells in the order a greedy facility-location pass would cover them.
+
+    Parameters
+    ----------
+    index : EmbeddingIndex
+    labeled_mask : ndarray of shape (n,), bool
+
+    Returns
+    -------
+    cells : ndarray of shape (t,), int64
+        Cells with unlabeled rows, best first; only cells whose representative would bring
+        some pool rows closer to a label are listed (``t <= n_cells``).
+    """
+    reach = index.reach.astype(np.float64)
+    weight = np.bincount(index.cell, weights=~labeled_mask, minlength=index.n_cells)
+    labeled_cells = np.flatnonzero(np.bincount(index.cell[labeled_mask],
+                                               minlength=index.n_cells))
+    if labeled_cells.size:
+        cover = reach[:, labeled_cells].min(axis=1)
+    else:  # nothing labeled: every row is as far as the farthest pair of regions
+        cover = np.full(index.n_cells, reach.max() if reach.size else 0.0)
+    # Lazy greedy: a cell's gain only shrinks as others are chosen (the objective is
+    # submodular), so a stale gain is an upper bound and only the leader is recomputed.
+    bound = weight @ np.maximum(cover[:, None] - reach, 0.0)
+    bound[weight <= 0] = -np.inf
+    fresh = np.ones(index.n_cells, dtype=bool)
+    order = []
+    while True:
+        best = int(np.argmax(bound)) if bound.size else 0
+        if not bound.size or bound[best] <= 0.0:
+            break
+        if not fresh[best]:
+            bound[best] = weight @ np.maximum(cover - reach[:, best], 0.0)
+            fresh[best] = True
+            continue
+        order.append(best)
+        bound[best] = -np.inf
+        np.minimum(cover, reach[:, best], out=cover)
+        fresh[:] = False
+    return np.array(order, dtype=np.int64)
+
+
 def diversity_scores(index, labeled_mask):
-    """Score each unlabeled row by how little of its region the labels cover.
+    """Score each unlabeled row by how much asking it would cover the pool.
 
     Parameters
     ----------
@@ -300,13 +364,21 @@ def diversity_scores(index, labeled_mask):
     Returns
     -------
     scores : ndarray of shape (n,), float64
-        ``cell_size / (1 + labels_in_cell + rank_among_unlabeled_in_cell)``: higher means
-        "ask sooner"; ``-inf`` at labeled rows. Top-k of these spreads a batch over cells in
-        proportion to their size.
+        Higher means "ask sooner"; ``-inf`` at labeled rows. The representatives of the
+        cells in :func:`cover_order` score above 2 (earlier cells higher); every other
+        unlabeled row scores ``size / (1 + labels_in_cell + rank)`` scaled into (0, 1).
+        Top-k of these spreads a batch over the regions that labels do not reach yet.
     """
     check_index(index, labeled_mask.shape[0])
     labels, _ = cell_coverage(index, labeled_mask)
     rank = rank_among_unlabeled(index, labeled_mask)
-    scores = index.cell_size[index.cell] / (1.0 + labels[index.cell] + rank)
+    shared = index.cell_size[index.cell] / (1.0 + labels[index.cell] + rank)
+    scores = shared / (float(shared.max()) + 1.0) if shared.size else shared
+    cells = cover_order(index, labeled_mask)
+    if cells.size:
+        heads = np.flatnonzero(~labeled_mask & (rank == 0))  # first unlabeled row per cell
+        head_of_cell = np.full(index.n_cells, -1, dtype=np.int64)
+        head_of_cell[index.cell[heads]] = heads
+        scores[head_of_cell[cells]] = 2.0 + (cells.size - np.arange(cells.size))
     scores[labeled_mask] = -np.inf
     return scores

@@ -114,8 +114,11 @@ def least_confident_uncertainty(proba):
     return 1.0 - p.max(axis=1)
 
 
+_KL_TIE_BREAK = 1e-3
+
+
 def committee_disagreement(committee_proba):
-    """Mean KL divergence of each member from the committee's consensus.
+    """Vote entropy of a committee, ties broken by the mean KL divergence to its consensus.
 
     Parameters
     ----------
@@ -126,8 +129,12 @@ def committee_disagreement(committee_proba):
     Returns
     -------
     disagreement : ndarray of shape (n,), float64, >= 0
-        ``mean_j KL(p_j || mean_j p_j)`` (the "KL to the mean" of McCallum and Nigam, 1998).
-        0 when all members agree; higher means "ask sooner".
+        ``H(votes) + 0.001 * mean_j KL(p_j || mean_j p_j)``, where ``H(votes)`` is the
+        entropy of the members' predicted classes (Dagan and Engelson, 1995) and the KL term
+        (McCallum and Nigam, 1998; at most ``log m``) only orders rows with the same vote
+        split. 0 when all members agree with the same probabilities; higher means "ask
+        sooner". Hard votes are used first because the soft KL alone favours rows where a
+        few overconfident members stray, which tested far worse in simulations.
     """
     c = np.array(committee_proba, dtype=np.float64, copy=True)
     if c.ndim != 3:
@@ -135,7 +142,13 @@ def committee_disagreement(committee_proba):
                          f"got {c.shape}; stack each member's predict_proba output.")
     m, n, k = c.shape
     members = as_proba(c.reshape(m * n, k), name="committee_proba").reshape(m, n, k)
-    consensus = members.mean(axis=0)
+    votes = members.argmax(axis=2)  # (m, n)
+    counts = np.bincount((np.arange(n)[None, :] * k + votes).ravel(),
+                         minlength=n * k).reshape(n, k)
+    share = counts / float(m)
     with np.errstate(divide="ignore", invalid="ignore"):
+        vote_entropy = -np.where(share > 0.0, share * np.log(share), 0.0).sum(axis=1)
+        consensus = members.mean(axis=0)
         ratio = np.where(members > 0.0, members * np.log(members / consensus), 0.0)
-    return np.clip(ratio.sum(axis=2).mean(axis=0), 0.0, None)
+    kl = np.clip(ratio.sum(axis=2).mean(axis=0), 0.0, None)
+    return np.clip(vote_entropy, 0.0, None) + _KL_TIE_BREAK * kl
