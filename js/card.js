@@ -3,7 +3,7 @@
 // Buttons call the `actions` given to createCard; nothing here decides what comes next.
 
 import { h, show } from "./dom.js";
-import { KEY_MAP, KEYED_LABELS } from "./keys.js";
+import { KEY_MAP, KEYED_LABELS, keyForLabel } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
 export const CLIP_LINES = 12;
@@ -269,13 +269,14 @@ export function createCard(doc, actions) {
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
       const label = asText(raw);
       const isSuggested = active && label === suggested;
+      const key = keyForLabel(index);
       const button = el("button", {
         type: "button",
         class: "al-button al-label" + (isSuggested ? " al-suggested" : ""),
         "data-label": label,
-        title: index < KEYED_LABELS ? `label as ${label} (${index + 1})` : `label as ${label}`,
+        title: key !== null ? `label as ${label} (${key})` : `label as ${label}`,
         disabled: !active,
-      }, [index < KEYED_LABELS ? kbd(String(index + 1)) : null, el("span", { class: "al-label-name", text: label })]);
+      }, [key !== null ? kbd(key) : null, el("span", { class: "al-label-name", text: label })]);
       button.addEventListener("click", () => actions.label(raw));
       return button;
     }));
@@ -310,15 +311,15 @@ export function createCard(doc, actions) {
       keymap.replaceChildren();
       return;
     }
-    const keys = (list) => list.flatMap((k, i) => (i === 0 ? [kbd(k)] : [" or ", kbd(k)]));
-    const row = (list, what) => [el("dt", {}, keys(list)), el("dd", { text: what })];
-    const labelRows = asList(labels).slice(0, KEYED_LABELS).flatMap((label, index) => row([String(index + 1)], asText(label)));
+    const keys = (list, between) => list.flatMap((k, i) => (i === 0 ? [kbd(k)] : [between, kbd(k)]));
+    const row = (list, what, between = " or ") => [el("dt", {}, keys(list, between)), el("dd", { text: what })];
+    const labelRows = asList(labels).slice(0, KEYED_LABELS).flatMap((label, index) => row([keyForLabel(index)], asText(label)));
     const close = el("button", { type: "button", class: "al-link", text: "close (Esc)" });
     close.addEventListener("click", () => actions.closeOverlays());
     keymap.replaceChildren(
       el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
       el("div", { class: "al-keymap-body" }, [
-        el("dl", { class: "al-keylist" }, KEY_MAP.flatMap(([list, what]) => row(list, what))),
+        el("dl", { class: "al-keylist" }, KEY_MAP.flatMap(([list, what, between]) => row(list, what, between))),
         labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
       ]),
     );

@@ -1,9 +1,9 @@
 // The key map: which key does what. Pure: an event and a little context in, a
 // command out. The card decides nothing about what comes next.
 
-/** Rows of the key map: [keys, what they do]. */
+/** Rows of the key map: [keys, what they do, optional text between the keys (default " or ")]. */
 export const KEY_MAP = [
-  [["1–9"], "label the record with that label"],
+  [["1–9", "0"], "label the record with that label", ", "],
   [["Enter"], "accept the suggestion"],
   [["s"], "skip: put the record at the back of the line"],
   [["z", "Backspace"], "undo the last label or skip"],
@@ -13,8 +13,20 @@ export const KEY_MAP = [
   [["Esc"], "close the key map and insights"],
 ];
 
-/** Number of labels that have a number key. */
-export const KEYED_LABELS = 9;
+/** Number of labels that have a number key: 1 to 9, then 0 for the tenth. */
+export const KEYED_LABELS = 10;
+
+/** The number key of the label at `index` (0-based): "1".."9", "0" for the tenth, else null. */
+export function keyForLabel(index) {
+  if (!Number.isInteger(index) || index < 0 || index >= KEYED_LABELS) return null;
+  return String((index + 1) % 10);
+}
+
+/** The label index (0-based) a number key stands for, or -1 for any other key. */
+export function labelIndexForKey(key) {
+  if (typeof key !== "string" || key.length !== 1 || key < "0" || key > "9") return -1;
+  return key === "0" ? 9 : Number(key) - 1;
+}
 
 /** True for elements that own their keys (the strategy select, any text field). */
 export function isFormField(target) {
@@ -50,8 +62,9 @@ export function commandForKey(event, { labels = [], hasSuggestion = false, activ
   // Enter and Space on a focused button press that button.
   if (isButton(target) && (key === "Enter" || key === " ")) return { preventDefault: false };
 
-  if (key.length === 1 && key >= "1" && key <= "9") {
-    const label = labels[Number(key) - 1];
+  const index = labelIndexForKey(key);
+  if (index >= 0) {
+    const label = labels[index];
     if (active && label !== undefined) return { intent: { action: "label", label }, preventDefault: true };
     return { preventDefault: true };
   }

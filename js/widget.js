@@ -88,7 +88,16 @@ function render({ model, el }) {
   });
   const root = cardView.root;
 
+  /**
+   * Keys pressed while focus is inside the card. Listened for on the window in the capture
+   * phase: Notebook 7 runs its shortcuts in the capture phase on the document and JupyterLab
+   * in the bubble phase, so a listener on the card would come too late in Notebook 7 (z would
+   * undo a cell action, r make the cell raw, x cut it). Keys the card takes stop here and
+   * reach neither the notebook nor any other listener; the rest (Shift+Enter, keys with
+   * ctrl / meta / alt, Tab, arrows) go on as if the card were not there.
+   */
   function onKeydown(event) {
+    if (disposed || !isInCard(event.target)) return;
     const card = currentCard();
     const command = commandForKey(event, {
       labels: Array.isArray(model.get("labels")) ? model.get("labels") : [],
@@ -107,12 +116,17 @@ function render({ model, el }) {
     }
   }
 
+  function isInCard(target) {
+    return !!target && typeof target.nodeType === "number" && root.contains(target);
+  }
+
   function onClick(event) {
     // Keys go to the card once it is clicked anywhere; the select keeps its own focus.
     if (!isFormField(event.target)) root.focus({ preventScroll: true });
   }
 
-  root.addEventListener("keydown", onKeydown);
+  const win = doc.defaultView || window;
+  win.addEventListener("keydown", onKeydown, true);
   root.addEventListener("click", onClick);
   for (const name of TRAITS) model.on(`change:${name}`, draw);
   el.appendChild(root);
@@ -121,7 +135,7 @@ function render({ model, el }) {
   return function cleanup() {
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, draw);
-    root.removeEventListener("keydown", onKeydown);
+    win.removeEventListener("keydown", onKeydown, true);
     root.removeEventListener("click", onClick);
     image.release();
     confidencePlot.release();

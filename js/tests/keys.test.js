@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandForKey, KEY_MAP } from "../keys.js";
+import { commandForKey, KEY_MAP, keyForLabel, labelIndexForKey } from "../keys.js";
 
 const card = { labels: ["bug", "feature"], hasSuggestion: false, active: true, overlayOpen: false };
 const key = (k, extra = {}) => ({ key: k, target: { tagName: "DIV" }, ...extra });
@@ -9,6 +9,15 @@ describe("key map", () => {
     expect(commandForKey(key("1"), card).intent).toEqual({ action: "label", label: "bug" });
     expect(commandForKey(key("2"), card).intent).toEqual({ action: "label", label: "feature" });
     expect(commandForKey(key("3"), card).intent).toBeUndefined();
+  });
+
+  it("gives the tenth label the key 0", () => {
+    const ten = { ...card, labels: Array.from({ length: 12 }, (_, i) => `L${i + 1}`) };
+    expect(commandForKey(key("9"), ten).intent).toEqual({ action: "label", label: "L9" });
+    expect(commandForKey(key("0"), ten).intent).toEqual({ action: "label", label: "L10" });
+    expect(commandForKey(key("0"), card)).toEqual({ preventDefault: true });
+    expect([0, 8, 9, 10, -1].map(keyForLabel)).toEqual(["1", "9", "0", null, null]);
+    expect(["1", "9", "0", "a", "10", ""].map(labelIndexForKey)).toEqual([0, 8, 9, -1, -1, -1]);
   });
 
   it("accepts with Enter only when there is a suggestion", () => {
@@ -41,6 +50,6 @@ describe("key map", () => {
 
   it("lists every key it handles", () => {
     const listed = KEY_MAP.map(([keys]) => keys).join(" ");
-    for (const k of ["1", "9", "Enter", "s", "z", "Backspace", "r", "i", "?", "Esc"]) expect(listed).toContain(k);
+    for (const k of ["1", "9", "0", "Enter", "s", "z", "Backspace", "r", "i", "?", "Esc"]) expect(listed).toContain(k);
   });
 });

@@ -259,6 +259,21 @@ describe("keys send intents for the current card", () => {
     expect(root.querySelector(".al-text").textContent).toBe("Add dark mode");
   });
 
+  it("0 labels with the tenth label", () => {
+    const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
+    const { root, model } = mount({ labels });
+    press(root, "0");
+    press(root, "9");
+    expect(model.sent.map((m) => m.label)).toEqual(["class10", "class9"]);
+  });
+
+  it("0 sends nothing with fewer than ten labels, and still stays on the card", () => {
+    const { root, model } = mount();
+    const event = press(root, "0");
+    expect(model.sent).toEqual([]);
+    expect(event.defaultPrevented).toBe(true);
+  });
+
   it("lets Enter on a focused button press that button instead of accepting", () => {
     const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
     const undo = [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith("undo"));
@@ -268,15 +283,131 @@ describe("keys send intents for the current card", () => {
   });
 });
 
+describe("keys reach the card before the notebook's shortcuts", () => {
+  // Notebook 7 runs its shortcuts in the capture phase on the document, JupyterLab in the
+  // bubble phase: the card's keys must reach neither.
+  function listenLikeTheNotebooks() {
+    const capture = vi.fn();
+    const bubble = vi.fn();
+    document.addEventListener("keydown", capture, true);
+    document.addEventListener("keydown", bubble);
+    return {
+      capture,
+      bubble,
+      stop() {
+        document.removeEventListener("keydown", capture, true);
+        document.removeEventListener("keydown", bubble);
+      },
+    };
+  }
+
+  it("takes its keys before a capture listener on the document sees them", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    const notebook = listenLikeTheNotebooks();
+    const events = ["1", "s", "z", "Backspace", "r", "i", "?", "Enter", "0"].map((key) => press(root, key));
+    notebook.stop();
+    expect(notebook.capture).not.toHaveBeenCalled();
+    expect(notebook.bubble).not.toHaveBeenCalled();
+    expect(events.every((e) => e.defaultPrevented)).toBe(true);
+    expect(model.sent.map((m) => m.action)).toEqual(["label", "skip", "undo", "undo", "retrain", "accept"]);
+  });
+
+  it("keeps command-mode letters (a b c x m y d l o v) from the notebook while the card has focus", () => {
+    const { root, model } = mount();
+    const notebook = listenLikeTheNotebooks();
+    for (const key of ["a", "b", "c", "x", "m", "y", "d", "l", "o", "v", "M", "J", "K"]) press(root, key);
+    notebook.stop();
+    expect(notebook.capture).not.toHaveBeenCalled();
+    expect(notebook.bubble).not.toHaveBeenCalled();
+    expect(model.sent).toEqual([]);
+  });
+
+  it("lets Shift+Enter, keys with ctrl / meta / alt, Tab, arrows and a lone Escape through", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    const notebook = listenLikeTheNotebooks();
+    const events = [
+      press(root, "Enter", { shiftKey: true }),
+      press(root, "s", { ctrlKey: true }),
+      press(root, "z", { metaKey: true }),
+      press(root, "1", { altKey: true }),
+      press(root, "Tab"),
+      press(root, "ArrowDown"),
+      press(root, "Escape"),
+    ];
+    notebook.stop();
+    expect(notebook.capture).toHaveBeenCalledTimes(7);
+    expect(notebook.bubble).toHaveBeenCalledTimes(7);
+    expect(events.some((e) => e.defaultPrevented)).toBe(false);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("takes keys pressed on a focused button inside the card", () => {
+    const { root, model } = mount();
+    const notebook = listenLikeTheNotebooks();
+    const skip = [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith("skip"));
+    press(skip, "x");
+    press(skip, "1");
+    notebook.stop();
+    expect(notebook.capture).not.toHaveBeenCalled();
+    expect(model.sent.map((m) => m.label)).toEqual(["bug"]);
+  });
+
+  it("ignores keys pressed outside the card, such as in a cell editor", () => {
+    const { model } = mount();
+    const editor = document.createElement("div");
+    editor.tabIndex = 0;
+    document.body.appendChild(editor);
+    const notebook = listenLikeTheNotebooks();
+    const events = ["1", "s", "z", "x", "?"].map((key) => press(editor, key));
+    notebook.stop();
+    editor.remove();
+    expect(notebook.capture).toHaveBeenCalledTimes(5);
+    expect(notebook.bubble).toHaveBeenCalledTimes(5);
+    expect(events.some((e) => e.defaultPrevented)).toBe(false);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("sends a key only for the card it was pressed in when two cards are shown", () => {
+    const first = mount();
+    const second = mount({ card: textCard({ token: 7, key: "i:8", key_label: "8" }) });
+    press(second.root, "2");
+    expect(first.model.sent).toEqual([]);
+    expect(second.model.sent).toEqual([{ action: "label", key: "i:8", token: 7, label: "feature" }]);
+  });
+
+  it("stops listening on the window once cleaned up", () => {
+    const added = vi.spyOn(window, "addEventListener");
+    const removed = vi.spyOn(window, "removeEventListener");
+    const { root, model, cleanup } = mount();
+    const keydown = added.mock.calls.filter(([type]) => type === "keydown");
+    expect(keydown.length).toBe(1);
+    expect(keydown[0][2]).toBe(true); // the capture phase
+    cleanup();
+    expect(removed).toHaveBeenCalledWith("keydown", keydown[0][1], true);
+    added.mockRestore();
+    removed.mockRestore();
+    document.body.appendChild(root); // even if the old node were put back
+    const notebook = listenLikeTheNotebooks();
+    const event = press(root, "1");
+    notebook.stop();
+    root.remove();
+    expect(model.sent).toEqual([]);
+    expect(event.defaultPrevented).toBe(false);
+    expect(notebook.capture).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe("buttons", () => {
-  it("has one button per label with its key hint, and none past 9", () => {
+  it("has one button per label with its key hint: 1 to 9, 0 for the tenth, none past it", () => {
     const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
     const { root } = mount({ labels });
     const texts = [...root.querySelectorAll("button.al-label")].map((b) => b.textContent);
     expect(texts[0]).toBe("1class1");
     expect(texts[8]).toBe("9class9");
-    expect(texts[9]).toBe("class10");
-    expect(labelButton(root, "class10").querySelector("kbd")).toBeNull();
+    expect(texts[9]).toBe("0class10");
+    expect(labelButton(root, "class10").title).toBe("label as class10 (0)");
+    expect(texts[10]).toBe("class11");
+    expect(labelButton(root, "class11").querySelector("kbd")).toBeNull();
   });
 
   it("clicking a label button sends the label intent", () => {
@@ -407,6 +538,18 @@ describe("insights and key map", () => {
     press(root, "Escape");
     expect(keymap.hidden).toBe(true);
     expect(model.sent).toEqual([]);
+  });
+
+  it("the key map says 1–9, 0 and lists the tenth label under 0", () => {
+    const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
+    const { root } = mount({ labels });
+    press(root, "?");
+    const keymap = root.querySelector(".al-keymap");
+    expect(keymap.querySelector(".al-keylist dt").textContent).toBe("1–9, 0");
+    const labelRows = [...keymap.querySelectorAll(".al-keylabels dt")].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]);
+    expect(labelRows.length).toBe(10);
+    expect(labelRows[0]).toEqual(["1", "class1"]);
+    expect(labelRows[9]).toEqual(["0", "class10"]);
   });
 
   it("the insights and ? buttons toggle the same panels", () => {
