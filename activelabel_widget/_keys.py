@@ -70,7 +70,8 @@ def _encodable(text: str) -> bool:
 def encode_index(index: pd.Index) -> list[str]:
     """Encode every value of ``index``; fast paths for integer and string indexes."""
     if pd.api.types.is_integer_dtype(index.dtype) and not isinstance(index, pd.MultiIndex):
-        return ["i:" + s for s in index.astype("int64").astype(str)]
+        # str() of the values as they are: a cast to int64 would wrap uint64 keys above 2**63
+        return ["i:" + s for s in index.astype(str)]
     if (pd.api.types.is_string_dtype(index.dtype) or index.dtype == object) and not isinstance(
         index, pd.MultiIndex
     ):

@@ -205,7 +205,10 @@ class Dataset:
                 f"Drop them with df.dropna(subset=[{self.text_column!r}]) or fill them with "
                 f"df[{self.text_column!r}].fillna('')."
             )
-        if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+        categorical_text = isinstance(column.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
+            column.dtype.categories.dtype) or (isinstance(column.dtype, pd.CategoricalDtype)
+                                               and column.dtype.categories.dtype == object)
+        if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object or categorical_text):
             raise DataError(
                 f"text column {self.text_column!r} has dtype {column.dtype}, not text. Pass the column that "
                 f"holds the text, or convert it with df[{self.text_column!r}].astype(str)."

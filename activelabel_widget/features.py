@@ -74,8 +74,11 @@ def _standardise(values: np.ndarray) -> np.ndarray:
     out = np.zeros((len(values), 2 if not finite.all() else 1), dtype=np.float32)
     if finite.any():
         center = np.median(values[finite])
-        scale = values[finite].std() or 1.0
-        out[:, 0] = np.where(finite, (values - center) / scale, 0.0)
+        # scale by the largest magnitude first so values near 1e308 do not overflow the spread
+        magnitude = np.abs(values[finite] - center).max() or 1.0
+        scaled = (values - center) / magnitude
+        scale = scaled[finite].std() or 1.0
+        out[:, 0] = np.where(finite, scaled / scale, 0.0)
     if not finite.all():
         out[:, 1] = ~finite  # the missing flag keeps "missing" from looking like "median"
     return out

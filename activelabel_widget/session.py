@@ -137,6 +137,10 @@ class LabelingSession:
         for estimator in estimators:
             if not hasattr(estimator, "fit"):
                 raise ModelError(f"model= must be scikit-learn estimators with fit(); got {type(estimator).__name__}.")
+            if not (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")):
+                raise ModelError(
+                    f"{type(estimator).__name__} has neither predict_proba nor decision_function, so it cannot suggest "
+                    "labels or rank records; wrap it in sklearn.calibration.CalibratedClassifierCV or pass another model.")
         self._estimators = list(estimators) or [_models.default_model(self.dataset.kind)]
         self.strategy = strategy
         self.retrain_every = retrain_every
@@ -315,9 +319,12 @@ class LabelingSession:
             raise LabelError(f"Row {key!r} is not in the DataFrame's index; pass the index value of a row (e.g. session.current).")
         return int(position)
 
-    def _check_label(self, label: str) -> None:
+    def _check_label(self, label) -> str:
+        if not isinstance(label, str) and str(label) in self._label_code:
+            return str(label)  # labels=[0, 1] are named "0" and "1"; label(key, 1) means "1"
         if label not in self._label_code:
             raise LabelError(f"{label!r} is not one of the labels {self.labels}; pass one of them (labels are case-sensitive).")
+        return label
 
     def label(self, key, label: str, *, source: str | None = None, confidence: float | None = None) -> None:
         """Label the row with index value ``key``; saved to the store before this returns.
@@ -326,7 +333,7 @@ class LabelingSession:
         "hand", or "suggestion-corrected" when the card suggested another label; only
         :meth:`accept` saves "suggestion-accepted".
         """
-        self._check_label(label)
+        label = self._check_label(label)
         position = self._position(key)
         with self._lock:
             suggestion = self.suggestion if position == self._current else None
@@ -355,8 +362,7 @@ class LabelingSession:
         Used to promote weak labels: rows with a hand label are left out by the caller.
         """
         positions = [int(p) for p in positions]
-        for label in set(labels):
-            self._check_label(label)
+        labels = [self._check_label(label) for label in labels]
         if not positions:
             return 0
         with self._lock:

@@ -208,12 +208,15 @@ class LabelStore:
                 )
         if self.path.exists() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
             raise StoreError(f"The label store {self.path} is read-only. Make it writable or pass store= another path.")
+        conn = None
         try:
             conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 5000")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as error:
+            if conn is not None:
+                conn.close()  # leave no handle (nor -wal / -shm files) open on a damaged store
             raise self._open_error(error) from error
         if str(mode).lower() != "wal":
             conn.close()

@@ -359,8 +359,6 @@ def test_a_column_of_sets_restarts_in_a_new_kernel(tmp_path):
     assert outputs == ["LABELED 1", "LABELED 1"]
 
 
-@pytest.mark.xfail(strict=True, reason="_keys.py encode_index casts every integer index to int64, so uint64 keys from "
-                   "2**63 up are stored as negative numbers (and differ from encode_key of the same value)")
 def test_uint64_keys_above_the_int64_range_are_stored_as_they_are(tmp_path):
     import sqlite3
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from activelabel_widget.errors import ModelError
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -338,15 +340,11 @@ def test_suggestions_follow_the_models_own_class_order_and_decision_values(make_
     assert_suggestions_are_right(session)
 
 
-def test_a_model_with_neither_probabilities_nor_decision_values_is_named_and_labeling_goes_on(make_session):
-    session = make_session(model=NoProbabilities())
-    label_in_index_order(session, 6)
-    status = session.model_status
-    assert status.state == "error" and "NoProbabilities has neither predict_proba nor decision_function" in status.message
-    assert "CalibratedClassifierCV" in status.message and "no model yet" in status.message
-    assert session.suggestion is None
-    session.label(session.current, "bug")
-    assert len(session.labeled) == 7 and session.to_frame()["prediction"].isna().all()
+def test_a_model_with_neither_probabilities_nor_decision_values_is_refused_up_front(make_session):
+    with pytest.raises(ModelError) as refused:
+        make_session(model=NoProbabilities())
+    assert "NoProbabilities has neither predict_proba nor decision_function" in str(refused.value)
+    assert "CalibratedClassifierCV" in str(refused.value)
 
 
 @pytest.mark.parametrize("model, says", [

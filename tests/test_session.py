@@ -228,6 +228,9 @@ class Exploding(BaseEstimator, ClassifierMixin):
     def fit(self, X, y):
         raise RuntimeError("boom in fit")
 
+    def predict_proba(self, X):
+        raise AssertionError("never fitted, never asked")
+
 
 def test_a_model_that_raises_shows_the_error_and_labeling_goes_on(make_session):
     session = make_session(model=Exploding())
