@@ -175,7 +175,7 @@ class LabelingSession:
         self._proba: np.ndarray | None = None
         self._committee_proba: np.ndarray | None = None
         self._held_out: tuple | None = None
-        self.model_status = ModelStatus(message="no model yet: label two examples each of two labels")
+        self.model_status = ModelStatus(message="label two examples each of two labels to start training")
         self.fit_history: list[_FitRecord] = []
         self._refit_requested = False
         #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
