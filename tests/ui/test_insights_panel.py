@@ -1,0 +1,117 @@
+"""The insights panel in a real JupyterLab: what it says before the first fit, the plots after.
+
+``i`` on the card opens the panel. Before any model it says the plots come after the first fit;
+a later cell then labels records with their true labels (``al.session.label``), the model fits in
+the background, and the confidence and coverage plots arrive in the open panel. The card with
+the panel open is saved as ``insights-card.png`` in the artifacts and, with
+``ACTIVELABEL_UPDATE_SCREENSHOTS=1``, as docs/screenshots/insights.png.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_card_in_jupyter import (
+    KERNEL_TIMEOUT_MS,
+    UI_TIMEOUT_MS,
+    assert_readable,
+    cell_output,
+    open_notebook,
+    run_cell,
+    screenshot,
+    write_notebook,
+)
+from test_hostile_records import show_card_in_cell
+
+pytestmark = pytest.mark.browser
+
+N_LABELS = 40
+
+SETUP = '''\
+from activelabel_widget import ActiveLabeler
+from activelabel_widget.datasets import MOVIE_REVIEW_LABELS, load_movie_reviews
+
+reviews = load_movie_reviews(with_truth=True).iloc[:1500]
+truth = reviews["category"]
+al = ActiveLabeler(reviews[["text", "movie"]], text="text", labels=MOVIE_REVIEW_LABELS, store="insights.db")
+al'''
+
+LABEL = f'''\
+import json
+for _ in range({N_LABELS}):
+    al.session.label(al.session.current, truth[al.session.current])
+al.session.wait_idle(300)  # the fits these labels asked for are done
+print("LABELED=" + json.dumps(al.session.progress))'''
+
+_PLOTS_LOADED_JS = """
+card => {
+  const imgs = Array.from(card.querySelectorAll('.al-insights img'));
+  return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0);
+}
+"""
+
+_PLOTS_JS = """
+card => {
+  const c = card.getBoundingClientRect();
+  return Array.from(card.querySelectorAll('.al-insights figure')).map(f => {
+    const img = f.querySelector('img');
+    const r = img.getBoundingClientRect();
+    return { caption: f.querySelector('figcaption').textContent, alt: img.alt, src: img.src.slice(0, 5),
+             naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, width: r.width, height: r.height,
+             left: r.left - c.left, right: c.right - r.right };
+  });
+}
+"""
+
+
+def test_insights_panel_before_and_after_the_first_fit(start_jupyter, page, artifacts, publish_screenshot):
+    """i opens the panel: before a fit it says when plots come; after labels and a fit, both
+    plots load inside the card, side by side or stacked, never wider than the card."""
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "insights.ipynb", [SETUP, LABEL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    card = show_card_in_cell(page, 0)
+
+    # before any fit: the panel says what will appear, and when
+    assert card.locator(".al-status").inner_text().startswith("model: none yet")
+    page.keyboard.press("i")
+    panel = card.locator(".al-insights")
+    panel.wait_for(state="visible", timeout=UI_TIMEOUT_MS)
+    assert "plots appear after the first model fit" in panel.inner_text()
+    assert panel.locator("img").count() == 0
+    assert card.locator("button[aria-pressed='true']", has_text="insights").count() == 1
+    screenshot(page, artifacts, "insights-before-fit")
+
+    # labels with their true labels from a later cell; the model fits in the background
+    run_cell(page, 1)
+    progress = json.loads(cell_output(page, 1, "LABELED="))
+    assert progress["labeled"] == N_LABELS
+    page.wait_for_function(
+        """card => { const s = card.querySelector('.al-status');
+                    return s.classList.contains('al-status-ready') && /CV accuracy|fitted/.test(s.textContent); }""",
+        arg=card.element_handle(), timeout=KERNEL_TIMEOUT_MS,
+    )
+    page.wait_for_function(_PLOTS_LOADED_JS, arg=card.element_handle(), timeout=KERNEL_TIMEOUT_MS)
+    assert panel.is_visible()  # the panel stayed open while the plots arrived
+
+    plots = card.evaluate(_PLOTS_JS)
+    (artifacts / "insights-plots.json").write_text(json.dumps(plots, indent=1))
+    assert [p["caption"] for p in plots] == ["confidence distribution", "embedding coverage"]
+    for plot in plots:
+        assert plot["src"] == "blob:", plot  # drawn from the synced bytes, nothing fetched
+        assert plot["naturalWidth"] >= 400 and plot["naturalHeight"] >= 200, plot
+        assert plot["left"] >= 0 and plot["right"] >= 0, f"plot sticks out of the card: {plot}"
+        # not shrunk past legibility: at least a third of the picture's own pixels across
+        assert plot["width"] >= plot["naturalWidth"] / 3, plot
+    assert_readable(page, artifacts, "insights-after-fit")
+    card_shot, _ = screenshot(page, artifacts, "insights")
+    publish_screenshot(card_shot, "insights.png")
+
+    # i again closes it
+    card.locator(".al-progress").click()
+    page.keyboard.press("i")
+    panel.wait_for(state="hidden", timeout=UI_TIMEOUT_MS)
+    assert not [e for e in page.console_errors if "activelabel" in e or "al-card" in e], page.console_errors

@@ -1,0 +1,325 @@
+"""Labeling at keyboard speed in a real JupyterLab: nothing dropped, nothing doubled, nothing stale.
+
+Label keys are pressed on the card at a steady rate (20 a second by default) without waiting for
+the card to change, on 3,000 movie-review snippets with ``retrain_every=10``, so the model
+retrains in the background all along. A capture-phase listener on the page notes which row the
+card showed when each key went down. Afterwards the store, the intents the kernel received and
+the presses are compared:
+
+- every press reached the kernel as one intent;
+- the first press on each row labeled that row, once, with that key's label;
+- every later press on the same row (sent before the next card arrived) was refused as stale;
+- no label event names a row other than the one on screen at its press, and no row has two;
+- the card at the end shows ``al.session.current``;
+- the kernel's memory (VmRSS, sampled in the kernel every half second) stays bounded.
+
+The normal suite presses 300 keys; ``ACTIVELABEL_LOAD_PRESSES=2000`` (or
+``benchmarks/browser_load.py``) runs the long version. Figures go to
+``tests/ui/artifacts/browser_load.json`` and ``.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from test_card_in_jupyter import KERNEL_TIMEOUT_MS, cell_output, open_notebook, run_cell, write_notebook
+from test_hostile_records import show_card_in_cell
+
+pytestmark = pytest.mark.browser
+
+PRESSES = int(os.environ.get("ACTIVELABEL_LOAD_PRESSES", "300"))
+RATE = float(os.environ.get("ACTIVELABEL_LOAD_RATE", "20"))  # presses a second
+ROWS = int(os.environ.get("ACTIVELABEL_LOAD_ROWS", "3000"))
+LABELS = ["positive", "negative", "plot"]
+#: How much the kernel's resident memory may grow from the first press to the end (MB).
+RSS_GROWTH_LIMIT_MB = 300
+
+SETUP = f'''\
+import json, threading, time
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+from activelabel_widget.datasets import load_movie_reviews
+
+df = load_movie_reviews().iloc[:{ROWS}]
+al = ActiveLabeler(df, text="text", labels={LABELS!r}, store="load.db", retrain_every=10)
+
+def rss_mb(field="VmRSS"):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+
+# what the kernel receives: each intent with the card it had when the intent arrived
+card_widget = al.widget
+received = []
+_handle = card_widget.handle_intent
+def handle_and_note(content):
+    card = card_widget.card
+    began = time.perf_counter()
+    try:
+        _handle(content)
+    finally:
+        received.append([content.get("action"), content.get("key"), content.get("token"), card.get("key"),
+                         card.get("token"), round(1000 * (time.perf_counter() - began), 2)])
+card_widget.handle_intent = handle_and_note
+
+# the kernel's memory every half second, with the number of labels at that moment
+rss_samples = []
+started = time.monotonic()
+def sample_rss():
+    while True:
+        rss_samples.append([round(time.monotonic() - started, 2), round(rss_mb(), 1), al.session.progress["labeled"]])
+        time.sleep(0.5)
+threading.Thread(target=sample_rss, name="rss-sampler", daemon=True).start()
+al'''
+
+START = '''\
+al.session.wait_idle(300)
+start_sample = len(rss_samples)
+print("RSS_START=" + json.dumps([round(rss_mb(), 1), al.session.model_status.state]))'''
+
+REPORT = '''\
+al.session.wait_idle(300)
+position = al.session.current_position
+report = {
+    "received": received,
+    "rss_end": round(rss_mb(), 1),
+    "rss_peak": round(rss_mb("VmHWM"), 1),
+    "rss_samples": rss_samples[start_sample:],
+    "current": None if position is None else al.session.dataset.key_label(position),
+    "fits": al.session.model_status.fits,
+    "model": al.session.model_status.as_dict(),
+    "widget_error": card_widget.error,
+}
+json.dump(report, open("load_report.json", "w"))
+print("CURRENT=" + json.dumps(report["current"]))'''
+
+_LOG_PRESSES_JS = """
+card => {
+  window.__alPresses = [];
+  window.__alCards = [];
+  // every time a new row appears on the card
+  let last = null;
+  new MutationObserver(() => {
+    const key = card.querySelector('.al-key');
+    const row = key ? key.textContent : null;
+    if (row !== last) { last = row; window.__alCards.push({ row, t: performance.now() }); }
+  }).observe(card, { childList: true, subtree: true, characterData: true });
+  // capture phase on window: runs before the card's own keydown listener sees the key
+  window.addEventListener('keydown', event => {
+    const key = card.querySelector('.al-key');
+    window.__alPresses.push({
+      key: event.key,
+      row: key ? key.textContent : null,
+      onCard: card.contains(event.target),
+      t: performance.now(),
+    });
+  }, true);
+}
+"""
+
+
+def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float) -> dict:
+    """Press ``presses`` label keys at ``rate`` a second; return the figures (see the module)."""
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "load.ipynb", [SETUP, START, REPORT])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card_in_cell(page, 0)
+    run_cell(page, 1)
+    rss_start_cell, state_at_start = json.loads(cell_output(page, 1, "RSS_START="))
+    card = show_card_in_cell(page, 0)  # focus back on the card
+    card.evaluate(_LOG_PRESSES_JS)
+
+    rng = random.Random(0)
+    keys = [rng.choice("123") for _ in range(presses)]
+    interval = 1.0 / rate
+    started = time.monotonic()
+    for i, key in enumerate(keys):
+        delay = started + i * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        page.keyboard.press(key)
+    typing_seconds = time.monotonic() - started
+    log = page.evaluate("window.__alPresses")
+    cards = page.evaluate("window.__alCards")
+
+    run_cell(page, 2)
+    current = json.loads(cell_output(page, 2, "CURRENT="))
+    wall_seconds = time.monotonic() - started
+    # the card catches up with the kernel: it shows the record the session has on the card
+    page.wait_for_function(
+        "([card, want]) => { const k = card.querySelector('.al-key'); return k !== null && k.textContent === want; }",
+        arg=[card.element_handle(), f"row {current}"], timeout=KERNEL_TIMEOUT_MS,
+    )
+    shown_at_end = card.locator(".al-key").inner_text()
+    error_banner = card.locator(".al-error")
+    banner = error_banner.inner_text() if error_banner.is_visible() else ""
+    report = json.loads((server.root / "load_report.json").read_text())
+    conn = sqlite3.connect(server.root / "load.db")
+    try:
+        events = conn.execute("SELECT action, key, label FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+    figures = check_load(keys, log, report["received"], events)
+    figures.update(latencies(log, cards, report["received"]))
+    figures.update({
+        "rate_per_second": rate, "rows": ROWS, "typing_seconds": round(typing_seconds, 1),
+        "wall_seconds": round(wall_seconds, 1), "fits": report["fits"], "model": report["model"],
+        "rss_start_mb": rss_start_cell,
+        "rss_end_mb": report["rss_end"], "rss_peak_mb": report["rss_peak"],
+        "rss_samples": report["rss_samples"], "state_at_start": state_at_start,
+        "current": current, "shown_at_end": shown_at_end, "error_banner": banner,
+        "widget_error": report["widget_error"],
+    })
+    (artifacts / "browser_load.json").write_text(json.dumps(figures, indent=1))
+    (artifacts / "browser_load.txt").write_text(summary(figures) + "\n")
+    return figures
+
+
+def check_load(keys: list[str], log: list[dict], received: list[list], events: list[tuple]) -> dict:
+    """Compare the presses, the intents the kernel received and the store; return the figures."""
+    from activelabel_widget._keys import encode_key
+
+    label_of = {str(i + 1): name for i, name in enumerate(LABELS)}
+    problems = []
+    off_card = [i for i, p in enumerate(log) if not p["onCard"]]
+    if len(log) != len(keys) or [p["key"] for p in log] != keys:
+        problems.append(f"the page saw {len(log)} key presses, {len(keys)} were sent")
+    if off_card:
+        problems.append(f"{len(off_card)} presses did not go to the card (first: {off_card[:5]})")
+    if len(received) != len(log):
+        problems.append(f"{len(log)} presses, {len(received)} intents reached the kernel")
+    shown = [encode_key(int(p["row"][len("row "):])) if p["row"] else None for p in log]
+
+    accepted, refused, misapplied_intents = [], [], []
+    labeled_so_far: set[str] = set()
+    first_press_refused = later_press_accepted = 0
+    for i, (intent, on_screen) in enumerate(zip(received, shown)):
+        action, key, token, card_key, card_token, _ = intent
+        if action != "label" or key != on_screen:
+            misapplied_intents.append((i, intent, on_screen))
+        current = token == card_token and key == card_key
+        if current:
+            accepted.append(i)
+            if key in labeled_so_far:
+                later_press_accepted += 1
+            labeled_so_far.add(key)
+        else:
+            refused.append(i)
+            if key not in labeled_so_far:
+                first_press_refused += 1  # refused although its row had not been labeled yet: lost
+    labels = [(key, label) for action, key, label in events if action == "label"]
+    other_events = [e for e in events if e[0] != "label"]
+    expected = [(received[i][1], label_of[keys[i]]) for i in accepted]
+    counts: dict[str, int] = {}
+    for key, _ in labels:
+        counts[key] = counts.get(key, 0) + 1
+    duplicated = sum(c - 1 for c in counts.values())
+    stored_keys = set(counts)
+    pressed_rows = {s for s in shown if s is not None}
+    dropped = len(pressed_rows - stored_keys)
+    wrong_row = sum(1 for (key, _), i in zip(labels, accepted) if key != shown[i])
+    if labels != expected:
+        first = next((j for j, (a, b) in enumerate(zip(labels, expected)) if a != b), min(len(labels), len(expected)))
+        problems.append(f"store labels differ from the accepted presses at {first}: {len(labels)} stored, "
+                        f"{len(expected)} accepted; {labels[first:first + 3]} != {expected[first:first + 3]}")
+    if misapplied_intents:
+        problems.append(f"{len(misapplied_intents)} intents name another row than the one on screen: "
+                        f"{misapplied_intents[:3]}")
+    if other_events:
+        problems.append(f"events other than labels: {other_events[:5]}")
+    if first_press_refused:
+        problems.append(f"{first_press_refused} first presses on a row were refused (a label lost)")
+    if later_press_accepted:
+        problems.append(f"{later_press_accepted} later presses on an already labeled row were applied")
+    return {
+        "presses": len(keys), "presses_seen_by_page": len(log), "intents_received": len(received),
+        "labels_stored": len(labels), "rows_pressed_on": len(pressed_rows), "accepted": len(accepted),
+        "stale_refused": len(refused), "dropped": dropped, "duplicated": duplicated,
+        "label_on_other_row": wrong_row, "first_press_refused": first_press_refused, "problems": problems,
+    }
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
+    """How long the kernel took per intent, and from an accepted press to the next row on screen."""
+    handled = [r[5] for r in received if r[2] == r[4] and r[1] == r[3]]
+    refused = [r[5] for r in received if not (r[2] == r[4] and r[1] == r[3])]
+    to_next = []
+    for press in log:
+        nxt = next((c for c in cards if c["t"] > press["t"] and c["row"] != press["row"]), None)
+        if nxt is not None:
+            to_next.append((press["row"], nxt["t"] - press["t"]))
+    # only the first press on each row: later presses on it were refused
+    firsts, seen = [], set()
+    for row, ms in to_next:
+        if row not in seen:
+            seen.add(row)
+            firsts.append(ms)
+    return {
+        "kernel_label_ms": _percentiles(handled), "kernel_refuse_ms": _percentiles(refused),
+        "press_to_next_card_ms": _percentiles(firsts),
+    }
+
+
+def summary(f: dict) -> str:
+    rss = f["rss_samples"]
+    quarter = [rss[min(len(rss) - 1, int(q * (len(rss) - 1)))][1] for q in (0.25, 0.5, 0.75)] if rss else []
+    return "\n".join([
+        f"browser load: {f['presses']} label key presses at {f['rate_per_second']:g}/s on the card in JupyterLab "
+        f"(headless Chromium), {f['rows']:,} text rows, retrain_every=10",
+        f"  presses seen by the page      {f['presses_seen_by_page']}",
+        f"  intents reached the kernel    {f['intents_received']}",
+        f"  labels stored                 {f['labels_stored']}  (rows pressed on: {f['rows_pressed_on']})",
+        f"  dropped                       {f['dropped']}",
+        f"  duplicated                    {f['duplicated']}",
+        f"  stale-refused                 {f['stale_refused']}  (pressed again before the next card arrived)",
+        f"  label on another row          {f['label_on_other_row']}",
+        f"  first press on a row refused  {f['first_press_refused']}",
+        f"  press to next card on screen  median {f['press_to_next_card_ms'][0]:.0f} ms, "
+        f"95th percentile {f['press_to_next_card_ms'][1]:.0f} ms",
+        f"  kernel time per label intent  median {f['kernel_label_ms'][0]:.1f} ms, 95th percentile "
+        f"{f['kernel_label_ms'][1]:.1f} ms (refusing a stale one: median {f['kernel_refuse_ms'][0]:.1f} ms)",
+        f"  model fits during the run     {f['fits']}  (last: {f['model'].get('message', '')})",
+        f"  typing time                   {f['typing_seconds']:.1f} s; until the kernel had handled every press "
+        f"{f['wall_seconds']:.1f} s",
+        f"  card at the end               {f['shown_at_end']!r}; session.current: {f['current']!r}",
+        f"  kernel RSS                    start {f['rss_start_mb']:.0f} MB, "
+        + (f"at 25/50/75% {'/'.join(f'{q:.0f}' for q in quarter)} MB, " if quarter else "")
+        + f"end {f['rss_end_mb']:.0f} MB, peak {f['rss_peak_mb']:.0f} MB",
+        f"  problems                      {f['problems'] or 'none'}",
+    ])
+
+
+def test_label_at_keyboard_speed(start_jupyter, page, artifacts, capsys):
+    """Label keys at 20 a second: every press labels the row it was pressed on exactly once or is
+    refused as stale; the store matches; the card ends on the session's record; memory bounded."""
+    figures = run_load(start_jupyter, page, artifacts, presses=PRESSES, rate=RATE)
+    with capsys.disabled():
+        print("\n" + summary(figures))
+    assert not figures["problems"], figures["problems"]
+    assert figures["presses_seen_by_page"] == figures["intents_received"] == PRESSES
+    assert figures["labels_stored"] == figures["accepted"] == figures["rows_pressed_on"]
+    assert figures["labels_stored"] + figures["stale_refused"] == PRESSES
+    assert figures["dropped"] == figures["duplicated"] == figures["label_on_other_row"] == 0
+    assert figures["labels_stored"] > 0
+    assert figures["shown_at_end"] == f"row {figures['current']}"
+    assert not figures["error_banner"] and not figures["widget_error"], (figures["error_banner"], figures["widget_error"])
+    assert figures["fits"] >= 1, figures["model"]
+    assert figures["rss_end_mb"] - figures["rss_start_mb"] < RSS_GROWTH_LIMIT_MB, summary(figures)
+    assert not [e for e in page.console_errors if "activelabel" in e or "al-card" in e], page.console_errors
