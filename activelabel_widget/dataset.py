@@ -11,6 +11,7 @@ import hashlib
 import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,15 @@ def _column_error(name: str, columns, role: str) -> DataError:
     return DataError(f"{role}={name!r} is not a column of the DataFrame.{hint} Columns: {shown}.")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def displayable(text: str) -> str:
+    """``text`` with lone surrogates (half an emoji, bytes decoded with surrogateescape) replaced
+    by U+FFFD: they cannot be encoded for the front end and would stop the card from updating."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _format_cell(value) -> str:
     if value is None or value is pd.NaT:
         return "(missing)"
@@ -59,7 +69,7 @@ def _format_cell(value) -> str:
         return "(missing)"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
-    text = str(value)
+    text = displayable(str(value))
     if len(text) > _MAX_CELL_CHARS:
         text = text[:_MAX_CELL_CHARS] + f"… ({len(text):,} characters)"
     return text
@@ -230,7 +240,7 @@ class Dataset:
         row = self.df.iloc[position]
         extra = [[str(name), _format_cell(row[name])] for name in self.show_columns]
         if self.kind == "text":
-            text = str(row[self.text_column])
+            text = displayable(str(row[self.text_column]))
             if len(text) > MAX_TEXT_CHARS:
                 text = text[:MAX_TEXT_CHARS] + f"\n\n[text cut: {len(text):,} characters, showing the first {MAX_TEXT_CHARS:,}]"
             return CardPayload(kind="text", text=text, fields=extra)

@@ -90,3 +90,13 @@ def test_keys_of_every_index_type_encode_distinctly():
     assert len(set(encoded)) == len(values)
     assert encode_index(pd.Index([3, 4])) == [encode_key(3), encode_key(4)]
     assert encode_index(pd.Index(["a", "b"])) == [encode_key("a"), encode_key("b")]
+
+
+def test_lone_surrogates_become_replacement_characters_so_the_card_can_show_them():
+    df = pd.DataFrame({"body": ["half an emoji \ud83d, end"], "note": ["bytes \udcff"]}, index=["key-\udcfe"])
+    dataset = Dataset(df, text="body", show=["note"])
+    payload = dataset.payload(0)
+    assert payload.text == "half an emoji \ufffd, end"
+    assert payload.fields == [["note", "bytes \ufffd"]]
+    assert dataset.key_label(0) == "key-\ufffd"
+    payload.text.encode("utf-8")  # encodable for the front end

@@ -488,15 +488,6 @@ _NEXT_OR_STUCK_JS = """
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A lone surrogate in a show= column (e.g. text decoded with errors='surrogateescape', or half an "
-    "emoji) cannot be encoded for the comm message (UnicodeEncodeError in jupyter_client's json_packer). "
-    "widget._sync_card (activelabel_widget/widget.py) assigns self.card, the trait keeps the new token and "
-    "the send fails, so the browser keeps the previous, already labeled record (silently, or with a "
-    "UnicodeEncodeError banner) while the kernel has moved on, and every later key on it is refused as "
-    "stale: the card is stuck. dataset.py payload/_format_cell pass such strings through unchanged",
-)
 def test_unencodable_text_never_wedges_the_card(start_jupyter, page, artifacts):
     """A record whose extra column holds a lone surrogate still comes up (with a replacement
     character) and can be labeled; the card never sticks on a record already labeled."""
