@@ -12,7 +12,8 @@ wall time, and the kernel's VmRSS (sampled in the kernel every half second) at t
 along the way, at the end and at its peak. The same checks as the test must pass.
 
 Needs the browser-test set-up (Chromium, Playwright, the card built with ``npm run build``).
-The saved output is results/browser_load.txt. Numbers are from a shared 2-core machine.
+The saved output is results/browser_load.txt. Latencies depend on how busy the CPU is; the counts
+of dropped, duplicated and misapplied labels must be 0 whatever the speed.
 """
 
 from __future__ import annotations
