@@ -44,6 +44,7 @@ class BackgroundRunner:
         self._generation = 0
         self._pending: list[Future] = []
         self._closed = False
+        self._timer: threading.Timer | None = None
 
     @property
     def busy(self) -> bool:
@@ -79,17 +80,23 @@ class BackgroundRunner:
         self._running_generation = generation
         waiters, self._pending = self._pending, []
         worker = threading.Thread(target=self._run, args=(generation, waiters), name="activelabel-round", daemon=True)
-        worker.start()
+        self._timer = None
         if self.time_limit is not None:
-            timer = threading.Timer(self.time_limit, self._expire, args=(generation, waiters))
-            timer.daemon = True
-            timer.start()
+            # cancelled when the round ends: a timer left waiting would hold a thread for the
+            # whole time limit after every round
+            self._timer = threading.Timer(self.time_limit, self._expire, args=(generation, waiters))
+            self._timer.daemon = True
+            self._timer.start()
+        worker.start()
 
     def _finish(self, generation: int, waiters: list[Future], deliver: Callable[[], None]) -> None:
         with self._lock:
             if self._running_generation != generation:
                 return  # abandoned (timed out or closed): drop the result
             self._running_generation = -generation  # delivering: not abandonable, still busy
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
         try:
             deliver()
         finally:

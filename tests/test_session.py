@@ -296,3 +296,17 @@ def test_user_embeddings_must_have_one_row_per_record(make_session):
         make_session(embeddings=np.zeros((59, 4)))
     session = make_session(embeddings=np.random.default_rng(0).normal(size=(60, 4)))
     assert session.current is not None
+
+
+def test_background_rounds_leave_no_threads_behind(tmp_path):
+    import threading
+
+    session = LabelingSession(ticket_frame(120), text="body", labels=LABELS, store=tmp_path / "s.db", retrain_every=2)
+    session.wait_idle()
+    before = threading.active_count()
+    for _ in range(40):
+        session.label(session.current, truth_of(session, session.current))
+        session.wait_idle()
+    assert session.model_status.fits >= 15
+    assert threading.active_count() <= before + 1  # no per-round timer or worker outlives its round
+    session.close()
