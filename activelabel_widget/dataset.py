@@ -238,7 +238,7 @@ class Dataset:
     def payload(self, position: int) -> CardPayload:
         """Everything the card shows for the row at ``position`` (untrusted text stays text)."""
         row = self.df.iloc[position]
-        extra = [[str(name), _format_cell(row[name])] for name in self.show_columns]
+        extra = [[displayable(str(name)), _format_cell(row[name])] for name in self.show_columns]
         if self.kind == "text":
             text = displayable(str(row[self.text_column]))
             if len(text) > MAX_TEXT_CHARS:
@@ -252,7 +252,7 @@ class Dataset:
                 return CardPayload(kind="image", fields=extra, image=_image_to_png(value))
             except (OSError, ValueError, TypeError) as error:
                 return CardPayload(kind="image", fields=extra, image_error=f"could not read the image: {error}")
-        cells = [[str(name), _format_cell(row[name])] for name in self.feature_columns]
+        cells = [[displayable(str(name)), _format_cell(row[name])] for name in self.feature_columns]
         return CardPayload(kind="table", fields=cells + extra)
 
     def fingerprint(self) -> tuple[str, str]:
@@ -263,7 +263,7 @@ class Dataset:
         for name in columns:
             column = self.df[name]
             content.update(str(name).encode())
-            if column.dtype == object:
+            if column.dtype == object or _has_lone_surrogates(column):
                 # arrays, images, sets...: pandas would hash str(value), which for a set depends on
                 # the interpreter's hash seed; digest a canonical form of each value instead
                 hashed = np.array([_value_digest(v) for v in column], dtype=np.uint64)
@@ -271,6 +271,17 @@ class Dataset:
                 hashed = pd.util.hash_pandas_object(column, index=False, categorize=False).to_numpy()
             content.update(hashed.tobytes())
         return keys_hash, content.hexdigest()
+
+
+def _has_lone_surrogates(column: pd.Series) -> bool:
+    """Whether a string column holds text that cannot be encoded as UTF-8 (pandas' hash fails)."""
+    if not pd.api.types.is_string_dtype(column.dtype):
+        return False
+    try:
+        "".join(column.dropna().astype(str)).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _canonical(value) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import models as _models
-from .dataset import CardPayload, Dataset
+from .dataset import CardPayload, Dataset, displayable
 from .errors import DataError, LabelError, ModelError
 from .features import compute_embeddings, compute_features, validate_embeddings
 from .queue import Line, RankedLine
@@ -662,6 +662,8 @@ def _check_labels(labels) -> list[str]:
     if len(labels) < 2:
         raise LabelError(f"labels= needs at least two labels to choose from; got {labels}.")
     names = [str(label) for label in labels]
+    if any(displayable(name) != name for name in names):
+        raise LabelError("labels= contains a name with a lone surrogate (half an emoji?); fix the label's text.")
     if any(not name.strip() for name in names):
         raise LabelError("labels= contains an empty name; give every label a visible name.")
     duplicates = sorted({name for name in names if names.count(name) > 1})

@@ -100,3 +100,10 @@ def test_lone_surrogates_become_replacement_characters_so_the_card_can_show_them
     assert payload.fields == [["note", "bytes \ufffd"]]
     assert dataset.key_label(0) == "key-\ufffd"
     payload.text.encode("utf-8")  # encodable for the front end
+
+
+def test_a_text_column_with_lone_surrogates_fingerprints_and_shows():
+    df = pd.DataFrame({"body": ["fine", "half \ud83d emoji"]})
+    dataset = Dataset(df, text="body")
+    assert len(dataset.fingerprint()[1]) == 64
+    assert dataset.payload(1).text == "half \ufffd emoji"
