@@ -203,6 +203,7 @@ class Dataset:
         self.show_columns = list(show or [])
         if self.kind == "text":
             self._check_text(df[text])
+        self._fingerprint: tuple[str, str] | None = None
         self.keys = encode_index(df.index)
         self.position_of = {key: position for position, key in enumerate(self.keys)}
 
@@ -256,7 +257,16 @@ class Dataset:
         return CardPayload(kind="table", fields=cells + extra)
 
     def fingerprint(self) -> tuple[str, str]:
-        """Hashes of the row keys and of the shown content, to refuse a store made from other data."""
+        """Hashes of the row keys and of the shown content, to refuse a store made from other data.
+
+        Computed once (it reads every shown value) and kept: the DataFrame is not expected to
+        change under a labeler.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = self._compute_fingerprint()
+        return self._fingerprint
+
+    def _compute_fingerprint(self) -> tuple[str, str]:
         keys_hash = hashlib.sha256("\x1f".join(self.keys).encode("utf-8", "surrogatepass")).hexdigest()
         content = hashlib.sha256()
         columns = [c for c in (self.text_column, self.image_column) if c is not None] + self.feature_columns

@@ -111,6 +111,10 @@ class Line:
         """How many ranked positions are left before the line needs a refill."""
         return len(self._ranked.positions) - self._cursor
 
+    def skipped_count(self) -> int:
+        """How many records wait in the skipped part (O(1), for the progress line)."""
+        return len(self._back)
+
     def skipped(self) -> list[int]:
         """Skipped records, oldest skip first."""
         return list(self._back)

@@ -295,7 +295,7 @@ class LabelingSession:
         """``{labeled, total, session, skipped}`` for the progress line."""
         with self._lock:
             return {"labeled": len(self._events), "total": len(self.dataset), "session": self._session_labels,
-                    "skipped": len(self._line.skipped())}
+                    "skipped": self._line.skipped_count()}
 
     @property
     def suggestion(self) -> tuple[str, float] | None:
