@@ -7,11 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies import (
-    STRATEGIES, EmbeddingIndex, build_embedding_index, confidence, needs_model, rank_pool,
-    score_pool, top_k)
+    STRATEGIES, EmbeddingIndex, build_embedding_index, check_strategy, confidence, describe,
+    needs_model, rank_pool, rank_with_boost, score_pool, top_k)
 
-settings.register_profile("strategies", max_examples=40, deadline=None,
+settings.register_profile("strategies", max_examples=8, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -28,30 +29,39 @@ def _pool(seed, n, n_classes, *, labeled_share=0.3, with_index=True, with_model=
     return dict(labeled_mask=mask, proba=proba, committee_proba=committee, index=index)
 
 
-pools = st.builds(
-    _pool,
-    seed=st.integers(0, 2**16),
-    n=st.integers(1, 40),
-    n_classes=st.sampled_from([1, 2, 3, 7]),
-    labeled_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]),
-    with_index=st.booleans(),
-    with_model=st.booleans(),
-)
+def _arrays(pool, boost):
+    """Copies of every array a strategy reads, including those inside the index."""
+    arrays = {key: value for key, value in pool.items() if isinstance(value, np.ndarray)}
+    if pool["index"] is not None:
+        arrays.update(cell=pool["index"].cell, order=pool["index"].order,
+                      distance=pool["index"].distance)
+    arrays["boost"] = boost
+    return {key: value.copy() for key, value in arrays.items()}
 
 
 # --- the contract every strategy keeps -------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("n_classes", [1, 2, 7], ids=["one-class", "two-classes", "many"])
+@pytest.mark.parametrize("with_index", [True, False], ids=["index", "no-index"])
 @settings(settings.get_profile("strategies"))
-@given(pool=pools, k=st.integers(0, 60), seed=st.integers(0, 1000))
-def test_every_strategy_keeps_the_contract(name, pool, k, seed):
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 40),
+       labeled_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]), with_model=st.booleans(),
+       k=st.integers(0, 60), random_state=st.integers(0, 1000))
+def test_every_registered_strategy_keeps_the_contract(name, n_classes, with_index, seed, n,
+                                                     labeled_share, with_model, k,
+                                                     random_state):
+    pool = _pool(seed, n, n_classes, labeled_share=labeled_share, with_index=with_index,
+                 with_model=with_model)
     mask = pool["labeled_mask"]
-    copies = {key: (value.copy() if isinstance(value, np.ndarray) else value)
-              for key, value in pool.items()}
+    boost = np.random.default_rng(seed).random(n)
+    boost[::3] = np.nan
+    before = _arrays(pool, boost)
 
-    scores = score_pool(name, random_state=seed, **pool)
-    positions, picked, reasons = rank_pool(name, k=k, random_state=seed, **pool)
+    scores = score_pool(name, random_state=random_state, **pool)
+    positions, picked, reasons = rank_pool(name, k=k, random_state=random_state, **pool)
+    boosted = rank_with_boost(name, k=k, boost=boost, random_state=random_state, **pool)
 
     # scores: one per row, float64, -inf exactly at labeled rows, finite elsewhere
     assert scores.shape == mask.shape and scores.dtype == np.float64
@@ -59,20 +69,25 @@ def test_every_strategy_keeps_the_contract(name, pool, k, seed):
     assert np.isfinite(scores[~mask]).all()
     # picks: unique, unlabeled, as many as asked or as are left, best first
     n_unlabeled = int((~mask).sum())
-    assert positions.size == min(max(k, 0), n_unlabeled) == len(reasons) == picked.size
-    assert np.unique(positions).size == positions.size
-    assert not mask[positions].any()
+    for got, got_scores, got_reasons in [(positions, picked, reasons), boosted]:
+        assert got.dtype == np.int64
+        assert got.size == min(max(k, 0), n_unlabeled) == len(got_reasons) == got_scores.size
+        assert np.unique(got).size == got.size
+        assert not mask[got].any()
+        assert np.all(np.diff(got_scores) <= 0)
+        # one non-empty explanation per pick
+        assert all(isinstance(r, str) and r.strip() for r in got_reasons)
     assert np.array_equal(picked, scores[positions])
-    assert np.all(np.diff(picked) <= 0)
-    assert all(isinstance(r, str) and r.endswith(f"({name})") for r in reasons)
+    assert all(r.endswith(f"({name})") for r in reasons)
     # deterministic under random_state
-    again = rank_pool(name, k=k, random_state=seed, **pool)
+    again = rank_pool(name, k=k, random_state=random_state, **pool)
     assert np.array_equal(again[0], positions) and again[2] == reasons
-    assert np.array_equal(score_pool(name, random_state=seed, **pool), scores)
+    assert np.array_equal(score_pool(name, random_state=random_state, **pool), scores)
+    boosted_again = rank_with_boost(name, k=k, boost=boost, random_state=random_state, **pool)
+    assert np.array_equal(boosted_again[0], boosted[0]) and boosted_again[2] == boosted[2]
     # inputs untouched
-    for key, value in copies.items():
-        if isinstance(value, np.ndarray):
-            assert np.array_equal(pool[key], value)
+    after = _arrays(pool, boost)
+    assert all(np.array_equal(after[key], value, equal_nan=True) for key, value in before.items())
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
@@ -339,13 +354,123 @@ def test_strategy_names_and_which_need_a_model():
 
 def test_bad_arguments_get_clear_errors():
     mask = np.zeros(3, bool)
-    with pytest.raises(ValueError, match="unknown strategy 'entropy'"):
+    with pytest.raises(ValueError, match="strategy='entropy' is not known"):
         score_pool("entropy", labeled_mask=mask)
-    with pytest.raises(ValueError, match="unknown strategy"):
-        needs_model("nope")
     with pytest.raises(TypeError, match="boolean"):
         score_pool("margin", labeled_mask=np.array([0, 2]))
     with pytest.raises(ValueError, match="same row order"):
         score_pool("margin", labeled_mask=mask, proba=np.full((4, 2), 0.5))
     with pytest.raises(ValueError, match="n_classes"):
         score_pool("margin", labeled_mask=mask, proba=np.full(3, 0.5))
+
+
+# --- strategy names: registered once, checked in one place -----------------------------------
+
+
+def test_every_strategy_has_a_one_sentence_description():
+    descriptions = [describe(name) for name in STRATEGIES]
+    assert len(set(descriptions)) == len(STRATEGIES)
+    for text in descriptions:
+        assert text[0].isupper() and text.endswith(".") and ". " not in text
+    assert "no model" in describe("diversity")
+
+
+def test_a_known_strategy_name_passes_the_check_unchanged():
+    assert [check_strategy(name) for name in STRATEGIES] == list(STRATEGIES)
+
+
+def test_an_unknown_strategy_name_lists_every_choice():
+    with pytest.raises(OptionError) as caught:
+        check_strategy("entropy")
+    message = str(caught.value)
+    assert message.startswith("strategy='entropy' is not known; choose one of ")
+    assert message.endswith(", ".join(STRATEGIES) + ".")
+    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("name", [None, 3, ["margin"], "Margin", " margin", ""])
+def test_names_that_only_look_like_a_strategy_are_refused(name):
+    with pytest.raises(OptionError, match="is not known"):
+        check_strategy(name)
+
+
+@pytest.mark.parametrize("call", [
+    lambda name: score_pool(name, labeled_mask=np.zeros(3, bool)),
+    lambda name: rank_pool(name, k=1, labeled_mask=np.zeros(3, bool)),
+    lambda name: rank_with_boost(name, k=1, boost=np.zeros(3), labeled_mask=np.zeros(3, bool)),
+    needs_model,
+    describe,
+], ids=["score_pool", "rank_pool", "rank_with_boost", "needs_model", "describe"])
+def test_every_entry_point_checks_the_name_the_same_way(call):
+    with pytest.raises(OptionError) as caught:
+        call("nope")
+    with pytest.raises(OptionError) as expected:
+        check_strategy("nope")
+    assert str(caught.value) == str(expected.value)
+
+
+# --- ranking with a boost (e.g. where labeling heuristics disagree) --------------------------
+
+
+def _five_rows():
+    mask = np.array([False, True, False, False, False])
+    proba = np.array([[0.5, 0.5], [0.5, 0.5], [0.7, 0.3], [0.9, 0.1], [0.8, 0.2]])
+    return mask, proba
+
+
+def test_a_boost_adds_to_the_strategy_rank_by_hand():
+    mask, proba = _five_rows()  # margin uncertainty of rows 0, 2, 3, 4: 1.0, 0.6, 0.2, 0.4
+    boost = np.array([0.3, 1.0, np.nan, 0.0, 0.6])
+    positions, scores, reasons = rank_with_boost("margin", k=10, boost=boost,
+                                                 labeled_mask=mask, proba=proba)
+    # ranks 1, 2/3, 0, 1/3; plus boosts 0.3, 0 (nan), 0, 0.6
+    assert positions.tolist() == [0, 4, 2, 3]
+    assert scores == pytest.approx([1.3, 1 / 3 + 0.6, 2 / 3, 0.0])
+    assert reasons == ["heuristics disagree (0.30) + margin",
+                       "heuristics disagree (0.60) + margin",
+                       "margin rank 0.67",
+                       "margin rank 0.00"]
+
+
+def test_a_boost_lifts_a_row_the_strategy_would_ask_last():
+    mask, proba = _five_rows()
+    plain, _, _ = rank_with_boost("margin", k=4, boost=np.zeros(5), labeled_mask=mask,
+                                  proba=proba)
+    assert plain.tolist() == [0, 2, 4, 3]
+    boost = np.zeros(5)
+    boost[3] = 0.9
+    lifted, _, reasons = rank_with_boost("margin", k=4, boost=boost, labeled_mask=mask,
+                                         proba=proba)
+    assert lifted.tolist() == [0, 3, 2, 4]
+    assert reasons[1] == "heuristics disagree (0.90) + margin"
+
+
+def test_without_a_boost_the_strategy_order_stands():
+    pool = _pool(11, 80, 3)
+    expected, _, _ = rank_pool("hybrid", k=20, **pool)
+    positions, _, _ = rank_with_boost("hybrid", k=20, boost=np.zeros(80), **pool)
+    assert np.array_equal(positions, expected)
+
+
+def test_labeled_rows_are_never_picked_however_large_their_boost():
+    pool = _pool(12, 50, 2, labeled_share=0.5)
+    mask = pool["labeled_mask"]
+    boost = np.where(mask, 1.0, 0.0)
+    positions, _, _ = rank_with_boost("confidence", k=100, boost=boost, **pool)
+    assert np.array_equal(np.sort(positions), np.flatnonzero(~mask))
+
+
+def test_equal_strategy_scores_share_a_rank_so_ties_go_by_position():
+    mask = np.zeros(6, bool)
+    proba = np.full((6, 2), 0.5)
+    positions, scores, reasons = rank_with_boost("margin", k=6, boost=np.zeros(6),
+                                                 labeled_mask=mask, proba=proba)
+    assert positions.tolist() == [0, 1, 2, 3, 4, 5]
+    assert scores.tolist() == [0.5] * 6 and reasons[0] == "margin rank 0.50"
+
+
+def test_a_boost_of_the_wrong_length_is_refused_clearly():
+    with pytest.raises(ValueError, match=r"boost must have shape \(3,\), one value per pool row"):
+        rank_with_boost("margin", k=1, boost=np.zeros(4), labeled_mask=np.zeros(3, bool))
+    with pytest.raises(ValueError, match="boost must have shape"):
+        rank_with_boost("margin", k=1, boost=np.zeros((3, 1)), labeled_mask=np.zeros(3, bool))

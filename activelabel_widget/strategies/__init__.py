@@ -3,6 +3,9 @@
 Each strategy is a pure scoring function over arrays (class probabilities, a committee's
 probabilities, an embedding index, the labeled mask) that returns one score per pool row,
 higher = ask sooner and ``-inf`` at labeled rows; one shared :func:`top_k` picks from it.
+Every strategy is registered once, with a description for users (:func:`describe`) and the
+text that explains its picks; :func:`check_strategy` is the one check of a strategy name.
+:func:`rank_with_boost` ranks by a strategy's rank plus a boost such as heuristics' conflicts.
 
 Examples
 --------
@@ -16,7 +19,9 @@ Examples
 """
 
 from activelabel_widget.strategies._diversity import EmbeddingIndex, build_embedding_index
-from activelabel_widget.strategies._pool import STRATEGIES, needs_model, rank_pool, score_pool
+from activelabel_widget.strategies._pool import rank_pool, rank_with_boost, score_pool
+from activelabel_widget.strategies._registry import (
+    STRATEGIES, check_strategy, describe, needs_model)
 from activelabel_widget.strategies._topk import top_k
 from activelabel_widget.strategies._uncertainty import confidence
 
@@ -28,5 +33,8 @@ __all__ = [
     "score_pool",
     "top_k",
     "rank_pool",
+    "rank_with_boost",
     "needs_model",
+    "check_strategy",
+    "describe",
 ]
