@@ -10,7 +10,6 @@ import difflib
 import hashlib
 import io
 import math
-import os
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ._keys import encode_index
 from .errors import DataError
+from .images import MAX_DECODED_PIXELS, ImageTooLarge, UnreadableImage, read_image
 
 __all__ = ["Dataset", "CardPayload", "MAX_TEXT_CHARS"]
 
@@ -29,6 +29,9 @@ MAX_IMAGE_SIDE = 512
 #: Tiny images (e.g. 8x8 digits) are scaled up to at least this side, without smoothing.
 MIN_IMAGE_SIDE = 160
 _MAX_CELL_CHARS = 500
+#: Shown instead of a cell (or the text) whose value cannot be turned into text.
+UNSHOWABLE = "(cannot be shown)"
+_MAX_PROBLEM_CHARS = 300
 #: Columns that ``labeled`` and ``to_frame()`` add; a DataFrame must not have them already.
 RESERVED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "prediction",
                     "prediction_confidence", "weak_label", "weak_confidence")
@@ -36,13 +39,19 @@ RESERVED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", 
 
 @dataclass(frozen=True)
 class CardPayload:
-    """What the card needs to show one record (no decisions about what comes next)."""
+    """What the card needs to show one record (no decisions about what comes next).
+
+    A record that cannot be shown in full still gives a card: what could not be formatted is
+    replaced by a placeholder and ``problem`` says why, in words for the user.
+    """
 
     kind: str
     text: str = ""
     fields: list = field(default_factory=list)
     image: bytes = b""
-    image_error: str = ""
+    #: Why part of the record is not shown, for the user: no image in the row, an unreadable or
+    #: too large image, text or cells that cannot be turned into text; "" when all of it is shown.
+    problem: str = ""
 
 
 def _column_error(name: str, columns, role: str) -> DataError:
@@ -63,9 +72,7 @@ def displayable(text: str) -> str:
 
 
 def _format_cell(value) -> str:
-    if value is None or value is pd.NaT:
-        return "(missing)"
-    if isinstance(value, float) and math.isnan(value):
+    if _is_missing(value):
         return "(missing)"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
@@ -75,49 +82,45 @@ def _format_cell(value) -> str:
     return text
 
 
-def _is_missing(value) -> bool:
-    if value is None or value is pd.NaT:
-        return True
+def _describe(error: BaseException) -> str:
+    """``"ValueError: message"``, short and displayable, even when the message itself fails."""
     try:
-        return bool(pd.isna(value)) if np.ndim(value) == 0 else False
-    except (TypeError, ValueError):
-        return False
+        detail = str(error)
+    except Exception:  # the user's exception can fail as its value did; its type is still known
+        detail = ""
+    text = displayable(f"{type(error).__name__}: {detail}" if detail else type(error).__name__)
+    return text if len(text) <= _MAX_PROBLEM_CHARS else text[:_MAX_PROBLEM_CHARS] + "…"
+
+
+def _name_text(name) -> str:
+    try:
+        return displayable(str(name))
+    except Exception:  # a column name is any hashable the user chose; its __str__ may fail
+        return UNSHOWABLE
+
+
+def _image_problem(error: UnreadableImage) -> str:
+    if isinstance(error, ImageTooLarge):
+        size = f"{error.pixels:,} pixels" if error.pixels is not None else error.size_text()
+        return f"the image is too large to show ({size}; the limit is {error.limit:,})"
+    return displayable(f"could not read the image: {error}")[:_MAX_PROBLEM_CHARS]
+
+
+def _is_missing(value) -> bool:
+    """Whether a cell is None, NaN, NA or NaT (arrays, lists and other objects are values)."""
+    # is_scalar looks at the type only, so a user's object is never asked anything here
+    return value is None or value is pd.NaT or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _image_to_png(value) -> bytes:
-    """Read an image given as an array, a PIL image or a file path and return PNG bytes.
+    """PNG bytes of an image value for the card: large images scaled down, tiny ones scaled up.
 
-    Raises ``ValueError``/``OSError`` when it cannot be read; the caller shows a placeholder.
+    Raises :class:`~activelabel_widget.images.UnreadableImage` (or its ``ImageTooLarge``) when
+    the value cannot be read; the caller shows a placeholder.
     """
     from PIL import Image
 
-    if isinstance(value, (str, os.PathLike)):
-        with Image.open(value) as opened:
-            image = opened.convert("RGBA") if opened.mode not in ("RGB", "RGBA", "L") else opened.copy()
-    elif isinstance(value, Image.Image):
-        image = value.copy()
-    else:
-        array = np.asarray(value)
-        if array.ndim == 1:
-            side = int(round(math.sqrt(array.size)))
-            if side * side != array.size:
-                raise ValueError(f"a flat image of {array.size} values is not square; pass (height, width) arrays")
-            array = array.reshape(side, side)
-        if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
-            raise ValueError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {array.shape}")
-        if array.ndim == 3 and array.shape[2] == 1:
-            array = array[:, :, 0]
-        if array.dtype != np.uint8:
-            array = array.astype(np.float64)
-            finite = array[np.isfinite(array)]
-            # Scale to the data's own range, keeping 0 as black: [0, 1] floats, 0..16 digit
-            # counts and 0..255 floats all come out as the user would expect.
-            low = min(0.0, float(finite.min())) if finite.size else 0.0
-            high = max(1.0, float(finite.max())) if finite.size else 1.0
-            scale = (high - low) or 1.0
-            array = np.nan_to_num((array - low) / scale, nan=0.0).clip(0, 1) * 255
-            array = array.astype(np.uint8)
-        image = Image.fromarray(array)
+    image = read_image(value)
     longest = max(image.size)
     if longest > MAX_IMAGE_SIDE:
         image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
@@ -204,6 +207,7 @@ class Dataset:
         if self.kind == "text":
             self._check_text(df[text])
         self._fingerprint: tuple[str, str] | None = None
+        self._record_hashes: np.ndarray | None = None
         self.keys = encode_index(df.index)
         self.position_of = {key: position for position, key in enumerate(self.keys)}
 
@@ -228,33 +232,123 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def position(self, key) -> int:
+        """The row number of index value ``key``; :class:`LabelError` when it is not a row's index value."""
+        from .errors import LabelError
+
+        try:
+            position = self.df.index.get_loc(key)
+        except (KeyError, TypeError, pd.errors.InvalidIndexError):
+            position = None
+        if not isinstance(position, (int, np.integer)):
+            raise LabelError(f"Row {key!r} is not in the DataFrame's index; pass the index value of a row "
+                             "(e.g. session.current).")
+        return int(position)
+
     def index_value(self, position: int):
         """The user's index value of the row at ``position``."""
         return self.df.index[position]
 
     def key_label(self, position: int) -> str:
         """The row's index as the user knows it, for display."""
-        return _format_cell(self.df.index[position])
+        try:
+            return _format_cell(self.df.index[position])
+        except Exception:  # an index value is any object; the card still shows the record
+            return UNSHOWABLE
+
+    def cell(self, position: int, name):
+        """The value of column ``name`` in the row at ``position``, as stored (no dtype mixing)."""
+        location = self.df.columns.get_loc(name)
+        if isinstance(location, (int, np.integer)):
+            return self.df.iat[position, location]
+        return self.df.iloc[position][name]
 
     def payload(self, position: int) -> CardPayload:
-        """Everything the card shows for the row at ``position`` (untrusted text stays text)."""
-        row = self.df.iloc[position]
-        extra = [[displayable(str(name)), _format_cell(row[name])] for name in self.show_columns]
+        """Everything the card shows for the row at ``position`` (untrusted text stays text).
+
+        Never fails because of the record's values: a cell, text or image that cannot be shown
+        is replaced by a placeholder and :attr:`CardPayload.problem` says why.
+        """
+        if not -len(self) <= position < len(self):
+            raise IndexError(f"position {position} is outside the {len(self)} rows")
+        problems: list[str] = []
+        extra = self._fields(position, self.show_columns, problems)
         if self.kind == "text":
-            text = displayable(str(row[self.text_column]))
-            if len(text) > MAX_TEXT_CHARS:
-                text = text[:MAX_TEXT_CHARS] + f"\n\n[text cut: {len(text):,} characters, showing the first {MAX_TEXT_CHARS:,}]"
-            return CardPayload(kind="text", text=text, fields=extra)
+            text = self._text(position, problems)
+            return CardPayload(kind="text", text=text, fields=extra, problem="; ".join(problems))
         if self.kind == "image":
-            value = row[self.image_column]
-            if _is_missing(value):
-                return CardPayload(kind="image", fields=extra, image_error="no image in this row")
+            image, image_problem = self._image(position)
+            problems[:0] = [image_problem] if image_problem else []
+            return CardPayload(kind="image", fields=extra, image=image, problem="; ".join(problems))
+        cells = self._fields(position, self.feature_columns, problems)
+        return CardPayload(kind="table", fields=cells + extra, problem="; ".join(problems))
+
+    def _fields(self, position: int, names, problems: list[str]) -> list[list[str]]:
+        fields = []
+        for name in names:
             try:
-                return CardPayload(kind="image", fields=extra, image=_image_to_png(value))
-            except (OSError, ValueError, TypeError) as error:
-                return CardPayload(kind="image", fields=extra, image_error=f"could not read the image: {error}")
-        cells = [[displayable(str(name)), _format_cell(row[name])] for name in self.feature_columns]
-        return CardPayload(kind="table", fields=cells + extra)
+                shown = _format_cell(self.cell(position, name))
+            except Exception as error:  # a user's __str__ can raise anything; the card must still come
+                shown = UNSHOWABLE
+                problems.append(f"the column {_name_text(name)!r} cannot be shown: {_describe(error)}")
+            fields.append([_name_text(name), shown])
+        return fields
+
+    def _text(self, position: int, problems: list[str]) -> str:
+        try:
+            text = displayable(str(self.cell(position, self.text_column)))
+        except Exception as error:  # a user's __str__ can raise anything; the card must still come
+            problems.append(f"this record's text cannot be shown: {_describe(error)}")
+            return UNSHOWABLE
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[:MAX_TEXT_CHARS] + f"\n\n[text cut: {len(text):,} characters, showing the first {MAX_TEXT_CHARS:,}]"
+        return text
+
+    def _image(self, position: int) -> tuple[bytes, str]:
+        """PNG bytes of the row's image, or ``b""`` and why not."""
+        try:
+            value = self.cell(position, self.image_column)
+            if _is_missing(value):
+                return b"", "no image in this row"
+            return _image_to_png(value), ""
+        except UnreadableImage as error:
+            return b"", _image_problem(error)
+        except Exception as error:  # the value itself misbehaved (e.g. a raising __array__)
+            return b"", f"could not read the image: {_describe(error)}"
+
+    def content_columns(self) -> list:
+        """The columns whose values the user labels (text, image, features, shown), ordered by name."""
+        used = [c for c in (self.text_column, self.image_column) if c is not None]
+        used += [c for c in self.feature_columns + self.show_columns if c not in used]
+        return sorted(used, key=lambda name: (_name_text(name), type(name).__name__))
+
+    def record_hashes(self) -> np.ndarray:
+        """One 64-bit hash per row of the content the user labels, shape (n,), dtype uint64.
+
+        Computed from the values, not from how they were read: the same records give the same
+        hashes whether text is ``object`` or a string dtype, floats ``float32`` or ``float64``
+        (floats count to float32 precision), integers ``1`` or ``1.0``, whatever the order of
+        the columns or of the rows. Missing values (None, NaN, NA, NaT) hash alike. Image arrays
+        hash their pixels as float32 with their shape; image paths hash as their text. The row
+        keys are not part of it (see :attr:`keys`).
+
+        Computed once and kept, read-only: the DataFrame is not expected to change under a
+        labeler.
+
+        Examples
+        --------
+        >>> a = Dataset(pd.DataFrame({"body": ["x", "y"], "n": [1, 2]}), text="body", show=["n"])
+        >>> b = Dataset(pd.DataFrame({"n": [2.0, 1.0], "body": ["y", "x"]}), text="body", show=["n"])
+        >>> bool((a.record_hashes() == b.record_hashes()[::-1]).all())
+        True
+        """
+        if self._record_hashes is None:
+            columns = self.content_columns()
+            hashes = _combine_columns([_column_hashes(self.df[name]) for name in columns],
+                                      [_name_text(name) for name in columns], len(self.df))
+            hashes.flags.writeable = False
+            self._record_hashes = hashes
+        return self._record_hashes
 
     def fingerprint(self) -> tuple[str, str]:
         """Hashes of the row keys and of the shown content, to refuse a store made from other data.
@@ -311,3 +405,159 @@ def _value_digest(value) -> int:
     else:
         data = _canonical(value).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+# -- per-record content hashes ---------------------------------------------------------------------
+# Each column is brought to one canonical form per kind of value before pandas hashes it
+# (SipHash with a fixed key, so the same in every process): text as UTF-8, numbers as float64
+# (integers exactly, other floats rounded to float32), times as seconds plus nanoseconds.
+_MISSING_HASH = np.uint64(0x9E3779B97F4A7C15)
+_EXACT_INTEGER_TAG = np.uint64(0x5851F42D4C957F2D)
+_TOKEN_PREFIX = b"\x00"  # marks the text form of a non-text value, so it cannot pass for a string
+
+
+def _combine_columns(column_hashes: list[np.ndarray], names: list[str], n: int) -> np.ndarray:
+    """Row hashes from column hashes, each tied to its column's name (the tuple-hash scheme)."""
+    combined = np.full(n, 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1_000_003)
+    name_hashes = _string_hashes(_objects(names)) if names else []
+    for i, (hashes, name_hash) in enumerate(zip(column_hashes, name_hashes)):
+        combined = (combined ^ (hashes ^ name_hash)) * multiplier
+        multiplier += np.uint64(82_520 + 2 * (len(names) - i))
+    return combined + np.uint64(97_531)
+
+
+def _objects(values) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _column_hashes(column: pd.Series) -> np.ndarray:
+    """One uint64 per value of ``column``; equal values give equal hashes whatever the dtype."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if len(dtype.categories) == 0:
+            return np.full(len(column), _MISSING_HASH, dtype=np.uint64)
+        categories = _column_hashes(pd.Series(dtype.categories))
+        return np.where(codes >= 0, categories[codes], _MISSING_HASH)
+    present = ~column.isna().to_numpy(dtype=bool)
+    hashes = np.full(len(column), _MISSING_HASH, dtype=np.uint64)
+    if not present.any():
+        return hashes
+    values = column if present.all() else column[present]
+    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                              and not pd.api.types.is_complex_dtype(dtype)):
+        numpy_dtype = getattr(dtype, "numpy_dtype", None) or getattr(dtype, "subtype", None) or dtype
+        hashes[present] = _number_hashes(values.to_numpy(dtype=numpy_dtype))
+    elif pd.api.types.is_string_dtype(dtype) and dtype != object:
+        hashes[present] = _string_hashes(values.to_numpy(dtype=object))
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        hashes[present] = _time_hashes(values.to_numpy())
+    elif pd.api.types.is_timedelta64_dtype(dtype):
+        hashes[present] = _time_hashes(values.to_numpy())
+    else:
+        hashes[present] = _object_hashes(values.to_numpy(dtype=object))
+    return hashes
+
+
+def _string_hashes(values: np.ndarray) -> np.ndarray:
+    """Hashes of an object array of str (UTF-8; lone surrogates kept as they are)."""
+    try:
+        return pd.util.hash_array(values, categorize=False)
+    except UnicodeEncodeError:
+        encoded = _objects([v.encode("utf-8", "surrogatepass") for v in values])
+        return pd.util.hash_array(encoded, categorize=False)
+
+
+def _number_hashes(values: np.ndarray) -> np.ndarray:
+    """Hashes of a bool, int or float array without missing values; 1, 1.0 and True hash alike."""
+    if values.dtype.kind == "b":
+        values = values.astype(np.uint8)
+    if values.dtype.kind not in "iu":
+        return _float_hashes(values.astype(np.float64))
+    floats = values.astype(np.float64)
+    # an integer hashes as its float when float64 holds it exactly (as pandas' int-with-NaN does)
+    limit = 2.0 ** (64 if values.dtype.kind == "u" else 63)
+    inside = np.abs(floats) < limit
+    exact = inside & (np.where(inside, floats, 0).astype(values.dtype) == values)
+    hashes = _float_hashes(floats)
+    if not exact.all():
+        hashes[~exact] = pd.util.hash_array(values[~exact]) ^ _EXACT_INTEGER_TAG
+    return hashes
+
+
+def _float_hashes(values: np.ndarray) -> np.ndarray:
+    """Hashes of float64 values: whole numbers exactly, others rounded to float32; -0.0 is 0.0."""
+    whole = np.isfinite(values) & (np.floor(values) == values)
+    with np.errstate(over="ignore"):
+        rounded = values.astype(np.float32).astype(np.float64)
+    return pd.util.hash_array(np.where(whole, values, rounded) + 0.0)
+
+
+def _time_hashes(values: np.ndarray) -> np.ndarray:
+    """Hashes of datetime64 or timedelta64 values in any unit: whole seconds plus nanoseconds."""
+    kind = "M" if values.dtype.kind == "M" else "m"
+    seconds = values.astype(f"{kind}8[s]")
+    nanoseconds = (values - seconds).astype("m8[ns]").astype(np.int64)
+    return _combine_columns([pd.util.hash_array(seconds.astype(np.int64)), pd.util.hash_array(nanoseconds)],
+                            ["seconds", "nanoseconds"], len(values))
+
+
+def _object_hashes(values: np.ndarray) -> np.ndarray:
+    """Hashes of an object array without missing values: text, numbers and other values mixed."""
+    inferred = pd.api.types.infer_dtype(values, skipna=False)
+    if inferred == "string":
+        return _string_hashes(values)
+    if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
+        numbers = np.asarray(values.tolist())
+        if numbers.dtype.kind in "biuf":
+            return _number_hashes(numbers)
+    hashes = np.empty(len(values), dtype=np.uint64)
+    kinds = np.array([_value_kind(v) for v in values], dtype=np.int8)
+    for kind, hash_of in ((0, _string_hashes), (1, _number_hashes), (2, _token_hashes)):
+        chosen = kinds == kind
+        if chosen.any():
+            group = values[chosen] if kind != 1 else np.array(values[chosen].tolist(), dtype=np.float64)
+            hashes[chosen] = hash_of(group)
+    return hashes
+
+
+def _value_kind(value) -> int:
+    """0 for text, 1 for a number float64 holds exactly (or a float), 2 for any other value."""
+    if isinstance(value, str):
+        return 0
+    if isinstance(value, (bool, np.bool_, float, np.floating)):
+        return 1
+    if isinstance(value, (int, np.integer)) and abs(int(value)) <= 2**64 and float(value) == value:
+        return 1
+    return 2
+
+
+def _token_hashes(values: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(_objects([_value_token(v) for v in values]), categorize=False)
+
+
+def _value_token(value) -> bytes:
+    """A canonical byte form of any value, the same in every process."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        # pixels or vectors: the same numbers give the same bytes whatever their dtype
+        return (_TOKEN_PREFIX + b"array" + str(value.shape).encode()
+                + np.ascontiguousarray(value, dtype=np.float32).tobytes())
+    try:
+        from PIL import Image
+    except ImportError:
+        Image = None
+    if Image is not None and isinstance(value, Image.Image):
+        described = _TOKEN_PREFIX + f"image {value.mode} {value.size}".encode()
+        if value.size[0] * value.size[1] > MAX_DECODED_PIXELS:  # not decoded, as on the card
+            return described + str(getattr(value, "filename", "")).encode("utf-8", "surrogatepass")
+        return described + value.tobytes()
+    try:
+        text = _canonical(value)
+    except Exception:  # a value whose repr fails is still counted, by its type
+        text = f"<unrepresentable {type(value).__module__}.{type(value).__qualname__}>"
+    return _TOKEN_PREFIX + type(value).__name__.encode() + b":" + text.encode("utf-8", "surrogatepass")

@@ -5,7 +5,8 @@ sampling and the coverage plot. Both are computed in the background by the sessi
 on it; nothing here copies the DataFrame.
 
 - text: TF-IDF (sparse) for the models; truncated SVD of it, L2-normalised, as embeddings.
-- image: each image as a small grey thumbnail (pixels in [0, 1]); PCA of those as embeddings.
+- image: each image as a small grey thumbnail (pixels in [0, 1]), read as the card reads it; small
+  equal-shaped arrays (e.g. 8x8 digits) as their own pixels; PCA of those as embeddings.
 - table: numeric columns standardised (missing values at the median, plus a missing flag),
   booleans as 0/1, datetimes as days, other columns one-hot on their most frequent values;
   PCA of that as embeddings when it is wide.
@@ -13,14 +14,13 @@ on it; nothing here copies the DataFrame.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .dataset import Dataset
+from .dataset import Dataset, _is_missing
 from .errors import DataError
+from .images import UnreadableImage, read_image, unit_scale
 
 __all__ = ["compute_features", "compute_embeddings", "validate_embeddings"]
 
@@ -28,6 +28,8 @@ __all__ = ["compute_features", "compute_embeddings", "validate_embeddings"]
 EMBEDDING_DIM = 64
 #: Side of the grey thumbnails used as image features.
 THUMBNAIL_SIDE = 24
+#: Equal-shaped arrays with at most this many values are used as their own pixels, not thumbnailed.
+_MAX_RAW_PIXELS = 64 * 64
 _MAX_CATEGORIES = 20
 
 
@@ -85,41 +87,30 @@ def _standardise(values: np.ndarray) -> np.ndarray:
 
 
 def _thumbnail(value) -> np.ndarray:
+    """A grey THUMBNAIL_SIDE x THUMBNAIL_SIDE image, flattened, in [0, 1]; blank when unreadable."""
     from PIL import Image
 
-    from .dataset import _is_missing
-
-    if _is_missing(value):
-        return np.zeros(THUMBNAIL_SIDE * THUMBNAIL_SIDE, dtype=np.float32)
+    blank = np.zeros(THUMBNAIL_SIDE * THUMBNAIL_SIDE, dtype=np.float32)
     try:
-        if isinstance(value, Image.Image):
-            image = value
-        elif isinstance(value, str):
-            image = Image.open(value)
-        else:
-            array = np.asarray(value, dtype=np.float64)
-            if array.ndim == 1:
-                side = int(round(math.sqrt(array.size)))
-                array = array.reshape(side, side)
-            if array.ndim == 3:
-                array = array[..., :3].mean(axis=2)
-            high = max(1.0, float(np.nanmax(array))) if array.size else 1.0
-            image = Image.fromarray((np.nan_to_num(array / high).clip(0, 1) * 255).astype(np.uint8))
-        grey = image.convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
-        return np.asarray(grey, dtype=np.float32).ravel() / 255.0
-    except (OSError, ValueError, TypeError):
-        # an unreadable image is shown as a placeholder on the card; as a feature it is blank
-        return np.zeros(THUMBNAIL_SIDE * THUMBNAIL_SIDE, dtype=np.float32)
+        if _is_missing(value):
+            return blank
+        image = read_image(value)
+    except UnreadableImage:
+        # the card shows why; as a feature the image is blank, so training goes on
+        return blank
+    grey = image.convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
+    return np.asarray(grey, dtype=np.float32).ravel() / 255.0
 
 
 def _image_features(dataset: Dataset) -> np.ndarray:
     column = dataset.df[dataset.image_column]
     first = next((v for v in column if isinstance(v, np.ndarray)), None)
-    if first is not None and all(isinstance(v, np.ndarray) and v.shape == first.shape for v in column):
-        # equal-shaped arrays: use the pixels as they are (e.g. 8x8 digits), scaled to [0, 1]
-        stacked = np.stack(column.to_list()).reshape(len(column), -1).astype(np.float32)
-        high = float(np.nanmax(stacked)) or 1.0
-        return np.nan_to_num(stacked / max(high, 1.0))
+    if (first is not None and first.size <= _MAX_RAW_PIXELS and first.dtype.kind in "biuf"
+            and all(isinstance(v, np.ndarray) and v.shape == first.shape and v.dtype.kind in "biuf" for v in column)):
+        # small equal-shaped arrays: the pixels as they are (e.g. 8x8 digits), scaled over all images
+        # the way one image is scaled for the card
+        stacked = np.stack(column.to_list()).reshape(len(column), -1)
+        return unit_scale(stacked)
     return np.stack([_thumbnail(v) for v in column])
 
 
