@@ -88,6 +88,8 @@ class Line:
     def peek(self, k: int, is_open: Callable[[int], bool]) -> list[int]:
         """The next ``k`` open records in the order :meth:`pop` would give them, without taking them."""
         found: list[int] = []
+        if k <= 0:
+            return found
         seen: set[int] = set()
 
         def consider(position: int) -> bool:
@@ -118,7 +120,3 @@ class Line:
     def skipped(self) -> list[int]:
         """Skipped records, oldest skip first."""
         return list(self._back)
-
-    @property
-    def strategy(self) -> str:
-        return self._ranked.strategy

@@ -18,7 +18,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .errors import ModelError
 
-__all__ = ["default_model", "FittedCommittee", "fit_committee", "predict_proba", "cross_validate",
+__all__ = ["default_model", "check_estimators", "FittedCommittee", "fit_committee", "predict_proba", "cross_validate",
            "CrossValidated", "cross_val_accuracy", "ready_to_train"]
 
 _SCORE_CHUNK = 65_536
@@ -33,6 +33,29 @@ def default_model(kind: str):
     matters because the card shows them as confidence.
     """
     return LogisticRegression(C=10.0 if kind == "text" else 1.0, max_iter=1000, class_weight="balanced")
+
+
+def check_estimators(model) -> list:
+    """The user's ``model=`` as a list of estimators (empty for None), each checked before any fit.
+
+    Raises
+    ------
+    ModelError
+        A class instead of an instance, an object without ``fit``, or one that can neither
+        give probabilities nor a decision function.
+    """
+    estimators = list(model) if isinstance(model, (list, tuple)) else [] if model is None else [model]
+    for estimator in estimators:
+        if isinstance(estimator, type):
+            raise ModelError(f"model= got the class {estimator.__name__}, not an estimator; pass an instance, "
+                             f"e.g. model={estimator.__name__}().")
+        if not hasattr(estimator, "fit"):
+            raise ModelError(f"model= must be scikit-learn estimators with fit(); got {type(estimator).__name__}.")
+        if not (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")):
+            raise ModelError(
+                f"{type(estimator).__name__} has neither predict_proba nor decision_function, so it cannot suggest "
+                "labels or rank records; wrap it in sklearn.calibration.CalibratedClassifierCV or pass another model.")
+    return estimators
 
 
 def ready_to_train(counts: np.ndarray) -> bool:

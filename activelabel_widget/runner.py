@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 
 __all__ = ["BackgroundRunner", "RoundTimeout"]
 
@@ -43,6 +43,7 @@ class BackgroundRunner:
         self._running_generation: int | None = None
         self._generation = 0
         self._pending: list[Future] = []
+        self._running_waiters: list[Future] = []
         self._closed = False
         self._timer: threading.Timer | None = None
 
@@ -65,20 +66,31 @@ class BackgroundRunner:
         return future
 
     def close(self) -> None:
-        """Stop starting rounds; a running one finishes and is ignored."""
+        """Stop starting rounds; a running one finishes and is ignored.
+
+        Every request not yet resolved resolves now, including those waiting on the running round
+        (its result will be dropped, so nothing else would resolve them).
+        """
         with self._lock:
             self._closed = True
             self._generation += 1
+            running = self._running_generation
             self._running_generation = None
             pending, self._pending = self._pending, []
-        for future in pending:
-            future.set_result(None)
+            if running is not None and running > 0:  # not yet delivering: its waiters are ours to resolve
+                pending += self._running_waiters
+            self._running_waiters = []
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        _resolve(pending)
 
     def _start_locked(self) -> None:
         self._generation += 1
         generation = self._generation
         self._running_generation = generation
         waiters, self._pending = self._pending, []
+        self._running_waiters = waiters
         worker = threading.Thread(target=self._run, args=(generation, waiters), name="activelabel-round", daemon=True)
         self._timer = None
         if self.time_limit is not None:
@@ -104,9 +116,7 @@ class BackgroundRunner:
                 self._running_generation = None
                 if self._pending and not self._closed:
                     self._start_locked()
-            for future in waiters:
-                if not future.done():
-                    future.set_result(None)
+            _resolve(waiters)
 
     def _run(self, generation: int, waiters: list[Future]) -> None:
         try:
@@ -122,3 +132,11 @@ class BackgroundRunner:
             "model stays in place (raise fit_timeout= if your model needs longer)"
         )
         self._finish(generation, waiters, lambda: self._on_error(error))
+
+
+def _resolve(futures: list[Future]) -> None:
+    for future in futures:
+        try:
+            future.set_result(None)
+        except InvalidStateError:  # cancelled by its caller, or resolved by close() meanwhile
+            pass
