@@ -3,7 +3,7 @@
 // Buttons call the `actions` given to createCard; nothing here decides what comes next.
 
 import { h, show } from "./dom.js";
-import { KEY_MAP, KEYED_LABELS, keyForLabel } from "./keys.js";
+import { KEYED_LABELS, keyForLabel, keymapRows } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
 export const CLIP_LINES = 12;
@@ -60,9 +60,19 @@ export function hasSuggestion(suggestion) {
   return !!suggestion && suggestion.label !== null && suggestion.label !== undefined && suggestion.label !== "";
 }
 
-/** Whether a record is on the card (kinds "done", "empty" and a missing card are not). */
+/** Why the record on the card cannot be shown as it is, or "" when it can. */
+export function problemText(card) {
+  return card && typeof card.problem === "string" ? card.problem.trim() : "";
+}
+
+/**
+ * Whether a record is on the card (kinds "done", "empty" and a missing card are not).
+ * A record that cannot be shown is still on the card: it can be labeled, skipped, undone.
+ */
 export function isActive(card) {
-  return !!card && (card.kind === "text" || card.kind === "image" || card.kind === "table");
+  if (!card) return false;
+  if (card.kind === "text" || card.kind === "image" || card.kind === "table") return true;
+  return problemText(card) !== "" && card.kind !== "done" && card.kind !== "empty";
 }
 
 function asList(value) {
@@ -194,16 +204,17 @@ export function createCard(doc, actions) {
   }
 
   function drawImage(card, imageUrl) {
-    const problem = asText(card.image_error);
-    if (problem !== "") {
-      return [el("div", { class: "al-image-placeholder al-image-error" }, [
-        el("span", { class: "al-placeholder-title", text: "image could not be shown" }),
-        el("span", { class: "al-placeholder-detail", text: problem }),
-      ])];
-    }
     if (!imageUrl) return [el("div", { class: "al-image-placeholder", text: "no image for this record" })];
     const alt = asText(card.key_label) !== "" ? `image of row ${card.key_label}` : "record image";
     return [el("div", { class: "al-image-wrap" }, [el("img", { class: "al-image", src: imageUrl, alt })])];
+  }
+
+  /** Stands in for the text, image or table of a record that cannot be shown. */
+  function drawProblem(problem) {
+    return el("div", { class: "al-problem", role: "note" }, [
+      el("span", { class: "al-placeholder-title", text: "this record cannot be shown" }),
+      el("span", { class: "al-placeholder-detail", text: problem }),
+    ]);
   }
 
   function fieldTable(rows, extraClass) {
@@ -225,7 +236,9 @@ export function createCard(doc, actions) {
       show(fields, false);
       return;
     }
-    if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
+    const problem = problemText(card);
+    if (problem !== "") body.replaceChildren(drawProblem(problem));
+    else if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
     else if (card.kind === "image") body.replaceChildren(...drawImage(card, imageUrl));
     else body.replaceChildren(fieldTable(card.fields, "al-record-table"));
     const extra = card.kind !== "table" ? asList(card.fields) : [];
@@ -319,7 +332,7 @@ export function createCard(doc, actions) {
     keymap.replaceChildren(
       el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
       el("div", { class: "al-keymap-body" }, [
-        el("dl", { class: "al-keylist" }, KEY_MAP.flatMap(([list, what, between]) => row(list, what, between))),
+        el("dl", { class: "al-keylist" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
         labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
       ]),
     );

@@ -1,31 +1,92 @@
 // The key map: which key does what. Pure: an event and a little context in, a
 // command out. The card decides nothing about what comes next.
+//
+// COMMANDS is the one table of the card's keys. Both commandForKey and the key map
+// shown on the card (keymapRows) are read from it, so a key cannot work without
+// being listed, nor be listed without working.
 
-/** Rows of the key map: [keys, what they do, optional text between the keys (default " or ")]. */
-export const KEY_MAP = [
-  [["1–9", "0"], "label the record with that label", ", "],
-  [["Enter"], "accept the suggestion"],
-  [["s"], "skip: put the record at the back of the line"],
-  [["z", "Backspace"], "undo the last label or skip"],
-  [["r"], "retrain the model now"],
-  [["i"], "show or hide insights"],
-  [["?"], "show or hide this key map"],
-  [["Esc"], "close the key map and insights"],
-];
+/** The number keys of the labels, in label order: 1 to 9, then 0 for the tenth. */
+const LABEL_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
 
-/** Number of labels that have a number key: 1 to 9, then 0 for the tenth. */
-export const KEYED_LABELS = 10;
+/** Number of labels that have a number key. */
+export const KEYED_LABELS = LABEL_KEYS.length;
+
+/**
+ * The card's commands, in the order the key map lists them.
+ *
+ * Each entry:
+ * - `keys`: the `KeyboardEvent.key` values that trigger it. Letters match either case.
+ * - `shown`: how the keys are written in the key map (default: `keys`);
+ *   `between`: the text between them (default " or ").
+ * - `does`: what the command does, as the key map says it.
+ * - `intent`: the intent to send, `{action}`; for "label" the key's place in `keys` picks
+ *   the label (the first key the first label...).
+ *   `ui`: or instead a change to the view: "insights", "keymap" or "close".
+ * - `needsRecord`, `needsSuggestion`: the key belongs to the card but does nothing
+ *   unless a record is on the card / there is a suggestion to accept.
+ * - `needsOverlay`: the key is the card's only while the key map or insights is open;
+ *   otherwise it goes on to the notebook.
+ * - `shiftPasses`: with Shift held the key goes on to the notebook (Shift+Enter runs the cell).
+ */
+export const COMMANDS = deepFreeze([
+  {
+    keys: LABEL_KEYS,
+    shown: ["1–9", "0"],
+    between: ", ",
+    does: "label the record with that label",
+    intent: { action: "label" },
+    needsRecord: true,
+  },
+  { keys: ["Enter"], does: "accept the suggestion", intent: { action: "accept" }, needsRecord: true, needsSuggestion: true, shiftPasses: true },
+  { keys: ["s"], does: "skip: put the record at the back of the line", intent: { action: "skip" }, needsRecord: true },
+  { keys: ["z", "Backspace"], does: "undo the last label or skip", intent: { action: "undo" } },
+  { keys: ["r"], does: "retrain the model now", intent: { action: "retrain" } },
+  { keys: ["i"], does: "show or hide insights", ui: "insights" },
+  { keys: ["?"], does: "show or hide this key map", ui: "keymap" },
+  { keys: ["Escape"], shown: ["Esc"], does: "close the key map and insights", ui: "close", needsOverlay: true },
+]);
+
+function deepFreeze(value) {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A key as the table writes it: single letters in lower case, every other key as is. */
+function keyName(key) {
+  return typeof key === "string" && key.length === 1 ? key.toLowerCase() : key;
+}
+
+/** The table entry a key triggers, or undefined. */
+export function commandEntryForKey(key) {
+  const name = keyName(key);
+  return COMMANDS.find((command) => command.keys.some((k) => keyName(k) === name));
+}
+
+/**
+ * The rows of the key map, one per command: `keys` (the key names that trigger it),
+ * `shown` (how they are written), `between` (the text between them) and `does`.
+ */
+export function keymapRows() {
+  return COMMANDS.map((command) => ({
+    keys: command.keys,
+    shown: command.shown || command.keys,
+    between: command.between ?? " or ",
+    does: command.does,
+  }));
+}
 
 /** The number key of the label at `index` (0-based): "1".."9", "0" for the tenth, else null. */
 export function keyForLabel(index) {
   if (!Number.isInteger(index) || index < 0 || index >= KEYED_LABELS) return null;
-  return String((index + 1) % 10);
+  return LABEL_KEYS[index];
 }
 
 /** The label index (0-based) a number key stands for, or -1 for any other key. */
 export function labelIndexForKey(key) {
-  if (typeof key !== "string" || key.length !== 1 || key < "0" || key > "9") return -1;
-  return key === "0" ? 9 : Number(key) - 1;
+  return LABEL_KEYS.indexOf(key);
 }
 
 /** True for elements that own their keys (the strategy select, any text field). */
@@ -62,37 +123,24 @@ export function commandForKey(event, { labels = [], hasSuggestion = false, activ
   // Enter and Space on a focused button press that button.
   if (isButton(target) && (key === "Enter" || key === " ")) return { preventDefault: false };
 
-  const index = labelIndexForKey(key);
-  if (index >= 0) {
-    const label = labels[index];
-    if (active && label !== undefined) return { intent: { action: "label", label }, preventDefault: true };
-    return { preventDefault: true };
+  const command = commandEntryForKey(key);
+  if (!command) {
+    // Any other printable key is kept from the notebook's command mode, where single
+    // letters act on cells (a, b, x, d d...) while the card has focus. Space still scrolls.
+    if (typeof key === "string" && key.length === 1 && key !== " ") return { preventDefault: false };
+    return null;
   }
-  switch (key) {
-    case "Enter":
-      if (event.shiftKey) return null; // Shift+Enter runs the cell
-      return active && hasSuggestion ? { intent: { action: "accept" }, preventDefault: true } : { preventDefault: true };
-    case "s":
-    case "S":
-      return active ? { intent: { action: "skip" }, preventDefault: true } : { preventDefault: true };
-    case "z":
-    case "Z":
-    case "Backspace":
-      return { intent: { action: "undo" }, preventDefault: true };
-    case "r":
-    case "R":
-      return { intent: { action: "retrain" }, preventDefault: true };
-    case "i":
-    case "I":
-      return { ui: "insights", preventDefault: true };
-    case "?":
-      return { ui: "keymap", preventDefault: true };
-    case "Escape":
-      return overlayOpen ? { ui: "close", preventDefault: true } : null;
-    default:
-      // Any other printable key is kept from the notebook's command mode, where single
-      // letters act on cells (a, b, x, d d...) while the card has focus. Space still scrolls.
-      if (key.length === 1 && key !== " ") return { preventDefault: false };
-      return null;
+  if (command.shiftPasses && event.shiftKey) return null;
+  if (command.needsOverlay && !overlayOpen) return null;
+  const idle = { preventDefault: true };
+  if (command.needsRecord && !active) return idle;
+  if (command.needsSuggestion && !hasSuggestion) return idle;
+  if (command.ui) return { ui: command.ui, preventDefault: true };
+  const intent = { ...command.intent };
+  if (intent.action === "label") {
+    const label = labels[command.keys.indexOf(key)];
+    if (label === undefined) return idle;
+    intent.label = label;
   }
+  return { intent, preventDefault: true };
 }

@@ -9,7 +9,7 @@ export function textCard(overrides = {}) {
     kind: "text",
     text: "The app crashes when I open settings.",
     fields: [],
-    image_error: "",
+    problem: "",
     reason: "confidence 0.12 (hybrid)",
     previous_label: null,
     ...overrides,

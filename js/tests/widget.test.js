@@ -164,9 +164,59 @@ describe("images", () => {
   });
 
   it("shows a placeholder with the reason when the image could not be read", () => {
-    const { root } = mount({ card: textCard({ kind: "image", text: "", image_error: "cannot identify image file" }) });
+    const { root } = mount({ card: textCard({ kind: "image", text: "", problem: "could not read the image: cannot identify image file" }) });
     expect(root.querySelector("img")).toBeNull();
-    expect(root.querySelector(".al-image-placeholder").textContent).toContain("cannot identify image file");
+    expect(root.querySelector(".al-problem").textContent).toContain("cannot identify image file");
+  });
+});
+
+describe("a record that cannot be shown", () => {
+  const hostile = "<img src=x onerror=window.__pwned=1><script>window.__pwned=1</script>";
+
+  it("shows the reason as text in a placeholder, never as markup", () => {
+    const { root } = mount({ card: textCard({ problem: hostile }) });
+    const box = root.querySelector(".al-record .al-problem");
+    expect(box).not.toBeNull();
+    expect(box.hidden).toBe(false);
+    expect(box.querySelector(".al-placeholder-detail").textContent).toBe(hostile);
+    expect(box.textContent).toContain("cannot be shown");
+    expect(root.querySelectorAll("img, script").length).toBe(0);
+    expect(box.querySelectorAll("*").length).toBe(2);
+    expect(window.__pwned).toBeUndefined();
+  });
+
+  it("shows the placeholder instead of the text, image or table", () => {
+    const reason = "the image is too large to show (250,000,000 pixels)";
+    const { root, model } = mount({ card: textCard({ problem: reason }) });
+    expect(root.querySelector(".al-text")).toBeNull();
+    expect(root.querySelector(".al-problem").textContent).toContain(reason);
+    model.set("image", pngBytes());
+    model.set("card", textCard({ token: 2, kind: "image", text: "", problem: reason }));
+    expect(root.querySelector("img")).toBeNull();
+    expect(root.querySelector(".al-problem").textContent).toContain(reason);
+    model.set("card", textCard({ token: 3, kind: "table", text: "", fields: [["a", "1"]], problem: "cannot be shown: ValueError" }));
+    expect(root.querySelector(".al-record-table")).toBeNull();
+    expect(root.querySelector(".al-problem").textContent).toContain("ValueError");
+    model.set("card", textCard({ token: 4, problem: "" }));
+    expect(root.querySelector(".al-problem")).toBeNull();
+    expect(root.querySelector(".al-text").textContent).toBe("The app crashes when I open settings.");
+  });
+
+  it("keeps labeling, skipping, accepting and undoing as usual", () => {
+    const { root, model } = mount({
+      card: textCard({ problem: "this cell's text cannot be shown: ValueError" }),
+      suggestion: { label: "feature", confidence: 0.7 },
+    });
+    for (const key of ["1", "s", "Enter", "z"]) press(root, key);
+    expect(model.sent).toEqual([
+      { action: "label", key: "i:42", token: 1, label: "bug" },
+      { action: "skip", key: "i:42", token: 1 },
+      { action: "accept", key: "i:42", token: 1 },
+      { action: "undo", key: "i:42", token: 1 },
+    ]);
+    expect(labelButton(root, "bug").disabled).toBe(false);
+    labelButton(root, "question").click();
+    expect(model.sent.at(-1)).toEqual({ action: "label", key: "i:42", token: 1, label: "question" });
   });
 });
 
@@ -533,7 +583,18 @@ describe("insights and key map", () => {
     press(root, "?");
     const keymap = root.querySelector(".al-keymap");
     expect(keymap.hidden).toBe(false);
-    for (const key of ["Enter", "s", "Backspace", "r", "i", "?", "Esc"]) expect(keymap.textContent).toContain(key);
+    const rows = [...keymap.querySelectorAll(".al-keylist:not(.al-keylabels) dt")]
+      .map((dt) => [[...dt.querySelectorAll("kbd")].map((k) => k.textContent), dt.textContent, dt.nextElementSibling.textContent]);
+    expect(rows).toEqual([
+      [["1–9", "0"], "1–9, 0", "label the record with that label"],
+      [["Enter"], "Enter", "accept the suggestion"],
+      [["s"], "s", "skip: put the record at the back of the line"],
+      [["z", "Backspace"], "z or Backspace", "undo the last label or skip"],
+      [["r"], "r", "retrain the model now"],
+      [["i"], "i", "show or hide insights"],
+      [["?"], "?", "show or hide this key map"],
+      [["Esc"], "Esc", "close the key map and insights"],
+    ]);
     expect(keymap.textContent).toContain("question");
     press(root, "Escape");
     expect(keymap.hidden).toBe(true);
