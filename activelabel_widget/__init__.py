@@ -1,6 +1,6 @@
 """activelabel_widget: label a pandas DataFrame in Jupyter with a model that trains as you label."""
 
-from .errors import ActiveLabelError, DataError, LabelError, ModelError, StoreError, StoreMismatchError
+from .errors import ActiveLabelError, DataError, LabelError, ModelError, OptionError, StoreError, StoreMismatchError
 from .labeler import ActiveLabeler
 from .session import LabelingSession
 from .weak import keywords, labeling_function, regex
@@ -15,6 +15,7 @@ __all__ = [
     "DataError",
     "LabelError",
     "ModelError",
+    "OptionError",
     "StoreError",
     "StoreMismatchError",
 ]

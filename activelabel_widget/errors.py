@@ -5,7 +5,7 @@ All derive from :class:`ActiveLabelError`, so ``except ActiveLabelError`` catche
 the data and label errors are also ``ValueError`` for code that expects that.
 """
 
-__all__ = ["ActiveLabelError", "DataError", "LabelError", "StoreError", "StoreMismatchError", "ModelError"]
+__all__ = ["ActiveLabelError", "DataError", "LabelError", "OptionError", "StoreError", "StoreMismatchError", "ModelError"]
 
 
 class ActiveLabelError(Exception):
@@ -18,6 +18,10 @@ class DataError(ActiveLabelError, ValueError):
 
 class LabelError(ActiveLabelError, ValueError):
     """A label or a row key that the labeler does not know."""
+
+
+class OptionError(ActiveLabelError, ValueError):
+    """An option of the labeler has a value it cannot use (``strategy=``, ``retrain_every=``, ...)."""
 
 
 class StoreError(ActiveLabelError):

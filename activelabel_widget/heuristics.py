@@ -66,7 +66,7 @@ class Heuristics:
             self._functions[name] = functions[position]
             self._columns[name] = result.matrix[:, position]
             self.errors.pop(name, None)
-            self.session.store.add_heuristic(name, getattr(functions[position], "description", "") or "")
+            self.session.remember_heuristic(name)
         for name, message in result.errors.items():
             self.errors[name] = message
             warnings.warn(f"heuristic {name!r} failed: {message}", stacklevel=3)
@@ -92,8 +92,7 @@ class Heuristics:
         return matrix, names
 
     def hand_codes(self) -> np.ndarray:
-        with self.session._lock:
-            return self.session._codes.astype(np.int64)
+        return self.session.hand_codes()
 
     def summary(self) -> pd.DataFrame:
         """One row per heuristic: labels voted, coverage, overlaps, conflicts, checked votes, accuracy, error."""
@@ -101,7 +100,7 @@ class Heuristics:
         labels = self.session.labels
         table = weak.summarize(matrix, names, hand_codes=self.hand_codes(), n_classes=len(labels), labels=labels)
         table["error"] = [self.errors.get(name, "") for name in table.index]
-        forgotten = [name for name in self.session.store.heuristics() if name not in table.index]
+        forgotten = [name for name in self.session.known_heuristics() if name not in table.index]
         if forgotten:
             missing = pd.DataFrame(index=pd.Index(forgotten, name=table.index.name))
             missing["error"] = "known from an earlier session: add it again with add_heuristic to use it"

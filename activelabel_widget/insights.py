@@ -31,15 +31,11 @@ class Insights:
         self._xy: np.ndarray | None = None
         self._radius: float | None = None
 
-    def _embeddings(self) -> np.ndarray:
-        self.session._prepare()
-        return self.session._embeddings
-
     def map_2d(self) -> np.ndarray:
         """The (n, 2) projection of the embeddings, computed once."""
         with self._lock:
             if self._xy is None:
-                self._xy = plots.project_2d(self._embeddings(), method=self.projection,
+                self._xy = plots.project_2d(self.session.pool.embeddings, method=self.projection,
                                             random_state=self.session.random_state)
             return self._xy
 
@@ -48,9 +44,9 @@ class Insights:
         from .strategies import confidence
 
         session = self.session
-        with session._lock:
-            proba, codes = session._proba, session._codes.copy()
-            queued = session.queued(QUEUED_SHOWN)
+        proba, _ = session.model_proba()
+        codes = session.hand_codes()
+        queued = session.queued(QUEUED_SHOWN)
         if proba is None:
             return plots.empty_figure("No model yet: label at least two examples each of two labels, "
                                       "then the confidence of every record shows here.")
@@ -64,12 +60,11 @@ class Insights:
         """The embedding map: unlabeled density, labeled points by label, the next records starred."""
         session = self.session
         xy = self.map_2d()
-        with session._lock:
-            codes = session._codes.copy()
-            queued = session.queued(QUEUED_SHOWN)
+        codes = session.hand_codes()
+        queued = session.queued(QUEUED_SHOWN)
         labeled = codes >= 0
         if labeled.any():
-            share, radius = plots.coverage_share(self._embeddings(), labeled, radius=self._radius,
+            share, radius = plots.coverage_share(self.session.pool.embeddings, labeled, radius=self._radius,
                                                  random_state=session.random_state)
             self._radius = radius
             coverage = (share, radius)
@@ -91,8 +86,7 @@ class Insights:
         """Labels per name, by source: hand, accepted suggestion, weak."""
         frame = self.session.to_frame()
         labeled = frame[frame["label"].notna()]
-        source = labeled["source"].replace({"suggestion-corrected": "hand"})
-        counts = pd.crosstab(labeled["label"], source).reindex(index=self.session.labels, fill_value=0)
+        counts = pd.crosstab(labeled["label"], labeled["source"]).reindex(index=self.session.labels, fill_value=0)
         counts = counts.reindex(columns=[c for c in plots.SOURCES if c in counts.columns])
         if counts.to_numpy().sum() == 0:
             return plots.empty_figure("No labels yet: label a record on the card.")

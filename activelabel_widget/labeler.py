@@ -24,9 +24,14 @@ class ActiveLabeler:
 
     Examples
     --------
-    >>> al = ActiveLabeler(df, text="body", labels=["bug", "feature", "question"], store="labels.db")
-    >>> al            # the labeling card renders
-    >>> al.labeled    # the hand-labeled rows, with label, labeled_at, annotator, source, confidence
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"body": ["app crashes on start", "add a dark mode", "how do I log in?"]})
+    >>> al = ActiveLabeler(df, text="body", labels=["bug", "feature", "question"], store=":memory:")
+    >>> al.session.label(0, "bug")     # or press 1 on the card that `al` renders
+    >>> al.labeled[["body", "label", "source"]]
+                       body label source
+    0  app crashes on start   bug   hand
+    >>> al.close()
     """
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
@@ -72,9 +77,7 @@ class ActiveLabeler:
         the others still apply.
         """
         self.heuristics.add(*functions)
-        self.session._request_round()  # the line may prefer conflicts, and the card shows votes
-        if self._widget is not None:
-            self._widget._sync()
+        self.session.request_rerank()  # the line may prefer conflicts, and the card shows votes
 
     def heuristics_summary(self) -> pd.DataFrame:
         """One row per heuristic: coverage, overlaps, conflicts, accuracy against the hand labels."""

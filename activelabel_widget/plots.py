@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from sklearn.utils import check_random_state
 
 from activelabel_widget._projection import coverage_share, project_2d
+from activelabel_widget import sources as _sources
 
 __all__ = [
     "PALETTE",
@@ -58,9 +59,10 @@ PALETTE = (
 CONFIDENCE_BINS = 20
 _EDGES = np.linspace(0.0, 1.0, CONFIDENCE_BINS + 1)
 
-#: Where a label came from, in the order the label-count bars stack them.
-SOURCES = ("hand", "suggestion-accepted", "weak")
-_SOURCE_COLORS = {"hand": PALETTE[0], "suggestion-accepted": PALETTE[5], "weak": PALETTE[1]}
+#: Where a label came from (:mod:`.sources`), in the order the label-count bars stack them.
+SOURCES = _sources.SOURCES
+_SOURCE_COLORS = {_sources.HAND: PALETTE[0], _sources.CORRECTED: PALETTE[2], _sources.ACCEPTED: PALETTE[5],
+                  _sources.WEAK: PALETTE[1]}
 
 _FIGSIZE = (7.0, 3.5)
 _TITLE_SIZE = 11
@@ -528,7 +530,8 @@ def plot_label_counts(counts, *, ax=None):
     ----------
     counts : pandas.DataFrame
         Index: label names (drawn top to bottom in index order). Columns: any of
-        :data:`SOURCES` (``"hand"``, ``"suggestion-accepted"``, ``"weak"``), non-negative counts.
+        :data:`SOURCES` (``"hand"``, ``"suggestion-accepted"``, ``"suggestion-corrected"``,
+        ``"weak"``), non-negative counts.
     ax : matplotlib.axes.Axes, optional
         Without it the figure grows with the number of labels.
 

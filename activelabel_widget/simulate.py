@@ -1,30 +1,29 @@
-"""Headless active learning with an oracle: how fast does a strategy learn on labeled data?
+"""Headless active learning with an oracle: how fast does the product's own labeler learn?
 
-:func:`simulate` hides the labels of a training split, reveals ``initial`` random ones, then
-asks a strategy for the next record(s) to label, one query (or ``step``) at a time, refitting a
-fresh clone of the model after every answer and recording its score on a held-out test split.
-The result is a learning curve as a plain DataFrame; :func:`area_under_curve` sums it up.
+:func:`simulate` hides the labels of a training split, reveals ``initial`` random ones, then lets
+a real :class:`~activelabel_widget.session.LabelingSession` (the product's own features, model,
+background rounds run inline, line and ranking) choose which record comes next, answering each
+card with the true label. After every ``step`` labels an evaluation model, the same for every
+strategy and every library compared, is fitted on the labeled rows and scored on a held-out test
+split. The result is a learning curve as a plain DataFrame; :func:`area_under_curve` sums it up.
 
 Run ``python -m activelabel_widget.simulate --dataset digits --strategy hybrid`` for a quick
 look from a shell.
 """
 
 import argparse
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from activelabel_widget.strategies import (
-    STRATEGIES, build_embedding_index, needs_model, score_pool, top_k)
+from activelabel_widget.errors import OptionError
+from activelabel_widget.strategies import STRATEGIES, check_strategy
 
-__all__ = ["simulate", "area_under_curve"]
-
-_COMMITTEE_SIZE = 5
-_SVD_COMPONENTS = 100
+__all__ = ["simulate", "area_under_curve", "split", "default_evaluation_model"]
 
 
-def _default_model():
+def default_evaluation_model():
+    """``LogisticRegression(max_iter=1000)``: what the curve is measured with unless told otherwise."""
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=1000)
@@ -35,77 +34,50 @@ def _as_features(X):
     if isinstance(X, pd.DataFrame):
         non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if non_numeric:
-            raise TypeError(f"simulate needs numeric features; columns {non_numeric[:5]} are "
-                            "not numeric. Encode them first (e.g. TF-IDF for text).")
+            raise OptionError(f"simulate needs numeric evaluation features; columns {non_numeric[:5]} are "
+                              "not numeric. Encode them first (e.g. TF-IDF for text) and pass the text as data=.")
         return X.to_numpy(dtype=np.float64)
     if hasattr(X, "tocsr"):
         return X.tocsr()
     X = np.asarray(X)
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (n_rows, n_features), got {X.shape}.")
+        raise OptionError(f"X must have shape (n_rows, n_features), got {X.shape}.")
     if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"simulate needs numeric features, got dtype {X.dtype}.")
+        raise OptionError(f"simulate needs numeric features, got dtype {X.dtype}.")
     return X
 
 
-def _default_embeddings(X_pool, random_state):
-    if hasattr(X_pool, "tocsr"):
-        from sklearn.decomposition import TruncatedSVD
+def split(y, *, initial=10, test_size=0.3, random_state=0):
+    """The stratified pool/test split and the first random labels every compared method starts from.
 
-        k = max(1, min(_SVD_COMPONENTS, X_pool.shape[1] - 1, X_pool.shape[0] - 1))
-        return TruncatedSVD(n_components=k, random_state=random_state).fit_transform(X_pool)
-    return X_pool
-
-
-@dataclass
-class _Setup:
-    """One seed's split, first labels and embedding index (shared by all strategies)."""
-
-    X_pool: object
-    y_pool: np.ndarray
-    X_test: object
-    y_test: np.ndarray
-    initial_mask: np.ndarray
-    embeddings: np.ndarray
-    index: object
-    seed: int
-
-
-def _prepare(X, y, *, initial, test_size, random_state, embeddings=None):
+    Returns
+    -------
+    pool, test : ndarray of int
+        Sorted row positions of the pool (to label) and of the held-out test rows.
+    initial : ndarray of int
+        Positions *within the pool* of the first labels, seeded by ``random_state``.
+    """
     from sklearn.model_selection import train_test_split
 
-    X = _as_features(X)
     y = np.asarray(y)
-    n = X.shape[0]
-    if y.shape != (n,):
-        raise ValueError(f"y must have one label per row of X: X has {n} rows, y has shape "
-                         f"{y.shape}.")
     _, counts = np.unique(y, return_counts=True)
     if counts.size < 2 or counts.min() < 2:
-        raise ValueError("simulate needs at least two classes with at least two rows each "
-                         "(the split is stratified); drop or merge the rare classes.")
-    train, test = train_test_split(np.arange(n), test_size=test_size, stratify=y,
-                                   random_state=random_state)
-    train, test = np.sort(train), np.sort(test)
-    if not 1 <= initial <= train.size:
-        raise ValueError(f"initial must be between 1 and the pool size ({train.size}), "
-                         f"got {initial}.")
-    rng = np.random.default_rng(random_state)
-    initial_mask = np.zeros(train.size, dtype=bool)
-    initial_mask[rng.choice(train.size, size=initial, replace=False)] = True
-    X_pool = X[train]
-    if embeddings is None:
-        emb = _default_embeddings(X_pool, random_state)
-    else:
-        emb = np.asarray(embeddings)
-        if emb.ndim != 2 or emb.shape[0] != n:
-            raise ValueError(f"embeddings must have shape (n_rows, n_dims) with {n} rows, "
-                             f"got {emb.shape}.")
-        emb = emb[train]
-    emb = np.asarray(emb, dtype=np.float32)
-    index = build_embedding_index(emb, random_state=random_state)
-    return _Setup(X_pool=X_pool, y_pool=y[train], X_test=X[test], y_test=y[test],
-                  initial_mask=initial_mask, embeddings=emb, index=index, seed=random_state)
+        raise OptionError("simulate needs at least two classes with at least two rows each "
+                          "(the split is stratified); drop or merge the rare classes.")
+    pool, test = train_test_split(np.arange(y.size), test_size=test_size, stratify=y, random_state=random_state)
+    pool, test = np.sort(pool), np.sort(test)
+    if not 1 <= initial <= pool.size:
+        raise OptionError(f"initial must be between 1 and the pool size ({pool.size}), got {initial}.")
+    first = np.random.default_rng(random_state).choice(pool.size, size=initial, replace=False)
+    return pool, test, np.sort(first)
+
+
+def _scorer(metric):
+    if metric == "accuracy":
+        return lambda fitted, X, y: float(np.mean(fitted.predict(X) == y))
+    from sklearn.metrics import get_scorer
+
+    return get_scorer(metric)
 
 
 def _fit(model, X, y):
@@ -117,105 +89,54 @@ def _fit(model, X, y):
     return clone(model).fit(X, y)
 
 
-def _scorer(metric):
-    if metric == "accuracy":
-        return lambda fitted, X, y: float(np.mean(fitted.predict(X) == y))
-    from sklearn.metrics import get_scorer
-
-    return get_scorer(metric)
-
-
-def _committee_proba(model, X_pool, y_lab, X_lab, classes, rng):
-    """(m, n, K) probabilities of bootstrap clones, columns in the order of ``classes``."""
-    members = []
-    for _ in range(_COMMITTEE_SIZE):
-        rows = rng.choice(y_lab.size, size=y_lab.size, replace=True)
-        if np.unique(y_lab[rows]).size < 2:
-            continue
-        fitted = _fit(model, X_lab[rows], y_lab[rows])
-        p = np.zeros((X_pool.shape[0], classes.size))
-        p[:, np.searchsorted(classes, fitted.classes_)] = fitted.predict_proba(X_pool)
-        members.append(p)
-    return np.stack(members) if len(members) >= 2 else None
+def _pool_frame(data, X, pool):
+    """The DataFrame the session labels: the user's ``data`` rows, or X's columns as a table."""
+    if data is not None:
+        if len(data) != X.shape[0]:
+            raise OptionError(f"data= has {len(data)} rows but X has {X.shape[0]}; they must describe the same rows.")
+        return data.iloc[pool].reset_index(drop=True), {}
+    if hasattr(X, "tocsr"):
+        raise OptionError("X is sparse (text features?): pass the records themselves as data= with text= (e.g. "
+                          "simulate(X, y, data=df, text='body')), so the labeler builds its own features.")
+    columns = [f"x{j}" for j in range(X.shape[1])]
+    return pd.DataFrame(X[pool], columns=columns), {"features": columns}
 
 
-def _strategy_picker(strategy, model, setup, random_state):
-    """pick(fitted, labeled_mask, n_pick, step_no) -> positions, using our strategies."""
-    rng = np.random.default_rng([random_state, 1])
-
-    def pick(fitted, labeled_mask, n_pick, step_no):
-        proba = committee = None
-        if needs_model(strategy):
-            proba = fitted.predict_proba(setup.X_pool)
-            if strategy == "committee":
-                lab = np.flatnonzero(labeled_mask)
-                committee = _committee_proba(model, setup.X_pool, setup.y_pool[lab],
-                                             setup.X_pool[lab], fitted.classes_, rng)
-        scores = score_pool(strategy, labeled_mask=labeled_mask, proba=proba,
-                            committee_proba=committee, index=setup.index,
-                            random_state=int(rng.integers(2**31 - 1)))
-        return top_k(scores, n_pick)
-
-    return pick
-
-
-def _learning_curve(setup, pick, *, model, budget, step, metric):
-    """Run the oracle loop; ``pick`` chooses pool positions. Returns (n_labels, scores)."""
-    if step < 1:
-        raise ValueError(f"step must be at least 1, got {step}.")
-    score = _scorer(metric)
-    labeled = setup.initial_mask.copy()
-    budget = min(int(budget), labeled.size)
-    sizes, values = [], []
-    step_no = 0
-    while True:
-        lab = np.flatnonzero(labeled)
-        fitted = _fit(model, setup.X_pool[lab], setup.y_pool[lab])
-        sizes.append(int(lab.size))
-        values.append(score(fitted, setup.X_test, setup.y_test))
-        n_pick = min(step, budget - lab.size)
-        if n_pick <= 0:
-            break
-        picks = np.asarray(pick(fitted, labeled.copy(), n_pick, step_no), dtype=np.int64)
-        if picks.size == 0 or labeled[picks].any() or np.unique(picks).size != picks.size:
-            raise RuntimeError(f"the query strategy returned {picks.tolist()[:10]} at "
-                               f"{lab.size} labels; it must return new unlabeled positions.")
-        labeled[picks] = True
-        step_no += 1
-    return np.array(sizes), np.array(values)
-
-
-def simulate(X, y, *, strategy="hybrid", model=None, budget=300, initial=10, test_size=0.3,
-             random_state=0, embeddings=None, step=1, metric="accuracy"):
-    """Simulate labeling with an oracle and return the learning curve.
+def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=None, budget=300, initial=10,
+             test_size=0.3, random_state=0, step=1, metric="accuracy", **session_options):
+    """Label with an oracle through the product's own session and return the learning curve.
 
     Parameters
     ----------
     X : ndarray, sparse matrix or DataFrame of shape (n, p)
-        Numeric model features.
+        Numeric features of the evaluation model (the same for every compared method).
     y : array-like of shape (n,)
         The true labels (the oracle).
+    data : DataFrame of n rows, optional
+        The records the session labels, with ``text=``, ``image=`` or ``features=`` in
+        ``session_options`` as for :class:`~activelabel_widget.LabelingSession`. Default: X's
+        columns as a table.
     strategy : str
-        A name from ``STRATEGIES``.
-    model : classifier, optional
-        Any scikit-learn classifier with ``predict_proba``; a fresh ``clone`` is fitted at
-        every step and the object passed here is never fitted. Default
-        ``LogisticRegression(max_iter=1000)``.
+        The session's query strategy, a name from ``STRATEGIES``.
+    model : estimator or list, optional
+        The session's own model (``model=`` of the session; default the product's default).
+    evaluate_with : classifier, optional
+        Fitted (a fresh clone) on the labeled rows of X after every step and scored on the
+        test split. Default :func:`default_evaluation_model`.
     budget : int
         Labels at the end (including the initial ones); capped at the pool size.
     initial : int
         Random labels to start from.
     test_size : float
-        Share of rows held out (stratified) to measure the model.
+        Share of rows held out (stratified) to measure the evaluation model.
     random_state : int
-        Seeds the split, the first labels, the embedding index and the strategy.
-    embeddings : array-like of shape (n, d), optional
-        For diversity, the hybrid and the cold start. Default: X itself when dense, a
-        100-component truncated SVD of X when sparse.
+        Seeds the split, the first labels and the session.
     step : int
-        Labels added per query round.
+        Labels per round: the session refits every ``step`` labels (``retrain_every``).
     metric : str
         ``"accuracy"`` or any scikit-learn scorer name.
+    **session_options
+        Passed to the session (``text=``, ``features=``, ``embeddings=`` in X's row order, ...).
 
     Returns
     -------
@@ -231,16 +152,49 @@ def simulate(X, y, *, strategy="hybrid", model=None, budget=300, initial=10, tes
     >>> curve.columns.tolist(), curve.n_labels.iloc[[0, -1]].tolist()
     (['n_labels', 'accuracy', 'strategy', 'seed'], [5, 20])
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
-    model = _default_model() if model is None else model
-    setup = _prepare(X, y, initial=initial, test_size=test_size, random_state=random_state,
-                     embeddings=embeddings)
-    pick = _strategy_picker(strategy, model, setup, random_state)
-    sizes, values = _learning_curve(setup, pick, model=model, budget=budget, step=step,
-                                    metric=metric)
-    return pd.DataFrame({"n_labels": sizes, metric: values, "strategy": strategy,
-                         "seed": random_state})
+    from activelabel_widget.session import LabelingSession
+
+    check_strategy(strategy)
+    if not isinstance(step, (int, np.integer)) or step < 1:
+        raise OptionError(f"step must be a whole number of at least 1, got {step!r}.")
+    X = _as_features(X)
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        raise OptionError(f"y must have one label per row of X: X has {X.shape[0]} rows, y has shape {y.shape}.")
+    pool, test, first = split(y, initial=initial, test_size=test_size, random_state=random_state)
+    frame, kind = _pool_frame(data, X, pool)
+    options = {**kind, **session_options}
+    if options.get("embeddings") is not None and not isinstance(options["embeddings"], str):
+        options["embeddings"] = np.asarray(options["embeddings"])[pool]
+    classes = np.unique(y)
+    names = [str(c) for c in classes]
+    truth = np.searchsorted(classes, y[pool])
+    evaluator = default_evaluation_model() if evaluate_with is None else evaluate_with
+    score = _scorer(metric)
+    X_pool, X_test, y_pool, y_test = X[pool], X[test], y[pool], y[test]
+    budget = min(int(budget), pool.size)
+
+    session = LabelingSession(frame, labels=names, model=model, strategy=strategy, retrain_every=int(step),
+                              store=":memory:", annotator="oracle", random_state=random_state, background=False,
+                              **options)
+    sizes, values = [], []
+    try:
+        session.label_many(first, [names[t] for t in truth[first]], source="hand")
+        session.retrain(wait=True)
+        while True:
+            labeled = np.flatnonzero(session.hand_codes() >= 0)
+            sizes.append(int(labeled.size))
+            values.append(score(_fit(evaluator, X_pool[labeled], y_pool[labeled]), X_test, y_test))
+            if labeled.size >= budget:
+                break
+            for _ in range(min(step, budget - labeled.size)):
+                position = session.current_position
+                if position is None:
+                    break
+                session.label(session.current, names[truth[position]])
+    finally:
+        session.close()
+    return pd.DataFrame({"n_labels": sizes, metric: values, "strategy": strategy, "seed": random_state})
 
 
 def area_under_curve(n_labels, values):

@@ -19,23 +19,25 @@ import datetime as _dt
 import fcntl
 import json
 import os
+import shutil
 import socket
 import sqlite3
+import tempfile
 import threading
 import weakref
-from dataclasses import dataclass, field
+import math
 from pathlib import Path
 
-from .errors import StoreError, StoreMismatchError
+from .errors import LabelError, StoreError, StoreMismatchError
+from .events import ACTIONS, LabelEvent, LabelState
+from .sources import check_source
 
-__all__ = ["LabelStore", "LabelEvent", "Replay", "SOURCES"]
+__all__ = ["LabelStore", "default_store_path"]
 
 #: ``PRAGMA application_id`` of our files: "ALWB" in ASCII.
 APPLICATION_ID = 0x414C5742
-SCHEMA_VERSION = 1
-#: Who or what made a label: by hand with no suggestion shown, a suggestion accepted or
-#: corrected by hand, or a weak label promoted from the heuristics.
-SOURCES = ("hand", "suggestion-accepted", "suggestion-corrected", "weak")
+#: 2 added ``events.batch`` (events saved together form one undo step).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,69 +50,44 @@ CREATE TABLE IF NOT EXISTS events (
     annotator TEXT,
     source TEXT,
     confidence REAL,
-    undoes INTEGER REFERENCES events(id)
+    undoes INTEGER REFERENCES events(id),
+    batch INTEGER
 );
 CREATE TABLE IF NOT EXISTS heuristics (name TEXT PRIMARY KEY, added_at TEXT NOT NULL, description TEXT);
 """
 
 
-@dataclass(frozen=True)
-class LabelEvent:
-    """One row of the log."""
-
-    id: int
-    at: str
-    action: str
-    key: str
-    label: str | None = None
-    annotator: str | None = None
-    source: str | None = None
-    confidence: float | None = None
-    undoes: int | None = None
-
-
-@dataclass
-class Replay:
-    """The state the log describes.
-
-    ``labels`` maps a key to the label event in force; ``skipped`` lists skipped keys in the
-    order they were skipped (oldest first); ``history`` is the undo stack of
-    ``(event, previous_label_event_or_None)``, newest last.
-    """
-
-    labels: dict = field(default_factory=dict)
-    skipped: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)
-
-    def apply(self, event: LabelEvent) -> None:
-        """Apply one event, exactly as the live session does."""
-        if event.action == "label":
-            self.history.append((event, self.labels.get(event.key)))
-            self.labels[event.key] = event
-            self.skipped.pop(event.key, None)
-        elif event.action == "skip":
-            self.history.append((event, None))
-            self.skipped.pop(event.key, None)
-            self.skipped[event.key] = event
-        elif event.action == "undo":
-            if not self.history or self.history[-1][0].id != event.undoes:
-                raise StoreError(
-                    f"The store's undo event {event.id} does not match its history; the file was edited "
-                    "by hand or by another program. Restore it from a backup or start a new store."
-                )
-            undone, previous = self.history.pop()
-            if undone.action == "label":
-                if previous is None:
-                    self.labels.pop(undone.key, None)
-                else:
-                    self.labels[undone.key] = previous
-            else:
-                self.skipped.pop(undone.key, None)
-
-
 #: Stores open in this process, by path: a newer labeler on the same file takes it over.
 _OPEN: dict[str, "weakref.ref[LabelStore]"] = {}
 _OPEN_LOCK = threading.RLock()
+
+
+_INSERT = ("INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes, batch) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _checked_row(action, key, label, annotator, source, confidence, undoes, batch) -> tuple:
+    """An event's fields, checked before anything is written (a bad row must never reach the log)."""
+    if action not in ACTIONS:
+        raise LabelError(f"Unknown event action {action!r}; use one of {list(ACTIONS)}.")
+    if action == "label":
+        check_source(source)
+        if not isinstance(label, str):
+            raise LabelError(f"A label must be a label name (text), got {label!r}.")
+    if confidence is not None:
+        try:
+            confidence = float(confidence)
+        except (TypeError, ValueError):
+            raise LabelError(f"confidence must be a number in [0, 1] or None, got {confidence!r}.") from None
+        if not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0):
+            raise LabelError(f"confidence must be in [0, 1], got {confidence!r}.")
+    return (action, str(key), label, annotator, source, confidence, undoes, batch)
+
+
+def default_store_path(dataset) -> Path:
+    """Where labels go without ``store=``: next to the notebook, named after the data's fingerprint."""
+    keys_hash, content_hash = dataset.fingerprint()
+    return Path.cwd() / f"activelabel-{keys_hash[:8]}{content_hash[:4]}.labels.db"
 
 
 def _now() -> str:
@@ -122,8 +99,9 @@ class LabelStore:
 
     Parameters
     ----------
-    path : str or Path
-        The SQLite file. Created with its folder if missing.
+    path : str or Path or None
+        The SQLite file. Created with its folder if missing. None: a private temporary store
+        that leaves nothing behind after :meth:`close` (``store=":memory:"``).
     fingerprint : tuple of str
         ``(keys_hash, content_hash)`` of the data, from :meth:`Dataset.fingerprint`.
     labels : list of str
@@ -139,6 +117,12 @@ class LabelStore:
     """
 
     def __init__(self, path, *, fingerprint: tuple[str, str], labels: list[str], n_rows: int | None = None):
+        self._temporary_dir = None
+        if path is None:
+            # SQLite's write-ahead log needs a file: a private folder (0700) that close() deletes
+            self._temporary_dir = tempfile.mkdtemp(prefix="activelabel-")
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._temporary_dir, True)
+            path = Path(self._temporary_dir) / "labels.db"
         self.path = Path(path).expanduser().resolve()
         self._lock = threading.Lock()
         self._closed_because = ""
@@ -282,6 +266,9 @@ class LabelStore:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"The label store {self.path} was written by a newer activelabel_widget (schema {version}); upgrade the package.")
+        if version < 2:
+            self._conn.execute("ALTER TABLE events ADD COLUMN batch INTEGER")
+            self._conn.execute("PRAGMA user_version = 2")
         meta = dict(self._conn.execute("SELECT name, value FROM meta"))
         if meta.get("keys_hash") != fingerprint[0] or meta.get("content_hash") != fingerprint[1]:
             what = "other rows (different index keys)" if meta.get("keys_hash") != fingerprint[0] else "the same row keys but different content"
@@ -303,60 +290,64 @@ class LabelStore:
             self._conn.execute("UPDATE meta SET value = ? WHERE name = 'labels'", (json.dumps(merged),))
 
     # -- writing ---------------------------------------------------------------------------
-    def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None, undoes=None) -> LabelEvent:
-        """Append one event and commit it before returning.
+    def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None,
+               undoes=None) -> LabelEvent:
+        """Validate one event, append it and commit it before returning.
 
         Raises
         ------
+        LabelError
+            The event is malformed (unknown action or source, a confidence outside [0, 1]);
+            nothing is written.
         StoreError
             When the write fails; nothing is half-written (the transaction rolls back).
         """
-        at = _now()
+        row = _checked_row(action, key, label, annotator, source, confidence, undoes, None)
         with self._lock:
             self._check_open()
+            at = _now()
             try:
-                cursor = self._conn.execute(
-                    "INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (at, action, key, label, annotator, source, confidence, undoes),
-                )
+                cursor = self._conn.execute(_INSERT, (at, *row))
             except sqlite3.DatabaseError as error:
                 raise StoreError(
                     f"Could not save the {action} of row {key} to {self.path}: {error}. Nothing was saved for "
                     "this action; fix the problem (disk full? file locked or moved?) and try again."
                 ) from error
-        return LabelEvent(cursor.lastrowid, at, action, key, label, annotator, source, confidence, undoes)
+        return LabelEvent(cursor.lastrowid, at, *row)
 
     def append_labels(self, keys, labels, *, annotator=None, source=None, confidences=None) -> list[LabelEvent]:
-        """Append many label events in one transaction (all or nothing), e.g. promoted weak labels."""
-        at = _now()
-        confidences = [None] * len(keys) if confidences is None else [None if c is None else float(c) for c in confidences]
-        events = []
+        """Append many label events in one transaction (all or nothing) as one undo step."""
+        confidences = [None] * len(keys) if confidences is None else list(confidences)
+        if not len(keys):
+            return []
+        rows = [_checked_row("label", key, label, annotator, source, confidence, None, None)
+                for key, label, confidence in zip(keys, labels, confidences)]
         with self._lock:
             self._check_open()
+            at = _now()
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for key, label, confidence in zip(keys, labels, confidences):
-                    cursor = self._conn.execute(
-                        "INSERT INTO events (at, action, key, label, annotator, source, confidence) VALUES (?, 'label', ?, ?, ?, ?, ?)",
-                        (at, key, label, annotator, source, confidence),
-                    )
-                    events.append(LabelEvent(cursor.lastrowid, at, "label", key, label, annotator, source, confidence))
+                batch = (self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
+                rows = [row[:-1] + (batch,) for row in rows]
+                self._conn.executemany(_INSERT, [(at, *row) for row in rows])
+                # one writer inside one transaction: AUTOINCREMENT ids of these rows are consecutive
+                last = self._conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise StoreError(f"Could not save {len(keys)} labels to {self.path}: {error}. None of them was saved.") from error
-        return events
+        first = last - len(rows) + 1
+        return [LabelEvent(first + number, at, *row) for number, row in enumerate(rows)]
 
-    def add_heuristic(self, name: str, description: str = "") -> None:
+    def add_heuristic(self, name: str) -> None:
         """Record a heuristic's name so it is known again after a restart (same name replaces)."""
         with self._lock:
             self._check_open()
             self._conn.execute(
-                "INSERT INTO heuristics VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET added_at = excluded.added_at, "
-                "description = excluded.description",
-                (name, _now(), description),
+                "INSERT INTO heuristics (name, added_at) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET added_at = excluded.added_at",
+                (name, _now()),
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -364,27 +355,18 @@ class LabelStore:
         """Every event, oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, at, action, key, label, annotator, source, confidence, undoes FROM events ORDER BY id"
+                "SELECT id, at, action, key, label, annotator, source, confidence, undoes, batch FROM events ORDER BY id"
             ).fetchall()
-        return [LabelEvent(*row) for row in rows]
+        return [LabelEvent._make(row) for row in rows]
 
-    def replay(self) -> Replay:
-        """Replay the whole log into the current labels, skips and undo history."""
-        state = Replay()
-        for event in self.events():
-            state.apply(event)
-        return state
+    def replay(self) -> LabelState:
+        """The current labels, skips and undo history, by the same transitions as the live session."""
+        return LabelState.replay(self.events())
 
     def heuristics(self) -> list[str]:
         """Names of the heuristics recorded with :meth:`add_heuristic`."""
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT name FROM heuristics ORDER BY added_at")]
-
-    def labels(self) -> list[str]:
-        """The label names recorded in the store."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
-        return json.loads(row[0])
 
     def _check_open(self) -> None:
         if self._closed_because:
@@ -399,6 +381,8 @@ class LabelStore:
             self._closed_because = because
             self._conn.close()
             self._lock_file.close()
+        if self._temporary_dir is not None:
+            self._cleanup()
         with _OPEN_LOCK:
             if _OPEN.get(str(self.path)) is not None and _OPEN[str(self.path)]() is self:
                 del _OPEN[str(self.path)]

@@ -26,7 +26,7 @@ class LabelingWidget(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     card = traitlets.Dict().tag(sync=True)
-    """The record on the card: token, key, key_label, kind, text, fields, image_error, reason, previous_label."""
+    """The record on the card: token, key, key_label, kind, text, fields, problem, reason, previous_label."""
     image = traitlets.Bytes(b"").tag(sync=True)
     """PNG bytes of the current record's image, empty when none."""
     labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -64,6 +64,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self._insights = insights
         self._shown_fits = 0
         self._render_lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # trait writes from the kernel and a round's thread stay apart
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.store_path = _display_path(session.store_path)
@@ -76,39 +77,41 @@ class LabelingWidget(anywidget.AnyWidget):
         """Handle one intent from the card; errors are shown on the card, never swallowed."""
         if not isinstance(content, dict):
             return
-        try:
-            self.handle_intent(content)
-        except ActiveLabelError as error:
-            self.error = str(error)
-        except Exception as error:  # an observer's exception would vanish in the comm layer: show it
-            self.error = f"{type(error).__name__}: {error}"
+        with self.hold_sync():  # the intent's whole effect reaches the card as one message
+            try:
+                self.handle_intent(content)
+            except ActiveLabelError as error:
+                self.error = str(error)
+            except Exception as error:  # an observer's exception would vanish in the comm layer: show it
+                self.error = f"{type(error).__name__}: {error}"
 
     def handle_intent(self, content: dict) -> None:
         """Turn an intent into a session call (public so tests can drive it with no browser)."""
         action = content.get("action")
         session = self.session
-        if action in ("label", "accept", "skip", "undo") and not self._is_current(content):
-            self.notice = "That card was already answered; nothing changed. The card now shows the next record."
+        with self.hold_sync():
+            if action in ("label", "accept", "skip", "undo") and not self._is_current(content):
+                self.notice = "That card was already answered; nothing changed. The card now shows the next record."
+                self._sync()
+                return
+            self.notice = ""
+            self.error = ""
+            if action == "label":
+                session.label(session.current, str(content.get("label")))
+            elif action == "accept":
+                session.accept()
+            elif action == "skip":
+                session.skip()
+            elif action == "undo":
+                if session.undo() is None:
+                    self.notice = "Nothing to undo."
+            elif action == "retrain":
+                session.retrain()
+            elif action == "strategy":
+                session.set_strategy(str(content.get("name")))
+            else:
+                self.notice = f"Unknown action {action!r} ignored."
             self._sync()
-            return
-        self.notice = ""
-        self.error = ""
-        if action == "label":
-            session.label(session.current, str(content.get("label")))
-        elif action == "accept":
-            session.accept()
-        elif action == "skip":
-            session.skip()
-        elif action == "undo":
-            if session.undo() is None:
-                self.notice = "Nothing to undo."
-        elif action == "retrain":
-            session.retrain()
-        elif action == "strategy":
-            session.set_strategy(str(content.get("name")))
-        else:
-            self.notice = f"Unknown action {action!r} ignored."
-        self._sync()
 
     def _is_current(self, content: dict) -> bool:
         card = self.card
@@ -116,25 +119,25 @@ class LabelingWidget(anywidget.AnyWidget):
 
     # -- state -----------------------------------------------------------------------------------
     def _sync(self) -> None:
-        """Mirror the session into the traits (called after every change, from any thread)."""
-        session = self.session
-        with session._lock:  # the session's lock also keeps trait writes from two threads apart
-            position = session.current_position
-            token = session.card_token
-            if self.card.get("token") != token:
-                self._sync_card(position, token)
-            self.progress = session.progress
-            suggestion = session.suggestion
-            self.suggestion = {} if suggestion is None else {"label": suggestion[0], "confidence": round(suggestion[1], 4)}
-            self.model_status = session.model_status.as_dict()
-            self.strategy = session.strategy
-            if session.last_error:
-                self.error = session.last_error
-            self.votes = self._votes_for(position) if self._votes_for and position is not None else []
-            fits = session.model_status.fits
-        if self._insights is not None and fits != self._shown_fits:
+        """Mirror the session into the traits (after every change, from any thread).
+
+        One consistent snapshot, written under ``hold_sync`` so the card gets one message per
+        change: never the new record with the old suggestion, or an image before its card.
+        """
+        with self._sync_lock:
+            view = self.session.snapshot()
+            with self.hold_sync():
+                if self.card.get("token") != view.token:
+                    self._sync_card(view)
+                self.progress = view.progress
+                suggestion = view.suggestion
+                self.suggestion = {} if suggestion is None else {"label": suggestion[0], "confidence": round(suggestion[1], 4)}
+                self.model_status = view.model_status
+                self.strategy = view.strategy
+                self.votes = self._votes_for(view.position) if self._votes_for and view.position is not None else []
+        if self._insights is not None and view.fits != self._shown_fits:
             # after each fit (never on a click), drawn off the kernel's main thread
-            self._shown_fits = fits
+            self._shown_fits = view.fits
             threading.Thread(target=self.refresh_insights, name="activelabel-insights", daemon=True).start()
 
     def refresh_insights(self) -> None:
@@ -145,25 +148,25 @@ class LabelingWidget(anywidget.AnyWidget):
             except Exception as error:  # a plot must never take the card down: say what went wrong
                 self.notice = f"The insights plots could not be drawn: {type(error).__name__}: {error}"
                 return
-            self.confidence_png, self.coverage_png = confidence_png, coverage_png
+            with self.hold_sync():
+                self.confidence_png, self.coverage_png = confidence_png, coverage_png
 
-    def _sync_card(self, position, token) -> None:
-        session = self.session
-        if position is None:
-            total = len(session.dataset)
-            done = session.progress["labeled"] == total
-            text = (f"All {total:,} records are labeled. Use `al.labeled` or `al.to_frame()` in the next cell."
+    def _sync_card(self, view) -> None:
+        if view.position is None:
+            total = view.progress["total"]
+            done = view.progress["labeled"] == total
+            text = (f"All {total:,} records are labeled. Use `.labeled` or `.to_frame()` on the labeler in the next cell."
                     if done else "Nothing left in the line right now.")
             self.image = b""
-            self.card = {"token": token, "key": "", "key_label": "", "kind": "done" if done else "empty", "text": text,
-                         "fields": [], "image_error": "", "reason": "", "previous_label": None}
+            self.card = {"token": view.token, "key": "", "key_label": "", "kind": "done" if done else "empty",
+                         "text": text, "fields": [], "problem": "", "reason": "", "previous_label": None}
             return
-        payload = session.current_payload()
+        payload = view.payload
         self.image = payload.image
         self.card = {
-            "token": token, "key": session.dataset.keys[position], "key_label": session.dataset.key_label(position),
-            "kind": payload.kind, "text": payload.text, "fields": payload.fields, "image_error": payload.image_error,
-            "reason": session.current_reason, "previous_label": session.previous_label,
+            "token": view.token, "key": view.key, "key_label": view.key_label, "kind": payload.kind,
+            "text": payload.text, "fields": payload.fields, "problem": payload.problem,
+            "reason": view.reason, "previous_label": view.previous_label,
         }
 
     def close(self) -> None:

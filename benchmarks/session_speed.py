@@ -58,7 +58,7 @@ def run(n: int, d: int) -> dict:
         started = time.perf_counter()
         session = LabelingSession(frame, features=["title"], labels=LABELS, store=Path(folder) / "s.db",
                                   embeddings=X, background=False, retrain_every=10**9)
-        session._features = X  # the model learns from the embeddings themselves
+        session.pool.use_features(X)  # the model learns from the embeddings themselves
         construct = time.perf_counter() - started
         positions = np.random.default_rng(1).choice(n, size=300, replace=False)
         session.label_many(positions, [LABELS[t] for t in truth[positions]], source="hand")
@@ -71,23 +71,23 @@ def run(n: int, d: int) -> dict:
             session.label(key, LABELS[truth[session.current_position]])
             clicks.append(time.perf_counter() - t0)
 
-        nexts = []
+        skips = []
         for _ in range(200):
             t0 = time.perf_counter()
-            session._line.push_front(session.current_position)
-            session._advance()
+            session.skip()
             session.current_payload()
-            nexts.append(time.perf_counter() - t0)
+            skips.append(time.perf_counter() - t0)
 
-        labeled = np.flatnonzero(session._codes >= 0)
-        committee = _models.fit_committee([LogisticRegression(max_iter=1000)], X[labeled], session._codes[labeled],
+        codes = session.hand_codes()
+        labeled = np.flatnonzero(codes >= 0)
+        committee = _models.fit_committee([LogisticRegression(max_iter=1000)], X[labeled], codes[labeled],
                                           n_classes=3)
-        mask = session._codes >= 0
+        mask = codes >= 0
         ours, floor = [], []
         for _ in range(3):
             t0 = time.perf_counter()
             proba, each = _models.predict_proba(committee, X)
-            rank_pool("hybrid", k=512, labeled_mask=mask, proba=proba, committee_proba=each, index=session._index)
+            rank_pool("hybrid", k=512, labeled_mask=mask, proba=proba, committee_proba=each, index=session.pool.index)
             ours.append(time.perf_counter() - t0)
 
             t0 = time.perf_counter()
@@ -100,7 +100,7 @@ def run(n: int, d: int) -> dict:
     return {
         "n": n, "d": d, "construct s": round(construct, 2),
         "label+next ms": round(median_ms(clicks), 2), "label+next p95 ms": round(np.percentile(clicks, 95) * 1000, 2),
-        "next only ms": round(median_ms(nexts), 3),
+        "skip+next ms": round(median_ms(skips), 3),
         "rescore s": round(statistics.median(ours), 3), "floor s": round(statistics.median(floor), 3),
         "rescore/floor": round(statistics.median(ours) / statistics.median(floor), 2),
         "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

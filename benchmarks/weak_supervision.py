@@ -51,7 +51,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from activelabel_widget.datasets import MOVIE_REVIEW_LABELS, load_movie_reviews
+from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews
 from activelabel_widget.weak import (
     aggregate,
     apply_heuristics,

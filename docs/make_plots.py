@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from activelabel_widget import ActiveLabeler, keywords
-from activelabel_widget.datasets import MOVIE_REVIEW_LABELS, load_movie_reviews
+from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews
 
 OUT = Path(__file__).parent / "plots"
 

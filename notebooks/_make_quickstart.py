@@ -12,7 +12,7 @@ cells = [
     ),
     nbf.v4.new_code_cell(
         "from activelabel_widget import ActiveLabeler\n"
-        "from activelabel_widget.datasets import MOVIE_REVIEW_LABELS, load_movie_reviews\n\n"
+        "from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews\n\n"
         "reviews = load_movie_reviews()\n"
         "reviews.head()"
     ),

@@ -112,9 +112,9 @@ def test_the_model_is_graded_on_held_out_votes_not_its_own_training_labels(al):
         session.label(session.current, truth_of(session, session.current))
     held_out = session.model_proba(held_out=True)[0]
     in_sample = session.model_proba()[0]
-    labeled = np.flatnonzero(session._codes >= 0)
+    labeled = np.flatnonzero(session.hand_codes() >= 0)
     assert not np.allclose(np.nan_to_num(held_out[labeled]), in_sample[labeled])
-    unlabeled = np.flatnonzero(session._codes < 0)
+    unlabeled = np.flatnonzero(session.hand_codes() < 0)
     np.testing.assert_array_equal(held_out[unlabeled], in_sample[unlabeled])
     summary = al.heuristics_summary()
     checked = summary.loc["model", "n_checked"]

@@ -37,7 +37,7 @@ def test_the_confidence_plot_counts_the_unlabeled_pool_and_marks_the_next_querie
     fig = trained.plot_confidence()
     bar_total = sum(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0 and p.get_width() < 0.06)
     assert bar_total == 90 - 15
-    scores = confidence(session._proba)
+    scores = confidence(session.model_proba()[0])
     threshold = scores[session.queued(QUEUED_SHOWN)].max()
     xs = [line.get_xdata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
     assert xs and xs[0] == pytest.approx(threshold)
@@ -47,7 +47,7 @@ def test_the_coverage_map_puts_labeled_rows_where_the_projection_says(trained):
     session = trained.session
     fig = trained.plot_coverage()
     xy = trained.insights.map_2d()
-    labeled = np.flatnonzero(session._codes >= 0)
+    labeled = np.flatnonzero(session.hand_codes() >= 0)
     offsets = np.vstack([c.get_offsets() for c in fig.axes[0].collections
                          if isinstance(c, PathCollection) and c.get_label().split(" (")[0] in LABELS])
     np.testing.assert_allclose(np.sort(offsets, axis=0), np.sort(np.asarray(xy[labeled], float), axis=0), atol=1e-5)

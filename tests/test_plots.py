@@ -421,8 +421,8 @@ def test_learning_curve_leaves_out_fits_without_an_estimate():
 
 # -- label counts --------------------------------------------------------------------------------
 
-def test_label_counts_stack_hand_suggestion_and_weak_per_label():
-    counts = pd.DataFrame({"weak": [40, 0, 7], "hand": [5, 3, 2],
+def test_label_counts_stack_every_source_per_label():
+    counts = pd.DataFrame({"weak": [40, 0, 7], "hand": [5, 3, 2], "suggestion-corrected": [1, 0, 0],
                            "suggestion-accepted": [4, 1, 0]}, index=LABELS)
     ax = plot_label_counts(counts).axes[0]
     containers = bar_containers(ax)
@@ -434,7 +434,7 @@ def test_label_counts_stack_hand_suggestion_and_weak_per_label():
         left += counts[source].to_numpy()
     assert [t.get_text() for t in ax.get_yticklabels()] == LABELS
     assert ax.yaxis_inverted()  # first label on top
-    assert {"49", "4", "9"} <= set(all_texts(ax.figure))  # totals at the bar ends
+    assert {"50", "4", "9"} <= set(all_texts(ax.figure))  # totals at the bar ends
 
 
 def test_label_counts_with_only_some_sources():

@@ -310,3 +310,23 @@ def test_background_rounds_leave_no_threads_behind(tmp_path):
     assert session.model_status.fits >= 15
     assert threading.active_count() <= before + 1  # no per-round timer or worker outlives its round
     session.close()
+
+
+def test_a_memory_store_leaves_no_file_behind(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    session = LabelingSession(pd.DataFrame({"body": ["a", "b", "c"]}), text="body", labels=["x", "y"],
+                              store=":memory:", background=False)
+    session.label(session.current, "x")
+    folders = list(tmp_path.iterdir())
+    assert len(folders) == 1 and oct(folders[0].stat().st_mode & 0o777) == "0o700"  # private while open
+    session.close()
+    assert list(tmp_path.iterdir()) == [] and session.store_path == ":memory:"
+
+
+def test_queued_lists_the_card_then_the_line(make_session):
+    session = make_session()
+    assert session.queued(1).tolist() == [session.current_position]
+    five = session.queued(5).tolist()
+    assert len(set(five)) == 5 and five[0] == session.current_position

@@ -1,5 +1,6 @@
 """Every event is committed to SQLite as it is made; the log replays to the current labels."""
 
+import json
 import sqlite3
 
 import pytest
@@ -24,20 +25,20 @@ def test_events_are_committed_and_visible_to_another_connection(tmp_path):
 
 def test_replay_applies_labels_skips_and_undos_in_order(tmp_path):
     store = open_store(tmp_path / "s.db")
-    first = store.append("label", "i:1", label="a")
-    relabel = store.append("label", "i:1", label="b")
+    first = store.append("label", "i:1", label="a", source="hand")
+    relabel = store.append("label", "i:1", label="b", source="hand")
     skip = store.append("skip", "i:2")
     store.append("undo", "i:2", undoes=skip.id)
     store.append("undo", "i:1", undoes=relabel.id)
     state = store.replay()
     assert {k: e.label for k, e in state.labels.items()} == {"i:1": "a"}
     assert list(state.skipped) == []
-    assert [e.id for e, _ in state.history] == [first.id]
+    assert [step[-1][0].id for step in state.history] == [first.id]
 
 
 def test_a_store_reopens_with_its_labels(tmp_path):
     store = open_store(tmp_path / "s.db")
-    store.append("label", "i:1", label="a")
+    store.append("label", "i:1", label="a", source="hand")
     store.close()
     again = open_store(tmp_path / "s.db")
     assert list(again.replay().labels) == ["i:1"]
@@ -54,11 +55,11 @@ def test_a_store_made_for_other_data_is_refused(tmp_path):
 
 def test_labels_may_be_added_but_used_labels_not_dropped(tmp_path):
     store = open_store(tmp_path / "s.db")
-    store.append("label", "i:1", label="b")
+    store.append("label", "i:1", label="b", source="hand")
     store.close()
-    grown = open_store(tmp_path / "s.db", labels=("a", "b", "c"))
-    assert grown.labels() == ["a", "b", "c"]
-    grown.close()
+    open_store(tmp_path / "s.db", labels=("a", "b", "c")).close()
+    stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()[0]
+    assert json.loads(stored) == ["a", "b", "c"]
     with pytest.raises(StoreMismatchError, match=r"\['b'\]"):
         open_store(tmp_path / "s.db", labels=("a", "c"))
 
@@ -84,7 +85,7 @@ def test_a_truncated_store_is_refused_with_a_clear_error(tmp_path):
     path = tmp_path / "s.db"
     store = open_store(path)
     for i in range(500):
-        store.append("label", f"i:{i}", label="a")
+        store.append("label", f"i:{i}", label="a", source="hand")
     store.close()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -111,8 +112,8 @@ def test_our_files_carry_the_application_id(tmp_path):
 
 def test_heuristic_names_survive_a_reopen_and_a_same_name_replaces(tmp_path):
     store = open_store(tmp_path / "s.db")
-    store.add_heuristic("mentions_crash", "first")
-    store.add_heuristic("mentions_crash", "second")
+    store.add_heuristic("mentions_crash")
+    store.add_heuristic("mentions_crash")
     store.close()
     assert open_store(tmp_path / "s.db").heuristics() == ["mentions_crash"]
 
@@ -141,10 +142,10 @@ def test_a_second_labeler_in_another_process_is_refused(tmp_path):
 
 def test_a_newer_labeler_in_the_same_process_takes_the_store_over(tmp_path):
     old = open_store(tmp_path / "s.db")
-    old.append("label", "i:1", label="a")
+    old.append("label", "i:1", label="a", source="hand")
     new = open_store(tmp_path / "s.db")
     with pytest.raises(StoreError, match="took it over"):
-        old.append("label", "i:2", label="a")
-    new.append("label", "i:2", label="b")
+        old.append("label", "i:2", label="a", source="hand")
+    new.append("label", "i:2", label="b", source="hand")
     assert [e.key for e in new.events()] == ["i:1", "i:2"]
     new.close()

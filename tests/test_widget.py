@@ -113,7 +113,7 @@ def test_image_records_travel_as_png_bytes(tmp_path):
     widget = al.widget
     shown = {}
     for _ in range(2):
-        shown[widget.card["key"]] = (widget.image[:4], widget.card["image_error"])
+        shown[widget.card["key"]] = (widget.image[:4], widget.card["problem"])
         intent(widget, "skip")
     assert shown["i:0"] == (b"\x89PNG", "") and "could not read" in shown["i:1"][1]
     al.close()
@@ -130,3 +130,38 @@ def test_the_store_path_shows_relative_to_the_notebook_folder(tmp_path, monkeypa
     al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store="labels.db", background=False)
     assert al.widget.store_path == "labels.db" and al.store_path == str(tmp_path / "labels.db")
     al.close()
+
+
+def count_messages(widget) -> list:
+    """Record the state keys of every comm message the widget sends from now on."""
+    sent = []
+    original = widget._send
+    widget._send = lambda message, buffers=None: (sent.append(sorted(message.get("state", {}))),
+                                                  original(message, buffers))
+    return sent
+
+
+def test_one_label_intent_reaches_the_card_as_one_message(labeler):
+    widget = labeler.widget
+    sent = count_messages(widget)
+    per_intent = []
+    for number in range(12):  # includes the first fit (a new suggestion, status and votes)
+        sent.clear()
+        intent(widget, "label", label=LABELS[number % 3])
+        per_intent.append(len(sent))
+    assert per_intent == [1] * 12
+    assert {"card", "progress"} <= set(sent[0])
+
+
+def test_skip_undo_and_a_stale_press_are_one_message_each(labeler):
+    widget = labeler.widget
+    sent = count_messages(widget)
+    stale = dict(widget.card)
+    for action in ("skip", "undo"):
+        sent.clear()
+        intent(widget, action)
+        assert len(sent) == 1, action
+    intent(widget, "label", label="bug")
+    sent.clear()
+    widget._on_intent(widget, {"action": "label", "key": stale["key"], "token": stale["token"], "label": "bug"})
+    assert len(sent) == 1 and "notice" in sent[0]

@@ -31,7 +31,7 @@ N_LABELS = 40
 
 SETUP = '''\
 from activelabel_widget import ActiveLabeler
-from activelabel_widget.datasets import MOVIE_REVIEW_LABELS, load_movie_reviews
+from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews
 
 reviews = load_movie_reviews(with_truth=True).iloc[:1500]
 truth = reviews["category"]

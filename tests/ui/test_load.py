@@ -50,7 +50,7 @@ SETUP = f'''\
 import json, threading, time
 import pandas as pd
 from activelabel_widget import ActiveLabeler
-from activelabel_widget.datasets import load_movie_reviews
+from activelabel_widget.demo_data import load_movie_reviews
 
 df = load_movie_reviews().iloc[:{ROWS}]
 al = ActiveLabeler(df, text="text", labels={LABELS!r}, store="load.db", retrain_every=10)

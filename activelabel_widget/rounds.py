@@ -1,0 +1,235 @@
+"""One background round: fit the model(s) if asked, score the pool, rank the next batch of the line.
+
+:func:`run_round` takes everything it needs as arguments (a :class:`RoundInputs` and the
+:class:`PreparedPool`) and returns a :class:`RoundResult`; it never touches a session. The
+session starts rounds (through :class:`~activelabel_widget.runner.BackgroundRunner`) and swaps
+their results in under its lock. :class:`RetrainPolicy` decides when a new fit is due.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import models as _models
+from .errors import ModelError
+from .features import compute_embeddings, compute_features
+from .line import RankedLine
+
+__all__ = ["ModelStatus", "FitRecord", "FittedModel", "PreparedPool", "RoundInputs", "RoundResult", "run_round",
+           "RetrainPolicy", "RANK_BATCH"]
+
+#: How many records one round puts in the line.
+RANK_BATCH = 512
+
+
+@dataclass
+class ModelStatus:
+    """What the card says about the model."""
+
+    state: str = "none"  # "none" | "training" | "ready" | "error"
+    message: str = ""
+    accuracy: float | None = None
+    n_labels: int = 0
+    fits: int = 0
+
+    def as_dict(self) -> dict:
+        return {"state": self.state, "message": self.message, "accuracy": self.accuracy, "n_labels": self.n_labels,
+                "fits": self.fits}
+
+    def after_fit(self, fitted: "FittedModel") -> "ModelStatus":
+        """The status once ``fitted`` is in use."""
+        if fitted.accuracy is None:
+            message = f"trained on {fitted.n_labels} labels (too few for a cross-validated estimate)"
+        else:
+            message = f"{fitted.accuracy:.0%} cross-validated accuracy on {fitted.n_labels} labels"
+        return ModelStatus("ready", message, fitted.accuracy, fitted.n_labels, self.fits + 1)
+
+    def after_error(self, error: BaseException, *, has_model: bool) -> "ModelStatus":
+        """The status after a failed fit: the error, and whether the previous model is still in use."""
+        kept = "kept the previous model" if has_model else "no model yet"
+        return ModelStatus("error", f"{error} ({kept})", self.accuracy, self.n_labels, self.fits)
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """One fit: how many labels it used, its cross-validated accuracy (or None) and its duration."""
+
+    n_labels: int
+    accuracy: float | None
+    seconds: float
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A fitted committee and its scores over the pool.
+
+    ``proba`` is (n, K), ``committee_proba`` (m, n, K) or None; ``held_out`` is
+    ``(labeled positions, CrossValidated)`` of the fit, for out-of-fold grading.
+    """
+
+    committee: object
+    proba: np.ndarray
+    committee_proba: np.ndarray | None
+    held_out: tuple | None
+    accuracy: float | None
+    n_labels: int
+
+    def held_out_proba(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(proba, committee_proba)`` with out-of-fold rows where the model was trained (NaN: no fold scored)."""
+        proba, each = self.proba.copy(), None if self.committee_proba is None else self.committee_proba.copy()
+        positions, checked = self.held_out
+        proba[positions] = checked.proba if checked.proba is not None else np.nan
+        if each is not None:
+            each[:, positions] = checked.each if checked.each is not None else np.nan
+        return proba, each
+
+
+class PreparedPool:
+    """The pool's model features, embeddings and embedding index: computed once, on first need.
+
+    Safe to call from several threads; the first caller computes, the others wait.
+    """
+
+    def __init__(self, dataset, *, embeddings=None, random_state: int = 0):
+        self.dataset = dataset
+        self.random_state = random_state
+        self._features = None
+        self._embeddings = embeddings
+        self._index = None
+        self._lock = threading.Lock()
+
+    def prepare(self) -> "PreparedPool":
+        from .strategies import build_embedding_index
+
+        with self._lock:
+            if self._features is None:
+                self._features = compute_features(self.dataset)
+            if self._embeddings is None:
+                self._embeddings = compute_embeddings(self._features, random_state=self.random_state)
+            if self._index is None:
+                self._index = build_embedding_index(self._embeddings, random_state=self.random_state)
+        return self
+
+    @property
+    def ready(self) -> bool:
+        """True once features, embeddings and the index exist."""
+        return self._index is not None
+
+    @property
+    def features(self):
+        """Model features, (n, p) array or sparse matrix."""
+        return self.prepare()._features
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """Embeddings for diversity and the coverage map, (n, d)."""
+        return self.prepare()._embeddings
+
+    @property
+    def index(self):
+        """The :class:`~activelabel_widget.strategies.EmbeddingIndex` over the embeddings."""
+        return self.prepare()._index
+
+    def use_features(self, features) -> None:
+        """Use these model features instead of computing them (e.g. precomputed in a benchmark)."""
+        with self._lock:
+            self._features = features
+
+
+@dataclass(frozen=True)
+class RoundInputs:
+    """A consistent copy of what a round needs, taken under the session's lock."""
+
+    labeled: np.ndarray  # positions with a hand label
+    y: np.ndarray  # their label codes
+    n_classes: int
+    estimators: list
+    refit: bool
+    strategy: str
+    in_use: np.ndarray  # bool (n,): labeled rows, never ranked
+    current: FittedModel | None
+    boost: Callable[[], np.ndarray | None] | None = None
+    random_state: int = 0
+    rank_batch: int = RANK_BATCH
+
+
+@dataclass
+class RoundResult:
+    """What a round produced: a new model (or None), the error of a failed fit, the ranked line."""
+
+    fitted: FittedModel | None = None
+    fit_error: BaseException | None = None
+    ranked: RankedLine | None = None
+    seconds: float = 0.0
+
+
+def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
+    """Fit the committee on the labeled rows, score the pool and estimate accuracy out of fold.
+
+    Raises
+    ------
+    ModelError
+        An estimator failed to fit or to score.
+    """
+    X = pool.features[inputs.labeled]
+    committee = _models.fit_committee(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes)
+    proba, each = _models.predict_proba(committee, pool.features)
+    checked = _models.cross_validate(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes,
+                                     random_state=inputs.random_state)
+    return FittedModel(committee, proba, each, (inputs.labeled, checked), checked.accuracy, len(inputs.labeled))
+
+
+def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None) -> RankedLine:
+    """The next ``rank_batch`` records by the strategy, lifted by ``boost`` when given."""
+    from .strategies import rank_pool, rank_with_boost
+
+    options = dict(k=inputs.rank_batch, labeled_mask=inputs.in_use,
+                   proba=None if model is None else model.proba,
+                   committee_proba=None if model is None else model.committee_proba,
+                   index=pool.index, random_state=inputs.random_state)
+    boost = inputs.boost() if inputs.boost is not None else None
+    if boost is None:
+        positions, _, reasons = rank_pool(inputs.strategy, **options)
+    else:
+        positions, _, reasons = rank_with_boost(inputs.strategy, boost=boost, **options)
+    return RankedLine(np.asarray(positions, dtype=np.int64), list(reasons), inputs.strategy)
+
+
+def run_round(inputs: RoundInputs, pool: PreparedPool) -> RoundResult:
+    """Prepare the pool, fit when ``inputs.refit``, then rank; a failed fit keeps the current model."""
+    started = time.perf_counter()
+    pool.prepare()
+    result = RoundResult()
+    model = inputs.current
+    if inputs.refit:
+        try:
+            result.fitted = model = fit_model(inputs, pool)
+        except ModelError as error:
+            result.fit_error = error
+    result.ranked = rank_line(inputs, pool, model)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class RetrainPolicy:
+    """When to fit: first as soon as two labels have two examples each, then every ``every`` new labels."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self._labels_at_request: int | None = None  # None: no fit asked for yet
+
+    def due(self, n_hand: int, counts: np.ndarray) -> bool:
+        """Whether a label that brought the hand labels to ``n_hand`` (per label: ``counts``) should start a fit."""
+        if not _models.ready_to_train(counts):
+            return False
+        return self._labels_at_request is None or n_hand - self._labels_at_request >= self.every
+
+    def started(self, n_hand: int) -> None:
+        """A fit was requested with ``n_hand`` labels."""
+        self._labels_at_request = n_hand
