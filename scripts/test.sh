@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the whole test suite: card unit tests (vitest), then every
-# Python test, including the browser tests in JupyterLab and Notebook 7 and the notebooks.
+# Python test (and the docstring examples), including the browser tests in JupyterLab and Notebook 7
+# and the notebooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -9,4 +10,4 @@ echo "== card unit tests"
 npm test --silent
 
 echo "== python tests"
-.venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest tests activelabel_widget -q -p no:cacheprovider "$@"
