@@ -1,9 +1,11 @@
 """Run background rounds (fit, score, rank) one at a time, never on the caller's thread.
 
 A request while a round runs is folded into one more round after it, so a burst of labels
-costs at most one extra fit. A round that exceeds the time limit is abandoned: its result is
-dropped when it finally arrives, the error callback says so, and the next round starts on a
-fresh thread (a Python thread cannot be killed, but it can be ignored).
+costs at most one extra fit. A round that exceeds the time limit is abandoned: the error callback
+says so at once, its waiters resolve, and its result is dropped when it finally arrives. A Python
+thread cannot be killed, so the abandoned job keeps running; the next round waits until it has
+ended, so at most one job ever runs (a model always slower than the limit must not pile up
+threads, each holding CPU and memory).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
+from functools import partial
 
 __all__ = ["BackgroundRunner", "RoundTimeout"]
 
@@ -27,10 +30,11 @@ class BackgroundRunner:
     job : callable
         Does one round; its return value goes to ``on_done``.
     on_done, on_error : callable
-        Called from the worker thread, before the request's future resolves, so a caller that
+        Called from a background thread, before the request's future resolves, so a caller that
         waits on the future sees the new state.
     time_limit : float, optional
-        Seconds after which a round is abandoned (``on_error(RoundTimeout(...))``).
+        Seconds after which a round is abandoned (``on_error(RoundTimeout(...))``). The next
+        round starts only once the abandoned job has returned.
     """
 
     def __init__(self, job: Callable[[], object], *, on_done: Callable[[object], None],
@@ -40,7 +44,11 @@ class BackgroundRunner:
         self._on_error = on_error
         self.time_limit = time_limit
         self._lock = threading.Lock()
+        # the round whose outcome counts: its generation while its job runs, minus it while its
+        # outcome is delivered, None when there is none (idle, abandoned or closed)
         self._running_generation: int | None = None
+        # a job is executing, counted or abandoned; no other job starts until it returns
+        self._job_active = False
         self._generation = 0
         self._pending: list[Future] = []
         self._running_waiters: list[Future] = []
@@ -49,9 +57,9 @@ class BackgroundRunner:
 
     @property
     def busy(self) -> bool:
-        """True while a round runs."""
+        """True while a round runs, or while requests wait for one (even behind an abandoned job)."""
         with self._lock:
-            return self._running_generation is not None
+            return self._running_generation is not None or bool(self._pending)
 
     def request(self) -> Future:
         """Ask for a round; the future resolves (to None) when a round started after this call ends."""
@@ -61,15 +69,15 @@ class BackgroundRunner:
                 future.set_result(None)
                 return future
             self._pending.append(future)
-            if self._running_generation is None:
-                self._start_locked()
+            self._start_if_free_locked()
         return future
 
     def close(self) -> None:
-        """Stop starting rounds; a running one finishes and is ignored.
+        """Stop starting rounds; a running one finishes and is ignored. Never waits for a job.
 
         Every request not yet resolved resolves now, including those waiting on the running round
-        (its result will be dropped, so nothing else would resolve them).
+        (its result will be dropped, so nothing else would resolve them) and those waiting for an
+        abandoned job to end.
         """
         with self._lock:
             self._closed = True
@@ -85,10 +93,16 @@ class BackgroundRunner:
                 self._timer = None
         _resolve(pending)
 
+    def _start_if_free_locked(self) -> None:
+        """Start the folded round if requests wait and no round or job (abandoned or not) is in the way."""
+        if self._pending and not self._closed and self._running_generation is None and not self._job_active:
+            self._start_locked()
+
     def _start_locked(self) -> None:
         self._generation += 1
         generation = self._generation
         self._running_generation = generation
+        self._job_active = True
         waiters, self._pending = self._pending, []
         self._running_waiters = waiters
         worker = threading.Thread(target=self._run, args=(generation, waiters), name="activelabel-round", daemon=True)
@@ -101,37 +115,47 @@ class BackgroundRunner:
             self._timer.start()
         worker.start()
 
-    def _finish(self, generation: int, waiters: list[Future], deliver: Callable[[], None]) -> None:
-        with self._lock:
-            if self._running_generation != generation:
-                return  # abandoned (timed out or closed): drop the result
-            self._running_generation = -generation  # delivering: not abandonable, still busy
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        try:
-            deliver()
-        finally:
-            with self._lock:
-                self._running_generation = None
-                if self._pending and not self._closed:
-                    self._start_locked()
-            _resolve(waiters)
-
     def _run(self, generation: int, waiters: list[Future]) -> None:
         try:
             result = self._job()
         except BaseException as error:  # delivered to on_error, which shows it to the user
-            self._finish(generation, waiters, lambda: self._on_error(error))
+            outcome = partial(self._on_error, error)
         else:
-            self._finish(generation, waiters, lambda: self._on_done(result))
+            outcome = partial(self._on_done, result)
+        with self._lock:
+            self._job_active = False
+            if self._running_generation != generation:
+                # abandoned (timed out or closed): drop the result, and start the round that
+                # waited for this job to end (unless a timeout is still being delivered; its
+                # end starts it then)
+                self._start_if_free_locked()
+                return
+            self._running_generation = -generation  # delivering: not abandonable, still busy
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._deliver(waiters, outcome)
 
     def _expire(self, generation: int, waiters: list[Future]) -> None:
+        with self._lock:
+            if self._running_generation != generation:
+                return  # the round ended (or the runner closed) while this timer fired
+            self._running_generation = -generation  # delivering the timeout; the job runs on, ignored
+            self._timer = None
         error = RoundTimeout(
             f"the background round took longer than {self.time_limit:g} s and was abandoned; the previous "
             "model stays in place (raise fit_timeout= if your model needs longer)"
         )
-        self._finish(generation, waiters, lambda: self._on_error(error))
+        self._deliver(waiters, partial(self._on_error, error))
+
+    def _deliver(self, waiters: list[Future], outcome: Callable[[], None]) -> None:
+        try:
+            outcome()
+        finally:
+            with self._lock:
+                self._running_generation = None
+                self._start_if_free_locked()
+            _resolve(waiters)
 
 
 def _resolve(futures: list[Future]) -> None:

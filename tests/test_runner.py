@@ -190,7 +190,11 @@ def test_the_late_result_of_an_abandoned_round_is_dropped(harness):
     assert len(h.errors) == 1
 
 
-def test_after_a_timeout_the_next_round_starts_on_a_fresh_thread(harness):
+def new_timers(before):
+    return [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t not in before]
+
+
+def test_after_a_timeout_the_next_round_starts_on_a_fresh_thread_once_the_abandoned_job_ends(harness):
     h = harness(hold=True, time_limit=0.05)
     h.runner.request()
     h.wait_started()
@@ -198,33 +202,140 @@ def test_after_a_timeout_the_next_round_starts_on_a_fresh_thread(harness):
     h.runner.time_limit = None
     h.hold = False
     future = h.runner.request()
+    assert h.runs == 1 and not future.done()  # waits behind the abandoned job, still stuck
+    assert h.runner.busy
+    h.release()
     future.result(timeout=WAIT)
     assert h.done == ["result 2"]
     assert h.threads[1] is not h.threads[0]
-    assert h.threads[0].is_alive()  # the abandoned round is still stuck, and ignored
 
 
-def test_a_request_during_an_abandoned_round_runs_after_the_timeout(harness):
+def test_a_request_during_an_abandoned_round_runs_once_the_abandoned_job_ends(harness):
     h = harness(hold=True, time_limit=0.05)
 
-    def after_timeout():  # runs before the folded round starts: let that one run freely
+    def after_timeout():  # runs before the folded round could start: let that one run freely
         h.hold = False
         h.runner.time_limit = None
 
     h.after_error = after_timeout
-    h.runner.request()
+    first = h.runner.request()
     h.wait_started()
     folded = h.runner.request()
     assert h.error_seen.wait(WAIT)
-    h.wait_started()  # the folded round started although the first is still stuck
+    first.result(timeout=WAIT)  # the timeout resolves the abandoned round's request at once
+    assert h.runs == 1 and not folded.done()
+    h.release()  # the abandoned job ends; its result is dropped and the folded round starts
     folded.result(timeout=WAIT)
     assert h.runs == 2
     assert h.done == ["result 2"]
-    assert h.threads[0].is_alive()
+    assert len(h.errors) == 1
 
 
-def new_timers(before):
-    return [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t not in before]
+def round_threads(before):
+    return [t for t in threading.enumerate() if t.name == "activelabel-round" and t not in before]
+
+
+def test_no_round_starts_while_an_abandoned_job_still_runs(harness):
+    h = harness(hold=True, time_limit=0.05)
+    reporters = []
+    h.after_error = lambda: reporters.append(threading.current_thread())
+    before = set(threading.enumerate())
+    first = h.runner.request()
+    h.wait_started()
+    folded = [h.runner.request() for _ in range(3)]
+    assert h.error_seen.wait(WAIT)
+    # the thread that reports the timeout is the one that would start a next round: once it has
+    # ended, a round started after the timeout would be a live thread (every round is held)
+    (reporter,) = reporters
+    reporter.join(WAIT)
+    assert not reporter.is_alive()
+    (error,) = h.errors
+    assert isinstance(error, RoundTimeout)
+    first.result(timeout=WAIT)  # reported at once, while the job is still stuck
+    assert round_threads(before) == [h.threads[0]]  # only the abandoned job's thread
+    assert h.runs == 1 and h.active == 1
+    assert h.runner.busy  # the folded round waits, so a caller waiting for idle waits too
+    assert not any(future.done() for future in folded)
+
+    h.release()  # the abandoned job ends: now, and only now, the folded round starts
+    h.wait_started()
+    h.threads[0].join(WAIT)
+    assert h.runs == 2 and h.most_active == 1
+    assert h.runner.busy
+    h.release()
+    for future in folded:
+        future.result(timeout=WAIT)
+    assert h.done == ["result 2"]  # the abandoned round's late result was dropped
+    assert len(h.errors) == 1
+    assert not h.runner.busy
+
+
+def test_a_model_always_slower_than_the_time_limit_runs_one_job_at_a_time(harness):
+    h = harness(hold=True, time_limit=0.02)
+    rounds = 6
+    futures = [h.runner.request()]
+    for done_rounds in range(1, rounds):
+        h.wait_started()
+        futures.append(h.runner.request())  # folded into the next round, whenever the timeout fires
+        assert h.error_seen.wait(WAIT)
+        h.error_seen.clear()
+        assert len(h.errors) == done_rounds
+        futures[-2].result(timeout=WAIT)  # resolved by the timeout, the job still stuck
+        assert h.runs == done_rounds and h.active == 1
+        assert h.runner.busy and not futures[-1].done()
+        h.release()  # only now may the next round start
+    h.wait_started()
+    assert h.error_seen.wait(WAIT)
+    futures[-1].result(timeout=WAIT)
+    h.release()
+    for thread in h.threads:
+        thread.join(WAIT)
+        assert not thread.is_alive()
+    assert h.runs == rounds
+    assert h.most_active == 1  # never two fits at once, however slow the model
+    assert len(h.errors) == rounds and all(isinstance(e, RoundTimeout) for e in h.errors)
+    assert h.done == []
+    assert not h.runner.busy
+
+
+def test_an_abandoned_job_that_ends_while_its_timeout_is_reported_lets_the_next_round_start(harness):
+    h = harness(hold=True, time_limit=0.05)
+
+    folded = []
+
+    def end_the_job_during_the_report():
+        h.hold = False
+        h.runner.time_limit = None
+        folded.append(h.runner.request())  # waits: the timeout is still being reported
+        h.release()
+        h.threads[0].join(WAIT)  # the job ended and its result was dropped, the report still going
+        assert not h.threads[0].is_alive()
+        assert h.runs == 1
+
+    h.after_error = end_the_job_during_the_report
+    h.runner.request()
+    h.wait_started()
+    assert h.error_seen.wait(WAIT)
+    folded[0].result(timeout=WAIT)  # started when the report ended, since the job was gone by then
+    assert h.runs == 2 and h.most_active == 1
+    assert h.done == ["result 2"]
+    assert len(h.errors) == 1 and isinstance(h.errors[0], RoundTimeout)
+
+
+def test_an_abandoned_job_that_fails_late_is_dropped_and_the_next_round_runs(harness):
+    h = harness(hold=True, time_limit=0.05, fail=ValueError("late failure"))
+    h.runner.request()
+    h.wait_started()
+    assert h.error_seen.wait(WAIT)
+    h.hold = False
+    h.runner.time_limit = None
+    folded = h.runner.request()
+    h.release()  # the abandoned job raises: dropped; the folded round starts and raises too
+    folded.result(timeout=WAIT)
+    assert h.runs == 2 and h.done == []
+    timeout, failure = h.errors  # one report per round: the abandoned job's late failure went nowhere
+    assert isinstance(timeout, RoundTimeout)
+    assert isinstance(failure, ValueError)
 
 
 def test_a_round_within_the_time_limit_stops_its_timer(harness):
@@ -297,3 +408,23 @@ def test_close_tolerates_a_cancelled_request(harness):
     assert pending.cancel()
     h.runner.close()
     assert pending.cancelled()
+
+
+def test_close_resolves_requests_waiting_behind_an_abandoned_job_without_waiting_for_it(harness):
+    h = harness(hold=True, time_limit=0.05)
+    first = h.runner.request()
+    h.wait_started()
+    assert h.error_seen.wait(WAIT)
+    first.result(timeout=WAIT)
+    waiting = [h.runner.request() for _ in range(3)]
+    assert h.runner.busy
+    h.runner.close()  # returns although the abandoned job is still stuck
+    assert h.threads[0].is_alive()
+    assert all(future.done() and future.result() is None for future in waiting)
+    assert not h.runner.busy
+    h.release()  # the abandoned job ends after close: no round starts
+    h.threads[0].join(WAIT)
+    assert not h.threads[0].is_alive()
+    assert h.runs == 1
+    assert h.done == [] and len(h.errors) == 1
+    assert not h.runner.busy
