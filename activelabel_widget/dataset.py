@@ -7,7 +7,6 @@ names of the columns it shows. Everything a card needs is built for one row at a
 from __future__ import annotations
 
 import difflib
-import hashlib
 import io
 import math
 import re
@@ -206,7 +205,6 @@ class Dataset:
         self.show_columns = list(show or [])
         if self.kind == "text":
             self._check_text(df[text])
-        self._fingerprint: tuple[str, str] | None = None
         self._record_hashes: np.ndarray | None = None
         self.keys = encode_index(df.index)
         self.position_of = {key: position for position, key in enumerate(self.keys)}
@@ -350,43 +348,6 @@ class Dataset:
             self._record_hashes = hashes
         return self._record_hashes
 
-    def fingerprint(self) -> tuple[str, str]:
-        """Hashes of the row keys and of the shown content, to refuse a store made from other data.
-
-        Computed once (it reads every shown value) and kept: the DataFrame is not expected to
-        change under a labeler.
-        """
-        if self._fingerprint is None:
-            self._fingerprint = self._compute_fingerprint()
-        return self._fingerprint
-
-    def _compute_fingerprint(self) -> tuple[str, str]:
-        keys_hash = hashlib.sha256("\x1f".join(self.keys).encode("utf-8", "surrogatepass")).hexdigest()
-        content = hashlib.sha256()
-        columns = [c for c in (self.text_column, self.image_column) if c is not None] + self.feature_columns
-        for name in columns:
-            column = self.df[name]
-            content.update(str(name).encode())
-            if column.dtype == object or _has_lone_surrogates(column):
-                # arrays, images, sets...: pandas would hash str(value), which for a set depends on
-                # the interpreter's hash seed; digest a canonical form of each value instead
-                hashed = np.array([_value_digest(v) for v in column], dtype=np.uint64)
-            else:
-                hashed = pd.util.hash_pandas_object(column, index=False, categorize=False).to_numpy()
-            content.update(hashed.tobytes())
-        return keys_hash, content.hexdigest()
-
-
-def _has_lone_surrogates(column: pd.Series) -> bool:
-    """Whether a string column holds text that cannot be encoded as UTF-8 (pandas' hash fails)."""
-    if not pd.api.types.is_string_dtype(column.dtype):
-        return False
-    try:
-        "".join(column.dropna().astype(str)).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
 
 def _canonical(value) -> str:
     """A text form of a value that is the same in every process (sets are sorted)."""
@@ -397,14 +358,6 @@ def _canonical(value) -> str:
     if isinstance(value, dict):
         return "dict{" + ", ".join(sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in value.items())) + "}"
     return repr(value)
-
-
-def _value_digest(value) -> int:
-    if isinstance(value, np.ndarray):
-        data = np.ascontiguousarray(value).tobytes() + str(value.shape).encode() + str(value.dtype).encode()
-    else:
-        data = _canonical(value).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 # -- per-record content hashes ---------------------------------------------------------------------

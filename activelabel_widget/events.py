@@ -10,8 +10,15 @@ Events that share a ``batch`` (e.g. many weak labels promoted at once) form one 
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
+import json
+import threading
 from collections.abc import Iterable
 from typing import NamedTuple
+
+import numpy as np
 
 from .errors import StoreError
 
@@ -33,10 +40,47 @@ class LabelEvent(NamedTuple):
     confidence: float | None = None
     undoes: int | None = None
     batch: int | None = None
+    content: int | None = None  # hash of the record's content when it was labeled (uint64)
 
 
-#: One undo step: ``((event, previous label event in force or None), ...)`` in the order applied.
-Step = tuple
+_SNAPSHOT_VERSION = 1
+_TEXT_FIELDS = ("at", "action", "key", "label", "annotator", "source")
+_INT_FIELDS = ("id", "undoes", "batch", "content")
+
+
+def _column(packed: dict, texts: dict, name: str, rows=None) -> list:
+    """One field of the packed events (at ``rows``, or all) as a list, None where absent."""
+    if name in texts:
+        uniques = np.empty(len(texts[name]), dtype=object)
+        uniques[:] = texts[name]
+        codes = packed[name] if rows is None else packed[name][rows]
+        return uniques[codes].tolist()
+    values = packed[name] if rows is None else packed[name][rows]
+    if name == "confidence":
+        missing = np.isnan(values)
+    else:
+        missing = packed[name + "_none"] if rows is None else packed[name + "_none"][rows]
+    if not missing.any():
+        return values.tolist()
+    values = values.astype(object)
+    values[missing] = None
+    return values.tolist()
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Build many small objects without the cycle collector rescanning them all (5x faster at 1M)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+#: One undo step: ``[(event, previous label event in force or None), ...]`` in the order applied.
+Step = list
 
 
 class LabelState:
@@ -70,14 +114,14 @@ class LabelState:
             self.labels[event.key] = event
             self.skipped.pop(event.key, None)
             if event.batch is not None and self.history and self.history[-1][-1][0].batch == event.batch:
-                self.history[-1] = self.history[-1] + (pair,)
+                self.history[-1].append(pair)
             else:
-                self.history.append((pair,))
+                self.history.append([pair])
             return (event.key,)
         if event.action == "skip":
             self.skipped.pop(event.key, None)
             self.skipped[event.key] = event
-            self.history.append(((event, None),))
+            self.history.append([(event, None)])
             return (event.key,)
         if event.action == "undo":
             if not self.history or self.history[-1][-1][0].id != event.undoes:
@@ -99,12 +143,119 @@ class LabelState:
 
     def apply_all(self, events: Iterable[LabelEvent]) -> None:
         """Apply events in log order."""
-        for event in events:
-            self.apply(event)
+        with paused_gc():
+            for event in events:
+                self.apply(event)
 
     def last_step(self) -> Step | None:
         """The step :meth:`apply` would take back on the next undo, or None."""
         return self.history[-1] if self.history else None
+
+    def to_bytes(self) -> bytes:
+        """The state as bytes: numeric columns as arrays, texts as JSON (nothing in them can run code)."""
+        referenced: dict[int, LabelEvent] = {}
+        for event in self.labels.values():
+            referenced[event.id] = event
+        for event in self.skipped.values():
+            referenced[event.id] = event
+        for step in self.history:
+            for event, previous in step:
+                referenced[event.id] = event
+                if previous is not None:
+                    referenced[previous.id] = previous
+        events = sorted(referenced.values())
+        self.unpack()
+        arrays = {}
+        texts = {}
+        for name in _TEXT_FIELDS:
+            values = [getattr(e, name) for e in events]
+            uniques = {value: code for code, value in enumerate(dict.fromkeys(values))}
+            texts[name] = list(uniques)
+            arrays[name] = np.fromiter(map(uniques.__getitem__, values), dtype=np.int32, count=len(values))
+        for name in _INT_FIELDS:
+            values = [getattr(e, name) for e in events]
+            arrays[name + "_none"] = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+            arrays[name] = np.array([0 if v is None else v for v in values], dtype=np.uint64 if name == "content" else np.int64)
+        arrays["confidence"] = np.array([np.nan if e.confidence is None else e.confidence for e in events], dtype=float)
+        arrays["labels"] = np.array([e.id for e in self.labels.values()], dtype=np.int64)
+        arrays["skipped"] = np.array([e.id for e in self.skipped.values()], dtype=np.int64)
+        arrays["step_sizes"] = np.array([len(step) for step in self.history], dtype=np.int64)
+        arrays["step_events"] = np.array([e.id for step in self.history for e, _ in step], dtype=np.int64)
+        arrays["step_previous"] = np.array([-1 if p is None else p.id for step in self.history for _, p in step],
+                                           dtype=np.int64)
+        arrays["texts"] = np.frombuffer(json.dumps(texts).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, version=np.array([_SNAPSHOT_VERSION]), **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "LabelState":
+        """Read :meth:`to_bytes` back. Raises ValueError, KeyError or TypeError on anything malformed.
+
+        Only the columns are read here; the event objects are built on first use of
+        :attr:`labels`, :attr:`skipped` or :attr:`history` (or :meth:`unpack`), so opening a store
+        with a million labels and matching them to the data (:meth:`in_force`) stays fast.
+        """
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            if int(stored["version"][0]) != _SNAPSHOT_VERSION:
+                raise ValueError("unknown snapshot version")
+            packed = {name: stored[name] for name in stored.files}
+        texts = json.loads(packed.pop("texts").tobytes())
+        n = len(packed["id"])
+        for name in _TEXT_FIELDS:
+            if len(packed[name]) != n or (n and not 0 <= packed[name].min() <= packed[name].max() < len(texts[name])):
+                raise ValueError(f"snapshot column {name} does not match its texts")
+        state = cls.__new__(cls)
+        state._packed = (packed, texts)
+        state._unpack_lock = threading.Lock()
+        return state
+
+    def __getattr__(self, name):
+        # only reached while labels / skipped / history are still packed (see from_bytes)
+        if name in ("labels", "skipped", "history") and "_packed" in self.__dict__:
+            self.unpack()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def unpack(self) -> None:
+        """Build the event objects of a state read by :meth:`from_bytes` (once; thread-safe)."""
+        lock = self.__dict__.get("_unpack_lock")
+        if lock is None:
+            return
+        with lock:
+            if "_packed" not in self.__dict__:
+                return
+            packed, texts = self._packed
+            with paused_gc():
+                events = list(map(LabelEvent._make, zip(*(_column(packed, texts, name) for name in LabelEvent._fields))))
+                by_id = dict(zip(packed["id"].tolist(), events))
+                self.labels = {event.key: event for event in map(by_id.__getitem__, packed["labels"].tolist())}
+                self.skipped = {event.key: event for event in map(by_id.__getitem__, packed["skipped"].tolist())}
+                by_id[-1] = None
+                pairs = list(zip(map(by_id.__getitem__, packed["step_events"].tolist()),
+                                 map(by_id.__getitem__, packed["step_previous"].tolist())))
+                ends = np.cumsum(packed["step_sizes"]).tolist()
+                self.history = [pairs[start:end] for start, end in zip([0] + ends[:-1], ends)]
+            del self.__dict__["_packed"]
+
+    def skipped_keys(self) -> list:
+        """Keys of the skipped records, oldest skip first (fast when packed)."""
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            return list(self.skipped)
+        columns, texts = packed
+        return _column(columns, texts, "key", np.searchsorted(columns["id"], columns["skipped"]))
+
+    def in_force(self) -> tuple[list, list, list, list]:
+        """``(keys, labels, sources, contents)`` of the labels in force, as lists in one order (fast when packed)."""
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            events = list(self.labels.values())
+            return ([e.key for e in events], [e.label for e in events], [e.source for e in events],
+                    [e.content for e in events])
+        columns, texts = packed
+        rows = np.searchsorted(columns["id"], columns["labels"])
+        return tuple(_column(columns, texts, name, rows) for name in ("key", "label", "source", "content"))
 
     @classmethod
     def replay(cls, events: Iterable[LabelEvent]) -> "LabelState":

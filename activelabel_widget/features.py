@@ -151,7 +151,13 @@ def validate_embeddings(embeddings, dataset: Dataset) -> np.ndarray:
             raise DataError(
                 f"embeddings column {embeddings!r} must hold one vector of the same length per row: {error}"
             ) from error
-    array = np.asarray(embeddings, dtype=np.float32)
+    if hasattr(embeddings, "tocsr"):
+        raise DataError("embeddings must be a dense (n_rows, d) array, got a sparse matrix; reduce it first, e.g. "
+                        "TruncatedSVD(n_components=100).fit_transform(X), or pass embeddings.toarray() when small.")
+    try:
+        array = np.asarray(embeddings, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise DataError(f"embeddings must be numbers in an (n_rows, d) array; {error}") from error
     if array.ndim != 2 or array.shape[0] != len(dataset):
         raise DataError(
             f"embeddings must have shape (n_rows, d) = ({len(dataset)}, d), one row per record in the DataFrame's "

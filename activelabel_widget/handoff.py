@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["labeled_frame", "full_frame"]
+__all__ = ["labeled_frame", "full_frame", "add_label_columns"]
 
 
 def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: list[str]) -> pd.DataFrame:
     """The rows at ``positions`` with their label columns: label, labeled_at, annotator, source, confidence."""
     frame = df.iloc[positions].copy()
-    _add_label_columns(frame, events, labels)
+    add_label_columns(frame, events, labels)
     return frame
 
 
@@ -24,7 +24,7 @@ def full_frame(df: pd.DataFrame, events: list, labels: list[str], proba: np.ndar
     from .strategies import confidence
 
     frame = df.copy()
-    _add_label_columns(frame, events, labels)
+    add_label_columns(frame, events, labels)
     if proba is not None:
         frame["prediction"] = pd.Categorical.from_codes(proba.argmax(axis=1), categories=labels)
         frame["prediction_confidence"] = confidence(proba)
@@ -34,7 +34,8 @@ def full_frame(df: pd.DataFrame, events: list, labels: list[str], proba: np.ndar
     return frame
 
 
-def _add_label_columns(frame: pd.DataFrame, events: list, labels: list[str]) -> None:
+def add_label_columns(frame: pd.DataFrame, events: list, labels: list[str]) -> None:
+    """Add label, labeled_at, annotator, source and confidence columns for ``events`` (None: unlabeled)."""
     frame["label"] = pd.Categorical([e.label if e else None for e in events], categories=labels)
     frame["labeled_at"] = pd.to_datetime([e.at if e else None for e in events], utc=True, format="ISO8601")
     frame["annotator"] = pd.Series([e.annotator if e else None for e in events], index=frame.index, dtype="object")

@@ -50,6 +50,9 @@ class ActiveLabeler:
             from .widget import LabelingWidget
 
             self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on)
+            report = self.session.restore_report
+            if report.restored or report.changed or report.missing:
+                self._widget.notice = report.summary()  # what the store held, in one line, on the card
         return self._widget
 
     def _repr_mimebundle_(self, **kwargs):
@@ -106,6 +109,14 @@ class ActiveLabeler:
     def plot_labels(self):
         """Label counts by source (hand, accepted suggestion, weak); a Figure."""
         return self.insights.label_counts()
+
+    def missing_labels(self) -> pd.DataFrame:
+        """Labels in the store whose records are gone from the data or changed since (kept, never applied)."""
+        return self.session.missing_labels()
+
+    def import_labels(self, path) -> str:
+        """Bring in another store's labels (a colleague's copy, a recovered file) as one undo step; a one-line report."""
+        return self.session.import_labels(path)
 
     @property
     def store_path(self) -> str:

@@ -10,7 +10,10 @@ import numpy as np
 from .dataset import displayable
 from .errors import LabelError, OptionError
 
-__all__ = ["check_labels", "check_label", "check_seed", "check_retrain_every", "login_name"]
+#: The most label names one labeler takes (each needs a button, a key and a model class).
+MAX_LABELS = 1_000
+
+__all__ = ["MAX_LABELS", "check_labels", "check_label", "check_seed", "check_retrain_every", "login_name"]
 
 
 def check_retrain_every(value) -> int:
@@ -24,6 +27,9 @@ def check_labels(labels) -> list[str]:
     if isinstance(labels, str) or labels is None:
         raise LabelError("labels= must be a list of at least two label names, e.g. labels=['bug', 'feature'].")
     names = [str(label) for label in labels]
+    if len(names) > MAX_LABELS:
+        raise LabelError(f"labels= has {len(names):,} names; a labeling card takes at most {MAX_LABELS:,}. Group them, "
+                         "or label in stages (coarse labels first).")
     if len(names) < 2:
         raise LabelError(f"labels= needs at least two labels to choose from; got {names}.")
     if any(displayable(name) != name for name in names):

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import handoff, options
+from . import handoff, options, records
 from . import models as _models
 from .dataset import CardPayload, Dataset
-from .errors import LabelError, ModelError
-from .events import LabelState
+from .errors import LabelError, ModelError, StoreMismatchError
+from .events import LabelState, paused_gc
 from .features import validate_embeddings
 from .line import Line, RankedLine
 from .rounds import FitRecord, FittedModel, ModelStatus, PreparedPool, RetrainPolicy, RoundInputs, RoundResult, run_round
@@ -116,19 +116,14 @@ class LabelingSession:
         self._label_code = {name: code for code, name in enumerate(self.labels)}
         self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state)
 
-        if store is None:
-            store = default_store_path(self.dataset)
-        memory = str(store) == ":memory:"
-        self.store_path = ":memory:" if memory else str(Path(store).expanduser().resolve())
-        self.store = LabelStore(None if memory else self.store_path, fingerprint=self.dataset.fingerprint(),
-                                labels=self.labels, n_rows=len(self.dataset))
-
         n = len(self.dataset)
         self._lock = threading.RLock()
         self._state = LabelState()
         self._codes = np.full(n, -1, dtype=np.int32)  # hand label code by position, -1 = none
         self._has_label = np.zeros(n, dtype=bool)  # any label in force (hand or weak)
         self._line = Line()
+        self._skipped: set[int] = set()  # positions of skipped records (in the line's back, or on the card)
+        self._n_labeled = 0
         self._session_labels = 0
         self._listeners: list[Callable[[], None]] = []
         self._model: FittedModel | None = None
@@ -145,12 +140,20 @@ class LabelingSession:
         self._current_reason = ""
         self._previous_label: str | None = None
         self.card_token = 0
+        #: Why this session no longer labels ("" while it does).
+        self.closed_because = ""
+
+        # the store is opened last: matching its labels to the data fills the arrays above
+        if store is None:
+            store = default_store_path()
+        memory = str(store) == ":memory:"
+        self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
+        self.store = LabelStore(None if memory else self.store_path, labels=self.labels,
+                                on_taken_over=self._taken_over, check=self._restore)
 
         # until the embedding index is built, explore in a seeded random order, never index order
         order = np.random.default_rng(self.random_state).permutation(n)
         self._line.replace_ranked(RankedLine(order, ["random order while the embedding index is built"] * n, "random"))
-        for event in self.store.events():
-            self._reflect(self._state.apply(event))
         if _models.ready_to_train(self.label_counts()):
             self._refit_requested = True
             self._policy.started(int((self._codes >= 0).sum()))
@@ -239,8 +242,8 @@ class LabelingSession:
     def progress(self) -> dict:
         """``{labeled, total, session, skipped}`` for the progress line."""
         with self._lock:
-            return {"labeled": int(self._has_label.sum()), "total": len(self.dataset), "session": self._session_labels,
-                    "skipped": self._line.skipped_count()}
+            return {"labeled": self._n_labeled, "total": len(self.dataset), "session": self._session_labels,
+                    "skipped": len(self._skipped)}
 
     @property
     def suggestion(self) -> tuple[str, float] | None:
@@ -272,7 +275,7 @@ class LabelingSession:
             if confidence is None and suggestion is not None:
                 confidence = suggestion[1]
             event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
-                                      source=source, confidence=confidence)
+                                      source=source, confidence=confidence, content=self._content(position))
             self._reflect(self._state.apply(event))
             self._session_labels += 1
             # a fit that is due starts first: run inline (background=False) the next pick comes from it
@@ -282,20 +285,30 @@ class LabelingSession:
         self._notify()
 
     def label_many(self, positions, labels, *, source: str, confidence=None) -> int:
-        """Save labels for many rows (by position) in one transaction and one undo step; returns how many."""
-        positions = [int(p) for p in positions]
+        """Save labels for many rows (by position) in one transaction and one undo step; returns how many.
+
+        Rows that already carry the same label from the same source are left as they are, so
+        calling this twice with the same labels saves nothing the second time.
+        """
+        positions = np.asarray(positions, dtype=np.int64).ravel()
         labels = [options.check_label(label, self.labels) for label in labels]
-        if not positions:
-            return 0
+        confidence = [None] * len(positions) if confidence is None else list(confidence)
         with self._lock:
-            events = self.store.append_labels([self.dataset.keys[p] for p in positions], labels,
-                                              annotator=self.annotator, source=source, confidences=confidence)
-            for event in events:
-                self._reflect(self._state.apply(event))
+            keys = [self.dataset.keys[p] for p in positions]
+            fresh = [i for i, key in enumerate(keys)
+                     if not ((event := self._state.labels.get(key)) is not None and self._has_label[positions[i]]
+                             and event.label == labels[i] and event.source == source)]
+            if not fresh:
+                return 0
+            events = self.store.append_labels([keys[i] for i in fresh], [labels[i] for i in fresh],
+                                              annotators=self.annotator, sources=source,
+                                              confidences=[confidence[i] for i in fresh],
+                                              contents=[self._content(positions[i]) for i in fresh])
+            self._apply_labels(events, positions[fresh])
             if self._current is not None and self._has_label[self._current]:
                 self._advance()
         self._notify()
-        return len(positions)
+        return len(fresh)
 
     def accept(self) -> None:
         """Accept the model's suggestion for the record on the card."""
@@ -329,10 +342,10 @@ class LabelingSession:
             last = step[-1][0]
             event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             self._reflect(self._state.apply(event))
-            position = self.dataset.position_of[last.key]
+            position = self.dataset.position_of.get(last.key)
             if last.action == "label" and last.source in HUMAN_SOURCES and self._session_labels > 0:
                 self._session_labels -= 1
-            if len(step) == 1:  # a group of labels (promoted weak labels) leaves the card alone
+            if len(step) == 1 and position is not None:  # a group (promoted weak labels) leaves the card alone
                 if self._current is not None and self._current != position:
                     self._line.push_front(self._current, self._current_reason)
                 if self._is_open(position) or position == self._current:
@@ -340,7 +353,7 @@ class LabelingSession:
                     self._current = None
                 self._advance(previous_label=last.label if last.action == "label" else None)
         self._notify()
-        return self.dataset.index_value(position)
+        return last.key if position is None else self.dataset.index_value(position)
 
     def set_strategy(self, name: str) -> None:
         """Switch the query strategy; the line is rebuilt in the background."""
@@ -396,9 +409,56 @@ class LabelingSession:
     def to_frame(self) -> pd.DataFrame:
         """Every row with label columns (missing where unlabeled) and the current model's prediction."""
         with self._lock:
-            events = list(map(self._state.labels.get, self.dataset.keys))
+            in_force = self._state.labels.get
+            events = [in_force(key) if applies else None for key, applies in zip(self.dataset.keys, self._has_label)]
             model = self._model
         return handoff.full_frame(self.dataset.df, events, self.labels, None if model is None else model.proba)
+
+    def missing_labels(self) -> pd.DataFrame:
+        """Labels in the store whose records are no longer in the data (or whose content changed), by store key."""
+        with self._lock:
+            report = self.restore_report
+            keys = [key for key in report.missing + report.changed if key in self._state.labels
+                    and not (key in self.dataset.position_of and self._has_label[self.dataset.position_of[key]])]
+            events = [self._state.labels[key] for key in keys]
+        frame = pd.DataFrame({"why": ["changed" if key in self.dataset.position_of else "not in the data"
+                                      for key in keys]}, index=pd.Index(keys, name="store_key"))
+        handoff.add_label_columns(frame, events, self.labels)
+        return frame
+
+    def import_labels(self, path) -> str:
+        """Bring in the labels of another store file (a colleague's copy, a recovered file).
+
+        Labels whose record is in this data with the same content, and which have no label here,
+        are saved as one undo step with their original annotator and source; rows labeled here
+        already keep their label (conflicts are counted). Returns a one-line report.
+        """
+        from .store import read_labels
+
+        other = read_labels(path)
+        hashes = self.dataset.record_hashes()
+        with self._lock:
+            chosen, conflicts, same, unmatched = [], 0, 0, 0
+            for key, event in other.labels.items():
+                position = self.dataset.position_of.get(key)
+                if event.label not in self._label_code or not records.label_applies(event, position, hashes):
+                    unmatched += 1
+                elif self._has_label[position]:
+                    same += self._state.labels[key].label == event.label
+                    conflicts += self._state.labels[key].label != event.label
+                else:
+                    chosen.append((position, event))
+            if chosen:
+                events = self.store.append_labels(
+                    [self.dataset.keys[p] for p, _ in chosen], [e.label for _, e in chosen],
+                    annotators=[e.annotator for _, e in chosen], sources=[e.source for _, e in chosen],
+                    confidences=[e.confidence for _, e in chosen], contents=[self._content(p) for p, _ in chosen])
+                self._apply_labels(events, np.array([p for p, _ in chosen], dtype=np.int64))
+                if self._current is not None and self._has_label[self._current]:
+                    self._advance()
+        self._notify()
+        return (f"{len(chosen):,} labels imported from {path}; {same:,} already here; {conflicts:,} rows labeled "
+                f"differently here kept their label; {unmatched:,} not matched to this data")
 
     def fit_final(self):
         """Fit the model(s) on every hand label now (in this thread) and return the fitted estimator(s)."""
@@ -411,18 +471,76 @@ class LabelingSession:
         return committee.estimators[0] if len(committee.estimators) == 1 else committee.estimators
 
     # -- internals -------------------------------------------------------------------------------
+    def _restore(self, store: LabelStore) -> None:
+        """Replay the store and apply every label whose record is still in the data as it was labeled."""
+        self._state = store.replay()
+        self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path)
+        unknown = sorted(set(self.restore_report.labels) - set(self.labels))
+        if unknown:
+            raise StoreMismatchError(
+                f"The label store {self.store_path} has labels {unknown} on records of this data that are not in "
+                f"labels={self.labels}. Add them to labels= (you can relabel those rows later), or pass store= a new path.")
+        report = self.restore_report
+        positions = report.positions
+        self._has_label[positions] = True
+        self._n_labeled = len(positions)
+        human = np.fromiter((source in HUMAN_SOURCES for source in report.sources), dtype=bool, count=len(positions))
+        codes = np.fromiter(map(self._label_code.__getitem__, report.labels), dtype=np.int32, count=len(positions))
+        self._codes[positions[human]] = codes[human]
+        if self._background:  # build the event objects of a large snapshot off the kernel's thread
+            threading.Thread(target=self._state.unpack, name="activelabel-restore", daemon=True).start()
+        for key in self._state.skipped_keys():
+            position = self.dataset.position_of.get(key)
+            if position is not None and not self._has_label[position]:
+                self._line.push_back(position)
+                self._skipped.add(position)
+
     def _reflect(self, keys) -> None:
         """Mirror the state machine's change to ``keys`` into the position-indexed arrays and the line."""
+        hashes = self.dataset.record_hashes()
         for key in keys:
-            position = self.dataset.position_of[key]
+            position = self.dataset.position_of.get(key)
+            if position is None:
+                continue  # a record no longer in the data: its events stay in the store
             event = self._state.labels.get(key)
-            self._has_label[position] = event is not None
-            human = event is not None and event.source in HUMAN_SOURCES
-            self._codes[position] = self._label_code[event.label] if human else -1
+            applies = event is not None and records.label_applies(event, position, hashes)
+            self._n_labeled += int(applies) - int(self._has_label[position])
+            self._has_label[position] = applies
+            self._codes[position] = self._label_code[event.label] if applies and event.source in HUMAN_SOURCES else -1
             if key in self._state.skipped:  # only a skip leaves its key skipped: it goes to the back
                 self._line.push_back(position)
+                self._skipped.add(position)
             else:
                 self._line.remove_back(position)
+                self._skipped.discard(position)
+
+    def _content(self, position: int) -> int:
+        return int(self.dataset.record_hashes()[position])
+
+    def _taken_over(self) -> None:
+        """A newer labeler opened our store (a re-run cell): stop, and let go of the data's memory."""
+        self._runner.close()
+        with self._lock:
+            self._model = None
+            self.pool = PreparedPool(self.dataset)
+            self._line = Line()
+            self._current = None
+            self.closed_because = "a newer labeler on the same store took over (the cell was run again)"
+        self._notify()
+
+    def _apply_labels(self, events, positions: np.ndarray) -> None:
+        """Apply many label events on this data's rows (just saved, content current) in one vectorised pass."""
+        with paused_gc():
+            for event in events:
+                self._state.apply(event)
+        self._n_labeled += int((~self._has_label[positions]).sum())
+        self._has_label[positions] = True
+        human = np.fromiter((e.source in HUMAN_SOURCES for e in events), dtype=bool, count=len(events))
+        codes = np.fromiter((self._label_code[e.label] for e in events), dtype=np.int32, count=len(events))
+        self._codes[positions] = np.where(human, codes, -1)
+        for position in self._skipped.intersection(positions.tolist()):
+            self._skipped.discard(position)
+            self._line.remove_back(position)
 
     def _is_open(self, position: int) -> bool:
         return not self._has_label[position] and position != self._current
@@ -501,9 +619,11 @@ class LabelingSession:
             time.sleep(0.01)
 
     def close(self) -> None:
-        """Stop background rounds and close the store."""
+        """Stop background rounds and close the store (keeping a snapshot for a fast reopen)."""
         self._runner.close()
-        self.store.close()
+        with self._lock:
+            self.store.close(state=self._state)
+            self.closed_because = self.closed_because or "it was closed"
 
     def __repr__(self) -> str:
         p = self.progress

@@ -1,16 +1,32 @@
-"""A durable, append-only log of label events in SQLite.
+"""A durable, append-only log of label events in SQLite, complete in one file.
 
-Every label, skip and undo is one row in ``events``, committed (WAL, ``synchronous=FULL``)
-before the call returns, so an acknowledged label survives a killed kernel.
+Every label, skip and undo is one row in ``events``, committed (WAL, ``synchronous=FULL``) before
+the call returns, so an acknowledged label survives a killed kernel. Each label carries the
+content hash of the record it was made on, so labels follow records, not row numbers.
 
-One labeler writes to a store at a time: it holds an exclusive lock on ``<store>.lock`` for as
-long as it is open (the operating system drops the lock when the process dies, so a killed
-kernel never leaves a stale lock). A second labeler in another process is refused with a message
-that names the holder; in the same process (a re-run notebook cell) the newer labeler takes the
-store over and the older one refuses further writes. Replaying the log
-gives the current labels, the skipped records and the undo history; nothing is ever updated in
-place. The file carries our ``application_id``, the data's fingerprint and the label names, so a
-store made for other data, or a file that is not ours, is refused before anything is written.
+**One file carries everything.** SQLite keeps fresh commits in ``<store>-wal`` until a
+checkpoint. So that the ``.db`` alone is never silently short of labels, the file says whether a
+write-ahead log belongs to it: the first write after a quiet spell marks the ``.db`` as "being
+written" (and checkpoints that mark into it); a short idle timer, and :meth:`LabelStore.close`,
+checkpoint every commit into the ``.db`` and mark it complete. A ``.db`` copied while marked
+"being written", without its ``-wal``, is refused with a message instead of opened as empty.
+
+**The file under us.** The store remembers the file's identity (device and inode). Before each
+write it checks that the path still names that file: a store deleted, moved or replaced under a
+running labeler (a ``git pull``) is detected before anything more is acknowledged; what this
+labeler saved is copied to a recovery file the error names, and nothing is written into the
+replacement.
+
+**One writer.** A labeler holds an exclusive lock on ``<store>.lock`` while open (the operating
+system drops it when the process dies, so a killed kernel never leaves a stale lock). A second
+labeler in another process is refused; in the same process (a re-run notebook cell) the newer
+labeler takes the store over and the older one is closed.
+
+**Fast reopen.** A snapshot of the replayed state is kept in the file (on close, and after large
+batches); opening reads the snapshot and replays only the events after it.
+
+The file carries our ``application_id``; files that are not ours, damaged files and files with
+schema objects we did not create (triggers, views) are refused before anything is written.
 """
 
 from __future__ import annotations
@@ -18,30 +34,42 @@ from __future__ import annotations
 import datetime as _dt
 import fcntl
 import json
+import math
 import os
 import shutil
 import socket
 import sqlite3
+import stat
 import tempfile
 import threading
+import warnings
 import weakref
-import math
+import zipfile
 from pathlib import Path
 
-from .errors import LabelError, StoreError, StoreMismatchError
-from .events import ACTIONS, LabelEvent, LabelState
+import numpy as np
+
+from .errors import LabelError, StoreError
+from .events import ACTIONS, LabelEvent, LabelState, paused_gc
 from .sources import check_source
 
-__all__ = ["LabelStore", "default_store_path"]
+__all__ = ["LabelStore", "read_labels", "default_store_path", "DEFAULT_STORE_NAME"]
 
 #: ``PRAGMA application_id`` of our files: "ALWB" in ASCII.
 APPLICATION_ID = 0x414C5742
-#: 2 added ``events.batch`` (events saved together form one undo step).
-SCHEMA_VERSION = 2
+#: 2 added ``events.batch`` (events saved together form one undo step); 3 added
+#: ``events.content`` (the record's content hash) and the ``snapshot`` table.
+SCHEMA_VERSION = 3
+#: The store's name in the notebook's folder when ``store=`` is not given.
+DEFAULT_STORE_NAME = "activelabel.db"
+#: Seconds without a write after which every commit is checkpointed into the ``.db``.
+IDLE_CHECKPOINT_SECONDS = 1.0
+#: Events after the last snapshot beyond which an idle checkpoint also writes a new snapshot.
+SNAPSHOT_AFTER_EVENTS = 20_000
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
     action TEXT NOT NULL CHECK (action IN ('label', 'skip', 'undo')),
@@ -51,22 +79,35 @@ CREATE TABLE IF NOT EXISTS events (
     source TEXT,
     confidence REAL,
     undoes INTEGER REFERENCES events(id),
-    batch INTEGER
+    batch INTEGER,
+    content INTEGER
 );
-CREATE TABLE IF NOT EXISTS heuristics (name TEXT PRIMARY KEY, added_at TEXT NOT NULL, description TEXT);
+CREATE TABLE heuristics (name TEXT PRIMARY KEY, added_at TEXT NOT NULL, description TEXT);
+CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL, state BLOB NOT NULL);
 """
-
+#: Every schema object a store of ours may hold; anything else (a trigger, a view) is refused.
+_KNOWN_OBJECTS = {("table", "meta"), ("table", "events"), ("table", "heuristics"), ("table", "snapshot"),
+                  ("table", "sqlite_sequence"), ("index", "sqlite_autoindex_meta_1"),
+                  ("index", "sqlite_autoindex_heuristics_1")}
+_COLUMNS = "id, at, action, key, label, annotator, source, confidence, undoes, batch, content"
+_INSERT = ("INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes, batch, content) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 #: Stores open in this process, by path: a newer labeler on the same file takes it over.
 _OPEN: dict[str, "weakref.ref[LabelStore]"] = {}
 _OPEN_LOCK = threading.RLock()
 
 
-_INSERT = ("INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes, batch) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+def default_store_path() -> Path:
+    """Where labels go without ``store=``: ``activelabel.db`` in the notebook's folder (a name to find and back up)."""
+    return Path.cwd() / DEFAULT_STORE_NAME
 
 
-def _checked_row(action, key, label, annotator, source, confidence, undoes, batch) -> tuple:
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _checked_row(action, key, label, annotator, source, confidence, undoes, batch, content) -> tuple:
     """An event's fields, checked before anything is written (a bad row must never reach the log)."""
     if action not in ACTIONS:
         raise LabelError(f"Unknown event action {action!r}; use one of {list(ACTIONS)}.")
@@ -81,51 +122,57 @@ def _checked_row(action, key, label, annotator, source, confidence, undoes, batc
             raise LabelError(f"confidence must be a number in [0, 1] or None, got {confidence!r}.") from None
         if not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0):
             raise LabelError(f"confidence must be in [0, 1], got {confidence!r}.")
-    return (action, str(key), label, annotator, source, confidence, undoes, batch)
+    content = None if content is None else int(np.uint64(content))
+    return (action, str(key), label, annotator, source, confidence, undoes, batch, content)
 
 
-def default_store_path(dataset) -> Path:
-    """Where labels go without ``store=``: next to the notebook, named after the data's fingerprint."""
-    keys_hash, content_hash = dataset.fingerprint()
-    return Path.cwd() / f"activelabel-{keys_hash[:8]}{content_hash[:4]}.labels.db"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+def _sql(at: str, row: tuple) -> tuple:
+    """An event row as stored: SQLite integers are signed, so the uint64 content hash is stored as int64."""
+    content = row[-1]
+    return (at, *row[:-1], None if content is None else int(np.uint64(content).view(np.int64)))
 
 
 class LabelStore:
-    """Open (or create) the label store at ``path`` for data with the given fingerprint.
+    """Open (or create) the label store at ``path``.
 
     Parameters
     ----------
     path : str or Path or None
         The SQLite file. Created with its folder if missing. None: a private temporary store
         that leaves nothing behind after :meth:`close` (``store=":memory:"``).
-    fingerprint : tuple of str
-        ``(keys_hash, content_hash)`` of the data, from :meth:`Dataset.fingerprint`.
     labels : list of str
-        The label names. New names may be added to an existing store; names the store has
-        used may not be dropped.
+        The label names, recorded in the file (names may be added over time).
+    on_taken_over : callable, optional
+        Called (with no arguments) when a newer labeler in this process takes the store over.
+    check : callable, optional
+        ``check(store)`` runs once the file is open and may raise to refuse it; an older
+        labeler on the same file keeps it until the check has passed.
 
     Raises
     ------
     StoreError
-        The file is not ours, is damaged, locked or read-only.
-    StoreMismatchError
-        The file was made for other data or uses labels not in ``labels``.
+        The file is not ours, is damaged, locked, read-only, a folder, or a copy missing its
+        write-ahead log.
     """
 
-    def __init__(self, path, *, fingerprint: tuple[str, str], labels: list[str], n_rows: int | None = None):
+    def __init__(self, path, *, labels: list[str], on_taken_over=None, check=None):
         self._temporary_dir = None
         if path is None:
             # SQLite's write-ahead log needs a file: a private folder (0700) that close() deletes
             self._temporary_dir = tempfile.mkdtemp(prefix="activelabel-")
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._temporary_dir, True)
             path = Path(self._temporary_dir) / "labels.db"
-        self.path = Path(path).expanduser().resolve()
-        self._lock = threading.Lock()
+        self.path = Path(path).expanduser().absolute()
+        if self.path.is_dir():
+            raise StoreError(f"store={str(path)!r} is a folder; pass a file path such as {str(self.path / DEFAULT_STORE_NAME)!r}.")
+        self._lock = threading.RLock()
         self._closed_because = ""
+        self._on_taken_over = on_taken_over
+        self._identity = None
+        self._dirty = False
+        self._idle_timer: threading.Timer | None = None
+        self._events_since_snapshot = 0
+        self.recovered_to: Path | None = None
         with _OPEN_LOCK:
             previous = _OPEN.get(str(self.path))
             previous = previous() if previous is not None else None
@@ -135,9 +182,11 @@ class LabelStore:
             try:
                 self._conn = self._connect()
                 try:
-                    self._check_and_init(fingerprint, list(labels), n_rows)
+                    self._check_and_init(list(labels))
+                    if check is not None:
+                        check(self)  # e.g. the data matches: before an older labeler is taken over
                     if previous is not None:
-                        previous.close(because="a newer labeler on the same store took it over (was the cell run again?)")
+                        previous._taken_over()
                         self._lock_file = self._take_lock()
                 except BaseException:
                     self._conn.close()
@@ -146,66 +195,110 @@ class LabelStore:
                 if self._lock_file is not None:
                     self._lock_file.close()
                 raise
+            # a labeler that was killed mid-write left the "being written" mark; with its -wal
+            # beside it SQLite has everything: fold it into the .db now, so the .db is complete again
+            self._dirty = self._conn.execute("SELECT 1 FROM meta WHERE name = 'writing_since'").fetchone() is not None
+            self._mark_complete()
+            self._identity = self._file_identity()
+            self._wal_identity = self._file_identity("-wal")
             _OPEN[str(self.path)] = weakref.ref(self)
 
+    # -- opening -------------------------------------------------------------------------
     def _take_lock(self):
         """Hold ``<store>.lock`` exclusively so that no other process writes the same store."""
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(lock_path, "a+")
+            # never follow a symlink planted in our place, never truncate someone else's file
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as error:
-            raise StoreError(f"Cannot create the lock file {lock_path}: {error}. Pass store= a writable path.") from error
+            raise StoreError(f"Cannot open the lock file {lock_path}: {error}. It must be a plain file that this "
+                             "user can write (not a link); remove it or pass store= another path.") from error
+        handle = os.fdopen(descriptor, "r+")
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            handle.close()
+            raise StoreError(f"The lock file {lock_path} is not a plain file; remove it or pass store= another path.")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read(200).strip() or "another process"
             handle.close()
             raise StoreError(
                 f"The label store {self.path} is in use by another labeler ({holder}). Two labelers writing one "
-                "store could undo each other's work, so this one is refused. Close the other one (al.close() "
-                "or stop its kernel), or pass store= another path and merge later."
+                "SQLite store could undo each other's work, so this one is refused. Close the other one "
+                "(al.close() or stop its kernel), or pass store= another path and bring its labels in later "
+                "with al.import_labels(path). For a team labeling at once, use a PostgreSQL store."
             ) from None
+        content = handle.read(200)
+        if content and not content.startswith("pid "):
+            handle.close()
+            raise StoreError(f"The lock file {lock_path} holds something that is not our lock; remove it or pass "
+                             "store= another path.")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {_now()}")
         handle.flush()
         return handle
 
-    # -- opening -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"Cannot create the folder for the label store {self.path}: {error}. Pass store= a writable path.") from error
-        # a file marked read-only is refused even for a user (root) who could write it anyway
         if self.path.exists() and 0 < self.path.stat().st_size:
             with open(self.path, "rb") as handle:
-                header = handle.read(16)
-            if header != b"SQLite format 3\x00":
+                header = handle.read(100)
+            if _truncated(header, self.path.stat().st_size):
+                raise StoreError(f"The label store {self.path} is shorter than its own header says (a truncated copy?); "
+                                 "restore it from a backup or pass store= a new path.")
+            if header[:16] != b"SQLite format 3\x00":
                 # SQLite would take a file shorter than its header for an empty database and
                 # overwrite it; refuse anything that does not start like one of ours
                 raise StoreError(
                     f"{self.path} is not a readable label store (it does not start with an SQLite header). It may "
                     "be another kind of file or a damaged copy: pass store= a new path, or restore it from a backup."
                 )
+        # a file marked read-only is refused even for a user (root) who could write it anyway
         if self.path.exists() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
             raise StoreError(f"The label store {self.path} is read-only. Make it writable or pass store= another path.")
+        wal_present = Path(str(self.path) + "-wal").exists()
         conn = None
         try:
             conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA trusted_schema = OFF")
+            if not wal_present:
+                self._refuse_copy_without_wal(conn)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as error:
             if conn is not None:
                 conn.close()  # leave no handle (nor -wal / -shm files) open on a damaged store
             raise self._open_error(error) from error
+        except BaseException:
+            conn.close()
+            raise
         if str(mode).lower() != "wal":
             conn.close()
             raise StoreError(f"The label store {self.path} could not switch to write-ahead logging ({mode}); put it on a local disk.")
         return conn
+
+    def _refuse_copy_without_wal(self, conn) -> None:
+        """A ``.db`` marked "being written" whose ``-wal`` is not beside it lacks its newest labels."""
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "meta" not in tables:
+                return
+            row = conn.execute("SELECT value FROM meta WHERE name = 'writing_since'").fetchone()
+        except sqlite3.DatabaseError:
+            return  # damaged files get their own message below
+        if row is not None and row[0]:
+            raise StoreError(
+                f"{self.path} was copied (or its labeler stopped) while labels were being written since {row[0]}, "
+                f"and its write-ahead log {self.path.name}-wal is not beside it: labels made after that time would "
+                "be missing. Copy the -wal file together with the .db (or copy after the labeler is closed with "
+                "al.close()), or open the original store."
+            )
 
     def _open_error(self, error: sqlite3.DatabaseError) -> StoreError:
         text = str(error)
@@ -220,33 +313,26 @@ class LabelStore:
             return StoreError(f"The label store {self.path} is read-only ({text}); make it writable or pass store= another path.")
         return StoreError(f"Cannot open the label store {self.path}: {text}")
 
-    def _check_and_init(self, fingerprint, labels, n_rows) -> None:
+    def _check_and_init(self, labels) -> None:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                objects = {(r[0], r[1]) for r in conn.execute("SELECT type, name FROM sqlite_master")}
                 # a quick structural check catches truncated or damaged files before any write
                 check = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise StoreError(
                         f"The label store {self.path} is damaged ({check}). Restore it from a backup or pass store= a new path."
                     )
-                if app_id == 0 and not tables:
+                if app_id == 0 and not objects:
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
-                    meta = {
-                        "app": "activelabel_widget",
-                        "keys_hash": fingerprint[0],
-                        "content_hash": fingerprint[1],
-                        "labels": json.dumps(labels),
-                        "created_at": _now(),
-                        "n_rows": str(n_rows if n_rows is not None else ""),
-                    }
+                    meta = {"app": "activelabel_widget", "labels": json.dumps(labels), "created_at": _now()}
                     conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
                 elif app_id != APPLICATION_ID:
                     raise StoreError(
@@ -254,7 +340,14 @@ class LabelStore:
                         "write into it. Pass store= a new path."
                     )
                 else:
-                    self._check_existing(fingerprint, labels)
+                    unknown = sorted(f"{kind} {name}" for kind, name in objects - _KNOWN_OBJECTS)
+                    if unknown:
+                        raise StoreError(
+                            f"The label store {self.path} holds schema objects this package never creates "
+                            f"({', '.join(unknown[:5])}); it was changed by another program, so it is not opened. "
+                            "Restore it from a backup or pass store= a new path."
+                        )
+                    self._migrate(labels)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -262,36 +355,95 @@ class LabelStore:
         except sqlite3.DatabaseError as error:
             raise self._open_error(error) from error
 
-    def _check_existing(self, fingerprint, labels) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+    def _migrate(self, labels) -> None:
+        conn = self._conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"The label store {self.path} was written by a newer activelabel_widget (schema {version}); upgrade the package.")
         if version < 2:
-            self._conn.execute("ALTER TABLE events ADD COLUMN batch INTEGER")
-            self._conn.execute("PRAGMA user_version = 2")
-        meta = dict(self._conn.execute("SELECT name, value FROM meta"))
-        if meta.get("keys_hash") != fingerprint[0] or meta.get("content_hash") != fingerprint[1]:
-            what = "other rows (different index keys)" if meta.get("keys_hash") != fingerprint[0] else "the same row keys but different content"
-            raise StoreMismatchError(
-                f"The label store {self.path} was made for other data: {what}. Its labels cannot be matched "
-                "to this DataFrame safely. Pass the DataFrame the store was made from, or pass store= a new "
-                "path to start a separate set of labels."
-            )
-        stored_labels = json.loads(meta.get("labels", "[]"))
-        used = {r[0] for r in self._conn.execute("SELECT DISTINCT label FROM events WHERE label IS NOT NULL")}
-        dropped = sorted(used - set(labels))
-        if dropped:
-            raise StoreMismatchError(
-                f"The label store {self.path} has labels {dropped} that are not in labels={labels}. Add them "
-                "to labels= (you can relabel those rows later), or pass store= a new path."
-            )
-        merged = stored_labels + [name for name in labels if name not in stored_labels]
-        if merged != stored_labels:
-            self._conn.execute("UPDATE meta SET value = ? WHERE name = 'labels'", (json.dumps(merged),))
+            conn.execute("ALTER TABLE events ADD COLUMN batch INTEGER")
+        if version < 3:
+            conn.execute("ALTER TABLE events ADD COLUMN content INTEGER")
+            conn.execute("CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL, state BLOB NOT NULL)")
+        if version < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        row = conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
+        stored = json.loads(row[0]) if row else []
+        merged = stored + [name for name in labels if name not in stored]
+        if merged != stored:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('labels', ?)", (json.dumps(merged),))
+
+    # -- the file under us -----------------------------------------------------------------
+    def _file_identity(self, suffix: str = ""):
+        try:
+            info = os.stat(str(self.path) + suffix)
+        except FileNotFoundError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def _check_file(self) -> None:
+        """Refuse to write when the path no longer names the file we opened (deleted, moved, replaced)."""
+        if self._file_identity() == self._identity:
+            return
+        what = "deleted or moved" if not self.path.exists() else "replaced by another file"
+        recovered = self._recover()
+        self._close_connection(because=f"its file was {what} while it was open")
+        saved = (f" Everything this labeler had saved is in {recovered}: re-run the cell, then bring it in with "
+                 f"al.import_labels({str(recovered)!r}).") if recovered else ""
+        raise StoreError(f"The label store {self.path} was {what} after this labeler opened it, so nothing more is "
+                         f"saved there and this last action was not saved.{saved}")
+
+    def _recover(self) -> Path | None:
+        """Copy what this connection still sees (the old file) next to the path, for import."""
+        target = self.path.with_name(f"{self.path.stem}.recovered-{_dt.datetime.now():%Y%m%d-%H%M%S}.db")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            copy = sqlite3.connect(target)
+            try:
+                self._conn.backup(copy)
+            finally:
+                copy.close()
+        except (sqlite3.Error, OSError):
+            return None
+        self.recovered_to = target
+        return target
 
     # -- writing ---------------------------------------------------------------------------
+    def _before_write(self) -> None:
+        self._check_open()
+        self._check_file()
+        if not self._dirty:
+            # say in the .db itself that a write-ahead log now belongs to it (see the module docstring)
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('writing_since', ?)", (_now(),))
+            self._conn.execute("PRAGMA wal_checkpoint(FULL)")
+            self._dirty = True
+
+    def _after_write(self, count: int) -> None:
+        self._events_since_snapshot += count
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = threading.Timer(IDLE_CHECKPOINT_SECONDS, self._idle)
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
+    def _idle(self) -> None:
+        with self._lock:
+            if self._closed_because or self._file_identity() != self._identity:
+                return
+            try:
+                self._mark_complete()
+            except sqlite3.Error:
+                pass  # the next write or close tries again; a failed checkpoint loses nothing
+
+    def _mark_complete(self) -> None:
+        """Checkpoint every commit into the ``.db`` and mark it complete on its own."""
+        if self._dirty:
+            self._conn.execute("DELETE FROM meta WHERE name = 'writing_since'")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._dirty = False
+
     def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None,
-               undoes=None) -> LabelEvent:
+               undoes=None, content=None) -> LabelEvent:
         """Validate one event, append it and commit it before returning.
 
         Raises
@@ -300,87 +452,140 @@ class LabelStore:
             The event is malformed (unknown action or source, a confidence outside [0, 1]);
             nothing is written.
         StoreError
-            When the write fails; nothing is half-written (the transaction rolls back).
+            When the write fails or the file was deleted or replaced; nothing is half-written.
         """
-        row = _checked_row(action, key, label, annotator, source, confidence, undoes, None)
+        row = _checked_row(action, key, label, annotator, source, confidence, undoes, None, content)
         with self._lock:
-            self._check_open()
             at = _now()
             try:
-                cursor = self._conn.execute(_INSERT, (at, *row))
+                self._before_write()
+                cursor = self._conn.execute(_INSERT, _sql(at, row))
             except sqlite3.DatabaseError as error:
                 raise StoreError(
                     f"Could not save the {action} of row {key} to {self.path}: {error}. Nothing was saved for "
                     "this action; fix the problem (disk full? file locked or moved?) and try again."
                 ) from error
+            self._after_write(1)
         return LabelEvent(cursor.lastrowid, at, *row)
 
-    def append_labels(self, keys, labels, *, annotator=None, source=None, confidences=None) -> list[LabelEvent]:
-        """Append many label events in one transaction (all or nothing) as one undo step."""
-        confidences = [None] * len(keys) if confidences is None else list(confidences)
-        if not len(keys):
+    def append_labels(self, keys, labels, *, annotators=None, sources=None, confidences=None,
+                      contents=None) -> list[LabelEvent]:
+        """Append many label events in one transaction (all or nothing) as one undo step.
+
+        ``annotators``, ``sources``, ``confidences`` and ``contents`` are one per key (or a
+        single string for annotators and sources).
+        """
+        n = len(keys)
+        if not n:
             return []
-        rows = [_checked_row("label", key, label, annotator, source, confidence, None, None)
-                for key, label, confidence in zip(keys, labels, confidences)]
+        per_row = lambda value: [value] * n if value is None or isinstance(value, str) else list(value)  # noqa: E731
+        rows = [_checked_row("label", key, label, annotator, source, confidence, None, None, content)
+                for key, label, annotator, source, confidence, content in
+                zip(keys, labels, per_row(annotators), per_row(sources), per_row(confidences), per_row(contents))]
         with self._lock:
-            self._check_open()
             at = _now()
             try:
+                self._before_write()
                 self._conn.execute("BEGIN IMMEDIATE")
-                batch = (self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
-                rows = [row[:-1] + (batch,) for row in rows]
-                self._conn.executemany(_INSERT, [(at, *row) for row in rows])
+                batch = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0] + 1
+                rows = [row[:-2] + (batch, row[-1]) for row in rows]
+                self._conn.executemany(_INSERT, [_sql(at, row) for row in rows])
                 # one writer inside one transaction: AUTOINCREMENT ids of these rows are consecutive
                 last = self._conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise StoreError(f"Could not save {len(keys)} labels to {self.path}: {error}. None of them was saved.") from error
-        first = last - len(rows) + 1
+                raise StoreError(f"Could not save {n} labels to {self.path}: {error}. None of them was saved.") from error
+            self._after_write(n)
+        first = last - n + 1
         return [LabelEvent(first + number, at, *row) for number, row in enumerate(rows)]
 
     def add_heuristic(self, name: str) -> None:
         """Record a heuristic's name so it is known again after a restart (same name replaces)."""
         with self._lock:
-            self._check_open()
+            self._before_write()
             self._conn.execute(
                 "INSERT INTO heuristics (name, added_at) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET added_at = excluded.added_at",
                 (name, _now()),
             )
+            self._after_write(0)
+
+    def save_snapshot(self, state: LabelState) -> None:
+        """Keep ``state`` (all events up to the newest) in the file, so a reopen replays only what follows."""
+        with self._lock:
+            self._check_open()
+            self._check_file()
+            upto = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+            self._conn.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (upto, state.to_bytes()))
+            self._events_since_snapshot = 0
+            self._dirty = True  # the snapshot itself is a commit to checkpoint
+            self._mark_complete()
 
     # -- reading -----------------------------------------------------------------------------
-    def events(self) -> list[LabelEvent]:
-        """Every event, oldest first."""
+    def events(self, *, after: int = 0) -> list[LabelEvent]:
+        """Every event with an id above ``after``, oldest first."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, at, action, key, label, annotator, source, confidence, undoes, batch FROM events ORDER BY id"
-            ).fetchall()
-        return [LabelEvent._make(row) for row in rows]
+            return _read_events(self._conn, self.path, after)
 
     def replay(self) -> LabelState:
-        """The current labels, skips and undo history, by the same transitions as the live session."""
-        return LabelState.replay(self.events())
+        """The current labels, skips and undo history: the snapshot, then every event after it."""
+        with self._lock:
+            return _replay(self._conn, self.path)
 
     def heuristics(self) -> list[str]:
         """Names of the heuristics recorded with :meth:`add_heuristic`."""
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT name FROM heuristics ORDER BY added_at")]
 
+    @property
+    def events_since_snapshot(self) -> int:
+        """Events written since the last snapshot (a reopen replays these)."""
+        return self._events_since_snapshot
+
+    # -- closing -------------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self._closed_because:
             raise StoreError(f"This labeler no longer writes to {self.path}: {self._closed_because}. Nothing was "
                              "saved; use the newest labeler on this store.")
 
-    def close(self, *, because: str = "it was closed") -> None:
-        """Close the connection and release the lock (idempotent)."""
+    def _taken_over(self) -> None:
+        self.close(because="a newer labeler on the same store took it over (was the cell run again?)")
+        if self._on_taken_over is not None:
+            self._on_taken_over()
+
+    def _close_connection(self, *, because: str) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._closed_because = because
+        replaced = self._file_identity() != self._identity
+        self._conn.close()
+        if replaced and self._wal_identity is not None and self._file_identity("-wal") == self._wal_identity:
+            # our write-ahead log left beside a file that is not ours any more would be replayed
+            # into it by the next opener: take it away (what it held is in the recovery copy)
+            for suffix in ("-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    def close(self, *, because: str = "it was closed", state: LabelState | None = None) -> None:
+        """Checkpoint, keep a snapshot of ``state`` when given, close and release the lock (idempotent)."""
         with self._lock:
             if self._closed_because:
                 return
-            self._closed_because = because
-            self._conn.close()
-            self._lock_file.close()
+            if self._file_identity() == self._identity:
+                try:
+                    if state is not None and self._events_since_snapshot:
+                        self.save_snapshot(state)
+                    self._mark_complete()
+                except (sqlite3.Error, StoreError):
+                    pass  # closing must not fail: every commit is already durable in the log
+            elif self._recover() is not None:
+                warnings.warn(f"The label store {self.path} was deleted or replaced while this labeler had it open; "
+                              f"its labels are saved in {self.recovered_to} (bring them in with "
+                              "al.import_labels(path)).", stacklevel=2)
+            self._close_connection(because=because)
         if self._temporary_dir is not None:
             self._cleanup()
         with _OPEN_LOCK:
@@ -389,3 +594,86 @@ class LabelStore:
 
     def __repr__(self) -> str:
         return f"LabelStore({str(self.path)!r})"
+
+
+def read_labels(path) -> LabelState:
+    """The state of another store file, read without writing to it (to import its labels).
+
+    Raises
+    ------
+    StoreError
+        The file is missing, not a label store of ours, has foreign schema objects, or is a copy
+        missing its write-ahead log.
+    """
+    path = Path(path).expanduser().absolute()
+    if not path.is_file():
+        raise StoreError(f"There is no label store at {path}; pass the path of a .db file made by a labeler.")
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise StoreError(f"Cannot read the label store {path}: {error}") from error
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise StoreError(f"{path} is not a label store made by this package; nothing was imported.")
+        objects = {(r[0], r[1]) for r in conn.execute("SELECT type, name FROM sqlite_master")}
+        if objects - _KNOWN_OBJECTS:
+            raise StoreError(f"{path} holds schema objects this package never creates; nothing was imported.")
+        if not Path(str(path) + "-wal").exists():
+            row = conn.execute("SELECT value FROM meta WHERE name = 'writing_since'").fetchone()
+            if row is not None:
+                raise StoreError(f"{path} was copied while labels were being written (since {row[0]}) without its "
+                                 f"-wal file; copy both files, or copy after the labeler is closed.")
+        return _replay(conn, path)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"Cannot read the label store {path}: {error}") from error
+    finally:
+        conn.close()
+
+
+def _read_events(conn, path, after: int) -> list[LabelEvent]:
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    select = ", ".join(name if name in columns else "NULL" for name in _COLUMNS.split(", "))
+    rows = conn.execute(f"SELECT {select} FROM events WHERE id > ? ORDER BY id", (after,)).fetchall()
+    try:
+        with paused_gc():
+            return [LabelEvent._make(_from_row(row)) for row in rows]
+    except (TypeError, ValueError, OverflowError) as error:
+        raise StoreError(f"The label store {path} has a malformed event ({error}); it was changed by another "
+                         "program. Restore it from a backup or pass store= a new path.") from None
+
+
+def _replay(conn, path) -> LabelState:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    row = conn.execute("SELECT upto, state FROM snapshot WHERE id = 1").fetchone() if "snapshot" in tables else None
+    state, upto = LabelState(), 0
+    if row is not None:
+        try:
+            state, upto = LabelState.from_bytes(row[1]), int(row[0])
+        except (ValueError, TypeError, KeyError, AttributeError, OSError, EOFError, zipfile.BadZipFile):
+            state, upto = LabelState(), 0  # a damaged snapshot costs time, never labels: replay the log
+    state.apply_all(_read_events(conn, path, upto))
+    return state
+
+
+def _truncated(header: bytes, size: int) -> bool:
+    """Whether an SQLite file is shorter than the page count its header records."""
+    if len(header) < 100 or header[:16] != b"SQLite format 3\x00" or header[24:28] != header[92:96]:
+        return False  # not SQLite, or an old writer that did not keep the count: other checks apply
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    return size < page_size * int.from_bytes(header[28:32], "big")
+
+
+def _from_row(row: tuple) -> tuple:
+    """Check one stored event's types; content back to the unsigned hash."""
+    id, at, action, key, label, annotator, source, confidence, undoes, batch, content = row
+    if not isinstance(id, int) or action not in ACTIONS or not isinstance(key, str) or not isinstance(at, str):
+        raise ValueError(f"event {id!r}: action {action!r}, key {key!r}")
+    if action == "label" and not isinstance(label, str):
+        raise ValueError(f"event {id}: label {label!r}")
+    if action == "undo" and not isinstance(undoes, int):
+        raise ValueError(f"event {id}: undoes {undoes!r}")
+    if content is not None:
+        content = int(np.int64(content).view(np.uint64))
+    return (id, at, action, key, label, annotator, source, confidence, undoes, batch, content)

@@ -89,6 +89,9 @@ class LabelingWidget(anywidget.AnyWidget):
         """Turn an intent into a session call (public so tests can drive it with no browser)."""
         action = content.get("action")
         session = self.session
+        if session is None:
+            self.error = "This card no longer labels: use the newest card of this labeler."
+            return
         with self.hold_sync():
             if action in ("label", "accept", "skip", "undo") and not self._is_current(content):
                 self.notice = "That card was already answered; nothing changed. The card now shows the next record."
@@ -124,8 +127,14 @@ class LabelingWidget(anywidget.AnyWidget):
         One consistent snapshot, written under ``hold_sync`` so the card gets one message per
         change: never the new record with the old suggestion, or an image before its card.
         """
+        session = self.session
+        if session is None:
+            return
+        if session.closed_because:
+            self._retire(session.closed_because)
+            return
         with self._sync_lock:
-            view = self.session.snapshot()
+            view = session.snapshot()
             with self.hold_sync():
                 if self.card.get("token") != view.token:
                     self._sync_card(view)
@@ -140,11 +149,30 @@ class LabelingWidget(anywidget.AnyWidget):
             self._shown_fits = view.fits
             threading.Thread(target=self.refresh_insights, name="activelabel-insights", daemon=True).start()
 
+    def _retire(self, reason: str) -> None:
+        """The session stopped (e.g. the cell was run again): say so on this card and let go of it."""
+        with self.hold_sync():
+            self.image = b""
+            self.card = {"token": -1, "key": "", "key_label": "", "kind": "empty", "fields": [], "problem": "",
+                         "reason": "", "previous_label": None,
+                         "text": "This card no longer labels: use the newest card of this labeler."}
+            self.error = f"This labeler stopped: {reason}. Nothing more is saved from this card."
+        self._release()
+
+    def _release(self) -> None:
+        # the widget stays registered with the front end; the session, its data and models must not
+        self._unsubscribe()
+        self._unsubscribe = lambda: None
+        self.session, self._votes_for, self._insights = None, None, None
+
     def refresh_insights(self) -> None:
         """Draw the confidence and coverage plots for the insights panel (blocking; see ``_sync``)."""
+        insights = self._insights
+        if insights is None:
+            return
         with self._render_lock:
             try:
-                confidence_png, coverage_png = self._insights.card_pngs()
+                confidence_png, coverage_png = insights.card_pngs()
             except Exception as error:  # a plot must never take the card down: say what went wrong
                 self.notice = f"The insights plots could not be drawn: {type(error).__name__}: {error}"
                 return
@@ -170,7 +198,7 @@ class LabelingWidget(anywidget.AnyWidget):
         }
 
     def close(self) -> None:
-        self._unsubscribe()
+        self._release()
         super().close()
 
 

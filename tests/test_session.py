@@ -160,7 +160,7 @@ def test_a_store_made_from_other_data_is_refused_and_keeps_its_labels(tmp_path):
 def test_without_store_labels_go_to_a_default_file_in_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, background=False)
-    assert session.store_path.startswith(str(tmp_path)) and session.store_path.endswith(".labels.db")
+    assert session.store_path == str(tmp_path / "activelabel.db")  # a stable name, not one from the data
     session.label(session.current, "bug")
     session.close()
     again = LabelingSession(ticket_frame(), text="body", labels=LABELS, background=False)

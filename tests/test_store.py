@@ -5,14 +5,12 @@ import sqlite3
 
 import pytest
 
-from activelabel_widget.errors import StoreError, StoreMismatchError
+from activelabel_widget.errors import LabelError, StoreError
 from activelabel_widget.store import APPLICATION_ID, LabelStore
 
-FP = ("keys-hash", "content-hash")
 
-
-def open_store(path, fingerprint=FP, labels=("a", "b")):
-    return LabelStore(path, fingerprint=fingerprint, labels=list(labels))
+def open_store(path, labels=("a", "b")):
+    return LabelStore(path, labels=list(labels))
 
 
 def test_events_are_committed_and_visible_to_another_connection(tmp_path):
@@ -45,23 +43,13 @@ def test_a_store_reopens_with_its_labels(tmp_path):
     again.close()
 
 
-def test_a_store_made_for_other_data_is_refused(tmp_path):
-    open_store(tmp_path / "s.db").close()
-    with pytest.raises(StoreMismatchError, match="other rows"):
-        open_store(tmp_path / "s.db", fingerprint=("other", "content-hash"))
-    with pytest.raises(StoreMismatchError, match="different content"):
-        open_store(tmp_path / "s.db", fingerprint=("keys-hash", "other"))
-
-
-def test_labels_may_be_added_but_used_labels_not_dropped(tmp_path):
+def test_new_label_names_are_recorded(tmp_path):
     store = open_store(tmp_path / "s.db")
     store.append("label", "i:1", label="b", source="hand")
     store.close()
     open_store(tmp_path / "s.db", labels=("a", "b", "c")).close()
     stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()[0]
     assert json.loads(stored) == ["a", "b", "c"]
-    with pytest.raises(StoreMismatchError, match=r"\['b'\]"):
-        open_store(tmp_path / "s.db", labels=("a", "c"))
 
 
 def test_files_that_are_not_ours_are_refused_untouched(tmp_path):
@@ -129,7 +117,7 @@ def test_a_second_labeler_in_another_process_is_refused(tmp_path):
         "from activelabel_widget.store import LabelStore\n"
         "from activelabel_widget.errors import StoreError\n"
         "try:\n"
-        f"    LabelStore({str(path)!r}, fingerprint={FP!r}, labels=['a', 'b'])\n"
+        f"    LabelStore({str(path)!r}, labels=['a', 'b'])\n"
         "except StoreError as error:\n"
         "    print('REFUSED', error)\n"
     )
@@ -149,3 +137,166 @@ def test_a_newer_labeler_in_the_same_process_takes_the_store_over(tmp_path):
     new.append("label", "i:2", label="b", source="hand")
     assert [e.key for e in new.events()] == ["i:1", "i:2"]
     new.close()
+
+
+# -- a store is complete on its own, and sees the file under it ----------------------------------
+
+def test_malformed_events_are_refused_before_they_are_written(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    with pytest.raises(LabelError, match="confidence"):
+        store.append("label", "i:1", label="a", source="hand", confidence="high")
+    with pytest.raises(LabelError, match="source='robot'"):
+        store.append("label", "i:1", label="a", source="robot")
+    with pytest.raises(LabelError, match="confidence must be in"):
+        store.append_labels(["i:1", "i:2"], ["a", "a"], sources="weak", confidences=[0.5, 7.0])
+    assert store.events() == []
+    store.close()
+
+
+def test_the_db_alone_carries_every_label_once_the_labeler_is_idle_or_closed(tmp_path):
+    import time
+
+    from activelabel_widget import store as store_module
+
+    store = open_store(tmp_path / "s.db")
+    for i in range(50):
+        store.append("label", f"i:{i}", label="a", source="hand")
+    deadline = time.monotonic() + 10
+    while (tmp_path / "s.db-wal").exists() and (tmp_path / "s.db-wal").stat().st_size and time.monotonic() < deadline:
+        time.sleep(store_module.IDLE_CHECKPOINT_SECONDS / 4)
+    copy = tmp_path / "copy" / "s.db"
+    copy.parent.mkdir()
+    copy.write_bytes((tmp_path / "s.db").read_bytes())  # the .db alone, while the labeler is still open
+    again = open_store(copy)
+    assert len(again.replay().labels) == 50
+    again.close()
+    store.close()
+
+
+def test_a_db_copied_mid_write_without_its_wal_is_refused_not_opened_empty(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    copy = tmp_path / "copy" / "s.db"
+    copy.parent.mkdir()
+    copy.write_bytes((tmp_path / "s.db").read_bytes())  # no -wal beside it: the label lives there
+    with pytest.raises(StoreError, match="-wal"):
+        open_store(copy)
+    store.close()
+
+
+def test_a_store_deleted_under_a_running_labeler_refuses_the_next_label(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    (tmp_path / "s.db").unlink()
+    with pytest.raises(StoreError, match="deleted or moved") as raised:
+        store.append("label", "i:2", label="a", source="hand")
+    recovered = store.recovered_to
+    assert recovered is not None and str(recovered) in str(raised.value)
+    from activelabel_widget.store import read_labels
+
+    assert list(read_labels(recovered).labels) == ["i:1"]  # what was acknowledged can be brought back
+    store.close()
+
+
+def test_a_store_replaced_under_a_running_labeler_is_never_written(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    colleague = open_store(tmp_path / "theirs.db")
+    colleague.append("label", "i:9", label="b", source="hand")
+    colleague.close()
+    (tmp_path / "theirs.db").replace(tmp_path / "s.db")  # a git pull
+    with pytest.raises(StoreError, match="replaced"):
+        store.append("label", "i:2", label="a", source="hand")
+    store.close()
+    again = open_store(tmp_path / "s.db")
+    assert list(again.replay().labels) == ["i:9"]  # the colleague's file, untouched
+    again.close()
+
+
+def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("do not truncate me")
+    (tmp_path / "s.db.lock").symlink_to(target)
+    with pytest.raises(StoreError, match="lock file"):
+        open_store(tmp_path / "s.db")
+    assert target.read_text() == "do not truncate me"
+
+
+def test_a_lock_file_that_is_not_ours_is_left_alone(tmp_path):
+    (tmp_path / "s.db.lock").write_text("my notes")
+    with pytest.raises(StoreError, match="not our lock"):
+        open_store(tmp_path / "s.db")
+    assert (tmp_path / "s.db.lock").read_text() == "my notes"
+
+
+def test_a_folder_as_store_gets_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        open_store(tmp_path)
+
+
+def test_a_crafted_store_with_a_trigger_is_refused_and_the_trigger_never_runs(tmp_path):
+    open_store(tmp_path / "s.db").close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute("CREATE TABLE pwned (x)")
+    conn.execute("CREATE TRIGGER evil AFTER INSERT ON events BEGIN INSERT INTO pwned VALUES (1); END")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema objects"):
+        open_store(tmp_path / "s.db")
+    assert sqlite3.connect(tmp_path / "s.db").execute("SELECT COUNT(*) FROM pwned").fetchone()[0] == 0
+
+
+def test_a_malformed_event_row_is_a_store_error(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute("UPDATE events SET key = X'0102'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="malformed event"):
+        open_store(tmp_path / "s.db").replay()
+
+
+def test_a_snapshot_makes_the_reopen_replay_only_what_follows_and_matches_the_full_replay(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append_labels([f"i:{i}" for i in range(100)], ["a"] * 100, sources="weak", annotators="me")
+    skip = store.append("skip", "i:200")
+    store.save_snapshot(store.replay())
+    store.append("undo", "i:200", undoes=skip.id)
+    store.append("label", "i:3", label="b", source="hand")
+    full = store.replay()
+    store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    assert conn.execute("SELECT upto FROM snapshot").fetchone()[0] == skip.id
+    conn.close()
+    again = open_store(tmp_path / "s.db")
+    state = again.replay()
+    assert state.labels == full.labels and state.skipped == full.skipped and state.history == full.history
+    again.close()
+
+
+def test_a_damaged_snapshot_costs_time_not_labels(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    store.close(state=store.replay())
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute("UPDATE snapshot SET state = X'00FF'")
+    conn.commit()
+    conn.close()
+    again = open_store(tmp_path / "s.db")
+    assert list(again.replay().labels) == ["i:1"]
+    again.close()
+
+
+def test_closing_after_the_file_was_replaced_keeps_the_labels_in_a_recovery_copy(tmp_path):
+    from activelabel_widget.store import read_labels
+
+    store = open_store(tmp_path / "s.db")
+    store.append("label", "i:1", label="a", source="hand")
+    open_store(tmp_path / "theirs.db").close()
+    (tmp_path / "theirs.db").replace(tmp_path / "s.db")
+    with pytest.warns(UserWarning, match="recovered"):
+        store.close()
+    assert list(read_labels(store.recovered_to).labels) == ["i:1"]
+    assert list(read_labels(tmp_path / "s.db").labels) == []

@@ -1,0 +1,93 @@
+"""Labels belong to records: match a store's labels to the rows of today's DataFrame.
+
+A record is known by its key (the DataFrame's index value) and the hash of its content
+(:meth:`~activelabel_widget.dataset.Dataset.record_hashes`, computed from values, not dtypes).
+A label is in force on a row when the row's key is in the data and its content is what was
+labeled. Rows added since are new work; labeled rows that are gone stay in the store (reported,
+and listed by :meth:`~activelabel_widget.session.LabelingSession.missing_labels`); a row whose
+content changed under the same key is flagged, and its old label is not applied to the new content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import StoreMismatchError
+
+__all__ = ["Match", "match_labels", "label_applies"]
+
+
+@dataclass
+class Match:
+    """How a store's labels met the data: what applies, and the one-line report."""
+
+    positions: np.ndarray  # rows whose label applies
+    keys: list  # their store keys, in the same order
+    changed: list = field(default_factory=list)  # store keys whose row's content changed
+    missing: list = field(default_factory=list)  # store keys no longer in the data
+    new_rows: int = 0  # rows with no event in the store at all
+    labels: list = field(default_factory=list)  # the label names that apply, in ``positions`` order
+    sources: list = field(default_factory=list)  # and their sources
+
+    @property
+    def restored(self) -> int:
+        return len(self.positions)
+
+    def summary(self) -> str:
+        """E.g. "1,204 labels restored; 300 new rows; 12 labeled rows no longer in the data"."""
+        parts = [f"{self.restored:,} label{'s' if self.restored != 1 else ''} restored"]
+        if self.new_rows and self.restored + len(self.changed) + len(self.missing):
+            parts.append(f"{self.new_rows:,} new row{'s' if self.new_rows != 1 else ''}")
+        if self.changed:
+            parts.append(f"{len(self.changed):,} labeled row{'s' if len(self.changed) != 1 else ''} changed since "
+                         "(shown again to label; old labels kept in the store)")
+        if self.missing:
+            parts.append(f"{len(self.missing):,} labeled row{'s' if len(self.missing) != 1 else ''} no longer in "
+                         "the data (kept in the store: see missing_labels())")
+        return "; ".join(parts)
+
+
+def label_applies(event, position: int | None, hashes: np.ndarray) -> bool:
+    """Whether ``event`` (a label in force) applies to the row at ``position`` as it is today."""
+    if position is None:
+        return False
+    return event.content is None or event.content == int(hashes[position])
+
+
+def match_labels(state, dataset, *, store_path: str = "") -> Match:
+    """Match the labels in force in ``state`` to ``dataset``'s rows.
+
+    Raises
+    ------
+    StoreMismatchError
+        The store has labels and none of them matches a row (by key and content): it was made
+        for other data.
+    """
+    position_of = dataset.position_of
+    hashes = dataset.record_hashes()
+    all_keys, all_labels, all_sources, all_contents = state.in_force()
+    found = np.fromiter((position_of.get(key, -1) for key in all_keys), dtype=np.int64, count=len(all_keys))
+    present = found >= 0
+    stored = np.array([0 if c is None else c for c in all_contents], dtype=np.uint64)
+    unknown = np.array([c is None for c in all_contents], dtype=bool)
+    same = np.zeros(len(all_keys), dtype=bool)
+    same[present] = unknown[present] | (stored[present] == hashes[found[present]])
+    keys = [all_keys[i] for i in np.flatnonzero(same)]
+    positions = found[same]
+    changed = [all_keys[i] for i in np.flatnonzero(present & ~same)]
+    missing = [all_keys[i] for i in np.flatnonzero(~present)]
+    match = Match(positions, keys, changed, missing, new_rows=max(len(dataset) - len(positions) - len(changed), 0),
+                  labels=[all_labels[i] for i in np.flatnonzero(same)],
+                  sources=[all_sources[i] for i in np.flatnonzero(same)])
+    if all_keys and not len(positions):
+        example = all_keys[0]
+        raise StoreMismatchError(
+            f"The label store {store_path} has {len(all_keys):,} labels, but none of them matches a row of this "
+            f"DataFrame by index and content ({len(missing):,} keys are not in its index, e.g. {example!r}; "
+            f"{len(changed):,} rows have other content): it was made for other data. Pass store= a new path to "
+            "start a separate set of labels. If the rows were renumbered (reset_index), set the original index back "
+            "(df.set_index(...)) so each record keeps its identity."
+        )
+    return match
