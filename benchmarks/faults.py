@@ -4,7 +4,7 @@
    is killed with SIGKILL 5-300 ms after it starts, ``--kills`` times in a row, each run resuming
    the store the last one left. After every kill the store is opened the way a new labeler opens
    it and replayed; it must hold every acknowledged action, give or take the one in flight (see
-   ``tests/_kill_worker.py``).
+   ``benchmarks/kill_worker.py``).
 2. Awkward data: ``--cases`` DataFrames generated as in ``tests/test_bad_data.py`` (mixed dtypes,
    categoricals, datetimes, missing values, 1 MB, emoji, right-to-left and zero-width text, every
    kind of index), each run through the whole labeling path or refused with a documented error.
@@ -21,12 +21,12 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from kill_worker import run_kills
 
-from _kill_worker import run_kills  # noqa: E402
-from collections import Counter  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from test_bad_data import describe, run_cases  # noqa: E402
 

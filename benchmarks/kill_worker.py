@@ -2,7 +2,7 @@
 
 Worker (a stand-in for a notebook kernel)::
 
-    python tests/_kill_worker.py STORE SEED
+    python benchmarks/kill_worker.py STORE SEED
 
 opens a :class:`LabelingSession` (``background=True``) on ``STORE`` and labels the record on the
 card as fast as it can, now and then skipping it or undoing the last action. Before each action it
@@ -13,7 +13,7 @@ may not be in the store; every acknowledged action must be. The first lines are 
 (the record shown on resuming) and ``GO`` (labeling starts now).
 
 Importing pandas and scikit-learn takes seconds, so for many kills the driver can start one
-server instead (``python tests/_kill_worker.py --serve``): it imports everything once and, for
+server instead (``python benchmarks/kill_worker.py --serve``): it imports everything once and, for
 each ``RUN STORE SEED`` line on stdin, forks a child that does exactly what the worker does (it
 opens the store itself, after the fork) and is killed with SIGKILL like a kernel. The server
 prints ``PID <pid>`` when the child starts and ``EXIT <pid> <status>`` once it is gone.
@@ -47,7 +47,7 @@ STUCK_AFTER = 120.0
 
 
 def make_frame(n: int = N_ROWS):
-    """The same tickets in every run (so the store's fingerprint matches on resume)."""
+    """The same tickets in every run (so every label's record is there on resume)."""
     import numpy as np
     import pandas as pd
 
@@ -195,11 +195,11 @@ class Expected:
         return self.labels, list(self.skipped), [entry[:3] for entry in self.history]
 
 
-def store_state(store_path, fingerprint) -> Expected:
+def store_state(store_path) -> Expected:
     """Open the store the way a new labeler does (lock, checks) and replay it."""
     from activelabel_widget.store import LabelStore
 
-    store = LabelStore(store_path, fingerprint=fingerprint, labels=LABELS)
+    store = LabelStore(store_path, labels=LABELS)
     try:
         replay = store.replay()
     finally:
@@ -208,7 +208,7 @@ def store_state(store_path, fingerprint) -> Expected:
     state = Expected()
     state.labels = {key(k): event.label for k, event in replay.labels.items()}
     state.skipped = OrderedDict((key(k), None) for k in replay.skipped)
-    state.history = [(event.action, key(event.key), event.label, None) for event, _ in replay.history]
+    state.history = [(event.action, key(event.key), event.label, None) for step in replay.history for event, _ in step]
     return state
 
 
@@ -265,17 +265,15 @@ def run_kills(store_path, *, kills: int, seed: int = 0, fresh: int = 2, log=None
               check_session_every: int = 20) -> Figures:
     """Kill the labeler ``kills`` times on one store, checking the store after each kill.
 
-    The first ``fresh`` runs start a new interpreter (``python _kill_worker.py STORE SEED``); the
+    The first ``fresh`` runs start a new interpreter (``python kill_worker.py STORE SEED``); the
     others are forked from one server that imported the package once. Every
     ``check_session_every`` kills (and after the last) a full :class:`LabelingSession` is opened
     on the store too. Mismatches are collected in ``Figures.failures`` (the caller asserts).
     """
     from activelabel_widget import LabelingSession
-    from activelabel_widget.dataset import Dataset
 
     store_path = str(store_path)
     df = make_frame()
-    fingerprint = Dataset(df, text="body").fingerprint()
     rng = random.Random(seed)
     figures = Figures()
     expected = Expected()
@@ -346,7 +344,7 @@ def run_kills(store_path, *, kills: int, seed: int = 0, fresh: int = 2, log=None
                 figures.failures.append(f"run {run}: the worker ended with status {status}, not by SIGKILL; see {stderr_path}")
             figures.kills += 1
 
-            actual = store_state(store_path, fingerprint)
+            actual = store_state(store_path)
             candidates = [expected]
             if pending is not None:
                 with_pending = expected.copy()
