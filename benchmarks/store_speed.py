@@ -11,7 +11,8 @@ closed (which keeps a snapshot of the state in the file) and opened again. Repor
 
 Re-runs: ``ActiveLabeler`` on a 100k-row text table created again on the same store, as a
 re-run notebook cell does, five times; the process's resident memory after each (``gc``
-collected), so growth per re-run shows.
+collected), and how many of the labelers' sessions are still alive (1 means every older one
+was freed).
 
 Run from the repository root::
 
@@ -27,6 +28,7 @@ import os
 import sqlite3
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -91,15 +93,18 @@ def reruns(n: int, times: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "s.db"
-        al = None
+        al, sessions = None, []
         for number in range(1, times + 1):
             al = ActiveLabeler(df, text="body", labels=LABELS, store=path)  # a re-run cell: `al` rebound
             al.widget  # noqa: B018 - the card is shown, as in a notebook
             al.session.wait_idle(timeout=600)
             for _ in range(3):
                 al.session.label(al.session.current, LABELS[0])
+            al.session.wait_idle(timeout=600)
+            sessions.append(weakref.ref(al.session))
             gc.collect()
-            rows.append({"run": number, "rows": n, "RSS MB": round(rss_mb())})
+            rows.append({"run": number, "rows": n, "RSS MB": round(rss_mb()),
+                         "sessions alive": sum(ref() is not None for ref in sessions)})
             print(rows[-1], flush=True)
         al.close()
     return rows
