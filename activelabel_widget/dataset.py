@@ -31,9 +31,6 @@ _MAX_CELL_CHARS = 500
 #: Shown instead of a cell (or the text) whose value cannot be turned into text.
 UNSHOWABLE = "(cannot be shown)"
 _MAX_PROBLEM_CHARS = 300
-#: Columns that ``labeled`` and ``to_frame()`` add; a DataFrame must not have them already.
-RESERVED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "prediction",
-                    "prediction_confidence", "weak_label", "weak_confidence")
 
 
 @dataclass(frozen=True)
@@ -173,12 +170,6 @@ class Dataset:
             raise DataError(
                 f"The DataFrame index has {int(missing_keys.sum())} missing key(s) (None/NaN/NaT). Each row's index "
                 "is its identity for saving labels: use df.reset_index(drop=True), or fill the missing keys."
-            )
-        clashes = [name for name in RESERVED_COLUMNS if name in df.columns]
-        if clashes:
-            raise DataError(
-                f"The DataFrame already has column(s) {clashes}, which the labeled frames add. Rename them first, "
-                f"e.g. df = df.rename(columns={{{clashes[0]!r}: {clashes[0] + '_original'!r}}})."
             )
         if text is not None and image is not None:
             raise DataError("Pass either text= or image=, not both; use show=[...] to display other columns.")

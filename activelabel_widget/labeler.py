@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .handoff import column_names
 from .heuristics import Heuristics
 from .insights import Insights
 from .session import LabelingSession
@@ -67,8 +68,9 @@ class ActiveLabeler:
         """Every row: label columns (missing where unlabeled), the model's prediction, the weak label."""
         frame = self.session.to_frame()
         weak = self.heuristics.weak_labels()
-        frame["weak_label"] = weak["weak_label"]
-        frame["weak_confidence"] = weak["weak_confidence"]
+        names = column_names(self.session.dataset.df.columns)
+        frame[names["weak_label"]] = weak["weak_label"]
+        frame[names["weak_confidence"]] = weak["weak_confidence"]
         return frame
 
     # -- weak supervision ------------------------------------------------------------------------

@@ -36,23 +36,45 @@ class ModelStatus:
     accuracy: float | None = None
     n_labels: int = 0
     fits: int = 0
+    progress: float | None = None  # share done while "preparing"
 
     def as_dict(self) -> dict:
         return {"state": self.state, "message": self.message, "accuracy": self.accuracy, "n_labels": self.n_labels,
-                "fits": self.fits}
+                "fits": self.fits, "progress": self.progress}
+
+    def preparing(self, step: str, done: float, n_rows: int) -> "ModelStatus":
+        """The status while the pool is prepared (no suggestions yet; labeling goes on in random order)."""
+        message = (f"{step} for {n_rows:,} rows ({done:.0%} done) · label meanwhile: records come in random order "
+                   "until this is ready")
+        return ModelStatus("preparing", message, self.accuracy, self.n_labels, self.fits, done)
+
+    def training(self, n_labels: int) -> "ModelStatus":
+        """The status while a fit on ``n_labels`` labels runs (the previous model, if any, still suggests)."""
+        kept = "; the previous model suggests meanwhile" if self.fits else ""
+        return ModelStatus("training", f"training on {n_labels:,} labels…{kept}", self.accuracy, self.n_labels, self.fits)
 
     def after_fit(self, fitted: "FittedModel") -> "ModelStatus":
         """The status once ``fitted`` is in use."""
-        if fitted.accuracy is None:
-            message = f"trained on {fitted.n_labels} labels (too few for a cross-validated estimate)"
-        else:
-            message = f"{fitted.accuracy:.0%} cross-validated accuracy on {fitted.n_labels} labels"
-        return ModelStatus("ready", message, fitted.accuracy, fitted.n_labels, self.fits + 1)
+        return ModelStatus("ready", _fit_message(fitted.accuracy, fitted.n_labels), fitted.accuracy, fitted.n_labels,
+                           self.fits + 1)
+
+    def idle(self, *, has_model: bool) -> "ModelStatus":
+        """The status when no round is running."""
+        if has_model:
+            return ModelStatus("ready", _fit_message(self.accuracy, self.n_labels), self.accuracy, self.n_labels,
+                               self.fits)
+        return ModelStatus("none", "label two examples each of two labels to start training", None, 0, 0)
 
     def after_error(self, error: BaseException, *, has_model: bool) -> "ModelStatus":
         """The status after a failed fit: the error, and whether the previous model is still in use."""
         kept = "kept the previous model" if has_model else "no model yet"
         return ModelStatus("error", f"{error} ({kept})", self.accuracy, self.n_labels, self.fits)
+
+
+def _fit_message(accuracy: float | None, n_labels: int) -> str:
+    if accuracy is None:
+        return f"trained on {n_labels:,} labels (too few for a cross-validated estimate)"
+    return f"{accuracy:.0%} cross-validated accuracy on {n_labels:,} labels"
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,9 @@ class PreparedPool:
     Safe to call from several threads; the first caller computes, the others wait.
     """
 
+    #: The steps of :meth:`prepare`, in order, as the card names them.
+    STEPS = ("computing features", "computing embeddings", "building the embedding index")
+
     def __init__(self, dataset, *, embeddings=None, random_state: int = 0):
         self.dataset = dataset
         self.random_state = random_state
@@ -103,17 +128,29 @@ class PreparedPool:
         self._embeddings = embeddings
         self._index = None
         self._lock = threading.Lock()
+        #: Optional ``(step, share_done)`` callback while preparing (step from :data:`STEPS`; None when done).
+        self.on_progress: Callable[[str, float], None] | None = None
+
+    def _step(self, number: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.STEPS[number], number / len(self.STEPS))
 
     def prepare(self) -> "PreparedPool":
         from .strategies import build_embedding_index
 
         with self._lock:
+            prepared_now = self._index is None
             if self._features is None:
+                self._step(0)
                 self._features = compute_features(self.dataset)
             if self._embeddings is None:
+                self._step(1)
                 self._embeddings = compute_embeddings(self._features, random_state=self.random_state)
             if self._index is None:
+                self._step(2)
                 self._index = build_embedding_index(self._embeddings, random_state=self.random_state)
+        if prepared_now and self.on_progress is not None:
+            self.on_progress(None, 1.0)  # done
         return self
 
     @property

@@ -115,6 +115,7 @@ class LabelingSession:
         self.annotator = annotator or options.login_name()
         self._label_code = {name: code for code, name in enumerate(self.labels)}
         self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state)
+        self.pool.on_progress = self._preparing
 
         n = len(self.dataset)
         self._lock = threading.RLock()
@@ -131,6 +132,7 @@ class LabelingSession:
         self.fit_history: list[FitRecord] = []
         self._policy = RetrainPolicy(retrain_every)
         self._refit_requested = False
+        self._round_refits = False
         #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
         self.priority_boost: Callable[[], np.ndarray | None] | None = None
         self._background = background
@@ -377,8 +379,8 @@ class LabelingSession:
     def request_rerank(self) -> Future:
         """Rank the line again in the background (fitting first if a fit is due); resolves when done."""
         with self._lock:
-            if self._model is None and self._refit_requested:
-                self.model_status.state = "training"
+            if self._refit_requested and self.pool.ready and _models.ready_to_train(self.label_counts()):
+                self.model_status = self.model_status.training(int((self._codes >= 0).sum()))
         if self._background:
             return self._runner.request()
         future: Future = Future()
@@ -494,6 +496,9 @@ class LabelingSession:
             if position is not None and not self._has_label[position]:
                 self._line.push_back(position)
                 self._skipped.add(position)
+        resume = self.dataset.position_of.get(store.card_key)
+        if resume is not None and not self._has_label[resume]:
+            self._line.push_front(resume, "where you stopped")
 
     def _reflect(self, keys) -> None:
         """Mirror the state machine's change to ``keys`` into the position-indexed arrays and the line."""
@@ -552,6 +557,7 @@ class LabelingSession:
         self._current, self._current_reason = (None, "") if taken is None else taken
         self._previous_label = previous_label
         self.card_token += 1
+        self.store.note_card(None if self._current is None else self.dataset.keys[self._current])
         if self._line.remaining_ranked() < _REFILL_BELOW:
             self.request_rerank()
 
@@ -570,12 +576,22 @@ class LabelingSession:
             inputs = RoundInputs(labeled, self._codes[labeled].astype(np.int64), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
                                  self.random_state)
-            if refit:
-                self.model_status.state = "training"
-                self.model_status.message = f"training on {len(labeled)} labels…"
-        if refit:
-            self._notify()
+            self._round_refits = refit
+            if refit and self.pool.ready:
+                self.model_status = self.model_status.training(len(labeled))
+        self._notify()
         return run_round(inputs, self.pool)
+
+    def _preparing(self, step: str, done: float) -> None:
+        """Progress of the pool's preparation (from the round's thread), for the card's status line."""
+        with self._lock:
+            if step is not None:
+                self.model_status = self.model_status.preparing(step, done, len(self.dataset))
+            elif self._round_refits:
+                self.model_status = self.model_status.training(int((self._codes >= 0).sum()))
+            else:
+                self.model_status = self.model_status.idle(has_model=self._model is not None)
+        self._notify()
 
     def _swap_in(self, result: RoundResult) -> None:
         """Replace model, scores and line with a round's results, atomically."""
@@ -587,8 +603,8 @@ class LabelingSession:
                 self.model_status = self.model_status.after_fit(fitted)
             elif result.fit_error is not None:
                 self.model_status = self.model_status.after_error(result.fit_error, has_model=self._model is not None)
-            elif self.model_status.state == "training" and not self._refit_requested:
-                self.model_status.state = "ready" if self._model is not None else "none"
+            elif self.model_status.state in ("training", "preparing") and not self._refit_requested:
+                self.model_status = self.model_status.idle(has_model=self._model is not None)
             if result.ranked is not None:
                 self._line.replace_ranked(result.ranked)
             if self._current is None and not self._has_label.all():

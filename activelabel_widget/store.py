@@ -173,6 +173,8 @@ class LabelStore:
         self._idle_timer: threading.Timer | None = None
         self._events_since_snapshot = 0
         self.recovered_to: Path | None = None
+        self._card_key: str | None = None
+        self._saved_card_key: str | None = None
         with _OPEN_LOCK:
             previous = _OPEN.get(str(self.path))
             previous = previous() if previous is not None else None
@@ -183,6 +185,8 @@ class LabelStore:
                 self._conn = self._connect()
                 try:
                     self._check_and_init(list(labels))
+                    card = self._conn.execute("SELECT value FROM meta WHERE name = 'card'").fetchone()
+                    self._saved_card_key = None if card is None else card[0]
                     if check is not None:
                         check(self)  # e.g. the data matches: before an older labeler is taken over
                     if previous is not None:
@@ -198,6 +202,7 @@ class LabelStore:
             # a labeler that was killed mid-write left the "being written" mark; with its -wal
             # beside it SQLite has everything: fold it into the .db now, so the .db is complete again
             self._dirty = self._conn.execute("SELECT 1 FROM meta WHERE name = 'writing_since'").fetchone() is not None
+
             self._mark_complete()
             self._identity = self._file_identity()
             self._wal_identity = self._file_identity("-wal")
@@ -435,9 +440,20 @@ class LabelStore:
             except sqlite3.Error:
                 pass  # the next write or close tries again; a failed checkpoint loses nothing
 
+    def note_card(self, key: str | None) -> None:
+        """Remember which record is on the card, so a restart resumes there (saved with the next checkpoint)."""
+        self._card_key = key
+
+    @property
+    def card_key(self) -> str | None:
+        """The record that was on the card when this store was last written (None if unknown)."""
+        return self._saved_card_key
+
     def _mark_complete(self) -> None:
         """Checkpoint every commit into the ``.db`` and mark it complete on its own."""
         if self._dirty:
+            if self._card_key is not None:
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('card', ?)", (self._card_key,))
             self._conn.execute("DELETE FROM meta WHERE name = 'writing_since'")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._dirty = False

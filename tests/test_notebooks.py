@@ -24,3 +24,10 @@ def test_notebook_runs_end_to_end(path, tmp_path):
 
 def test_there_is_a_quickstart_notebook():
     assert any(p.name == "quickstart.ipynb" for p in NOTEBOOKS)
+
+
+def test_the_bundled_reviews_are_plain_text():
+    from activelabel_widget.demo_data import load_movie_reviews
+
+    reviews = load_movie_reviews()
+    assert len(reviews) == 5022 and not reviews["text"].str.contains(r"&(?:amp|lt|gt|quot|#\d+);").any()

@@ -255,6 +255,7 @@ class SlowModel(LogisticRegression):
 def test_background_training_never_blocks_labeling(tmp_path):
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db",
                               model=SlowModel(delay=5.0), retrain_every=3)
+    session.wait_idle()  # features and the index are ready
     label_two_of_two(session)  # now ready to train: a 5 s fit starts
     assert session.model_status.state == "training"
     label_truly(session, 6)  # labels made meanwhile are kept
@@ -330,3 +331,57 @@ def test_queued_lists_the_card_then_the_line(make_session):
     assert session.queued(1).tolist() == [session.current_position]
     five = session.queued(5).tolist()
     assert len(set(five)) == 5 and five[0] == session.current_position
+
+
+def test_a_restart_resumes_on_the_record_that_was_on_the_card(tmp_path):
+    path = tmp_path / "s.db"
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False,
+                              random_state=5)
+    for _ in range(7):
+        session.label(session.current, truth_of(session, session.current))
+    on_card = session.current
+    session.close()
+    again = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False, random_state=5)
+    assert again.current == on_card and again.current_reason == "where you stopped"
+    again.close()
+
+
+def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path):
+    seen = []
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.close()
+    path = tmp_path / "s.db"
+    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    label_two_of_two(first)
+    first.close()
+    again = LabelingSession.__new__(LabelingSession)
+    original = LabelingSession._notify
+
+    def record(self):
+        seen.append(dict(self.model_status.as_dict()))
+        original(self)
+
+    LabelingSession._notify = record
+    try:
+        again.__init__(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    finally:
+        LabelingSession._notify = original
+    preparing = [s for s in seen if s["state"] == "preparing"]
+    assert [round(s["progress"], 2) for s in preparing] == [0.0, 0.33, 0.67]
+    assert "computing features for 60 rows" in preparing[0]["message"] and "random order" in preparing[0]["message"]
+    assert not any("label two examples" in s["message"] for s in seen if s["state"] in ("training", "preparing"))
+    assert again.model_status.state == "ready" and again.model_status.n_labels == 4
+    assert "on 4 labels" in again.model_status.message
+    again.close()
+
+
+def test_the_users_own_label_and_source_columns_are_kept_and_ours_get_a_prefix(tmp_path):
+    df = ticket_frame()
+    df["source"], df["label"] = "github", df["truth"]
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.label(session.current, "bug")
+    labeled = session.labeled
+    assert (labeled["source"] == "github").all() and labeled["al_source"].tolist() == ["hand"]
+    assert labeled["al_label"].tolist() == ["bug"] and (labeled["label"] == labeled["truth"]).all()
+    assert {"prediction", "al_label", "al_source"} <= set(session.to_frame().columns)
+    session.close()

@@ -73,9 +73,12 @@ def test_suggestions_and_model_status_reach_the_card_and_enter_accepts(labeler):
     for _ in range(12):
         intent(widget, "label", label=truth_of(session, session.current))
     assert widget.model_status["state"] == "ready" and widget.model_status["fits"] >= 1
-    assert set(widget.suggestion) == {"label", "confidence"}
+    assert set(widget.suggestion) == {"label", "confidence", "weak", "accuracy"}
+    assert widget.suggestion["accuracy"] == widget.model_status["accuracy"]
     suggested, key = widget.suggestion["label"], session.current
     intent(widget, "accept")
+    if widget.suggestion.get("weak"):  # a weak suggestion takes a second Enter
+        intent(widget, "accept")
     assert labeler.labeled.loc[key, "source"] == "suggestion-accepted"
     assert labeler.labeled.loc[key, "label"] == suggested
 
@@ -165,3 +168,40 @@ def test_skip_undo_and_a_stale_press_are_one_message_each(labeler):
     sent.clear()
     widget._on_intent(widget, {"action": "label", "key": stale["key"], "token": stale["token"], "label": "bug"})
     assert len(sent) == 1 and "notice" in sent[0]
+
+
+def test_a_weak_suggestion_is_marked_and_enter_must_be_pressed_twice(labeler, monkeypatch):
+    from activelabel_widget import widget as widget_module
+
+    for label in LABELS * 2:
+        intent(labeler.widget, "label", label=label)
+    widget = labeler.widget
+    assert set(widget.suggestion) == {"label", "confidence", "weak", "accuracy"}
+    monkeypatch.setattr(widget_module, "WEAK_SUGGESTION_BELOW", 1.01)  # every suggestion is weak now
+    widget._sync()
+    card = dict(widget.card)
+    intent(widget, "accept")
+    assert widget.card["key"] == card["key"] and "press Enter again" in widget.notice  # nothing saved yet
+    intent(widget, "accept")
+    assert widget.card["key"] != card["key"]
+    assert labeler.labeled.loc[labeler.session.dataset.index_value(labeler.session.dataset.position_of[card["key"]]),
+                               "source"] == "suggestion-accepted"
+
+
+def test_a_strong_suggestion_is_accepted_with_one_enter(labeler, monkeypatch):
+    from activelabel_widget import widget as widget_module
+
+    for label in LABELS * 2:
+        intent(labeler.widget, "label", label=label)
+    monkeypatch.setattr(widget_module, "WEAK_SUGGESTION_BELOW", -1.0)  # nothing is weak
+    widget = labeler.widget
+    widget._sync()
+    assert widget.suggestion["weak"] is False
+    key = widget.card["key"]
+    intent(widget, "accept")
+    assert widget.card["key"] != key
+
+
+def test_the_strategy_select_explains_every_strategy(labeler):
+    help = labeler.widget.strategy_help
+    assert set(help) == set(labeler.widget.strategies) and all(len(text) > 20 for text in help.values())
