@@ -17,7 +17,11 @@ running labeler (a ``git pull``) is detected before anything more is acknowledge
 labeler saved is copied to a recovery file the error names, and nothing is written into the
 replacement.
 
-**One writer.** A labeler holds an exclusive lock on ``<store>.lock`` while open (the operating
+**Files.** ``activelabel.db`` is the store. While a labeler has it open, SQLite keeps
+``activelabel.db-wal`` and ``-shm`` beside it (they go away on close); ``.activelabel.db.lock``
+(hidden) is the lock. Only the ``.db`` is needed once the labeler is closed or idle.
+
+**One writer.** A labeler holds an exclusive lock on ``.<store>.lock`` while open (the operating
 system drops it when the process dies, so a killed kernel never leaves a stale lock). A second
 labeler in another process is refused; in the same process (a re-run notebook cell) the newer
 labeler takes the store over and the older one is closed.
@@ -210,8 +214,8 @@ class LabelStore:
 
     # -- opening -------------------------------------------------------------------------
     def _take_lock(self):
-        """Hold ``<store>.lock`` exclusively so that no other process writes the same store."""
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        """Hold ``.<store>.lock`` (hidden) exclusively so that no other process writes the same store."""
+        lock_path = self.lock_path
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # never follow a symlink planted in our place, never truncate someone else's file
@@ -377,6 +381,11 @@ class LabelStore:
         merged = stored + [name for name in labels if name not in stored]
         if merged != stored:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('labels', ?)", (json.dumps(merged),))
+
+    @property
+    def lock_path(self) -> Path:
+        """The hidden lock file beside the store."""
+        return self.path.with_name(f".{self.path.name}.lock")
 
     # -- the file under us -----------------------------------------------------------------
     def _file_identity(self, suffix: str = ""):

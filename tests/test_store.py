@@ -216,17 +216,17 @@ def test_a_store_replaced_under_a_running_labeler_is_never_written(tmp_path):
 def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(tmp_path):
     target = tmp_path / "precious.txt"
     target.write_text("do not truncate me")
-    (tmp_path / "s.db.lock").symlink_to(target)
+    (tmp_path / ".s.db.lock").symlink_to(target)
     with pytest.raises(StoreError, match="lock file"):
         open_store(tmp_path / "s.db")
     assert target.read_text() == "do not truncate me"
 
 
 def test_a_lock_file_that_is_not_ours_is_left_alone(tmp_path):
-    (tmp_path / "s.db.lock").write_text("my notes")
+    (tmp_path / ".s.db.lock").write_text("my notes")
     with pytest.raises(StoreError, match="not our lock"):
         open_store(tmp_path / "s.db")
-    assert (tmp_path / "s.db.lock").read_text() == "my notes"
+    assert (tmp_path / ".s.db.lock").read_text() == "my notes"
 
 
 def test_a_folder_as_store_gets_a_clear_error(tmp_path):
