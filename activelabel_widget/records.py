@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .errors import StoreMismatchError
 
-__all__ = ["Match", "match_labels", "label_applies"]
+__all__ = ["Match", "match_labels", "label_applies", "missing_frame", "pick_imports"]
 
 
 @dataclass
@@ -91,3 +92,37 @@ def match_labels(state, dataset, *, store_path: str = "") -> Match:
             "(df.set_index(...)) so each record keeps its identity."
         )
     return match
+
+
+def missing_frame(state, match: Match, dataset, has_label: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """Labels in the store that do not apply to today's data, by store key, with ``why`` and the label columns."""
+    from .handoff import add_label_columns
+
+    position_of = dataset.position_of
+    keys = [key for key in match.missing + match.changed if key in state.labels
+            and not (key in position_of and has_label[position_of[key]])]
+    frame = pd.DataFrame({"why": ["changed" if key in position_of else "not in the data" for key in keys]},
+                         index=pd.Index(keys, name="store_key"))
+    add_label_columns(frame, [state.labels[key] for key in keys], labels)
+    return frame
+
+
+def pick_imports(other, state, dataset, has_label: np.ndarray, labels: list[str]) -> tuple[list, str]:
+    """The ``(position, event)`` pairs of ``other``'s labels to bring in, and a report of the rest.
+
+    A label comes in when its record is in the data with the content it was made on, its name is
+    one of ``labels``, and the row has no label here; a row labeled here keeps its label.
+    """
+    hashes = dataset.record_hashes()
+    chosen, same, conflicts, unmatched = [], 0, 0, 0
+    for key, event in other.labels.items():
+        position = dataset.position_of.get(key)
+        if event.label not in labels or not label_applies(event, position, hashes):
+            unmatched += 1
+        elif has_label[position]:
+            same += state.labels[key].label == event.label
+            conflicts += state.labels[key].label != event.label
+        else:
+            chosen.append((position, event))
+    return chosen, (f"{same:,} already here; {conflicts:,} rows labeled differently here kept their label; "
+                    f"{unmatched:,} not matched to this data")

@@ -419,14 +419,7 @@ class LabelingSession:
     def missing_labels(self) -> pd.DataFrame:
         """Labels in the store whose records are no longer in the data (or whose content changed), by store key."""
         with self._lock:
-            report = self.restore_report
-            keys = [key for key in report.missing + report.changed if key in self._state.labels
-                    and not (key in self.dataset.position_of and self._has_label[self.dataset.position_of[key]])]
-            events = [self._state.labels[key] for key in keys]
-        frame = pd.DataFrame({"why": ["changed" if key in self.dataset.position_of else "not in the data"
-                                      for key in keys]}, index=pd.Index(keys, name="store_key"))
-        handoff.add_label_columns(frame, events, self.labels)
-        return frame
+            return records.missing_frame(self._state, self.restore_report, self.dataset, self._has_label, self.labels)
 
     def import_labels(self, path) -> str:
         """Bring in the labels of another store file (a colleague's copy, a recovered file).
@@ -438,29 +431,19 @@ class LabelingSession:
         from .store import read_labels
 
         other = read_labels(path)
-        hashes = self.dataset.record_hashes()
         with self._lock:
-            chosen, conflicts, same, unmatched = [], 0, 0, 0
-            for key, event in other.labels.items():
-                position = self.dataset.position_of.get(key)
-                if event.label not in self._label_code or not records.label_applies(event, position, hashes):
-                    unmatched += 1
-                elif self._has_label[position]:
-                    same += self._state.labels[key].label == event.label
-                    conflicts += self._state.labels[key].label != event.label
-                else:
-                    chosen.append((position, event))
+            chosen, report = records.pick_imports(other, self._state, self.dataset, self._has_label, self.labels)
             if chosen:
+                positions = np.array([p for p, _ in chosen], dtype=np.int64)
                 events = self.store.append_labels(
-                    [self.dataset.keys[p] for p, _ in chosen], [e.label for _, e in chosen],
+                    [self.dataset.keys[p] for p in positions], [e.label for _, e in chosen],
                     annotators=[e.annotator for _, e in chosen], sources=[e.source for _, e in chosen],
-                    confidences=[e.confidence for _, e in chosen], contents=[self._content(p) for p, _ in chosen])
-                self._apply_labels(events, np.array([p for p, _ in chosen], dtype=np.int64))
+                    confidences=[e.confidence for _, e in chosen], contents=[self._content(p) for p in positions])
+                self._apply_labels(events, positions)
                 if self._current is not None and self._has_label[self._current]:
                     self._advance()
         self._notify()
-        return (f"{len(chosen):,} labels imported from {path}; {same:,} already here; {conflicts:,} rows labeled "
-                f"differently here kept their label; {unmatched:,} not matched to this data")
+        return f"{len(chosen):,} labels imported from {path}; {report}"
 
     def fit_final(self):
         """Fit the model(s) on every hand label now (in this thread) and return the fitted estimator(s)."""
