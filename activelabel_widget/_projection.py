@@ -13,7 +13,7 @@ from sklearn.metrics import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
-__all__ = ["project_2d", "coverage_share"]
+__all__ = ["project_2d", "coverage_share", "radius_rank"]
 
 METHODS = ("pca", "tsne", "umap")
 
@@ -194,6 +194,23 @@ def project_2d(embeddings, *, method="pca", random_state=0, sample=200_000,
                       nonlinear_sample=int(nonlinear_sample))
 
 
+def radius_rank(n_rows, neighborhood=0.01):
+    """Which neighbour defines the default coverage radius of a pool of ``n_rows`` records.
+
+    Returns ``(k, among)``: the default radius of :func:`coverage_share` is the median, over
+    ``among`` records (all of them, or 2,000 drawn at random from a larger pool), of the
+    distance to their ``k``-th nearest other record among them, ``k = ceil(neighborhood *
+    (among - 1))`` and at least 1.
+
+    Examples
+    --------
+    >>> radius_rank(100_000), radius_rank(90)
+    ((20, 2000), (1, 90))
+    """
+    among = min(int(n_rows), _RADIUS_SAMPLE)
+    return max(1, math.ceil(neighborhood * (among - 1))), among
+
+
 def _default_radius(X, *, neighborhood, random_state):
     """Median over sampled records of the distance to their ``k``-th nearest other record."""
     rows = _sample_rows(X.shape[0], _RADIUS_SAMPLE, random_state)
@@ -202,7 +219,7 @@ def _default_radius(X, *, neighborhood, random_state):
     points = X[rows].astype(np.float64)
     distances = euclidean_distances(points, points)
     np.fill_diagonal(distances, np.inf)
-    k = max(1, math.ceil(neighborhood * (len(rows) - 1)))
+    k, _ = radius_rank(len(rows), neighborhood)
     kth = np.partition(distances, k - 1, axis=1)[:, k - 1]
     return float(np.median(kth))
 

@@ -2,7 +2,9 @@
 
 The 2-D projection of the embeddings and the coverage radius are computed once per session and
 cached here; the figures are cheap after that. The widget renders the confidence and coverage
-figures to PNG in the background after each fit, never on a click.
+figures to PNG in the background after each fit, never on a click: :meth:`Insights.card_pngs`
+draws them at the card's width (:data:`.plots.CARD_WIDTH_PX` by default), transparent, so they
+read in a light and a dark theme. Every figure method takes ``width_px`` (None: notebook width).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .handoff import column_names
 from .session import LabelingSession
 
 __all__ = ["Insights"]
@@ -39,7 +42,7 @@ class Insights:
                                             random_state=self.session.random_state)
             return self._xy
 
-    def confidence(self):
+    def confidence(self, width_px: int | None = None):
         """Confidence over the unlabeled pool by predicted label, hand-labeled rows for contrast."""
         from .strategies import confidence
 
@@ -49,14 +52,15 @@ class Insights:
         queued = session.queued(QUEUED_SHOWN)
         if proba is None:
             return plots.empty_figure("No model yet: label at least two examples each of two labels, "
-                                      "then the confidence of every record shows here.")
+                                      "then the confidence of every record shows here.", width_px=width_px)
         scores = confidence(proba)
         unlabeled = codes < 0
         threshold = float(scores[queued].max()) if len(queued) else None
         return plots.plot_confidence(scores[unlabeled], proba[unlabeled].argmax(axis=1), session.labels,
-                                     labeled_confidence=scores[~unlabeled], threshold=threshold)
+                                     labeled_confidence=scores[~unlabeled], threshold=threshold,
+                                     width_px=width_px)
 
-    def coverage(self):
+    def coverage(self, width_px: int | None = None):
         """The embedding map: unlabeled density, labeled points by label, the next records starred."""
         session = self.session
         xy = self.map_2d()
@@ -70,28 +74,37 @@ class Insights:
             coverage = (share, radius)
         else:
             coverage = None
+        # the radius is coverage_share's default one (computed once, then reused): its caption
+        # explains it by the default neighbourhood
         return plots.plot_coverage(xy, codes, session.labels, queued=queued, coverage=coverage,
-                                   random_state=session.random_state)
+                                   random_state=session.random_state, width_px=width_px)
 
-    def learning_curve(self):
+    def learning_curve(self, width_px: int | None = None):
         """Cross-validated accuracy after each fit against the number of labels."""
         history = [(r.n_labels, r.accuracy) for r in self.session.fit_history if r.accuracy is not None]
         if not history:
             return plots.empty_figure("No quality estimate yet: it appears after the first fit with two "
-                                      "examples each of two labels.")
+                                      "examples each of two labels.", width_px=width_px)
         n_labels, accuracy = map(np.asarray, zip(*history))
-        return plots.plot_learning_curve(n_labels, accuracy)
+        return plots.plot_learning_curve(n_labels, accuracy, width_px=width_px)
 
-    def label_counts(self):
+    def label_counts(self, width_px: int | None = None):
         """Labels per name, by source: hand, accepted suggestion, weak."""
         frame = self.session.to_frame()
-        labeled = frame[frame["label"].notna()]
-        counts = pd.crosstab(labeled["label"], labeled["source"]).reindex(index=self.session.labels, fill_value=0)
+        names = column_names(self.session.dataset.df.columns)
+        labeled = frame[frame[names["label"]].notna()]
+        counts = pd.crosstab(labeled[names["label"]], labeled[names["source"]]).reindex(index=self.session.labels,
+                                                                                        fill_value=0)
         counts = counts.reindex(columns=[c for c in plots.SOURCES if c in counts.columns])
         if counts.to_numpy().sum() == 0:
-            return plots.empty_figure("No labels yet: label a record on the card.")
-        return plots.plot_label_counts(counts)
+            return plots.empty_figure("No labels yet: label a record on the card.", width_px=width_px)
+        return plots.plot_label_counts(counts, width_px=width_px)
 
-    def card_pngs(self) -> tuple[bytes, bytes]:
-        """The confidence and coverage figures as PNG bytes, for the card's insights panel."""
-        return plots.figure_to_png(self.confidence()), plots.figure_to_png(self.coverage())
+    def card_pngs(self, width_px: int = plots.CARD_WIDTH_PX) -> tuple[bytes, bytes]:
+        """The confidence and coverage figures as PNG bytes, for the card's insights panel.
+
+        Both are ``width_px`` pixels wide (520 by default, for a card about 480-560 px wide; at
+        least 200), as high as their content needs, with a transparent background.
+        """
+        return (plots.figure_to_png(self.confidence(width_px=width_px)),
+                plots.figure_to_png(self.coverage(width_px=width_px)))

@@ -1,6 +1,9 @@
 """Draw the README's plots on the bundled movie reviews: 150 labels by an oracle, then each plot.
 
-Run: .venv/bin/python docs/make_plots.py   (writes docs/plots/*.png and prints timings)
+Run: .venv/bin/python docs/make_plots.py   (writes docs/plots/*.png and prints timings and sizes)
+
+The PNGs are the notebook figures (700 px wide), rendered as the notebook and the card render
+them: transparent, so they read on a light and on a dark page.
 """
 
 import tempfile
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from activelabel_widget import ActiveLabeler, keywords
 from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews
+from activelabel_widget.plots import figure_to_png
 
 OUT = Path(__file__).parent / "plots"
 
@@ -28,7 +32,8 @@ with tempfile.TemporaryDirectory() as folder:
     for name in ("confidence", "coverage", "learning_curve", "labels"):
         started = time.perf_counter()
         figure = getattr(al, f"plot_{name}")()
-        figure.savefig(OUT / f"{name}.png", dpi=110, bbox_inches="tight")
-        print(f"{name:>15}: {time.perf_counter() - started:.2f} s")
+        (OUT / f"{name}.png").write_bytes(figure_to_png(figure))
+        width, height = (round(size * figure.dpi) for size in figure.get_size_inches())
+        print(f"{name:>15}: {time.perf_counter() - started:.2f} s, {width} x {height} px")
     print(session.model_status)
     al.close()
