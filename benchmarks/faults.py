@@ -26,9 +26,8 @@ from pathlib import Path
 
 from kill_worker import run_kills
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from test_bad_data import describe, run_cases  # noqa: E402
+from bad_data import describe, run_cases  # noqa: E402
 
 
 def main() -> int:
