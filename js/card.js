@@ -7,6 +7,8 @@ import { KEYED_LABELS, keyForLabel, keymapRows } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
 export const CLIP_LINES = 12;
+/** Fields from which a record's fields box says how many there are (fewer show at a glance). */
+export const FIELD_COUNT_FROM = 6;
 /** Characters per line assumed when estimating how tall a text will be. */
 const CHARS_PER_LINE = 90;
 
@@ -23,20 +25,38 @@ export function progressText(progress) {
   return `${count(p.labeled)} / ${count(p.total)} labeled · ${count(p.session)} this session · ${count(p.skipped)} skipped`;
 }
 
-/** The model line: "model: none yet", "model: training…", "model: 0.87 CV accuracy on 120 labels", or the error. */
+/** A share in [0, 1] as a whole percent: 0.643 -> "64%". */
+function percent(value) {
+  return `${Math.round(Math.min(1, Math.max(0, value)) * 100)}%`;
+}
+
+/** A number that is there and finite, else null (null and undefined are not 0). */
+function finite(value) {
+  if (value === null || value === undefined || value === "") return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The model line. One state, one message: the message of the state the model is in now, never
+ * a word from another state next to it.
+ * "model: none yet · <why>", "model: preparing… · <what and how far>", "model: training… · <message>"
+ * (or the message alone when it already says it is training), "model: 87% CV accuracy on 120 labels",
+ * "model: fitted on 4 labels", or "model error: <message>".
+ */
 export function modelStatusText(status) {
   const s = status || {};
   const message = typeof s.message === "string" ? s.message.trim() : "";
   const on = s.n_labels === null || s.n_labels === undefined ? "" : ` on ${count(s.n_labels)} labels`;
   switch (s.state) {
+    case "preparing":
+      return message ? `model: preparing… · ${message}` : "model: preparing…";
     case "training":
+      if (/^(re)?training\b/i.test(message)) return `model: ${message}`;
       return message ? `model: training… · ${message}` : "model: training…";
     case "ready": {
-      const acc = Number(s.accuracy);
-      if (s.accuracy !== null && s.accuracy !== undefined && Number.isFinite(acc)) {
-        return `model: ${acc.toFixed(2)} CV accuracy${on}`;
-      }
-      return `model: fitted${on}`;
+      const acc = finite(s.accuracy);
+      return acc === null ? `model: fitted${on}` : `model: ${percent(acc)} CV accuracy${on}`;
     }
     case "error":
       return `model error: ${message || "the model could not be fitted"}`;
@@ -44,6 +64,62 @@ export function modelStatusText(status) {
       return message ? `model: none yet · ${message}` : "model: none yet";
   }
 }
+
+/**
+ * How far the work of the model's current state is, in [0, 1], or null: only while the model is
+ * preparing or training and `progress` is a number (a bar never lingers into another state).
+ */
+export function statusProgress(status) {
+  const s = status || {};
+  if (s.state !== "preparing" && s.state !== "training") return null;
+  const done = finite(s.progress);
+  return done === null ? null : Math.min(1, Math.max(0, done));
+}
+
+/** "model 64% accurate" from the suggestion's cross-validated accuracy, or "" when unknown. */
+export function accuracyText(accuracy) {
+  const acc = finite(accuracy);
+  return acc === null ? "" : `model ${percent(acc)} accurate`;
+}
+
+/** Whether a suggestion is one the model is unsure of (its confidence is below the threshold). */
+export function isWeak(suggestion) {
+  return hasSuggestion(suggestion) && suggestion.weak === true;
+}
+
+/** "30 fields", "1 field". */
+export function fieldCountText(n) {
+  return `${count(n)} ${Number(n) === 1 ? "field" : "fields"}`;
+}
+
+/**
+ * How many rows of a scrolled box are not wholly in view below its visible bottom.
+ *
+ * @param {number[]} rowBottoms each row's bottom edge (same coordinates as viewBottom)
+ * @param {number} viewBottom the bottom edge of the box's visible area
+ */
+export function rowsBelow(rowBottoms, viewBottom) {
+  return rowBottoms.filter((bottom) => bottom > viewBottom + 1).length;
+}
+
+/** What the hint next to the field count says: "scroll for 17 more", or "" when all are in view. */
+export function moreFieldsText(hidden) {
+  return hidden > 0 ? `scroll for ${count(hidden)} more` : "";
+}
+
+/** The strategies' one-sentence descriptions: only string values, by strategy name. */
+export function strategyDescriptions(help) {
+  const out = {};
+  if (!help || typeof help !== "object" || Array.isArray(help)) return out;
+  for (const [name, text] of Object.entries(help)) {
+    if (typeof text === "string" && text.trim() !== "") out[name] = text.trim();
+  }
+  return out;
+}
+
+/** What the dead card says. */
+export const DEAD_TITLE = "This card's kernel is gone (restarted or stopped).";
+export const DEAD_DETAIL = "Re-run the cell to label again. Keys on this card do nothing now.";
 
 /** True when a text is likely taller than CLIP_LINES lines at notebook width. */
 export function isLongText(text) {
@@ -92,8 +168,10 @@ function same(a, b) {
  *
  * @param {Document} doc
  * @param {object} actions callbacks for the buttons: label(name), skip(), undo(), retrain(),
- *   strategy(name), toggleInsights(), toggleKeymap(), toggleExpanded(), closeOverlays().
- * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void}}
+ *   strategy(name), toggleInsights(), toggleKeymap(), toggleExpanded(), toggleFields(),
+ *   closeOverlays().
+ * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
+ *   dispose(): void}}
  */
 export function createCard(doc, actions) {
   const el = (tag, props, children) => h(doc, tag, props, children);
@@ -101,7 +179,11 @@ export function createCard(doc, actions) {
 
   // header
   const progress = el("div", { class: "al-progress" });
-  const status = el("div", { class: "al-status" });
+  const statusText = el("span", { class: "al-status-text" });
+  const statusBar = el("span", { class: "al-status-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", hidden: true });
+  const statusFill = el("span", { class: "al-status-fill" });
+  statusBar.append(statusFill);
+  const status = el("div", { class: "al-status" }, [statusText, statusBar]);
   const select = el("select", { class: "al-select", "aria-label": "query strategy" });
   const retrain = el("button", { type: "button", class: "al-button", title: "retrain the model now (r)" }, [kbd("r"), "retrain"]);
   const insightsButton = el("button", { type: "button", class: "al-button", title: "plots (i)", "aria-pressed": "false" }, [kbd("i"), "insights"]);
@@ -121,6 +203,11 @@ export function createCard(doc, actions) {
   ]);
 
   // messages
+  const deadBanner = el("div", { class: "al-dead", role: "alert", hidden: true }, [
+    el("strong", { class: "al-dead-title", text: DEAD_TITLE }),
+    " ",
+    el("span", { class: "al-dead-detail", text: DEAD_DETAIL }),
+  ]);
   const errorBanner = el("div", { class: "al-error", role: "alert", hidden: true });
   const noticeLine = el("div", { class: "al-notice", role: "status", hidden: true });
 
@@ -141,14 +228,12 @@ export function createCard(doc, actions) {
   // insights, footer, key map
   const insights = el("section", { class: "al-insights", "aria-label": "insights", hidden: true });
   const storeLine = el("span", { class: "al-store" });
-  const footer = el("footer", { class: "al-footer" }, [
-    storeLine,
-    el("span", { class: "al-focus-hint", text: "click the card to use the keys" }),
-  ]);
+  const focusHint = el("span", { class: "al-focus-hint", text: "click the card to use the keys" });
+  const footer = el("footer", { class: "al-footer" }, [storeLine, focusHint]);
   const keymap = el("section", { class: "al-keymap", "aria-label": "key map", hidden: true });
 
   const root = el("div", { class: "al-card", tabindex: "0", role: "group", "aria-label": "labeling card" }, [
-    header, keymap, errorBanner, noticeLine, record, suggestionSlot, votes, actionsRow, insights, footer,
+    deadBanner, header, keymap, errorBanner, noticeLine, record, suggestionSlot, votes, actionsRow, insights, footer,
   ]);
 
   select.addEventListener("change", () => actions.strategy(select.value));
@@ -166,7 +251,7 @@ export function createCard(doc, actions) {
     draw();
   }
 
-  function drawSelect(strategies, strategy) {
+  function drawSelect(strategies, strategy, help) {
     const names = asList(strategies).map(asText);
     if (strategy && !names.includes(strategy)) names.unshift(strategy);
     const current = Array.from(select.options, (o) => o.value);
@@ -175,6 +260,13 @@ export function createCard(doc, actions) {
     }
     if (select.value !== strategy) select.value = strategy;
     select.disabled = names.length === 0;
+    // each option's tooltip says what the strategy does; the select's says it for the one in use
+    const descriptions = strategyDescriptions(help);
+    for (const option of select.options) {
+      if (descriptions[option.value]) option.setAttribute("title", descriptions[option.value]);
+      else option.removeAttribute("title");
+    }
+    select.setAttribute("title", descriptions[strategy] ? `${strategy}: ${descriptions[strategy]}` : "query strategy");
   }
 
   function drawMeta(card, active) {
@@ -222,10 +314,99 @@ export function createCard(doc, actions) {
       const [name, value] = Array.isArray(row) ? row : [row, ""];
       return el("tr", {}, [el("th", { scope: "row", text: asText(name) }), el("td", { text: asText(value) })]);
     }));
-    return el("div", { class: "al-table-wrap " + extraClass }, [el("table", { class: "al-table" }, [tbody])]);
+    return el("div", { class: "al-table-wrap " + extraClass, tabindex: "-1" }, [el("table", { class: "al-table" }, [tbody])]);
   }
 
-  function drawRecord(card, imageUrl, expanded) {
+  // Boxes of fields on screen now. How many rows a box hides below its bottom is only known
+  // after layout: measured on the next frame, on scroll and when the box changes size.
+  const fieldBoxes = new Set();
+  const win = doc.defaultView;
+  const resizeObserver = win && typeof win.ResizeObserver === "function"
+    ? new win.ResizeObserver(() => measureFields())
+    : null;
+  let measureQueued = false;
+
+  function measureFields() {
+    measureQueued = false;
+    for (const box of fieldBoxes) box.measure();
+  }
+
+  function queueMeasure() {
+    if (measureQueued) return;
+    measureQueued = true;
+    if (win && typeof win.requestAnimationFrame === "function") win.requestAnimationFrame(measureFields);
+    else setTimeout(measureFields, 0);
+  }
+
+  function forgetFieldBoxes() {
+    if (resizeObserver) resizeObserver.disconnect();
+    fieldBoxes.clear();
+  }
+
+  /**
+   * Fields in a scrolling box, with a line above it: how many there are, how many are out of
+   * view below ("scroll for 17 more") and a show all / show fewer toggle while they do not fit.
+   */
+  function fieldBox(rows, extraClass, open) {
+    const list = asList(rows);
+    const box = fieldTable(list, extraClass);
+    const more = el("span", { class: "al-fields-more", hidden: true });
+    const toggle = el("button", {
+      type: "button",
+      class: "al-link al-fields-toggle",
+      "aria-expanded": open ? "true" : "false",
+      text: open ? "show fewer" : "show all",
+      hidden: !open,
+    });
+    toggle.addEventListener("click", () => actions.toggleFields());
+    // where the view is in the box, drawn when the browser shows no scrollbar of its own
+    // (overlay scrollbars hide until scrolled)
+    const thumb = el("span", { class: "al-scroll-thumb" });
+    const rail = el("span", { class: "al-scroll-cue", "aria-hidden": "true", hidden: true }, [thumb]);
+    const head = el("div", { class: "al-fields-head", hidden: list.length < FIELD_COUNT_FROM && !open }, [
+      el("span", { class: "al-fields-count", text: fieldCountText(list.length) }),
+      more,
+      toggle,
+    ]);
+    const node = el("div", { class: "al-fieldbox" + (open ? " al-fields-open" : "") }, [head, box, rail]);
+    function measure() {
+      if (!node.isConnected) return;
+      const clipped = box.scrollHeight > box.clientHeight + 1;
+      let hidden = 0;
+      if (clipped) {
+        const viewBottom = box.getBoundingClientRect().top + box.clientTop + box.clientHeight;
+        hidden = rowsBelow(Array.from(box.querySelectorAll("tr"), (tr) => tr.getBoundingClientRect().bottom), viewBottom);
+      }
+      more.textContent = moreFieldsText(hidden);
+      show(more, hidden > 0);
+      node.classList.toggle("al-more-below", hidden > 0);
+      node.classList.toggle("al-clipped-box", clipped);
+      show(toggle, open || clipped);
+      show(head, list.length >= FIELD_COUNT_FROM || clipped || open);
+      const nativeBar = box.offsetWidth - box.clientWidth - 2 * box.clientLeft > 0;
+      show(rail, clipped && !nativeBar);
+      if (clipped && !nativeBar) {
+        const height = box.clientHeight;
+        const thumbHeight = Math.max(16, Math.round((height * height) / box.scrollHeight));
+        const travel = Math.max(0, box.scrollHeight - height);
+        rail.style.top = `${box.offsetTop + box.clientTop}px`;
+        rail.style.height = `${height}px`;
+        thumb.style.height = `${thumbHeight}px`;
+        thumb.style.top = `${travel ? Math.round((box.scrollTop / travel) * (height - thumbHeight)) : 0}px`;
+      }
+    }
+    box.addEventListener("scroll", measure, { passive: true });
+    const entry = { measure };
+    fieldBoxes.add(entry);
+    if (resizeObserver) {
+      resizeObserver.observe(box);
+      resizeObserver.observe(box.firstChild);
+    }
+    return node;
+  }
+
+  function drawRecord(card, imageUrl, expanded, fieldsOpen) {
+    forgetFieldBoxes();
     const active = isActive(card);
     drawMeta(card || {}, active);
     record.dataset.kind = active ? card.kind : "done";
@@ -240,14 +421,15 @@ export function createCard(doc, actions) {
     if (problem !== "") body.replaceChildren(drawProblem(problem));
     else if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
     else if (card.kind === "image") body.replaceChildren(...drawImage(card, imageUrl));
-    else body.replaceChildren(fieldTable(card.fields, "al-record-table"));
+    else body.replaceChildren(fieldBox(card.fields, "al-record-table", fieldsOpen));
     const extra = card.kind !== "table" ? asList(card.fields) : [];
-    fields.replaceChildren(...(extra.length ? [fieldTable(extra, "al-extra-fields")] : []));
+    fields.replaceChildren(...(extra.length ? [fieldBox(extra, "al-extra-fields", fieldsOpen)] : []));
     show(fields, extra.length > 0);
+    queueMeasure();
   }
 
   function drawSuggestion(suggestion, active) {
-    suggestionSlot.classList.remove("al-muted");
+    suggestionSlot.classList.remove("al-muted", "al-suggestion-weak");
     if (!active) {
       suggestionSlot.replaceChildren();
       return;
@@ -257,10 +439,22 @@ export function createCard(doc, actions) {
       suggestionSlot.replaceChildren("no suggestion yet");
       return;
     }
-    const confidence = Number(suggestion.confidence);
+    const weak = isWeak(suggestion);
+    suggestionSlot.classList.toggle("al-suggestion-weak", weak);
+    const confidence = finite(suggestion.confidence);
+    const accuracy = accuracyText(suggestion.accuracy);
     const parts = ["Suggestion: ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) })];
-    if (Number.isFinite(confidence)) parts.push(` · confidence ${confidence.toFixed(2)}`);
-    parts.push(" — ", kbd("Enter"), " to accept");
+    if (weak) {
+      parts.push(" ", el("span", {
+        class: "al-tag al-tag-weak",
+        title: "the model is unsure of this record: its confidence is below the threshold",
+        text: "weak",
+      }));
+    }
+    if (confidence !== null) parts.push(` · confidence ${confidence.toFixed(2)}`);
+    if (accuracy) parts.push(` · ${accuracy}`);
+    // a weak suggestion takes a second Enter on the same card (the kernel asks for it)
+    parts.push(" — ", kbd("Enter"), weak ? " twice to accept" : " to accept");
     suggestionSlot.replaceChildren(...parts);
   }
 
@@ -279,13 +473,14 @@ export function createCard(doc, actions) {
 
   function drawButtons(labels, suggestion, active) {
     const suggested = hasSuggestion(suggestion) ? asText(suggestion.label) : null;
+    const weak = isWeak(suggestion);
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
       const label = asText(raw);
       const isSuggested = active && label === suggested;
       const key = keyForLabel(index);
       const button = el("button", {
         type: "button",
-        class: "al-button al-label" + (isSuggested ? " al-suggested" : ""),
+        class: "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : ""),
         "data-label": label,
         title: key !== null ? `label as ${label} (${key})` : `label as ${label}`,
         disabled: !active,
@@ -317,7 +512,7 @@ export function createCard(doc, actions) {
     insights.replaceChildren(el("h3", { class: "al-section-title", text: "insights" }), content);
   }
 
-  function drawKeymap(open, labels) {
+  function drawKeymap(open, labels, strategies, strategy, help) {
     show(keymap, open);
     keymapButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (!open) {
@@ -329,12 +524,29 @@ export function createCard(doc, actions) {
     const labelRows = asList(labels).slice(0, KEYED_LABELS).flatMap((label, index) => row([keyForLabel(index)], asText(label)));
     const close = el("button", { type: "button", class: "al-link", text: "close (Esc)" });
     close.addEventListener("click", () => actions.closeOverlays());
+    // what each strategy does, for the strategies the select offers (all described ones if none)
+    const descriptions = strategyDescriptions(help);
+    const offered = asList(strategies).map(asText);
+    const described = (offered.length ? offered : Object.keys(descriptions)).filter((name) => descriptions[name]);
+    const strategyRows = described.flatMap((name) => [
+      el("dt", { class: name === strategy ? "al-current" : null }, [
+        el("code", { class: "al-strategy-name", text: name }),
+        name === strategy ? el("span", { class: "al-in-use", text: "in use" }) : null,
+      ]),
+      el("dd", { text: descriptions[name] }),
+    ]);
     keymap.replaceChildren(
       el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
       el("div", { class: "al-keymap-body" }, [
-        el("dl", { class: "al-keylist" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
+        el("dl", { class: "al-keylist al-keycommands" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
         labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
       ]),
+      strategyRows.length
+        ? el("div", { class: "al-keymap-strategies" }, [
+            el("h3", { class: "al-section-title", text: "strategies" }),
+            el("dl", { class: "al-keylist al-strategylist" }, strategyRows),
+          ])
+        : null,
     );
   }
 
@@ -342,19 +554,31 @@ export function createCard(doc, actions) {
    * Draw a state.
    *
    * @param {object} s card, labels, progress, suggestion, modelStatus, votes, strategy,
-   *   strategies, storePath, error, notice (the synced traits); imageUrl, confidenceUrl,
-   *   coverageUrl (object URLs or null); insightsOpen, keymapOpen, expanded (local view state).
+   *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
+   *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, keymapOpen, expanded,
+   *   fieldsOpen (local view state); dead (the kernel behind the card is gone).
    */
   function render(s) {
     const card = s.card && typeof s.card === "object" ? s.card : {};
     const active = isActive(card);
+    const dead = !!s.dead;
     part("progress", [s.progress], () => { progress.textContent = progressText(s.progress); });
     part("status", [s.modelStatus], () => {
-      status.textContent = modelStatusText(s.modelStatus);
+      statusText.textContent = modelStatusText(s.modelStatus);
       const state = (s.modelStatus && s.modelStatus.state) || "none";
       status.className = `al-status al-status-${state}`;
+      const done = statusProgress(s.modelStatus);
+      show(statusBar, done !== null);
+      if (done !== null) {
+        statusFill.style.width = `${(done * 100).toFixed(1)}%`;
+        statusBar.setAttribute("aria-valuenow", String(Math.round(done * 100)));
+        statusBar.setAttribute("title", `${percent(done)} done`);
+      } else {
+        statusBar.removeAttribute("aria-valuenow");
+        statusBar.removeAttribute("title");
+      }
     });
-    drawSelect(s.strategies, asText(s.strategy));
+    drawSelect(s.strategies, asText(s.strategy), s.strategyHelp);
     part("error", [s.error], () => {
       errorBanner.textContent = asText(s.error);
       show(errorBanner, asText(s.error) !== "");
@@ -363,16 +587,28 @@ export function createCard(doc, actions) {
       noticeLine.textContent = asText(s.notice);
       show(noticeLine, asText(s.notice) !== "");
     });
-    part("record", [card, s.imageUrl, !!s.expanded], () => drawRecord(card, s.imageUrl, !!s.expanded));
+    part("record", [card, s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
+      drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     part("suggestion", [s.suggestion, active], () => drawSuggestion(s.suggestion, active));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     part("buttons", [s.labels, s.suggestion, active], () => drawButtons(s.labels, s.suggestion, active));
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl));
-    part("keymap", [!!s.keymapOpen, s.labels], () => drawKeymap(!!s.keymapOpen, s.labels));
+    part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>
+      drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp));
     part("store", [s.storePath], () => {
       storeLine.textContent = asText(s.storePath) ? `saving to ${s.storePath}` : "";
     });
+    // A dead card keeps what it showed, dimmed, under a banner that says why nothing works.
+    root.classList.toggle("al-card-dead", dead);
+    show(deadBanner, dead);
+    show(focusHint, !dead);
+    if (dead) {
+      root.setAttribute("aria-disabled", "true");
+      for (const control of root.querySelectorAll("button, select")) control.disabled = true;
+    } else {
+      root.removeAttribute("aria-disabled");
+    }
   }
 
   /** Show that drawing failed, so the error is not lost inside a change callback. */
@@ -382,5 +618,10 @@ export function createCard(doc, actions) {
     for (const name of Object.keys(memo)) delete memo[name];
   }
 
-  return { root, render, showFailure };
+  /** Stop watching the size of the field boxes. */
+  function dispose() {
+    forgetFieldBoxes();
+  }
+
+  return { root, render, showFailure, dispose };
 }

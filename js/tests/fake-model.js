@@ -1,5 +1,6 @@
 // A stand-in for the anywidget model: get / set / on / off / send / save_changes,
-// with "change:name" events fired by set().
+// with "change:name" events fired by set(). killKernel() makes it behave like a model whose
+// kernel restarted: send throws as the comm does ("Cannot send on a closed comm").
 
 export function textCard(overrides = {}) {
   return {
@@ -42,6 +43,7 @@ export class FakeModel {
     this.handlers = new Map();
     this.sent = [];
     this.saves = 0;
+    this.sendError = null;
   }
 
   get(name) {
@@ -69,7 +71,18 @@ export class FakeModel {
   }
 
   send(content) {
+    if (this.sendError) throw this.sendError;
     this.sent.push(content);
+  }
+
+  /** Fire any event, as the widget framework does ("comm_live_update", "comm:close"). */
+  emit(event, ...args) {
+    for (const callback of [...(this.handlers.get(event) || [])]) callback(...args);
+  }
+
+  /** From now on every send throws, as it does once the kernel behind the widget is gone. */
+  killKernel() {
+    this.sendError = new Error("Cannot send on a closed comm");
   }
 
   save_changes() {

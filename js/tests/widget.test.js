@@ -142,7 +142,7 @@ describe("the card shows the record", () => {
     model.set("model_status", { state: "training", message: "", accuracy: null, n_labels: 120, fits: 0 });
     expect(status()).toBe("model: training…");
     model.set("model_status", { state: "ready", message: "", accuracy: 0.8712, n_labels: 120, fits: 1 });
-    expect(status()).toBe("model: 0.87 CV accuracy on 120 labels");
+    expect(status()).toBe("model: 87% CV accuracy on 120 labels");
     model.set("model_status", { state: "error", message: "only one class labeled", accuracy: null, n_labels: 3, fits: 1 });
     expect(status()).toBe("model error: only one class labeled");
     expect(root.querySelector(".al-status").classList.contains("al-status-error")).toBe(true);
@@ -529,7 +529,7 @@ describe("done and empty", () => {
 describe("messages", () => {
   it("shows an error banner while there is an error", () => {
     const { root, model } = mount();
-    const banner = root.querySelector("[role=alert]");
+    const banner = root.querySelector(".al-error[role=alert]");
     expect(banner.hidden).toBe(true);
     model.set("error", "could not write to the store: disk full");
     expect(banner.hidden).toBe(false);
@@ -583,7 +583,7 @@ describe("insights and key map", () => {
     press(root, "?");
     const keymap = root.querySelector(".al-keymap");
     expect(keymap.hidden).toBe(false);
-    const rows = [...keymap.querySelectorAll(".al-keylist:not(.al-keylabels) dt")]
+    const rows = [...keymap.querySelectorAll(".al-keycommands dt")]
       .map((dt) => [[...dt.querySelectorAll("kbd")].map((k) => k.textContent), dt.textContent, dt.nextElementSibling.textContent]);
     expect(rows).toEqual([
       [["1–9", "0"], "1–9, 0", "label the record with that label"],

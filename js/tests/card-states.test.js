@@ -1,0 +1,513 @@
+// @vitest-environment jsdom
+// A card whose kernel is gone, the model's status while it prepares, weak suggestions, wide
+// records and what the strategies do.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  DEAD_DETAIL, DEAD_TITLE, accuracyText, fieldCountText, isWeak, modelStatusText, moreFieldsText, rowsBelow,
+  statusProgress, strategyDescriptions,
+} from "../card.js";
+import widget, { commIsGone } from "../widget.js";
+import { FakeModel, textCard } from "./fake-model.js";
+
+let mounted = [];
+let warn;
+
+beforeEach(() => {
+  URL.createObjectURL = vi.fn(() => "blob:card/1");
+  URL.revokeObjectURL = vi.fn();
+  warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+});
+
+afterEach(() => {
+  for (const { cleanup, host } of mounted) {
+    cleanup();
+    host.remove();
+  }
+  mounted = [];
+  warn.mockRestore();
+  delete URL.createObjectURL;
+  delete URL.revokeObjectURL;
+});
+
+function mount(state = {}, { model = new FakeModel(state), host = document.createElement("div") } = {}) {
+  document.body.appendChild(host);
+  const cleanup = widget.render({ model, el: host });
+  mounted.push({ cleanup, host });
+  return { model, el: host, root: host.querySelector(".al-card"), cleanup };
+}
+
+function press(target, key, options = {}) {
+  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
+  target.dispatchEvent(event);
+  return event;
+}
+
+function listenLikeTheNotebooks() {
+  const capture = vi.fn();
+  const bubble = vi.fn();
+  document.addEventListener("keydown", capture, true);
+  document.addEventListener("keydown", bubble);
+  return {
+    capture,
+    bubble,
+    stop() {
+      document.removeEventListener("keydown", capture, true);
+      document.removeEventListener("keydown", bubble);
+    },
+  };
+}
+
+function labelButton(root, label) {
+  return [...root.querySelectorAll("button.al-label")].find((b) => b.dataset.label === label);
+}
+
+function expectDead(root) {
+  const banner = root.querySelector(".al-dead");
+  expect(banner.hidden).toBe(false);
+  expect(banner.getAttribute("role")).toBe("alert");
+  expect(banner.textContent).toBe(`${DEAD_TITLE} ${DEAD_DETAIL}`);
+  expect(root.classList.contains("al-card-dead")).toBe(true);
+  expect(root.getAttribute("aria-disabled")).toBe("true");
+  const controls = [...root.querySelectorAll("button, select")];
+  expect(controls.length).toBeGreaterThan(5);
+  expect(controls.filter((c) => !c.disabled)).toEqual([]);
+  expect(root.querySelector(".al-focus-hint").hidden).toBe(true);
+}
+
+function expectAlive(root) {
+  expect(root.querySelector(".al-dead").hidden).toBe(true);
+  expect(root.classList.contains("al-card-dead")).toBe(false);
+  expect(root.hasAttribute("aria-disabled")).toBe(false);
+}
+
+describe("a card whose kernel is gone", () => {
+  it("is alive and says nothing about a kernel while sends go through", () => {
+    const { root } = mount();
+    expectAlive(root);
+    expect([...root.querySelectorAll(":not([hidden])")].filter((n) => !n.closest("[hidden]") && /kernel/.test(n.textContent)))
+      .toEqual([]);
+  });
+
+  it("says so when a send throws, instead of an uncaught error", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    model.killKernel();
+    expect(() => press(root, "1")).not.toThrow();
+    expectDead(root);
+    expect(model.sent).toEqual([]);
+    expect(warn).toHaveBeenCalled();
+    // the record is still there, dimmed, so the user sees which card this was
+    expect(root.querySelector(".al-text").textContent).toBe("The app crashes when I open settings.");
+  });
+
+  it("lets every later key through to the notebook and sends nothing", () => {
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    model.killKernel();
+    press(root, "s");
+    const send = vi.spyOn(model, "send");
+    const notebook = listenLikeTheNotebooks();
+    const events = ["1", "2", "s", "z", "Backspace", "r", "Enter", "i", "?", "x", "Escape"].map((key) => press(root, key));
+    notebook.stop();
+    expect(send).not.toHaveBeenCalled();
+    expect(events.some((e) => e.defaultPrevented)).toBe(false);
+    expect(notebook.capture).toHaveBeenCalledTimes(events.length);
+    expect(notebook.bubble).toHaveBeenCalledTimes(events.length);
+    // the key map and insights no longer open either
+    expect(root.querySelector(".al-keymap").hidden).toBe(true);
+    expect(root.querySelector(".al-insights").hidden).toBe(true);
+  });
+
+  it("says so when a click's send throws, and closes the open panels", () => {
+    const { root, model } = mount();
+    press(root, "?");
+    expect(root.querySelector(".al-keymap").hidden).toBe(false);
+    model.killKernel();
+    labelButton(root, "feature").click();
+    expectDead(root);
+    expect(root.querySelector(".al-keymap").hidden).toBe(true);
+    const send = vi.spyOn(model, "send");
+    labelButton(root, "bug").click(); // disabled: no click event
+    root.querySelector("select").dispatchEvent(new Event("change", { bubbles: true }));
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it("stays dead when new state arrives and redraws (buttons drawn anew are disabled too)", () => {
+    const { root, model } = mount();
+    model.killKernel();
+    press(root, "1");
+    model.set("labels", ["a", "b"]);
+    model.set("card", textCard({ token: 2 }));
+    expectDead(root);
+  });
+
+  it("turns dead as soon as the widget framework says the model lost its kernel", () => {
+    const { root, model } = mount();
+    model.comm_live = false;
+    model.emit("comm_live_update");
+    expectDead(root);
+    expect(model.sent).toEqual([]);
+  });
+
+  it("stays alive when the framework says the link is live", () => {
+    const { root, model } = mount();
+    model.comm_live = true;
+    model.emit("comm_live_update");
+    expectAlive(root);
+  });
+
+  it("reads the disconnected mark the framework puts on the view when comm_live is not exposed", () => {
+    const { root, model, el } = mount();
+    el.classList.add("jupyter-widgets-disconnected");
+    model.emit("comm_live_update");
+    expectDead(root);
+  });
+
+  it("takes the event alone as the link gone when the model does not expose comm_live (the anywidget proxy)", () => {
+    // ipywidgets sets comm_live true when it creates a model, before any view, and fires the
+    // event after that only when it disconnects the models (kernel restarting or dead)
+    const { root, model } = mount();
+    expect("comm_live" in model).toBe(false);
+    model.emit("comm_live_update");
+    expectDead(root);
+  });
+
+  it("is alive when drawn for a model that does not say whether its link is live", () => {
+    const { root } = mount();
+    expectAlive(root);
+  });
+
+  it("turns dead when the comm closes", () => {
+    const { root, model } = mount();
+    model.emit("comm:close");
+    expectDead(root);
+  });
+
+  it("is dead from the start when drawn for a model already cut off from its kernel", () => {
+    const model = new FakeModel();
+    model.comm_live = false;
+    const { root } = mount({}, { model });
+    expectDead(root);
+  });
+
+  it("tells gone, live and unknown apart", () => {
+    const el = document.createElement("div");
+    expect(commIsGone({ comm_live: false }, el)).toBe(true);
+    expect(commIsGone({ comm_live: true }, el)).toBe(false);
+    expect(commIsGone({}, el)).toBe(null);
+    const outer = document.createElement("div");
+    outer.className = "jupyter-widgets-disconnected";
+    outer.appendChild(el);
+    expect(commIsGone({}, el)).toBe(true);
+  });
+
+  it("stops listening for the comm events once cleaned up", () => {
+    const { model, cleanup } = mount();
+    cleanup();
+    mounted = [];
+    expect(model.listenerCount()).toBe(0);
+  });
+});
+
+describe("the model's status", () => {
+  it("says what is being prepared and how far, and keeps training's own message", () => {
+    const message = "building the embedding index: 40% of 200,880 rows · label meanwhile: records come in random order";
+    expect(modelStatusText({ state: "preparing", message, progress: 0.4 })).toBe(`model: preparing… · ${message}`);
+    expect(modelStatusText({ state: "preparing" })).toBe("model: preparing…");
+    expect(modelStatusText({ state: "training", message: "" })).toBe("model: training…");
+    expect(modelStatusText({ state: "training", message: "the previous model suggests meanwhile" }))
+      .toBe("model: training… · the previous model suggests meanwhile");
+    // a message that already says it trains is not said twice
+    expect(modelStatusText({ state: "training", message: "training on 120 labels…; the previous model suggests meanwhile" }))
+      .toBe("model: training on 120 labels…; the previous model suggests meanwhile");
+  });
+
+  it("never shows two states' messages at once", () => {
+    const words = /none yet|preparing|training|CV accuracy|fitted|error/g;
+    const cases = [
+      [{ state: "ready", accuracy: 0.8, n_labels: 30, message: "training on 30 labels…" }, ["CV accuracy"]],
+      [{ state: "ready", accuracy: null, n_labels: 3, message: "preparing" }, ["fitted"]],
+      [{ state: "preparing", message: "computing features for 5,000 rows (10% done)", accuracy: 0.7 }, ["preparing"]],
+      [{ state: "training", message: "", accuracy: 0.7, n_labels: 12 }, ["training"]],
+      [{ state: "error", message: "only one class labeled (no model yet)", accuracy: 0.7 }, ["error"]],
+      [{ state: "none", message: "label two examples each of two labels to start training" }, ["none yet", "training"]],
+    ];
+    for (const [status, expected] of cases) {
+      expect(modelStatusText(status).match(words)).toEqual(expected);
+    }
+  });
+
+  it("has progress only while preparing or training and only when it is a number", () => {
+    expect(statusProgress({ state: "preparing", progress: 0.4 })).toBe(0.4);
+    expect(statusProgress({ state: "preparing", progress: 1.7 })).toBe(1);
+    expect(statusProgress({ state: "preparing", progress: null })).toBe(null);
+    expect(statusProgress({ state: "preparing" })).toBe(null);
+    expect(statusProgress({ state: "preparing", progress: "x" })).toBe(null);
+    expect(statusProgress({ state: "training", progress: 0.5 })).toBe(0.5);
+    expect(statusProgress({ state: "ready", progress: 0.4 })).toBe(null);
+    expect(statusProgress(undefined)).toBe(null);
+  });
+
+  it("draws a progress bar while preparing and removes it once the model is ready", () => {
+    const { root, model } = mount();
+    const status = root.querySelector(".al-status");
+    const bar = status.querySelector("[role=progressbar]");
+    expect(bar.hidden).toBe(true);
+    const message = "building the embedding index for 200,880 rows (40% done) · label meanwhile: records come in random order until this is ready";
+    model.set("model_status", { state: "preparing", message, accuracy: null, n_labels: 0, fits: 0, progress: 0.4 });
+    expect(status.textContent).toBe(`model: preparing… · ${message}`);
+    expect(status.classList.contains("al-status-preparing")).toBe(true);
+    expect(bar.hidden).toBe(false);
+    expect(bar.getAttribute("aria-valuenow")).toBe("40");
+    expect(bar.querySelector(".al-status-fill").style.width).toBe("40%");
+    model.set("model_status", { state: "preparing", message, accuracy: null, n_labels: 0, fits: 0, progress: null });
+    expect(bar.hidden).toBe(true);
+    model.set("model_status", { state: "preparing", message, accuracy: null, n_labels: 0, fits: 0, progress: 0.9 });
+    expect(bar.getAttribute("aria-valuenow")).toBe("90");
+    model.set("model_status", { state: "ready", message: "80% cross-validated accuracy on 30 labels", accuracy: 0.8, n_labels: 30, fits: 1, progress: null });
+    expect(status.textContent).toBe("model: 80% CV accuracy on 30 labels");
+    expect(bar.hidden).toBe(true);
+    expect(bar.hasAttribute("aria-valuenow")).toBe(false);
+  });
+});
+
+describe("weak suggestions", () => {
+  const weak = { label: "bug", confidence: 0.1234, weak: true, accuracy: 0.642 };
+  const strong = { label: "feature", confidence: 0.91, weak: false, accuracy: 0.912 };
+
+  it("formats the model's accuracy next to the confidence", () => {
+    expect(accuracyText(0.642)).toBe("model 64% accurate");
+    expect(accuracyText(1)).toBe("model 100% accurate");
+    expect(accuracyText(null)).toBe("");
+    expect(accuracyText(undefined)).toBe("");
+    expect(accuracyText("n/a")).toBe("");
+  });
+
+  it("counts only weak === true as weak", () => {
+    expect(isWeak(weak)).toBe(true);
+    expect(isWeak(strong)).toBe(false);
+    expect(isWeak({ label: "bug", weak: "false" })).toBe(false);
+    expect(isWeak({ weak: true })).toBe(false); // nothing suggested
+  });
+
+  it("looks weak: a weak tag, muted and dashed, with the model's accuracy beside the confidence", () => {
+    const { root } = mount({ suggestion: weak });
+    const slot = root.querySelector(".al-suggestion");
+    expect(slot.textContent).toBe("Suggestion: bug weak · confidence 0.12 · model 64% accurate — Enter twice to accept");
+    expect(slot.classList.contains("al-suggestion-weak")).toBe(true);
+    const tag = slot.querySelector(".al-tag-weak");
+    expect(tag.textContent).toBe("weak");
+    expect(tag.getAttribute("title")).toMatch(/unsure/);
+    const button = labelButton(root, "bug");
+    expect(button.classList.contains("al-suggested")).toBe(true);
+    expect(button.classList.contains("al-suggested-weak")).toBe(true);
+  });
+
+  it("keeps a strong suggestion's style and shows the accuracy when known", () => {
+    const { root, model } = mount({ suggestion: weak });
+    model.set("suggestion", strong);
+    const slot = root.querySelector(".al-suggestion");
+    expect(slot.textContent).toBe("Suggestion: feature · confidence 0.91 · model 91% accurate — Enter to accept");
+    expect(slot.classList.contains("al-suggestion-weak")).toBe(false);
+    expect(slot.querySelector(".al-tag-weak")).toBeNull();
+    expect(labelButton(root, "feature").classList.contains("al-suggested-weak")).toBe(false);
+    expect(labelButton(root, "feature").classList.contains("al-suggested")).toBe(true);
+    model.set("suggestion", { label: "feature", confidence: 0.91, weak: false, accuracy: null });
+    expect(slot.textContent).toBe("Suggestion: feature · confidence 0.91 — Enter to accept");
+  });
+
+  it("still accepts a weak suggestion with Enter (whether to ask twice is the kernel's call)", () => {
+    const { root, model } = mount({ suggestion: weak });
+    press(root, "Enter");
+    expect(model.sent).toEqual([{ action: "accept", key: "i:42", token: 1 }]);
+    model.set("notice", "The model is unsure: press Enter again to accept bug");
+    expect(root.querySelector(".al-notice").textContent).toBe("The model is unsure: press Enter again to accept bug");
+  });
+});
+
+describe("wide and long records", () => {
+  const thirty = Array.from({ length: 30 }, (_, i) => [`column_${i + 1}`, `value ${i + 1}`]);
+
+  /** Lay a field box out as a browser would: 28 px rows in a 360 px box scrolled to `top`. */
+  function layOut(box, { rowHeight = 28, height = 360, top = 0 } = {}) {
+    const rows = [...box.querySelectorAll("tr")];
+    Object.defineProperty(box, "clientHeight", { configurable: true, get: () => height });
+    Object.defineProperty(box, "scrollHeight", { configurable: true, get: () => rows.length * rowHeight });
+    box.getBoundingClientRect = () => ({ top: 0, bottom: height, left: 0, right: 500, width: 500, height });
+    rows.forEach((tr, i) => {
+      tr.getBoundingClientRect = () => ({ top: i * rowHeight - top, bottom: (i + 1) * rowHeight - top });
+    });
+    box.dispatchEvent(new Event("scroll"));
+  }
+
+  it("counts rows out of view below", () => {
+    expect(rowsBelow([28, 56, 84, 112], 60)).toBe(2);
+    expect(rowsBelow([28, 56], 60)).toBe(0);
+    expect(rowsBelow([60.5], 60)).toBe(0); // within a pixel: in view
+    expect(fieldCountText(30)).toBe("30 fields");
+    expect(fieldCountText(1)).toBe("1 field");
+    expect(fieldCountText(1200)).toBe("1,200 fields");
+    expect(moreFieldsText(17)).toBe("scroll for 17 more");
+    expect(moreFieldsText(0)).toBe("");
+  });
+
+  it("puts every one of 30 columns in the fields box and says how many there are", () => {
+    const { root } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    const box = root.querySelector(".al-body .al-table-wrap");
+    expect([...box.querySelectorAll("th")].map((th) => th.textContent)).toEqual(thirty.map(([name]) => name));
+    expect(root.querySelector(".al-body .al-fields-count").textContent).toBe("30 fields");
+    // before layout nothing is known to be clipped: no hint, no toggle
+    expect(root.querySelector(".al-body .al-fields-more").hidden).toBe(true);
+    expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(true);
+  });
+
+  it("says how many rows are out of view, counts down as the box scrolls, and offers show all", () => {
+    const { root } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    const box = root.querySelector(".al-body .al-table-wrap");
+    const more = root.querySelector(".al-body .al-fields-more");
+    const toggle = root.querySelector(".al-body .al-fields-toggle");
+    const fieldbox = root.querySelector(".al-body .al-fieldbox");
+    layOut(box); // rows 1..12 wholly in view (12 * 28 = 336 <= 360), 18 below
+    // no scrollbar of the browser's own (offsetWidth == clientWidth): the card draws where the view is
+    const rail = fieldbox.querySelector(".al-scroll-cue");
+    expect(rail.hidden).toBe(false);
+    expect(rail.getAttribute("aria-hidden")).toBe("true");
+    expect(rail.style.height).toBe("360px");
+    expect(rail.querySelector(".al-scroll-thumb").style.height).toBe("154px"); // 360 * 360 / 840
+    expect(rail.querySelector(".al-scroll-thumb").style.top).toBe("0px");
+    expect(more.hidden).toBe(false);
+    expect(more.textContent).toBe("scroll for 18 more");
+    expect(fieldbox.classList.contains("al-more-below")).toBe(true);
+    expect(toggle.hidden).toBe(false);
+    expect(toggle.textContent).toBe("show all");
+    layOut(box, { top: 460 });
+    expect(more.textContent).toBe("scroll for 1 more");
+    layOut(box, { top: 840 - 360 }); // scrolled to the end
+    Object.defineProperty(box, "scrollTop", { configurable: true, get: () => 480 });
+    box.dispatchEvent(new Event("scroll"));
+    expect(rail.querySelector(".al-scroll-thumb").style.top).toBe("206px"); // at the bottom of the rail
+    expect(more.hidden).toBe(true);
+    expect(fieldbox.classList.contains("al-more-below")).toBe(false);
+    expect(toggle.hidden).toBe(false); // still clipped: show all stays
+  });
+
+  it("leaves the scroll position to the browser's own scrollbar when it shows one", () => {
+    const { root } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    const box = root.querySelector(".al-body .al-table-wrap");
+    Object.defineProperty(box, "offsetWidth", { configurable: true, get: () => 512 });
+    Object.defineProperty(box, "clientWidth", { configurable: true, get: () => 500 });
+    layOut(box);
+    expect(root.querySelector(".al-body .al-scroll-cue").hidden).toBe(true);
+    expect(root.querySelector(".al-body .al-fields-more").textContent).toBe("scroll for 18 more");
+  });
+
+  it("shows all fields on request, for this record only", () => {
+    const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    layOut(root.querySelector(".al-body .al-table-wrap"));
+    root.querySelector(".al-body .al-fields-toggle").click();
+    const fieldbox = root.querySelector(".al-body .al-fieldbox");
+    expect(fieldbox.classList.contains("al-fields-open")).toBe(true);
+    const toggle = root.querySelector(".al-body .al-fields-toggle");
+    expect(toggle.hidden).toBe(false);
+    expect(toggle.textContent).toBe("show fewer");
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    expect(model.sent).toEqual([]);
+    model.set("card", textCard({ token: 2, kind: "table", text: "", fields: thirty }));
+    expect(root.querySelector(".al-body .al-fieldbox").classList.contains("al-fields-open")).toBe(false);
+  });
+
+  it("gives extra columns of a text or image record the same count, hint and toggle", () => {
+    const { root } = mount({ card: textCard({ fields: thirty }) });
+    const extra = root.querySelector(".al-fields");
+    expect(extra.hidden).toBe(false);
+    expect(extra.querySelector(".al-fields-count").textContent).toBe("30 fields");
+    expect(extra.querySelectorAll("tr").length).toBe(30);
+    const box = extra.querySelector(".al-table-wrap");
+    expect(box.classList.contains("al-extra-fields")).toBe(true);
+    layOut(box, { height: 160, rowHeight: 20 });
+    expect(extra.querySelector(".al-fields-more").textContent).toBe("scroll for 22 more");
+    extra.querySelector(".al-fields-toggle").click();
+    expect(root.querySelector(".al-fields .al-fieldbox").classList.contains("al-fields-open")).toBe(true);
+  });
+
+  it("says how many fields only when there are several or they do not fit", () => {
+    const few = [["age", "42"], ["income", "1,200"]];
+    const { root } = mount({ card: textCard({ kind: "table", text: "", fields: few }) });
+    const head = root.querySelector(".al-body .al-fields-head");
+    expect(head.hidden).toBe(true);
+    expect(head.querySelector(".al-fields-count").textContent).toBe("2 fields");
+    // two very long values that do not fit: the count, the hint and the toggle come back
+    const box = root.querySelector(".al-body .al-table-wrap");
+    layOut(box, { rowHeight: 300 });
+    expect(head.hidden).toBe(false);
+    expect(head.querySelector(".al-fields-more").textContent).toBe("scroll for 1 more");
+    const six = Array.from({ length: 6 }, (_, i) => [`c${i}`, `${i}`]);
+    const { root: other } = mount({ card: textCard({ kind: "table", text: "", fields: six }) });
+    expect(other.querySelector(".al-body .al-fields-head").hidden).toBe(false);
+  });
+
+  it("keeps hostile field names and values as text", () => {
+    const hostile = "<img src=x onerror=window.__pwned=1>";
+    const { root } = mount({ card: textCard({ kind: "table", text: "", fields: [[hostile, hostile]] }) });
+    expect(root.querySelector(".al-body th").textContent).toBe(hostile);
+    expect(root.querySelector(".al-fields-count").textContent).toBe("1 field");
+    expect(root.querySelectorAll("img").length).toBe(0);
+  });
+});
+
+describe("what the strategies do", () => {
+  const help = {
+    hybrid: "Mixes uncertain records with ones unlike those labeled so far.",
+    uncertainty: "Shows the records the model is least sure of.",
+    diversity: "Shows records unlike those already labeled.",
+    random: "Shows records in random order.",
+  };
+
+  it("keeps only text descriptions", () => {
+    expect(strategyDescriptions({ a: "does a", b: 3, c: "", d: null })).toEqual({ a: "does a" });
+    expect(strategyDescriptions(null)).toEqual({});
+    expect(strategyDescriptions(["x"])).toEqual({});
+  });
+
+  it("gives each option a tooltip and the select the one in use", () => {
+    const { root, model } = mount({ strategy_help: help });
+    const select = root.querySelector("select");
+    expect([...select.options].map((o) => [o.value, o.getAttribute("title")])).toEqual(
+      Object.entries(help).map(([name, text]) => [name, text]),
+    );
+    expect(select.getAttribute("title")).toBe(`hybrid: ${help.hybrid}`);
+    model.set("strategy", "random");
+    expect(select.getAttribute("title")).toBe(`random: ${help.random}`);
+  });
+
+  it("has no option tooltips without descriptions", () => {
+    const { root } = mount();
+    const select = root.querySelector("select");
+    expect([...select.options].some((o) => o.hasAttribute("title"))).toBe(false);
+    expect(select.getAttribute("title")).toBe("query strategy");
+  });
+
+  it("lists what each strategy does under the keys, marking the one in use", () => {
+    const { root, model } = mount({ strategy_help: help });
+    press(root, "?");
+    const section = root.querySelector(".al-keymap .al-keymap-strategies");
+    expect(section.querySelector(".al-section-title").textContent).toBe("strategies");
+    const rows = [...section.querySelectorAll("dt")].map((dt) => [dt.querySelector(".al-strategy-name").textContent, dt.nextElementSibling.textContent]);
+    expect(rows).toEqual(Object.entries(help));
+    expect(section.querySelector(".al-current .al-strategy-name").textContent).toBe("hybrid");
+    expect(section.querySelector(".al-in-use").textContent).toBe("in use");
+    model.set("strategy", "diversity");
+    expect(root.querySelector(".al-keymap .al-current .al-strategy-name").textContent).toBe("diversity");
+    // the keys come first and are unchanged
+    expect(root.querySelectorAll(".al-keymap .al-keycommands dt").length).toBe(8);
+  });
+
+  it("has no strategies section without descriptions, and keeps hostile ones as text", () => {
+    const { root, model } = mount();
+    press(root, "?");
+    expect(root.querySelector(".al-keymap-strategies")).toBeNull();
+    const hostile = "<script>window.__pwned=1</script>";
+    model.set("strategy_help", { hybrid: hostile });
+    const dd = root.querySelector(".al-keymap-strategies dd");
+    expect(dd.textContent).toBe(hostile);
+    expect(root.querySelectorAll("script").length).toBe(0);
+  });
+});

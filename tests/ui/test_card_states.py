@@ -1,0 +1,401 @@
+"""The card's states in a real JupyterLab and Notebook 7: a card whose kernel restarted, a wide table
+row, weak and strong suggestions, a narrow window, and what the strategies do.
+
+Each test writes a notebook into the server's temp root, opens it, runs the cells with Shift+Enter
+and looks at the card as a user would. Screenshots go to tests/ui/artifacts/ and, with
+``ACTIVELABEL_UPDATE_SCREENSHOTS=1``, to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from test_card_in_jupyter import (
+    CARD,
+    CARD_TIMEOUT_MS,
+    FRONTENDS,
+    KERNEL_TIMEOUT_MS,
+    TEXT_SETUP,
+    UI_TIMEOUT_MS,
+    _CONTRAST_JS,
+    _contrast_rgb,
+    assert_no_card_errors,
+    assert_readable,
+    cell_output,
+    open_notebook,
+    run_cell,
+    screenshot,
+    show_card,
+    store_events,
+    wait_card,
+    write_notebook,
+)
+from test_hostile_records import card_in_cell, show_card_in_cell
+
+pytestmark = pytest.mark.browser
+
+DARK = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def restart_kernel(page) -> None:
+    """Restart the kernel as a user does: Kernel menu, Restart Kernel…, accept the dialog."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
+    page.locator('.lm-Menu-item[data-command="kernelmenu:restart"]').click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+
+
+def card_state(page, card=CARD) -> dict:
+    """What the card shows: its row, progress, whether it is dead, and its enabled controls."""
+    return page.evaluate(
+        """sel => { const c = document.querySelector(sel);
+             const text = s => ((c.querySelector(s) || {}).textContent || '').trim();
+             return { key: text('.al-key'), progress: text('.al-progress'), record: text('.al-body'),
+                      dead: c.classList.contains('al-card-dead'),
+                      banner: c.querySelector('.al-dead').hidden ? '' : text('.al-dead'),
+                      enabled: Array.from(c.querySelectorAll('button, select')).filter(b => !b.disabled).length }; }""",
+        card,
+    )
+
+
+def assert_card_readable(page, artifacts, selector: str, name: str, minimum: float = 4.5) -> None:
+    """assert_readable for one card picked by ``selector`` (several cards are on the page)."""
+    rows = []
+    for item in page.evaluate(_CONTRAST_JS, selector):
+        rows.append((_contrast_rgb(item["fg"], item["bg"]), item["cls"], item["text"]))
+    rows.sort()
+    (artifacts / f"{name}.contrast.txt").write_text("".join(f"{r[0]:5.2f}  {r[1]!s:30} {r[2]!r}\n" for r in rows))
+    assert rows, "no text found in the card"
+    low = [r for r in rows if r[0] < minimum]
+    assert not low, low
+
+
+def mark_card(page, index: int, name: str) -> str:
+    """Give the card in cell ``index`` a data attribute so page scripts can find it; return its selector."""
+    card_in_cell(page, index).evaluate("(c, name) => c.setAttribute('data-test-card', name)", name)
+    return f'.al-card[data-test-card="{name}"]'
+
+
+# -- (a) the kernel restarts under the card ---------------------------------------------------
+
+AFTER_RESTART = 'print("AFTER_RESTART=" + str(6 * 7))'
+
+#: Keys that reach the document after the card had its chance (the bubble phase).
+_RECORD_KEYS_JS = """() => { window.__keysSeen = [];
+  document.addEventListener('keydown', e => window.__keysSeen.push({ key: e.key, prevented: e.defaultPrevented })); }"""
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_card_says_its_kernel_is_gone_after_a_restart(frontend, start_jupyter, page, artifacts, publish_screenshot):
+    """Label once, restart the kernel from the Kernel menu: the card shows the dead banner, is dimmed,
+    every control is disabled, and a key on it changes nothing (no label, no uncaught error) and
+    goes on to the notebook instead of being taken by the card."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "restart.ipynb", [TEXT_SETUP, AFTER_RESTART])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    first = wait_card(page, progress=["0 / 20 labeled"])
+    page.keyboard.press("1")
+    second = wait_card(page, key_not=first, progress=["1 / 20 labeled"])
+    assert card_state(page)["banner"] == ""
+    assert len(store_events(server.root / "labels.db")) == 1
+
+    restart_kernel(page)
+    banner = page.locator(f"{CARD} .al-dead")
+    banner.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    server.wait_for_kernel(timeout=KERNEL_TIMEOUT_MS / 1000)
+    before = card_state(page)
+    assert before["dead"] and before["enabled"] == 0, before
+    assert "kernel is gone" in before["banner"] and "re-run the cell" in before["banner"].lower(), before
+    assert before["key"] == f"row {second}" and "1 / 20 labeled" in before["progress"], before
+
+    # a key on the dead card: the card takes nothing, sends nothing, throws nothing
+    page.evaluate(_RECORD_KEYS_JS)
+    page.locator(f"{CARD} .al-body").click()
+    page.keyboard.press("s")
+    # a later cell runs on the new kernel: by then any intent the key sent would have gone out
+    run_cell(page, 1)
+    assert cell_output(page, 1, "AFTER_RESTART=") == "42"
+    after = card_state(page)
+    assert after == before, (before, after)
+    seen = page.evaluate("window.__keysSeen")
+    assert {"key": "s", "prevented": False} in seen, seen  # passed through to the notebook
+    assert len(store_events(server.root / "labels.db")) == 1
+    sends = [e for e in page.console_errors if "Cannot send" in e or "closed comm" in e]
+    assert not sends, sends
+
+    card_shot, _ = screenshot(page, artifacts, f"{frontend}-dead-after-restart")
+    if frontend == "lab":
+        publish_screenshot(card_shot, "card-dead-after-restart.png")
+    assert_readable(page, artifacts, f"{frontend}-dead-after-restart")
+
+
+# -- (b) a 30-column table row ----------------------------------------------------------------
+
+WIDE_COLUMNS = [f"sensor_{i:02d}_reading" for i in range(1, 31)]
+WIDE_SETUP = f'''\
+import numpy as np
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+rng = np.random.default_rng(0)
+df = pd.DataFrame(rng.normal(size=(40, 30)).round(3), columns={WIDE_COLUMNS!r})
+al = ActiveLabeler(df, labels=["normal", "anomaly"], store="wide.db")
+al'''
+
+_FIELDS_JS = """sel => {
+  const box = document.querySelector(sel + ' .al-body .al-table-wrap');
+  const b = box.getBoundingClientRect();
+  const top = b.top + box.clientTop, bottom = top + box.clientHeight;
+  const rows = Array.from(box.querySelectorAll('tr')).map(tr => {
+    const r = tr.getBoundingClientRect();
+    return { name: tr.querySelector('th').textContent, inView: r.top >= top - 1 && r.bottom <= bottom + 1 };
+  });
+  const more = box.parentElement.querySelector('.al-fields-more');
+  const toggle = box.parentElement.querySelector('.al-fields-toggle');
+  return { count: box.parentElement.querySelector('.al-fields-count').textContent,
+           more: more.hidden ? '' : more.textContent, toggle: toggle.hidden ? '' : toggle.textContent,
+           clipped: box.scrollHeight > box.clientHeight + 1, wide: box.scrollWidth > box.clientWidth + 1,
+           scrollbar: box.offsetWidth - box.clientWidth - box.clientLeft * 2,
+           cue: !box.parentElement.querySelector('.al-scroll-cue').hidden, rows };
+}"""
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_every_field_of_a_30_column_row_is_reachable(frontend, start_jupyter, page, artifacts, publish_screenshot):
+    """A 30-column table row: the fields box says "30 fields" and how many rows are out of view,
+    shows a scrollbar, scrolls to the last column, and "show all" shows every row at once."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "wide.ipynb", [WIDE_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 40 labeled"])
+    page.wait_for_function(
+        "sel => { const m = document.querySelector(sel + ' .al-body .al-fields-more'); return m && !m.hidden; }",
+        arg=CARD, timeout=UI_TIMEOUT_MS,
+    )
+    fields = page.evaluate(_FIELDS_JS, CARD)
+    names = [r["name"] for r in fields["rows"]]
+    assert names == WIDE_COLUMNS
+    hidden = [r["name"] for r in fields["rows"] if not r["inView"]]
+    assert fields["count"] == "30 fields"
+    assert fields["clipped"] and not fields["wide"], fields
+    # headless Chromium hides scrollbars (as overlay scrollbars do until scrolled): the card draws one
+    assert fields["scrollbar"] > 0 or fields["cue"], "the clipped box shows no scrollbar"
+    assert fields["more"] == f"scroll for {len(hidden)} more", (fields["more"], hidden)
+    assert hidden[-1] == WIDE_COLUMNS[-1]
+    assert fields["toggle"] == "show all"
+    card_shot, _ = screenshot(page, artifacts, f"{frontend}-wide-table")
+    if frontend == "lab":
+        publish_screenshot(card_shot, "card-wide-table.png")
+    assert_readable(page, artifacts, f"{frontend}-wide-table")
+
+    # scroll the box to its end: the last column is in view and nothing is left below
+    page.locator(f"{CARD} .al-body .al-table-wrap").evaluate("box => { box.scrollTop = box.scrollHeight; }")
+    page.wait_for_function(
+        "sel => document.querySelector(sel + ' .al-body .al-fields-more').hidden", arg=CARD, timeout=UI_TIMEOUT_MS,
+    )
+    fields = page.evaluate(_FIELDS_JS, CARD)
+    last = fields["rows"][-1]
+    assert last["name"] == "sensor_30_reading" and last["inView"], fields["rows"][-3:]
+    screenshot(page, artifacts, f"{frontend}-wide-table-scrolled")
+
+    # show all: every row at once, no scrolling needed
+    page.locator(f"{CARD} .al-body .al-fields-toggle").click()
+    page.wait_for_selector(f"{CARD} .al-body .al-fieldbox.al-fields-open")
+    fields = page.evaluate(_FIELDS_JS, CARD)
+    assert not fields["clipped"] and fields["toggle"] == "show fewer", fields
+    assert all(r["inView"] for r in fields["rows"])
+    screenshot(page, artifacts, f"{frontend}-wide-table-all")
+    assert_no_card_errors(page)
+
+
+# -- (c) weak and strong suggestions ----------------------------------------------------------
+
+#: Two labelers side by side: one on two clusters far apart (a confident model), one on noise
+#: with alternating labels (a model that cannot tell the labels apart: about 0.5 / 0.5).
+STRONG_CELL = '''\
+import json
+import numpy as np
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+rng = np.random.default_rng(1)
+n = 60
+side = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+clusters = pd.DataFrame({"x": side * 5 + rng.normal(0, 0.3, n), "y": rng.normal(0, 1, n)})
+truth = pd.Series(np.where(side > 0, "right", "left"), index=clusters.index)
+strong = ActiveLabeler(clusters, labels=["left", "right"], store="clusters.db")
+for _ in range(20):
+    strong.session.label(strong.session.current, truth[strong.session.current])
+strong.session.wait_idle(300)
+print("STRONG=" + json.dumps(strong.widget.suggestion))
+strong'''
+
+WEAK_CELL = '''\
+noise = pd.DataFrame({"x": rng.normal(0, 1, n), "y": rng.normal(0, 1, n)})
+weak = ActiveLabeler(noise, labels=["left", "right"], store="noise.db")
+for i in range(20):
+    weak.session.label(weak.session.current, "left" if i % 2 == 0 else "right")
+weak.session.wait_idle(300)
+print("WEAK=" + json.dumps(weak.widget.suggestion))
+weak'''
+
+_SUGGESTION_JS = """sel => {
+  const c = document.querySelector(sel);
+  const slot = c.querySelector('.al-suggestion');
+  const button = c.querySelector('.al-label.al-suggested');
+  const style = button ? getComputedStyle(button) : null;
+  return { text: slot.textContent, weakSlot: slot.classList.contains('al-suggestion-weak'),
+           tag: !!slot.querySelector('.al-tag-weak'),
+           weakButton: !!button && button.classList.contains('al-suggested-weak'),
+           borderStyle: style && style.borderTopStyle, shadow: style && style.boxShadow };
+}"""
+
+
+@pytest.mark.parametrize("frontend, theme", [("lab", "light"), ("notebook", "light"), ("lab", "dark")])
+def test_weak_suggestion_looks_weaker_than_a_strong_one(frontend, theme, start_jupyter, page, artifacts,
+                                                         publish_screenshot):
+    """A confident model's suggestion keeps the solid highlight and shows the model's accuracy; a
+    model that cannot tell the labels apart gives a weak suggestion: a "weak" tag, muted and dashed.
+    Every text on both cards stays readable (light and dark theme)."""
+    server = start_jupyter(frontend, settings=DARK if theme == "dark" else None)
+    nb = write_notebook(server.root, "suggestions.ipynb", [STRONG_CELL, WEAK_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    strong = json.loads(cell_output(page, 0, "STRONG="))
+    show_card_in_cell(page, 0)
+    run_cell(page, 1)
+    weak = json.loads(cell_output(page, 1, "WEAK="))
+    show_card_in_cell(page, 1)
+    assert "weak" in strong and "weak" in weak, f"the kernel sends no `weak` in suggestion yet: {strong} / {weak}"
+    assert strong["weak"] is False, strong
+    assert weak["weak"] is True, weak
+
+    strong_card, weak_card = mark_card(page, 0, "strong"), mark_card(page, 1, "weak")
+    for selector in (strong_card, weak_card):
+        page.wait_for_function(
+            "sel => document.querySelector(sel + ' .al-suggested-label')", arg=selector, timeout=KERNEL_TIMEOUT_MS,
+        )
+    shown_strong = page.evaluate(_SUGGESTION_JS, strong_card)
+    shown_weak = page.evaluate(_SUGGESTION_JS, weak_card)
+
+    assert not shown_strong["weakSlot"] and not shown_strong["tag"] and not shown_strong["weakButton"], shown_strong
+    assert shown_strong["borderStyle"] == "solid" and shown_strong["shadow"] != "none", shown_strong
+    if strong.get("accuracy") is not None:
+        assert f"model {round(strong['accuracy'] * 100)}% accurate" in shown_strong["text"], shown_strong
+    assert shown_weak["weakSlot"] and shown_weak["tag"] and shown_weak["weakButton"], shown_weak
+    assert shown_weak["borderStyle"] == "dashed" and shown_weak["shadow"] == "none", shown_weak
+    assert re.search(r"weak · confidence \d\.\d\d", shown_weak["text"]), shown_weak
+    if weak.get("accuracy") is not None:
+        assert f"model {round(weak['accuracy'] * 100)}% accurate" in shown_weak["text"], shown_weak
+
+    name = f"{frontend}-{theme}"
+    for label, selector in (("strong", strong_card), ("weak", weak_card)):
+        card = page.locator(selector)
+        card.scroll_into_view_if_needed()
+        page.mouse.move(0, 0)
+        path = artifacts / f"{name}-suggestion-{label}-card.png"
+        card.screenshot(path=str(path), animations="disabled")
+        if frontend == "lab":
+            publish_screenshot(path, f"suggestion-{label}-{theme}.png")
+        assert_card_readable(page, artifacts, selector, f"{name}-suggestion-{label}")
+    card_errors = [e for e in page.console_errors if "activelabel" in e or "al-card" in e]
+    assert not card_errors, card_errors
+    banners = page.locator(f"{CARD} .al-error").evaluate_all("bs => bs.filter(b => !b.hidden).map(b => b.textContent)")
+    assert not banners, banners
+
+
+# -- (d) the header in a narrow notebook ------------------------------------------------------
+
+_OVERFLOW_JS = """sel => {
+  const card = document.querySelector(sel);
+  const c = card.getBoundingClientRect();
+  const out = [];
+  for (const n of [card, ...card.querySelectorAll('.al-header, .al-header *')]) {
+    if (!n.getClientRects().length) continue;
+    const r = n.getBoundingClientRect();
+    if (n.clientWidth > 0 && n.scrollWidth > n.clientWidth + 1) out.push(['scrolls', n.className || n.tagName, n.scrollWidth, n.clientWidth]);
+    if (r.right > c.right + 0.5 || r.left < c.left - 0.5) out.push(['sticks out', n.className || n.tagName, r.left, r.right, c.left, c.right]);
+  }
+  const output = card.closest('.jp-OutputArea-output').getBoundingClientRect();
+  if (c.right > output.right + 0.5) out.push(['card wider than its output', c.right, output.right]);
+  const panel = card.closest('.jp-NotebookPanel') || card.closest('.jp-Notebook');
+  return { overflow: out, card: c.width, panel: panel.getBoundingClientRect().width, rows:
+           Array.from(card.querySelectorAll('.al-header-row')).map(r => r.getBoundingClientRect().height) };
+}"""
+
+
+@pytest.mark.parametrize("frontend, width", [("lab", "window-500"), ("lab", "panel-500"), ("notebook", "window-500")])
+def test_header_wraps_in_a_narrow_notebook(frontend, width, start_jupyter, page, artifacts, publish_screenshot):
+    """In a 500 px window (JupyterLab keeps its file browser open: the notebook gets what is left)
+    and in a 500 px notebook panel next to the open file browser, the header wraps: nothing in it
+    scrolls sideways or sticks out of the card, and the card stays inside its output area."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "narrow.ipynb", [TEXT_SETUP])
+    open_notebook(page, server, nb)  # wide first: at 500 px the kernel indicator hides in a menu
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+    if width == "window-500":
+        page.set_viewport_size({"width": 500, "height": 900})
+    else:
+        assert page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").count() == 1, "no sidebar open"
+        panel = page.evaluate("() => document.querySelector('.jp-NotebookPanel').getBoundingClientRect().width")
+        page.set_viewport_size({"width": int(1280 - (panel - 500)), "height": 900})
+    target = 500 if width == "panel-500" else None
+    page.wait_for_function(
+        """([sel, target]) => { const p = document.querySelector('.jp-NotebookPanel') || document.querySelector('.jp-Notebook');
+             const w = p.getBoundingClientRect().width;
+             return target === null ? window.innerWidth === 500 : Math.abs(w - target) < 2; }""",
+        arg=[CARD, target], timeout=UI_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(500)  # the notebook lays its cells out again after the resize
+    layout = page.evaluate(_OVERFLOW_JS, CARD)
+    name = f"{frontend}-{width}"
+    card_shot, page_shot = screenshot(page, artifacts, f"{name}-header")
+    assert not layout["overflow"], layout
+    if width == "panel-500":
+        publish_screenshot(page_shot, "card-narrow-notebook.png")
+    assert_readable(page, artifacts, f"{name}-header")
+    assert_no_card_errors(page)
+
+
+# -- what the strategies do -------------------------------------------------------------------
+
+
+def test_strategies_say_what_they_do(start_jupyter, page, artifacts, publish_screenshot):
+    """Each option of the strategy select has a tooltip from the kernel's strategy_help, and the key
+    map (?) lists what each strategy does under the keys."""
+    page.set_viewport_size({"width": 1280, "height": 1400})  # the open key map and the card fit in the window
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "strategies.ipynb", [TEXT_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+    options = page.locator(f"{CARD} select option").evaluate_all(
+        "os => os.map(o => [o.value, o.getAttribute('title') || ''])"
+    )
+    assert options, "no strategies in the select"
+    untitled = [name for name, title in options if not title]
+    assert not untitled, f"options without a tooltip (does the kernel send strategy_help yet?): {untitled}"
+
+    page.keyboard.press("?")
+    section = page.locator(f"{CARD} .al-keymap .al-keymap-strategies")
+    section.wait_for(state="visible", timeout=CARD_TIMEOUT_MS)
+    listed = section.locator(".al-strategy-name").all_inner_texts()
+    assert listed == [name for name, _ in options], listed
+    texts = section.locator("dd").all_inner_texts()
+    assert texts == [title for _, title in options], texts
+    card_shot, _ = screenshot(page, artifacts, "lab-keymap-strategies")
+    publish_screenshot(card_shot, "keymap-strategies.png")
+    assert_readable(page, artifacts, "lab-keymap-strategies")
+    assert_no_card_errors(page)
