@@ -140,6 +140,7 @@ class LabelingSession:
                                         time_limit=fit_timeout)
         self._current: int | None = None
         self._current_reason = ""
+        self._picked_at_fit = 0
         self._previous_label: str | None = None
         self.card_token = 0
         #: Why this session no longer labels ("" while it does).
@@ -204,8 +205,14 @@ class LabelingSession:
                 "" if position is None else self.dataset.keys[position],
                 "" if position is None else self.dataset.key_label(position),
                 None if position is None else self.dataset.payload(position),
-                self._current_reason, self._previous_label, self.suggestion, self.progress,
+                self._reason_now(), self._previous_label, self.suggestion, self.progress,
                 self.model_status.as_dict(), self.strategy, self.model_status.fits)
+
+    def _reason_now(self) -> str:
+        """Why the card's record was picked, marked when a fit has come since (the reason predates it)."""
+        if self._current is not None and self.model_status.fits > self._picked_at_fit:
+            return f"{self._current_reason} · picked before the latest fit"
+        return self._current_reason
 
     def queued(self, k: int) -> np.ndarray:
         """Positions of the record on the card and the next ``k - 1`` in the line."""
@@ -539,6 +546,7 @@ class LabelingSession:
         taken = self._line.pop(self._is_open)
         self._current, self._current_reason = (None, "") if taken is None else taken
         self._previous_label = previous_label
+        self._picked_at_fit = self.model_status.fits
         self.card_token += 1
         self.store.note_card(None if self._current is None else self.dataset.keys[self._current])
         if self._line.remaining_ranked() < _REFILL_BELOW:

@@ -385,3 +385,18 @@ def test_the_users_own_label_and_source_columns_are_kept_and_ours_get_a_prefix(t
     assert labeled["al_label"].tolist() == ["bug"] and (labeled["label"] == labeled["truth"]).all()
     assert {"prediction", "al_label", "al_source"} <= set(session.to_frame().columns)
     session.close()
+
+
+def test_the_reason_on_the_card_says_when_it_predates_the_latest_fit(tmp_path):
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    picked = session.snapshot().reason
+    assert "predates" not in picked and "picked before the latest fit" not in picked
+    key = session.current
+    for _ in range(4):  # label other rows until the first fit, leaving the card's record on the card
+        other = next(k for k in session.dataset.df.index if k != key and k not in session.labeled.index
+                     and truth_of(session, k) in {"bug", "feature"} and
+                     (session.label_counts()[LABELS.index(truth_of(session, k))] < 2))
+        session.label(other, truth_of(session, other))
+    assert session.model_status.fits == 1 and session.current == key
+    assert session.snapshot().reason.endswith("· picked before the latest fit")
+    session.close()
