@@ -399,3 +399,39 @@ def test_strategies_say_what_they_do(start_jupyter, page, artifacts, publish_scr
     publish_screenshot(card_shot, "keymap-strategies.png")
     assert_readable(page, artifacts, "lab-keymap-strategies")
     assert_no_card_errors(page)
+
+
+# -- (e) a restart resumes where the user stopped ------------------------------------------------
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_a_restart_resumes_on_the_record_that_was_on_the_card(frontend, start_jupyter, page, artifacts):
+    """Label two records, restart the kernel, run the cell again: the card shows the record that
+    was on it before the restart ("where you stopped"), not the seeded first pick."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "resume.ipynb", [TEXT_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    first = wait_card(page, progress=["0 / 20 labeled"])
+    page.keyboard.press("1")
+    second = wait_card(page, key_not=first, progress=["1 / 20 labeled"])
+    page.keyboard.press("2")
+    on_card = wait_card(page, key_not=second, progress=["2 / 20 labeled"])
+    page.wait_for_timeout(2500)  # the store notes the card when it folds its log in, a second after the last label
+
+    restart_kernel(page)
+    page.locator(f"{CARD} .al-dead").wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    server.wait_for_kernel(timeout=KERNEL_TIMEOUT_MS / 1000)
+    run_cell(page, 0)
+    page.wait_for_function(
+        "sel => { const c = document.querySelector(sel); return c && !c.classList.contains('al-card-dead') "
+        "&& c.querySelector('.al-label'); }", arg=CARD, timeout=KERNEL_TIMEOUT_MS,
+    )
+    show_card(page)
+    resumed = wait_card(page, progress=["2 / 20 labeled"])
+    assert resumed == on_card and on_card != first
+    reason = page.locator(f"{CARD} .al-reason").inner_text()
+    assert "where you stopped" in reason, reason
+    screenshot(page, artifacts, f"{frontend}-resumed-after-restart")
+    assert_no_card_errors(page)
