@@ -7,7 +7,7 @@ import {
   statusProgress, strategyDescriptions,
 } from "../card.js";
 import widget, { commIsGone } from "../widget.js";
-import { FakeModel, textCard } from "./fake-model.js";
+import { FakeModel, listenLikeTheNotebooks, textCard } from "./fake-model.js";
 
 let mounted = [];
 let warn;
@@ -40,21 +40,6 @@ function press(target, key, options = {}) {
   const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
   target.dispatchEvent(event);
   return event;
-}
-
-function listenLikeTheNotebooks() {
-  const capture = vi.fn();
-  const bubble = vi.fn();
-  document.addEventListener("keydown", capture, true);
-  document.addEventListener("keydown", bubble);
-  return {
-    capture,
-    bubble,
-    stop() {
-      document.removeEventListener("keydown", capture, true);
-      document.removeEventListener("keydown", bubble);
-    },
-  };
 }
 
 function labelButton(root, label) {

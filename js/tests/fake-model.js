@@ -2,6 +2,27 @@
 // with "change:name" events fired by set(). killKernel() makes it behave like a model whose
 // kernel restarted: send throws as the comm does ("Cannot send on a closed comm").
 
+import { vi } from "vitest";
+
+/**
+ * Listen for keydown on the document the way the notebooks do: Notebook 7 in the capture phase,
+ * JupyterLab in the bubble phase. The card's keys must reach neither; ``stop()`` removes both.
+ */
+export function listenLikeTheNotebooks() {
+  const capture = vi.fn();
+  const bubble = vi.fn();
+  document.addEventListener("keydown", capture, true);
+  document.addEventListener("keydown", bubble);
+  return {
+    capture,
+    bubble,
+    stop() {
+      document.removeEventListener("keydown", capture, true);
+      document.removeEventListener("keydown", bubble);
+    },
+  };
+}
+
 export function textCard(overrides = {}) {
   return {
     token: 1,

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../widget.js";
-import { FakeModel, pngBytes, textCard } from "./fake-model.js";
+import { FakeModel, listenLikeTheNotebooks, pngBytes, textCard } from "./fake-model.js";
 
 let mounted = [];
 let urlCount = 0;
@@ -336,20 +336,6 @@ describe("keys send intents for the current card", () => {
 describe("keys reach the card before the notebook's shortcuts", () => {
   // Notebook 7 runs its shortcuts in the capture phase on the document, JupyterLab in the
   // bubble phase: the card's keys must reach neither.
-  function listenLikeTheNotebooks() {
-    const capture = vi.fn();
-    const bubble = vi.fn();
-    document.addEventListener("keydown", capture, true);
-    document.addEventListener("keydown", bubble);
-    return {
-      capture,
-      bubble,
-      stop() {
-        document.removeEventListener("keydown", capture, true);
-        document.removeEventListener("keydown", bubble);
-      },
-    };
-  }
 
   it("takes its keys before a capture listener on the document sees them", () => {
     const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
