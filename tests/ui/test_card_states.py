@@ -9,6 +9,7 @@ and looks at the card as a user would. Screenshots go to tests/ui/artifacts/ and
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -73,6 +74,11 @@ def assert_card_readable(page, artifacts, selector: str, name: str, minimum: flo
     assert rows, "no text found in the card"
     low = [r for r in rows if r[0] < minimum]
     assert not low, low
+
+
+def percent(share: float) -> int:
+    """A share as the card rounds it (JavaScript's Math.round: halves up; Python's round goes to even)."""
+    return math.floor(share * 100 + 0.5)
 
 
 def mark_card(page, index: int, name: str) -> str:
@@ -290,12 +296,12 @@ def test_weak_suggestion_looks_weaker_than_a_strong_one(frontend, theme, start_j
     assert not shown_strong["weakSlot"] and not shown_strong["tag"] and not shown_strong["weakButton"], shown_strong
     assert shown_strong["borderStyle"] == "solid" and shown_strong["shadow"] != "none", shown_strong
     if strong.get("accuracy") is not None:
-        assert f"model {round(strong['accuracy'] * 100)}% accurate" in shown_strong["text"], shown_strong
+        assert f"model {percent(strong['accuracy'])}% accurate" in shown_strong["text"], shown_strong
     assert shown_weak["weakSlot"] and shown_weak["tag"] and shown_weak["weakButton"], shown_weak
     assert shown_weak["borderStyle"] == "dashed" and shown_weak["shadow"] == "none", shown_weak
     assert re.search(r"weak · confidence \d\.\d\d", shown_weak["text"]), shown_weak
     if weak.get("accuracy") is not None:
-        assert f"model {round(weak['accuracy'] * 100)}% accurate" in shown_weak["text"], shown_weak
+        assert f"model {percent(weak['accuracy'])}% accurate" in shown_weak["text"], shown_weak
 
     name = f"{frontend}-{theme}"
     for label, selector in (("strong", strong_card), ("weak", weak_card)):
