@@ -7,7 +7,7 @@ import {
   statusProgress, strategyDescriptions,
 } from "../card.js";
 import widget, { commIsGone } from "../widget.js";
-import { FakeModel, listenLikeTheNotebooks, textCard } from "./fake-model.js";
+import { FakeModel, labelButton, listenLikeTheNotebooks, press, textCard } from "./fake-model.js";
 
 let mounted = [];
 let warn;
@@ -36,15 +36,6 @@ function mount(state = {}, { model = new FakeModel(state), host = document.creat
   return { model, el: host, root: host.querySelector(".al-card"), cleanup };
 }
 
-function press(target, key, options = {}) {
-  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
-  target.dispatchEvent(event);
-  return event;
-}
-
-function labelButton(root, label) {
-  return [...root.querySelectorAll("button.al-label")].find((b) => b.dataset.label === label);
-}
 
 function expectDead(root) {
   const banner = root.querySelector(".al-dead");

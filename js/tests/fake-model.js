@@ -23,6 +23,18 @@ export function listenLikeTheNotebooks() {
   };
 }
 
+/** Dispatch a keydown on ``target`` as a key press does; returns the event (to check defaultPrevented). */
+export function press(target, key, options = {}) {
+  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
+  target.dispatchEvent(event);
+  return event;
+}
+
+/** The label button of the card for ``label``. */
+export function labelButton(root, label) {
+  return [...root.querySelectorAll("button.al-label")].find((b) => b.dataset.label === label);
+}
+
 export function textCard(overrides = {}) {
   return {
     token: 1,

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../widget.js";
-import { FakeModel, listenLikeTheNotebooks, pngBytes, textCard } from "./fake-model.js";
+import { FakeModel, labelButton, listenLikeTheNotebooks, pngBytes, press, textCard } from "./fake-model.js";
 
 let mounted = [];
 let urlCount = 0;
@@ -33,15 +33,6 @@ function mount(state = {}) {
   return { model, el: host, root, cleanup };
 }
 
-function press(target, key, options = {}) {
-  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
-  target.dispatchEvent(event);
-  return event;
-}
-
-function labelButton(root, label) {
-  return [...root.querySelectorAll("button.al-label")].find((b) => b.dataset.label === label);
-}
 
 describe("the card shows the record", () => {
   it("shows the text, the row, why it was picked, progress, model status and where labels are saved", () => {
