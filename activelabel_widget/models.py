@@ -8,6 +8,7 @@ zeros for labels the model has not seen, whatever order the estimator keeps in `
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,8 +201,11 @@ class CrossValidated:
     each: np.ndarray | None = None
 
 
-def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> CrossValidated:
+def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0,
+                   on_fold: Callable[[int, int], None] | None = None) -> CrossValidated:
     """Stratified k-fold (k <= 5) accuracy and out-of-fold probabilities of the committee.
+
+    ``on_fold(done, folds)`` is called after each fold (for a progress line).
 
     A class with fewer than two examples cannot be split across folds, so its rows are left out
     (NaN probabilities); with fewer than two such classes there is no estimate. A model that
@@ -220,7 +224,7 @@ def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state
     members = len(estimators)
     proba = np.full((len(y), n_classes), np.nan, dtype=np.float32)
     each = np.full((members, len(y), n_classes), np.nan, dtype=np.float32) if members > 1 else None
-    for train, test in splitter.split(np.zeros(len(yk)), yk):
+    for done, (train, test) in enumerate(splitter.split(np.zeros(len(yk)), yk), start=1):
         try:
             committee = fit_committee(estimators, Xk[train], yk[train], n_classes=n_classes)
             fold_mean, fold_each = predict_proba(committee, Xk[test])
@@ -231,6 +235,8 @@ def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state
         proba[keep[test]] = fold_mean
         if each is not None:
             each[:, keep[test]] = fold_each
+        if on_fold is not None:
+            on_fold(done, folds)
     accuracy = float((proba[keep].argmax(axis=1) == yk).mean())
     return CrossValidated(accuracy, proba, each)
 

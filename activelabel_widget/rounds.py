@@ -48,10 +48,12 @@ class ModelStatus:
                    "until this is ready")
         return ModelStatus("preparing", message, self.accuracy, self.n_labels, self.fits, done)
 
-    def training(self, n_labels: int) -> "ModelStatus":
+    def training(self, n_labels: int, done: float | None = None) -> "ModelStatus":
         """The status while a fit on ``n_labels`` labels runs (the previous model, if any, still suggests)."""
-        kept = "; the previous model suggests meanwhile" if self.fits else ""
-        return ModelStatus("training", f"training on {n_labels:,} labels…{kept}", self.accuracy, self.n_labels, self.fits)
+        share = "" if done is None else f" {done:.0%} done"
+        meanwhile = "the previous model suggests meanwhile" if self.fits else "label meanwhile"
+        return ModelStatus("training", f"training on {n_labels:,} labels…{share} · {meanwhile}", self.accuracy,
+                           self.n_labels, self.fits, done)
 
     def after_fit(self, fitted: "FittedModel") -> "ModelStatus":
         """The status once ``fitted`` is in use."""
@@ -194,6 +196,8 @@ class RoundInputs:
     boost: Callable[[], np.ndarray | None] | None = None
     random_state: int = 0
     rank_batch: int = RANK_BATCH
+    #: Optional ``share_done`` callback while the fit runs (the model, the pool's scores, each fold).
+    on_fit_progress: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -214,11 +218,17 @@ def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
     ModelError
         An estimator failed to fit or to score.
     """
+    report = inputs.on_fit_progress or (lambda done: None)
+    # the share done counts the model's fit and the pool's scores as one step each, then the folds
+    report(0.0)
     X = pool.features[inputs.labeled]
     committee = _models.fit_committee(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes)
+    report(1 / 7)
     proba, each = _models.predict_proba(committee, pool.features)
+    report(2 / 7)
     checked = _models.cross_validate(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes,
-                                     random_state=inputs.random_state)
+                                     random_state=inputs.random_state,
+                                     on_fold=lambda done, folds: report((2 + done * 5 / folds) / 7))
     return FittedModel(committee, proba, each, (inputs.labeled, checked), checked.accuracy, len(inputs.labeled))
 
 

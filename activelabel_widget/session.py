@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,10 @@ __all__ = ["LabelingSession", "CardSnapshot"]
 
 #: The line is ranked again in the background when fewer than this many ranked records remain.
 _REFILL_BELOW = 64
+
+
+#: Why a record was picked before the pool was ready to rank.
+RANDOM_WHILE_PREPARING = "random order while the embedding index is built"
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ class LabelingSession:
 
         # until the embedding index is built, explore in a seeded random order, never index order
         order = np.random.default_rng(self.random_state).permutation(n)
-        self._line.replace_ranked(RankedLine(order, ["random order while the embedding index is built"] * n, "random"))
+        self._line.replace_ranked(RankedLine(order, [RANDOM_WHILE_PREPARING] * n, "random"))
         if _models.ready_to_train(self.label_counts()):
             self._refit_requested = True
             self._policy.started(int((self._codes >= 0).sum()))
@@ -210,6 +215,8 @@ class LabelingSession:
 
     def _reason_now(self) -> str:
         """Why the card's record was picked, marked when a fit has come since (the reason predates it)."""
+        if self._current_reason == RANDOM_WHILE_PREPARING and self.pool.ready:
+            return "random order (picked while the embedding index was being built)"
         if self._current is not None and self.model_status.fits > self._picked_at_fit:
             return f"{self._current_reason} · picked before the latest fit"
         return self._current_reason
@@ -566,12 +573,18 @@ class LabelingSession:
             labeled = np.flatnonzero(self._codes >= 0)
             inputs = RoundInputs(labeled, self._codes[labeled].astype(np.int64), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
-                                 self.random_state)
+                                 self.random_state, on_fit_progress=partial(self._fitting, len(labeled)))
             self._round_refits = refit
             if refit and self.pool.ready:
                 self.model_status = self.model_status.training(len(labeled))
         self._notify()
         return run_round(inputs, self.pool)
+
+    def _fitting(self, n_labels: int, done: float) -> None:
+        """Progress of a fit on ``n_labels`` labels (from the round's thread), for the card's status line."""
+        with self._lock:
+            self.model_status = self.model_status.training(n_labels, done)
+        self._notify()
 
     def _preparing(self, step: str, done: float) -> None:
         """Progress of the pool's preparation (from the round's thread), for the card's status line."""

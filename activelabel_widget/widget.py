@@ -71,8 +71,8 @@ class LabelingWidget(anywidget.AnyWidget):
         self._insights = insights
         self._shown_fits = 0
         self._render_lock = threading.Lock()
-        self._sync_lock = threading.Lock()
-        self._armed_token = None  # the card on which Enter was pressed once on a weak suggestion  # trait writes from the kernel and a round's thread stay apart
+        self._sync_lock = threading.Lock()  # trait writes from the kernel and a round's thread stay apart
+        self._armed_token = None  # the card on which Enter was pressed once on a weak suggestion
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
@@ -158,6 +158,8 @@ class LabelingWidget(anywidget.AnyWidget):
             with self.hold_sync():
                 if self.card.get("token") != view.token:
                     self._sync_card(view)
+                elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
+                    self.card = {**self.card, "reason": view.reason}
                 self.progress = view.progress
                 suggestion = view.suggestion
                 self.suggestion = {} if suggestion is None else {

@@ -163,13 +163,21 @@ function same(a, b) {
   return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }
 
+/** The insights panel's plots, in tab order: the name the view keeps, the tab's text, what it shows. */
+export const PLOTS = [
+  { name: "confidence", caption: "confidence distribution",
+    help: "how sure the model is on the unlabeled records, by the label it predicts" },
+  { name: "coverage", caption: "embedding coverage",
+    help: "which regions of the data have a labeled record nearby, and where the next picks lie" },
+];
+
 /**
  * Create the card's DOM.
  *
  * @param {Document} doc
  * @param {object} actions callbacks for the buttons: label(name), skip(), undo(), retrain(),
- *   strategy(name), toggleInsights(), toggleKeymap(), toggleExpanded(), toggleFields(),
- *   closeOverlays().
+ *   strategy(name), toggleInsights(), showPlot(name), toggleKeymap(), toggleExpanded(),
+ *   toggleFields(), closeOverlays().
  * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
  *   dispose(): void}}
  */
@@ -491,25 +499,38 @@ export function createCard(doc, actions) {
     skip.disabled = !active;
   }
 
-  function drawInsights(open, confidenceUrl, coverageUrl) {
+  /**
+   * The insights panel: one plot at a time under a pair of tabs, so the record and the plot fit
+   * in one window together at any notebook width (two plots stacked would not).
+   */
+  function drawInsights(open, confidenceUrl, coverageUrl, plotTab) {
     show(insights, open);
     insightsButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (!open) {
       insights.replaceChildren();
       return;
     }
-    const plots = [
-      [confidenceUrl, "confidence distribution"],
-      [coverageUrl, "embedding coverage"],
-    ].filter(([url]) => url);
-    const content = plots.length
-      ? el("div", { class: "al-plots" }, plots.map(([url, caption]) =>
-          el("figure", { class: "al-plot" }, [
-            el("img", { src: url, alt: caption }),
-            el("figcaption", { class: "al-muted", text: caption }),
-          ])))
-      : el("p", { class: "al-muted", text: "plots appear after the first model fit" });
-    insights.replaceChildren(el("h3", { class: "al-section-title", text: "insights" }), content);
+    const plots = PLOTS.map((plot, i) => ({ ...plot, url: [confidenceUrl, coverageUrl][i] })).filter((p) => p.url);
+    if (!plots.length) {
+      insights.replaceChildren(el("h3", { class: "al-section-title", text: "insights" }),
+        el("p", { class: "al-muted", text: "plots appear after the first model fit" }));
+      return;
+    }
+    const chosen = plots.some((p) => p.name === plotTab) ? plotTab : plots[0].name;
+    const tabs = el("div", { class: "al-plot-tabs", role: "tablist", "aria-label": "plots" }, plots.map((p) => {
+      const tab = el("button", { type: "button", class: "al-plot-tab", role: "tab", title: p.help,
+                                 "aria-selected": p.name === chosen ? "true" : "false" }, [p.caption]);
+      tab.addEventListener("click", () => actions.showPlot(p.name));
+      return tab;
+    }));
+    const figures = plots.map((p) =>
+      el("figure", { class: "al-plot", role: "tabpanel", "data-plot": p.name, hidden: p.name !== chosen }, [
+        el("img", { src: p.url, alt: p.caption }),
+        el("figcaption", { class: "al-muted", text: p.help }),
+      ]));
+    insights.replaceChildren(
+      el("div", { class: "al-insights-head" }, [el("h3", { class: "al-section-title", text: "insights" }), tabs]),
+      el("div", { class: "al-plots" }, figures));
   }
 
   function drawKeymap(open, labels, strategies, strategy, help) {
@@ -555,8 +576,8 @@ export function createCard(doc, actions) {
    *
    * @param {object} s card, labels, progress, suggestion, modelStatus, votes, strategy,
    *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
-   *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, keymapOpen, expanded,
-   *   fieldsOpen (local view state); dead (the kernel behind the card is gone).
+   *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
+   *   expanded, fieldsOpen (local view state); dead (the kernel behind the card is gone).
    */
   function render(s) {
     const card = s.card && typeof s.card === "object" ? s.card : {};
@@ -592,8 +613,8 @@ export function createCard(doc, actions) {
     part("suggestion", [s.suggestion, active], () => drawSuggestion(s.suggestion, active));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     part("buttons", [s.labels, s.suggestion, active], () => drawButtons(s.labels, s.suggestion, active));
-    part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl], () =>
-      drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl));
+    part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
+      drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>
       drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp));
     part("store", [s.storePath], () => {

@@ -27,7 +27,7 @@ export function commIsGone(model, el) {
 
 function render({ model, el }) {
   const doc = el.ownerDocument || document;
-  const view = { insightsOpen: false, keymapOpen: false, expandedToken: undefined, fieldsToken: undefined, dead: false };
+  const view = { insightsOpen: false, plotTab: "confidence", keymapOpen: false, expandedToken: undefined, fieldsToken: undefined, dead: false };
   const image = createUrlSlot("image/png");
   const confidencePlot = createUrlSlot("image/png");
   const coveragePlot = createUrlSlot("image/png");
@@ -93,6 +93,7 @@ function render({ model, el }) {
         confidenceUrl: confidencePlot.update(model.get("confidence_png")),
         coverageUrl: coveragePlot.update(model.get("coverage_png")),
         insightsOpen: view.insightsOpen,
+        plotTab: view.plotTab,
         keymapOpen: view.keymapOpen,
         expanded: card.token !== undefined && view.expandedToken === card.token,
         fieldsOpen: card.token !== undefined && view.fieldsToken === card.token,
@@ -122,6 +123,10 @@ function render({ model, el }) {
       root.focus({ preventScroll: true });
     },
     toggleInsights: () => toggle("insights"),
+    showPlot: (name) => {
+      view.plotTab = name;
+      draw();
+    },
     toggleKeymap: () => toggle("keymap"),
     closeOverlays: () => toggle("close"),
     toggleExpanded: () => {

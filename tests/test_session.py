@@ -375,6 +375,22 @@ def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path)
     again.close()
 
 
+def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path):
+    seen = []
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False)
+    session.subscribe(lambda: seen.append(dict(session.model_status.as_dict())))
+    label_two_of_two(session)
+    training = [s for s in seen if s["state"] == "training"]
+    shares = [s["progress"] for s in training if s["progress"] is not None]
+    assert shares[0] == 0.0 and shares[-1] == pytest.approx(1.0) and shares == sorted(shares)
+    assert len(shares) >= 4  # the model, the pool's scores and at least two folds
+    assert all(s["message"].startswith("training on 4 labels") for s in training)
+    assert "label meanwhile" in training[-1]["message"]
+    assert session.model_status.state == "ready" and session.model_status.n_labels == 4
+    assert session.fit_history[-1].n_labels == 4
+    session.close()
+
+
 def test_the_users_own_label_and_source_columns_are_kept_and_ours_get_a_prefix(tmp_path):
     df = ticket_frame()
     df["source"], df["label"] = "github", df["truth"]

@@ -205,3 +205,17 @@ def test_a_strong_suggestion_is_accepted_with_one_enter(labeler, monkeypatch):
 def test_the_strategy_select_explains_every_strategy(labeler):
     help = labeler.widget.strategy_help
     assert set(help) == set(labeler.widget.strategies) and all(len(text) > 20 for text in help.values())
+
+
+def test_the_cards_reason_follows_the_session_when_a_fit_comes_after_the_pick(labeler):
+    """The record stays on the card (same token) but its reason says that it was picked before the fit."""
+    session, widget = labeler.session, labeler.widget
+    key, token = session.current, widget.card["token"]
+    for _ in range(4):  # label other rows (two each of two labels) until the first fit
+        other = next(k for k in session.dataset.df.index if k != key and k not in session.labeled.index
+                     and truth_of(session, k) in {"bug", "feature"}
+                     and session.label_counts()[LABELS.index(truth_of(session, k))] < 2)
+        session.label(other, truth_of(session, other))
+    assert session.model_status.fits == 1 and session.current == key and widget.card["token"] == token
+    assert widget.card["reason"].endswith("· picked before the latest fit")
+    assert widget.card["reason"] == session.snapshot().reason

@@ -192,8 +192,8 @@ describe("the model's status", () => {
     expect(modelStatusText({ state: "training", message: "the previous model suggests meanwhile" }))
       .toBe("model: training… · the previous model suggests meanwhile");
     // a message that already says it trains is not said twice
-    expect(modelStatusText({ state: "training", message: "training on 120 labels…; the previous model suggests meanwhile" }))
-      .toBe("model: training on 120 labels…; the previous model suggests meanwhile");
+    expect(modelStatusText({ state: "training", message: "training on 120 labels… 40% done · the previous model suggests meanwhile" }))
+      .toBe("model: training on 120 labels… 40% done · the previous model suggests meanwhile");
   });
 
   it("never shows two states' messages at once", () => {

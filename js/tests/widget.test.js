@@ -555,6 +555,33 @@ describe("insights and key map", () => {
     expect(model.sent).toEqual([]);
   });
 
+  it("shows one plot at a time under tabs, and the chosen tab stays while the plots are redrawn", () => {
+    const { root, model } = mount();
+    press(root, "i");
+    model.set("confidence_png", pngBytes());
+    model.set("coverage_png", pngBytes());
+    const panel = root.querySelector(".al-insights");
+    const visible = () => [...panel.querySelectorAll(".al-plot")].filter((f) => !f.hidden).map((f) => f.dataset.plot);
+    const tabs = () => [...panel.querySelectorAll("[role=tab]")];
+    expect(tabs().map((t) => t.textContent)).toEqual(["confidence distribution", "embedding coverage"]);
+    expect(tabs().map((t) => t.getAttribute("aria-selected"))).toEqual(["true", "false"]);
+    expect(visible()).toEqual(["confidence"]);
+    tabs()[1].click();
+    expect(visible()).toEqual(["coverage"]);
+    expect(tabs().map((t) => t.getAttribute("aria-selected"))).toEqual(["false", "true"]);
+    model.set("coverage_png", pngBytes()); // a new fit redraws the plots: the user's tab stays
+    expect(visible()).toEqual(["coverage"]);
+    expect(model.sent).toEqual([]); // choosing a plot is the page's business, not the kernel's
+  });
+
+  it("with only one plot drawn, that plot shows whatever tab was chosen", () => {
+    const { root, model } = mount();
+    press(root, "i");
+    model.set("coverage_png", pngBytes());
+    const shown = [...root.querySelectorAll(".al-insights .al-plot")].filter((f) => !f.hidden);
+    expect(shown.map((f) => f.dataset.plot)).toEqual(["coverage"]);
+  });
+
   it("? opens the key map listing every key and the labels, Escape closes it", () => {
     const { root, model } = mount();
     press(root, "?");

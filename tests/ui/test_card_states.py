@@ -26,6 +26,7 @@ from test_card_in_jupyter import (
     assert_no_card_errors,
     assert_readable,
     cell_output,
+    focus_card,
     open_notebook,
     run_cell,
     screenshot,
@@ -440,4 +441,141 @@ def test_a_restart_resumes_on_the_record_that_was_on_the_card(frontend, start_ju
     reason = page.locator(f"{CARD} .al-reason").inner_text()
     assert "where you stopped" in reason, reason
     screenshot(page, artifacts, f"{frontend}-resumed-after-restart")
+    assert_no_card_errors(page)
+
+
+# -- (f) the status line during a slow first round says what the session is doing -----------------
+
+#: A pool that takes seconds to prepare and a model that takes seconds to fit, as on a big data set,
+#: and a record of every status the session announces (the card can only show what it was told).
+SLOW_SETUP = '''\
+import time
+import activelabel_widget.rounds as rounds
+from activelabel_widget.session import LabelingSession
+from sklearn.linear_model import LogisticRegression
+
+class SlowModel(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(2.5)
+        return super().fit(X, y, sample_weight)
+
+_embeddings = rounds.compute_embeddings
+def slow_embeddings(*args, **kwargs):
+    time.sleep(12)
+    return _embeddings(*args, **kwargs)
+rounds.compute_embeddings = slow_embeddings
+
+announced = []
+_notify = LabelingSession._notify
+def recording_notify(self):
+    announced.append(dict(self.model_status.as_dict()))
+    _notify(self)
+LabelingSession._notify = recording_notify
+''' + TEXT_SETUP.replace('store="labels.db")', 'store="labels.db", model=SlowModel(max_iter=200))')
+
+PROBE_CELL = '''\
+import json
+probe = globals().get("probe", 0) + 1
+print(f"STATUS{probe}=" + json.dumps({"now": al.session.model_status.as_dict(), "announced": announced,
+      "fits": [f.n_labels for f in al.session.fit_history], "labeled": len(al.labeled)}))'''
+
+#: Every text the status line shows, in order (a MutationObserver sees each change).
+_WATCH_STATUS_JS = """sel => { const t = document.querySelector(sel + ' .al-status-text');
+  window.__statusTexts = [t.textContent];
+  new MutationObserver(() => window.__statusTexts.push(t.textContent))
+    .observe(t, { childList: true, characterData: true, subtree: true }); }"""
+
+
+def status_text(status: dict) -> str:
+    """What the card's status line says for a session status (as js/card.js modelStatusText does)."""
+    state, message = status["state"], (status.get("message") or "").strip()
+    on = "" if status.get("n_labels") is None else f" on {status['n_labels']:,} labels"
+    if state == "preparing":
+        return f"model: preparing… · {message}"
+    if state == "training":
+        return f"model: {message}" if re.match(r"(re)?training\b", message) else f"model: training… · {message}"
+    if state == "ready":
+        accuracy = status.get("accuracy")
+        return f"model: fitted{on}" if accuracy is None else f"model: {percent(accuracy)}% CV accuracy{on}"
+    if state == "error":
+        return f"model error: {message}"
+    return f"model: none yet · {message}" if message else "model: none yet"
+
+
+def probe(page, number: int) -> dict:
+    """Run the probe cell: the session's status now and every status it announced; focus back on the card."""
+    run_cell(page, 1)
+    report = json.loads(cell_output(page, 1, f"STATUS{number}="))
+    focus_card(page)
+    return report
+
+
+def status_on_card(page) -> str:
+    return page.locator(f"{CARD} .al-status-text").inner_text().strip()
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_the_status_line_tells_what_the_session_is_doing_in_a_slow_first_round(frontend, start_jupyter, page,
+                                                                                 artifacts):
+    """A pool that takes 12 s to prepare and a model that takes 2.5 s per fit: while the pool is
+    prepared the card says so with its share done (and records come in random order); while the
+    first fit runs it says "training on 4 labels… N% done"; labels given meanwhile do not change
+    the count the fit used. Every text the card showed is one the session announced, in order."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "slow-round.ipynb", [SLOW_SETUP, PROBE_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    page.evaluate(_WATCH_STATUS_JS, CARD)
+
+    # 1. preparing: the kernel is computing embeddings; the card says so, with its share done
+    now = probe(page, 1)["now"]
+    assert now["state"] == "preparing" and "computing embeddings for 20 rows" in now["message"], now
+    assert status_on_card(page) == status_text(now)
+    assert page.locator(f"{CARD} .al-status-bar").get_attribute("aria-valuenow") == str(percent(now["progress"]))
+    assert "random order while the embedding index is built" in page.locator(f"{CARD} .al-reason").inner_text()
+    screenshot(page, artifacts, f"{frontend}-status-preparing")
+    page.wait_for_function(  # once the index is built, the record picked before says so
+        "sel => document.querySelector(sel + ' .al-reason').textContent.includes('picked while the embedding index')",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+
+    # 2. four labels, two each of two labels: the first fit starts once the pool is ready
+    first = wait_card(page, progress=["0 / 20 labeled"])
+    for number, key in enumerate("1212", start=1):
+        page.keyboard.press(key)
+        first = wait_card(page, key_not=first, progress=[f"{number} / 20 labeled"])
+    page.wait_for_function(
+        "sel => document.querySelector(sel + ' .al-status-text').textContent.includes('training on 4 labels')",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    report = probe(page, 2)
+    now, on_card = report["now"], status_on_card(page)
+    assert now["state"] == "training" and now["message"].startswith("training on 4 labels…"), now
+    assert "% done" in on_card and on_card in [status_text(s) for s in report["announced"]], on_card
+    screenshot(page, artifacts, f"{frontend}-status-training")
+
+    # 3. two more labels while the fit runs: the fit used 4, the card says 4, the progress says 6
+    page.keyboard.press("1")
+    first = wait_card(page, key_not=first, progress=["5 / 20 labeled"])
+    page.keyboard.press("2")
+    wait_card(page, key_not=first, progress=["6 / 20 labeled"])
+    page.wait_for_function(
+        "sel => /CV accuracy on|fitted on/.test(document.querySelector(sel + ' .al-status-text').textContent)",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    report = probe(page, 3)
+    now = report["now"]
+    assert now["state"] == "ready" and now["n_labels"] == 4 and report["fits"] == [4] and report["labeled"] == 6
+    assert status_on_card(page) == status_text(now) and "on 4 labels" in status_on_card(page)
+    screenshot(page, artifacts, f"{frontend}-status-after-first-fit")
+
+    # 4. never a word the session did not say: the card's texts are the session's, in its order
+    announced = [status_text(s) for s in report["announced"]]
+    shown = page.evaluate("() => window.__statusTexts")
+    shown = [text for i, text in enumerate(shown) if i == 0 or text != shown[i - 1]]
+    at = 0
+    for text in shown:
+        assert text in announced[at:], (text, shown, announced)
+        at = announced.index(text, at)
+    first_fit = next(i for i, text in enumerate(shown) if "training on" in text)
+    asks_for_labels = [i for i, text in enumerate(shown) if "label two examples" in text]
+    assert all(shown[i].startswith("model: none yet") and i < first_fit for i in asks_for_labels), shown
     assert_no_card_errors(page)

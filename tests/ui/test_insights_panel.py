@@ -55,12 +55,12 @@ card => {
 _PLOTS_JS = """
 card => {
   const c = card.getBoundingClientRect();
-  return Array.from(card.querySelectorAll('.al-insights figure')).map(f => {
+  return Array.from(card.querySelectorAll('.al-insights figure:not([hidden])')).map(f => {
     const img = f.querySelector('img');
     const r = img.getBoundingClientRect();
     return { caption: f.querySelector('figcaption').textContent, alt: img.alt, src: img.src.slice(0, 5),
              naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, width: r.width, height: r.height,
-             left: r.left - c.left, right: c.right - r.right };
+             left: r.left - c.left, right: c.right - r.right, bottom: r.bottom };
   });
 }
 """
@@ -77,8 +77,9 @@ VIEWS = [
 @pytest.mark.parametrize("frontend, settings, width, published", VIEWS, ids=["lab-light-1280", "notebook-dark-500"])
 def test_insights_panel_before_and_after_the_first_fit(frontend, settings, width, published, start_jupyter, page,
                                                        artifacts, publish_screenshot):
-    """i opens the panel: before a fit it says when plots come; after labels and a fit, both
-    plots load inside the card, side by side or stacked, never wider than the card."""
+    """i opens the panel: before a fit it says when plots come; after labels and a fit, the plots
+    load inside the card one at a time under tabs, never wider than the card, and the record and
+    the plot fit in the window together."""
     server = start_jupyter(frontend, settings=settings)
     nb = write_notebook(server.root, "insights.ipynb", [SETUP, LABEL])
     open_notebook(page, server, nb)  # opened wide (the kernel indicator hides in a narrow window), then narrowed
@@ -109,17 +110,32 @@ def test_insights_panel_before_and_after_the_first_fit(frontend, settings, width
     page.wait_for_function(_PLOTS_LOADED_JS, arg=card.element_handle(), timeout=KERNEL_TIMEOUT_MS)
     assert panel.is_visible()  # the panel stayed open while the plots arrived
 
-    plots = card.evaluate(_PLOTS_JS)
-    (artifacts / "insights-plots.json").write_text(json.dumps(plots, indent=1))
-    assert [p["caption"] for p in plots] == ["confidence distribution", "embedding coverage"]
-    for plot in plots:
+    tabs = card.locator(".al-plot-tab")
+    assert tabs.all_inner_texts() == ["confidence distribution", "embedding coverage"]
+    seen = []
+    for tab in range(2):
+        tabs.nth(tab).click()
+        page.wait_for_function(_PLOTS_LOADED_JS, arg=card.element_handle(), timeout=UI_TIMEOUT_MS)
+        (plot,) = card.evaluate(_PLOTS_JS)  # one plot at a time
+        seen.append(plot)
         assert plot["src"] == "blob:", plot  # drawn from the synced bytes, nothing fetched
         assert plot["naturalWidth"] >= 400 and plot["naturalHeight"] >= 200, plot
         assert plot["left"] >= 0 and plot["right"] >= 0, f"plot sticks out of the card: {plot}"
         # not shrunk past legibility: at least a third of the picture's own pixels across
         assert plot["width"] >= plot["naturalWidth"] / 3, plot
+        # the record and the plot in one window: from the record's top to the plot's bottom
+        card.locator(".al-body").evaluate("b => b.scrollIntoView({block: 'start'})")
+        top = card.locator(".al-body").evaluate("b => b.getBoundingClientRect().top")
+        bottom = card.evaluate("c => c.querySelector('.al-insights figure:not([hidden]) img').getBoundingClientRect().bottom")
+        assert bottom - top <= page.viewport_size["height"], (top, bottom, plot)
+    (artifacts / "insights-plots.json").write_text(json.dumps(seen, indent=1))
+    assert [p["caption"] for p in seen] == ["how sure the model is on the unlabeled records, by the label it predicts",
+                                            "which regions of the data have a labeled record nearby, and where the next picks lie"]
+    tabs.nth(0).click()
     assert_readable(page, artifacts, f"insights-after-fit-{frontend}-{width}")
+    page.set_viewport_size({"width": width, "height": 1400})  # the whole card in the picture, under the toolbar
     card_shot, _ = screenshot(page, artifacts, published.removesuffix(".png"))
+    page.set_viewport_size({"width": width, "height": 900})
     if frontend == "lab":  # a card taller than a narrow window is cut by Notebook 7's sticky toolbar in its shot
         publish_screenshot(card_shot, published)
 
