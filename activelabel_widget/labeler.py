@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import options as options_module
 from .handoff import column_names
 from .heuristics import Heuristics
 from .insights import Insights
@@ -21,7 +22,9 @@ class ActiveLabeler:
     """Label a DataFrame in the notebook, with a model that trains as you label.
 
     Takes the same arguments as :class:`~activelabel_widget.session.LabelingSession`, plus
-    ``projection`` ("pca", "umap" or "tsne") for the coverage map.
+    ``projection`` ("pca", "umap" or "tsne") for the coverage map and ``preload``: how many
+    records the card holds in the page (the one on screen and the next ones; default 8), so a key
+    press shows the next record at once instead of waiting on the kernel.
 
     Examples
     --------
@@ -36,7 +39,8 @@ class ActiveLabeler:
     """
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
-                 **options):
+                 preload: int = 8, **options):
+        self._preload = options_module.check_preload(preload)
         self.session = LabelingSession(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
         self.heuristics = Heuristics(self.session)
@@ -50,7 +54,8 @@ class ActiveLabeler:
         if self._widget is None:
             from .widget import LabelingWidget
 
-            self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on)
+            self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on,
+                                          preload=self._preload)
             report = self.session.restore_report
             if report.restored or report.changed or report.missing:
                 self._widget.notice = report.summary()  # what the store held, in one line, on the card

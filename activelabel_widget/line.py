@@ -87,25 +87,31 @@ class Line:
 
     def peek(self, k: int, is_open: Callable[[int], bool]) -> list[int]:
         """The next ``k`` open records in the order :meth:`pop` would give them, without taking them."""
-        found: list[int] = []
+        return [position for position, _ in self.peek_with_reasons(k, is_open)]
+
+    def peek_with_reasons(self, k: int, is_open: Callable[[int], bool]) -> list[tuple[int, str]]:
+        """:meth:`peek` with the reason each record was picked, as :meth:`pop` would give it."""
+        found: list[tuple[int, str]] = []
         if k <= 0:
             return found
         seen: set[int] = set()
 
-        def consider(position: int) -> bool:
+        def consider(position: int, reason: str) -> bool:
             if position not in seen and is_open(position):
                 seen.add(position)
-                found.append(position)
+                found.append((position, reason))
             return len(found) >= k
 
-        for position, _ in reversed(self._front):
-            if consider(position):
+        for position, reason in reversed(self._front):
+            if consider(position, reason):
                 return found
-        for position in self._ranked.positions[self._cursor:]:
-            if int(position) not in self._back and consider(int(position)):
+        ranked = self._ranked
+        for index in range(self._cursor, len(ranked.positions)):
+            position = int(ranked.positions[index])
+            if position not in self._back and consider(position, ranked.reasons[index]):
                 return found
-        for position in self._back:
-            if consider(position):
+        for position, reason in self._back.items():
+            if consider(position, reason):
                 return found
         return found
 

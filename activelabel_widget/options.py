@@ -23,6 +23,17 @@ def check_retrain_every(value) -> int:
     return int(value)
 
 
+#: The most records a card holds in the page: enough to outrun any kernel, few enough to keep the page small.
+MAX_PRELOAD = 64
+
+
+def check_preload(value) -> int:
+    """``preload=``: how many records the page holds (the one on screen and the next ones), 1 to 64."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_PRELOAD:
+        raise OptionError(f"preload must be a whole number of records from 1 to {MAX_PRELOAD} (default 8), got {value!r}.")
+    return int(value)
+
+
 def check_labels(labels) -> list[str]:
     if isinstance(labels, str) or labels is None:
         raise LabelError("labels= must be a list of at least two label names, e.g. labels=['bug', 'feature'].")

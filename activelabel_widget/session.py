@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,17 @@ class CardSnapshot:
     model_status: dict
     strategy: str
     fits: int
+    ahead: tuple = ()  # AheadRecord for the records after the card, in line order
+
+
+class AheadRecord(NamedTuple):
+    """A record queued after the card: where it is, why it was picked, and the model's suggestion."""
+
+    position: int
+    key: str
+    key_label: str
+    reason: str
+    suggestion: tuple[str, float] | None
 
 
 class LabelingSession:
@@ -201,8 +213,12 @@ class LabelingSession:
         position = self._current
         return None if position is None else self.dataset.payload(position)
 
-    def snapshot(self) -> CardSnapshot:
-        """What the card shows, read consistently under the session's lock (the card's one read)."""
+    def snapshot(self, ahead: int = 0) -> CardSnapshot:
+        """What the card shows, read consistently under the session's lock (the card's one read).
+
+        ``ahead`` asks for that many records after the card too (the page's short line), with
+        their reasons and suggestions from the same instant.
+        """
         with self._lock:
             position = self._current
             return CardSnapshot(
@@ -211,7 +227,9 @@ class LabelingSession:
                 "" if position is None else self.dataset.key_label(position),
                 None if position is None else self.dataset.payload(position),
                 self._reason_now(), self._previous_label, self.suggestion, self.progress,
-                self.model_status.as_dict(), self.strategy, self.model_status.fits)
+                self.model_status.as_dict(), self.strategy, self.model_status.fits,
+                tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p))
+                      for p, reason in self._line.peek_with_reasons(ahead, self._is_open)) if ahead > 0 else ())
 
     def _reason_now(self) -> str:
         """Why the card's record was picked, marked when a fit has come since (the reason predates it)."""
@@ -264,13 +282,25 @@ class LabelingSession:
     @property
     def suggestion(self) -> tuple[str, float] | None:
         """The model's suggestion for the current record: (label, confidence), or None."""
+        return None if self._current is None else self._suggestion_at(self._current)
+
+    def _suggestion_at(self, position: int) -> tuple[str, float] | None:
         from .strategies import confidence
 
-        position, model = self._current, self._model
-        if position is None or model is None:
+        model = self._model
+        if model is None:
             return None
         row = model.proba[position : position + 1]
         return self.labels[int(row.argmax())], float(confidence(row)[0])
+
+    def label_of(self, key) -> str | None:
+        """The label in force on the row with index value ``key`` (hand or weak), or None."""
+        position = self.dataset.position(key)
+        with self._lock:
+            if not self._has_label[position]:
+                return None
+            event = self._state.labels.get(self.dataset.keys[position])
+            return None if event is None else event.label
 
     # -- actions ---------------------------------------------------------------------------------
     def label(self, key, label: str, *, source: str | None = None, confidence: float | None = None) -> None:
@@ -334,14 +364,40 @@ class LabelingSession:
             raise LabelError("There is no suggestion to accept yet: label by hand until the model has trained.")
         self.label(key, suggestion[0], source=ACCEPTED, confidence=suggestion[1])
 
-    def skip(self) -> None:
-        """Put the record on the card at the back of the line (saved, so a restart keeps it there)."""
+    def skip(self, key=None) -> None:
+        """Put a record at the back of the line (saved, so a restart keeps it there).
+
+        ``key`` (an index value) skips that record; by default the one on the card.
+        """
         with self._lock:
-            position = self._current
+            position = self._current if key is None else self.dataset.position(key)
             if position is None:
                 return
             event = self.store.append("skip", self.dataset.keys[position], annotator=self.annotator)
             self._reflect(self._state.apply(event))
+            if position == self._current:
+                self._advance()
+        self._notify()
+
+    def undo_target(self):
+        """The index value of the record :meth:`undo` would take back now (the last of a group), or None."""
+        with self._lock:
+            step = self._state.last_step()
+            if step is None:
+                return None
+            position = self.dataset.position_of.get(step[-1][0].key)
+            return None if position is None else self.dataset.index_value(position)
+
+    def show(self, key, reason: str = "") -> None:
+        """Put the unlabeled record with index value ``key`` on the card now (the one before goes back
+        to the head of the line). The card's page calls this with the record it shows next."""
+        position = self.dataset.position(key)
+        with self._lock:
+            if position == self._current or not self._is_open(position):
+                return
+            if self._current is not None:
+                self._line.push_front(self._current, self._current_reason)
+            self._line.push_front(position, reason or "next in the page's line")
             self._advance()
         self._notify()
 

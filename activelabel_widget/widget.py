@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import pathlib
 import threading
+from collections import OrderedDict
+
 import anywidget
 import traitlets
 
 from .errors import ActiveLabelError
 from .session import LabelingSession
+from .sources import ACCEPTED, CORRECTED, HAND
 
 __all__ = ["LabelingWidget"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 
 #: A suggestion whose confidence (1 - normalised entropy) is below this is weak: the card styles it
-#: so, and Enter accepts it only when pressed a second time on the same card. With two labels, 0.3
+#: so, and Enter accepts it only when pressed a second time on the same record. With two labels, 0.3
 #: is a top probability of about 81%; with three, about 73% (the rest split evenly).
 WEAK_SUGGESTION_BELOW = 0.3
+
+#: Records the page holds (the one on screen and those after it), so a key press never waits on the kernel.
+DEFAULT_PRELOAD = 8
+
+#: Intents that answer one record; each carries the page's ``view`` id and a ``seq`` number.
+ANSWERS = ("label", "accept", "skip", "undo")
+
+#: Refusals kept per view in ``answered`` (the page shows those newer than what it has seen).
+_REFUSALS_KEPT = 20
 
 
 class LabelingWidget(anywidget.AnyWidget):
@@ -60,9 +72,15 @@ class LabelingWidget(anywidget.AnyWidget):
     """The confidence-distribution plot for the insights panel."""
     coverage_png = traitlets.Bytes(b"").tag(sync=True)
     """The embedding-coverage plot for the insights panel."""
+    upcoming = traitlets.List().tag(sync=True)
+    """The records after the card, in line order, each with everything the card shows (the page's short line)."""
+    answered = traitlets.Dict().tag(sync=True)
+    """Per page view: ``{through, refused}``: the last answer committed, and recent refusals."""
 
-    def __init__(self, session: LabelingSession, *, votes_for=None, insights=None, **kwargs):
-        """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots."""
+    def __init__(self, session: LabelingSession, *, votes_for=None, insights=None, preload: int = DEFAULT_PRELOAD,
+                 **kwargs):
+        """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots; ``preload`` is
+        how many records the page holds (the card's and the ones after it)."""
         from .strategies import STRATEGIES, describe
 
         super().__init__(**kwargs)
@@ -72,7 +90,9 @@ class LabelingWidget(anywidget.AnyWidget):
         self._shown_fits = 0
         self._render_lock = threading.Lock()
         self._sync_lock = threading.Lock()  # trait writes from the kernel and a round's thread stay apart
-        self._armed_token = None  # the card on which Enter was pressed once on a weak suggestion
+        self._preload = max(1, int(preload))
+        self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
+        self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
@@ -102,43 +122,95 @@ class LabelingWidget(anywidget.AnyWidget):
             self.error = "This card no longer labels: use the newest card of this labeler."
             return
         with self.hold_sync():
-            if action in ("label", "accept", "skip", "undo") and not self._is_current(content):
-                self.notice = "That card was already answered; nothing changed. The card now shows the next record."
-                self._sync()
-                return
             self.notice = ""
             self.error = ""
-            if action == "label":
-                session.label(session.current, str(content.get("label")))
-            elif action == "accept":
-                self._accept(content)
-            elif action == "skip":
-                session.skip()
-            elif action == "undo":
-                if session.undo() is None:
-                    self.notice = "Nothing to undo."
-            elif action == "retrain":
-                session.retrain()
-            elif action == "strategy":
-                session.set_strategy(str(content.get("name")))
-            else:
-                self.notice = f"Unknown action {action!r} ignored."
-            self._sync()
+            try:
+                if action in ANSWERS:
+                    self._answer(action, content)
+                elif action == "retrain":
+                    session.retrain()
+                elif action == "strategy":
+                    session.set_strategy(str(content.get("name")))
+                else:
+                    self.notice = f"Unknown action {action!r} ignored."
+            finally:
+                self._sync()
 
-    def _accept(self, content: dict) -> None:
-        """Enter accepts a strong suggestion at once; a weak one only when pressed again on the same card."""
-        suggestion = self.suggestion
-        if suggestion.get("weak") and self._armed_token != content.get("token"):
-            self._armed_token = content.get("token")
-            self.notice = (f"Weak suggestion ({suggestion['label']}, confidence {suggestion['confidence']:.2f}): "
-                           "press Enter again to accept it, or press the key of the right label.")
-            return
-        self._armed_token = None
-        self.session.accept()
+    def _answer(self, action: str, content: dict) -> None:
+        """Apply one answer from the page's line to the record it names (the one the user saw).
 
-    def _is_current(self, content: dict) -> bool:
-        card = self.card
-        return content.get("token") == card.get("token") and content.get("key") == card.get("key")
+        Answers come in the order they were pressed. One the session cannot take (the record is
+        already labeled, e.g. by an earlier answer; a key not in the data) changes nothing: it is
+        listed under ``answered[view]["refused"]`` and said in ``notice``. Either way the answer's
+        ``seq`` becomes the view's ``through``, so the page knows it is settled.
+        """
+        session = self.session
+        view, seq = str(content.get("view") or ""), content.get("seq")
+        try:
+            refusal = self._apply_answer(session, action, content)
+        except ActiveLabelError as error:
+            refusal = str(error)
+            self.error = refusal
+        if refusal:
+            self.notice = self.notice or refusal
+        if view and isinstance(seq, int):
+            entry = self._answered.get(view, {"through": 0, "refused": []})
+            refused = entry["refused"] + ([[seq, str(content.get("key") or ""), refusal]] if refusal else [])
+            self._answered[view] = {"through": max(entry["through"], seq), "refused": refused[-_REFUSALS_KEPT:]}
+            self.answered = {name: dict(value) for name, value in self._answered.items()}
+
+    def _apply_answer(self, session: LabelingSession, action: str, content: dict) -> str:
+        """Do one answer; return why it was refused ("" when it was saved)."""
+        if action == "undo":
+            return self._undo(session, content)
+        refusal = self._apply_label_or_skip(session, action, content)
+        shown_next = session.dataset.position_of.get(content.get("next"))
+        if shown_next is not None:  # the page shows this record now: the session's card follows it
+            session.show(session.dataset.index_value(shown_next), self._reason_ahead(content.get("next")))
+        return refusal
+
+    def _undo(self, session: LabelingSession, content: dict) -> str:
+        expected = session.dataset.position_of.get(content.get("key")) if content.get("seq") is not None else None
+        if expected is not None and session.undo_target() != session.dataset.index_value(expected):
+            row = session.dataset.key_label(expected)
+            return f"The last saved answer is not the one for row {row}, so nothing was undone."
+        if session.undo() is None:
+            return "Nothing to undo."
+        return ""
+
+    def _reason_ahead(self, key) -> str:
+        return next((record["reason"] for record in self.upcoming if record["key"] == key), "")
+
+    def _apply_label_or_skip(self, session: LabelingSession, action: str, content: dict) -> str:
+        position = session.dataset.position_of.get(content.get("key"))
+        if position is None:
+            return "That record is not in the data any more; nothing changed."
+        index = session.dataset.index_value(position)
+        row = session.dataset.key_label(position)
+        already = session.label_of(index)
+        if already is not None:
+            return f"Row {row} already has the label {already!r} (from an earlier answer); nothing changed."
+        if action == "skip":
+            session.skip(index)
+            return ""
+        shown = content.get("suggested")  # the suggestion the user saw for this record, if any
+        confidence = content.get("confidence")
+        confidence = float(confidence) if isinstance(confidence, (int, float)) else None
+        if action == "accept":
+            label = content.get("label", shown)
+            if label is None:
+                if position != session.current_position or session.suggestion is None:
+                    return "There was no suggestion on that record to accept; press the key of its label."
+                label, confidence = session.suggestion
+            session.label(index, str(label), source=ACCEPTED, confidence=confidence)
+            return ""
+        label = str(content.get("label"))
+        if "suggested" in content:  # the page says what it showed: the source follows from that
+            source = CORRECTED if shown is not None and shown != label else HAND
+            session.label(index, label, source=source, confidence=confidence if shown is not None else None)
+        else:
+            session.label(index, label)
+        return ""
 
     # -- state -----------------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -154,20 +226,19 @@ class LabelingWidget(anywidget.AnyWidget):
             self._retire(session.closed_because)
             return
         with self._sync_lock:
-            view = session.snapshot()
+            view = session.snapshot(ahead=self._preload - 1)
+            accuracy = view.model_status["accuracy"]
             with self.hold_sync():
                 if self.card.get("token") != view.token:
                     self._sync_card(view)
                 elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
                     self.card = {**self.card, "reason": view.reason}
                 self.progress = view.progress
-                suggestion = view.suggestion
-                self.suggestion = {} if suggestion is None else {
-                    "label": suggestion[0], "confidence": round(suggestion[1], 4),
-                    "weak": suggestion[1] < WEAK_SUGGESTION_BELOW, "accuracy": view.model_status["accuracy"]}
+                self.suggestion = _suggestion(view.suggestion, accuracy)
                 self.model_status = view.model_status
                 self.strategy = view.strategy
-                self.votes = self._votes_for(view.position) if self._votes_for and view.position is not None else []
+                self.votes = self._votes(view.position)
+                self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
         if self._insights is not None and view.fits != self._shown_fits:
             # after each fit (never on a click), drawn off the kernel's main thread
             self._shown_fits = view.fits
@@ -203,6 +274,27 @@ class LabelingWidget(anywidget.AnyWidget):
             with self.hold_sync():
                 self.confidence_png, self.coverage_png = confidence_png, coverage_png
 
+    def _votes(self, position: int | None) -> list:
+        return self._votes_for(position) if self._votes_for and position is not None else []
+
+    def _ahead(self, record, accuracy) -> dict:
+        """One record of the page's line: everything the card shows for it, its image as bytes."""
+        payload = self._payload(record.position)
+        return {"key": record.key, "key_label": record.key_label, "kind": payload.kind, "text": payload.text,
+                "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
+                "suggestion": _suggestion(record.suggestion, accuracy), "votes": self._votes(record.position),
+                "image": payload.image}
+
+    def _payload(self, position: int):
+        """The record's payload, kept for the few records the page holds (images are encoded once)."""
+        payload = self._payloads.pop(position, None)
+        if payload is None:
+            payload = self.session.dataset.payload(position)
+        self._payloads[position] = payload
+        while len(self._payloads) > 4 * self._preload:
+            self._payloads.popitem(last=False)
+        return payload
+
     def _sync_card(self, view) -> None:
         if view.position is None:
             total = view.progress["total"]
@@ -224,6 +316,14 @@ class LabelingWidget(anywidget.AnyWidget):
     def close(self) -> None:
         self._release()
         super().close()
+
+
+def _suggestion(suggestion: tuple[str, float] | None, accuracy: float | None) -> dict:
+    """The suggestion as the card reads it: ``{}`` or ``{label, confidence, weak, accuracy}``."""
+    if suggestion is None:
+        return {}
+    return {"label": suggestion[0], "confidence": round(suggestion[1], 4), "weak": suggestion[1] < WEAK_SUGGESTION_BELOW,
+            "accuracy": accuracy}
 
 
 def _display_path(path: str) -> str:

@@ -121,6 +121,23 @@ export function strategyDescriptions(help) {
 export const DEAD_TITLE = "This card's kernel is gone (restarted or stopped).";
 export const DEAD_DETAIL = "Re-run the cell to label again. Keys on this card do nothing now.";
 
+/** What the dead card adds when answers were still on their way: they are not in the store. */
+export function unsavedText(unsaved) {
+  const n = Number(unsaved) || 0;
+  if (n <= 0) return "";
+  const what = n === 1 ? "1 answer was" : `${count(n)} answers were`;
+  return ` ${what} on the way and may not be saved: after re-running the cell, any not saved come back in the line.`;
+}
+
+/** Where labels go and whether all are there: "saving to labels.db · all saved" or "· 3 answers on their way". */
+export function storeText(storePath, pending) {
+  const path = typeof storePath === "string" ? storePath : "";
+  if (!path) return "";
+  const n = Number(pending) || 0;
+  const state = n <= 0 ? "all saved" : n === 1 ? "1 answer on its way" : `${count(n)} answers on their way`;
+  return `saving to ${path} · ${state}`;
+}
+
 /** True when a text is likely taller than CLIP_LINES lines at notebook width. */
 export function isLongText(text) {
   let lines = 0;
@@ -211,10 +228,9 @@ export function createCard(doc, actions) {
   ]);
 
   // messages
+  const deadDetail = el("span", { class: "al-dead-detail", text: DEAD_DETAIL });
   const deadBanner = el("div", { class: "al-dead", role: "alert", hidden: true }, [
-    el("strong", { class: "al-dead-title", text: DEAD_TITLE }),
-    " ",
-    el("span", { class: "al-dead-detail", text: DEAD_DETAIL }),
+    el("strong", { class: "al-dead-title", text: DEAD_TITLE }), " ", deadDetail,
   ]);
   const errorBanner = el("div", { class: "al-error", role: "alert", hidden: true });
   const noticeLine = el("div", { class: "al-notice", role: "status", hidden: true });
@@ -577,7 +593,8 @@ export function createCard(doc, actions) {
    * @param {object} s card, labels, progress, suggestion, modelStatus, votes, strategy,
    *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
    *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
-   *   expanded, fieldsOpen (local view state); dead (the kernel behind the card is gone).
+   *   expanded, fieldsOpen (local view state); pending (answers on their way to the kernel); dead (the
+   *   kernel behind the card is gone) and unsaved (answers it never committed).
    */
   function render(s) {
     const card = s.card && typeof s.card === "object" ? s.card : {};
@@ -617,9 +634,8 @@ export function createCard(doc, actions) {
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>
       drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp));
-    part("store", [s.storePath], () => {
-      storeLine.textContent = asText(s.storePath) ? `saving to ${s.storePath}` : "";
-    });
+    part("store", [s.storePath, s.pending], () => { storeLine.textContent = storeText(s.storePath, s.pending); });
+    part("dead", [dead, s.unsaved], () => { deadDetail.textContent = DEAD_DETAIL + (dead ? unsavedText(s.unsaved) : ""); });
     // A dead card keeps what it showed, dimmed, under a banner that says why nothing works.
     root.classList.toggle("al-card-dead", dead);
     show(deadBanner, dead);

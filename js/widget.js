@@ -1,15 +1,30 @@
-// The anywidget module: wire the model to the card. Reads synced traits, draws them,
-// and sends intents that carry the current card's key and token (docs/protocol.md).
+// The anywidget module: wire the model to the card. Reads synced traits, draws them, and
+// sends intents (docs/protocol.md). The record on screen comes from the page's short line
+// (line.js): a key press shows the next record at once and sends the answer for the one seen.
 
 import { createCard, hasSuggestion, isActive } from "./card.js";
 import { commandForKey, isFormField } from "./keys.js";
 import { createUrlSlot } from "./codecs.js";
+import { createPageLine } from "./line.js";
 
 /** Synced traits the card draws. */
 export const TRAITS = [
-  "card", "image", "labels", "progress", "suggestion", "model_status", "votes",
+  "card", "image", "labels", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
 ];
+
+/** Traits that feed the page's line. */
+const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answered"];
+
+/** What the card shows while the page has answered every record it held and the next are on their way. */
+const ON_ITS_WAY = { key: "", key_label: "", kind: "empty", text: "The next record is on its way…", fields: [], problem: "", reason: "" };
+
+/** A view id that is new for every drawn card (answers are numbered per view). */
+function newViewId() {
+  const random = globalThis.crypto && typeof globalThis.crypto.randomUUID === "function"
+    ? globalThis.crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  return `view-${random}`;
+}
 
 /** The class the widget framework puts on a view whose model lost its kernel. */
 const DISCONNECTED_CLASS = "jupyter-widgets-disconnected";
@@ -27,28 +42,69 @@ export function commIsGone(model, el) {
 
 function render({ model, el }) {
   const doc = el.ownerDocument || document;
-  const view = { insightsOpen: false, plotTab: "confidence", keymapOpen: false, expandedToken: undefined, fieldsToken: undefined, dead: false };
+  const view = {
+    insightsOpen: false, plotTab: "confidence", keymapOpen: false, expandedKey: undefined, fieldsKey: undefined,
+    dead: false, armedKey: undefined, notice: "",
+  };
+  const line = createPageLine(newViewId());
   const image = createUrlSlot("image/png");
   const confidencePlot = createUrlSlot("image/png");
   const coveragePlot = createUrlSlot("image/png");
   let disposed = false;
 
+  /** The record on screen: the page line's, or the kernel's word when the page holds none. */
   function currentCard() {
-    const card = model.get("card");
-    return card && typeof card === "object" ? card : {};
+    const screen = line.screen();
+    return screen && typeof screen === "object" ? screen : ON_ITS_WAY;
   }
 
-  /** Send an intent for the card on screen now; a send that fails means the kernel is gone. */
-  function send(action, extra = {}) {
-    if (disposed || view.dead) return;
-    const card = currentCard();
+  function lineTraits() {
+    return Object.fromEntries(LINE_TRAITS.map((name) => [name, model.get(name)]));
+  }
+
+  /** Send one message; a send that fails means the kernel is gone. Returns whether it left. */
+  function post(content) {
+    if (disposed || view.dead || content === null) return false;
     try {
-      model.send({ action, key: card.key ?? null, token: card.token ?? null, ...extra });
+      model.send(content);
+      return true;
     } catch (error) {
       die(error);
+      return false;
     }
   }
 
+  /** Send an intent that acts on the session, not on a record (retrain, strategy). */
+  function send(action, extra = {}) {
+    const card = currentCard();
+    post({ action, key: card.key || null, token: card.token ?? null, ...extra });
+  }
+
+  /**
+   * Answer the record on screen from the page's line: the next record shows at once. Enter on
+   * a weak suggestion only arms it: a second Enter on the same record accepts (docs/protocol.md).
+   */
+  function answer(action, label) {
+    if (disposed || view.dead) return;
+    const card = currentCard();
+    view.notice = "";
+    if (action === "accept") {
+      const s = card.suggestion || {};
+      if (s.weak === true && view.armedKey !== card.key) {
+        view.armedKey = card.key;
+        const confidence = Number.isFinite(Number(s.confidence)) ? Number(s.confidence).toFixed(2) : "?";
+        view.notice = `Weak suggestion (${s.label}, confidence ${confidence}): press Enter again to accept it, `
+          + "or press the key of the right label.";
+        draw();
+        return;
+      }
+    }
+    view.armedKey = undefined;
+    const intent = action === "undo" ? line.undo() : line.answer(action, label);
+    if (intent === null) return;
+    if (!post(intent)) line.retract(intent); // never left the page: the card keeps that record
+    draw();
+  }
   /** The kernel behind this card is gone: say so, and stop taking keys and clicks. */
   function die(reason) {
     if (disposed || view.dead) return;
@@ -80,30 +136,39 @@ function render({ model, el }) {
         card,
         labels: model.get("labels"),
         progress: model.get("progress"),
-        suggestion: model.get("suggestion"),
+        suggestion: card.suggestion || {},
         modelStatus: model.get("model_status"),
-        votes: model.get("votes"),
+        votes: card.votes || [],
         strategy: model.get("strategy"),
         strategies: model.get("strategies"),
         strategyHelp: model.get("strategy_help"),
         storePath: model.get("store_path"),
         error: model.get("error"),
-        notice: model.get("notice"),
-        imageUrl: image.update(model.get("image")),
+        notice: view.notice || line.refusal() || model.get("notice"),
+        imageUrl: image.update(card.image ?? null),
         confidenceUrl: confidencePlot.update(model.get("confidence_png")),
         coverageUrl: coveragePlot.update(model.get("coverage_png")),
         insightsOpen: view.insightsOpen,
         plotTab: view.plotTab,
         keymapOpen: view.keymapOpen,
-        expanded: card.token !== undefined && view.expandedToken === card.token,
-        fieldsOpen: card.token !== undefined && view.fieldsToken === card.token,
+        expanded: !!card.key && view.expandedKey === card.key,
+        fieldsOpen: !!card.key && view.fieldsKey === card.key,
+        pending: line.pending(),
         dead: view.dead,
+        unsaved: view.dead ? line.pending() : 0,
       });
     } catch (error) {
       // Errors in change callbacks are swallowed by the widget framework: show them.
       console.error("activelabel card:", error);
       cardView.showFailure(error);
     }
+  }
+
+  /** The kernel's state changed: the page's line takes it first, then the card is drawn. */
+  function onLineChange() {
+    if (disposed) return;
+    line.receive(lineTraits());
+    draw();
   }
 
   function toggle(what) {
@@ -114,9 +179,9 @@ function render({ model, el }) {
   }
 
   const cardView = createCard(doc, {
-    label: (label) => send("label", { label }),
-    skip: () => send("skip"),
-    undo: () => send("undo"),
+    label: (label) => answer("label", label),
+    skip: () => answer("skip"),
+    undo: () => answer("undo"),
     retrain: () => send("retrain"),
     strategy: (name) => {
       send("strategy", { name });
@@ -130,13 +195,13 @@ function render({ model, el }) {
     toggleKeymap: () => toggle("keymap"),
     closeOverlays: () => toggle("close"),
     toggleExpanded: () => {
-      const token = currentCard().token;
-      view.expandedToken = view.expandedToken === token ? undefined : token;
+      const key = currentCard().key;
+      view.expandedKey = view.expandedKey === key ? undefined : key;
       draw();
     },
     toggleFields: () => {
-      const token = currentCard().token;
-      view.fieldsToken = view.fieldsToken === token ? undefined : token;
+      const key = currentCard().key;
+      view.fieldsKey = view.fieldsKey === key ? undefined : key;
       draw();
     },
   });
@@ -156,7 +221,7 @@ function render({ model, el }) {
     const card = currentCard();
     const command = commandForKey(event, {
       labels: Array.isArray(model.get("labels")) ? model.get("labels") : [],
-      hasSuggestion: hasSuggestion(model.get("suggestion")),
+      hasSuggestion: hasSuggestion(card.suggestion),
       active: isActive(card),
       overlayOpen: view.keymapOpen || view.insightsOpen,
     });
@@ -165,7 +230,8 @@ function render({ model, el }) {
     if (command.preventDefault) event.preventDefault();
     if (command.intent) {
       const { action, ...extra } = command.intent;
-      send(action, extra);
+      if (action === "label" || action === "accept" || action === "skip" || action === "undo") answer(action, extra.label);
+      else send(action, extra);
     } else if (command.ui) {
       toggle(command.ui);
     }
@@ -183,16 +249,20 @@ function render({ model, el }) {
   const win = doc.defaultView || window;
   win.addEventListener("keydown", onKeydown, true);
   root.addEventListener("click", onClick);
-  for (const name of TRAITS) model.on(`change:${name}`, draw);
+  const drawn = TRAITS.filter((name) => !LINE_TRAITS.includes(name));
+  for (const name of drawn) model.on(`change:${name}`, draw);
+  for (const name of LINE_TRAITS) model.on(`change:${name}`, onLineChange);
   model.on("comm_live_update", onCommChange);
   model.on("comm:close", onCommClose);
   el.appendChild(root);
+  line.receive(lineTraits());
   draw();
   if (commIsGone(model, el) === true) die("drawn for a model whose kernel is gone");
 
   return function cleanup() {
     disposed = true;
-    for (const name of TRAITS) model.off(`change:${name}`, draw);
+    for (const name of drawn) model.off(`change:${name}`, draw);
+    for (const name of LINE_TRAITS) model.off(`change:${name}`, onLineChange);
     model.off("comm_live_update", onCommChange);
     model.off("comm:close", onCommClose);
     cardView.dispose();

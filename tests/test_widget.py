@@ -44,7 +44,7 @@ def test_a_stale_or_double_click_never_labels_another_row(labeler):
     intent(widget, "label", label="bug")
     widget.handle_intent({"action": "label", "key": stale["key"], "token": stale["token"], "label": "feature"})
     assert len(labeler.labeled) == 1 and labeler.labeled["label"].tolist() == ["bug"]
-    assert "already answered" in widget.notice
+    assert "already has the label 'bug'" in widget.notice and "nothing changed" in widget.notice
 
 
 def test_skip_and_undo_intents(labeler):
@@ -170,7 +170,7 @@ def test_skip_undo_and_a_stale_press_are_one_message_each(labeler):
     assert len(sent) == 1 and "notice" in sent[0]
 
 
-def test_a_weak_suggestion_is_marked_and_enter_must_be_pressed_twice(labeler, monkeypatch):
+def test_a_suggestion_is_marked_weak_below_the_threshold(labeler, monkeypatch):
     from activelabel_widget import widget as widget_module
 
     for label in LABELS * 2:
@@ -179,27 +179,81 @@ def test_a_weak_suggestion_is_marked_and_enter_must_be_pressed_twice(labeler, mo
     assert set(widget.suggestion) == {"label", "confidence", "weak", "accuracy"}
     monkeypatch.setattr(widget_module, "WEAK_SUGGESTION_BELOW", 1.01)  # every suggestion is weak now
     widget._sync()
-    card = dict(widget.card)
-    intent(widget, "accept")
-    assert widget.card["key"] == card["key"] and "press Enter again" in widget.notice  # nothing saved yet
-    intent(widget, "accept")
-    assert widget.card["key"] != card["key"]
-    assert labeler.labeled.loc[labeler.session.dataset.index_value(labeler.session.dataset.position_of[card["key"]]),
-                               "source"] == "suggestion-accepted"
-
-
-def test_a_strong_suggestion_is_accepted_with_one_enter(labeler, monkeypatch):
-    from activelabel_widget import widget as widget_module
-
-    for label in LABELS * 2:
-        intent(labeler.widget, "label", label=label)
+    assert widget.suggestion["weak"] is True
+    assert all(record["suggestion"]["weak"] for record in widget.upcoming)
     monkeypatch.setattr(widget_module, "WEAK_SUGGESTION_BELOW", -1.0)  # nothing is weak
-    widget = labeler.widget
     widget._sync()
     assert widget.suggestion["weak"] is False
+
+
+def test_accept_saves_the_suggestion_the_page_showed_with_its_confidence(labeler):
+    for label in LABELS * 2:
+        intent(labeler.widget, "label", label=label)
+    widget = labeler.widget
     key = widget.card["key"]
-    intent(widget, "accept")
-    assert widget.card["key"] != key
+    intent(widget, "accept", label="question", confidence=0.42, suggested="question")
+    row = labeler.session.dataset.index_value(labeler.session.dataset.position_of[key])
+    saved = labeler.labeled.loc[row]
+    assert saved["label"] == "question" and saved["source"] == "suggestion-accepted"
+    assert saved["confidence"] == pytest.approx(0.42) and widget.card["key"] != key
+
+
+def page_answer(widget, action, record, seq, **extra):
+    widget.handle_intent({"action": action, "key": record["key"], "token": None, "view": "v1", "seq": seq, **extra})
+
+
+def test_the_page_holds_the_next_records_with_everything_the_card_shows(labeler):
+    widget = labeler.widget
+    ahead = widget.upcoming
+    assert len(ahead) == 7  # eight records in the page: the card and seven after it
+    assert widget.card["key"] not in [r["key"] for r in ahead] and len({r["key"] for r in ahead}) == 7
+    queued = labeler.session.queued(8).tolist()
+    assert [r["key"] for r in ahead] == [labeler.session.dataset.keys[p] for p in queued[1:]]
+    for record in ahead:
+        assert {"key", "key_label", "kind", "text", "fields", "problem", "reason", "suggestion", "votes", "image"} <= set(record)
+        assert record["kind"] == "text" and record["text"] and record["reason"]
+
+
+def test_answers_from_the_page_land_on_the_records_the_user_saw_in_the_order_pressed(labeler):
+    """The page showed the card, then the next two from its line: three answers, three rows."""
+    widget, session = labeler.widget, labeler.session
+    shown = [dict(widget.card), *widget.upcoming[:2]]
+    page_answer(widget, "label", shown[0], 1, label="bug", suggested=None)
+    page_answer(widget, "skip", shown[1], 2)
+    page_answer(widget, "label", shown[2], 3, label="question", suggested=None)
+    rows = {session.dataset.index_value(session.dataset.position_of[r["key"]]): r for r in shown}
+    labeled = labeler.labeled
+    assert labeled["label"].to_dict() == {list(rows)[0]: "bug", list(rows)[2]: "question"}
+    assert (labeled["source"] == "hand").all()
+    assert widget.progress["skipped"] == 1 and session.skipped() == [list(rows)[1]]
+    assert widget.answered == {"v1": {"through": 3, "refused": []}}
+    assert widget.card["key"] not in {r["key"] for r in shown}  # the card moved past all three
+
+
+def test_an_answer_the_session_refuses_is_reported_with_its_seq_and_nothing_moves(labeler):
+    widget = labeler.widget
+    first = dict(widget.card)
+    page_answer(widget, "label", first, 1, label="bug", suggested=None)
+    card, before = dict(widget.card), len(labeler.labeled)
+    page_answer(widget, "label", first, 2, label="feature", suggested=None)  # the same record again
+    page_answer(widget, "label", {"key": "no such key"}, 3, label="bug")
+    assert len(labeler.labeled) == before and labeler.labeled["label"].tolist() == ["bug"]
+    assert widget.card == card
+    refused = widget.answered["v1"]["refused"]
+    assert widget.answered["v1"]["through"] == 3 and [r[0] for r in refused] == [2, 3]
+    assert "already has the label 'bug'" in refused[0][2] and "not in the data" in refused[1][2]
+
+
+def test_a_correction_of_the_suggestion_the_page_showed_is_saved_as_corrected(labeler):
+    for label in LABELS * 2:
+        intent(labeler.widget, "label", label=label)
+    widget = labeler.widget
+    record = widget.upcoming[0]
+    shown = record["suggestion"]["label"]
+    other = next(label for label in LABELS if label != shown)
+    page_answer(widget, "label", record, 1, label=other, suggested=shown, confidence=record["suggestion"]["confidence"])
+    row = labeler.session.dataset.index_value(labeler.session.dataset.position_of[record["key"]])
+    assert labeler.labeled.loc[row, "source"] == "suggestion-corrected"
 
 
 def test_the_strategy_select_explains_every_strategy(labeler):
@@ -219,3 +273,42 @@ def test_the_cards_reason_follows_the_session_when_a_fit_comes_after_the_pick(la
     assert session.model_status.fits == 1 and session.current == key and widget.card["token"] == token
     assert widget.card["reason"].endswith("· picked before the latest fit")
     assert widget.card["reason"] == session.snapshot().reason
+
+
+def test_the_sessions_card_follows_the_record_the_page_shows_next(labeler):
+    """A fit may rerank the kernel's line while the page shows the record it had queued: the
+    answer names that record as next, and the session's card becomes it."""
+    widget, session = labeler.widget, labeler.session
+    card, ahead = dict(widget.card), widget.upcoming
+    chosen = ahead[3]  # not what the kernel would pick next
+    page_answer(widget, "label", card, 1, label="bug", suggested=None, next=chosen["key"])
+    assert widget.card["key"] == chosen["key"] and session.current_position == session.dataset.position_of[chosen["key"]]
+    assert widget.card["reason"] == chosen["reason"]
+    assert [r["key"] for r in widget.upcoming[:3]] == [r["key"] for r in ahead[:3]]  # the ones it jumped come next
+
+
+def test_an_undo_from_the_page_takes_back_only_the_answer_it_names(labeler):
+    widget, session = labeler.widget, labeler.session
+    first = dict(widget.card)
+    page_answer(widget, "label", first, 1, label="bug", suggested=None)
+    other = widget.upcoming[0]
+    session.label(session.dataset.index_value(session.dataset.position_of[other["key"]]), "feature")  # from a cell
+    page_answer(widget, "undo", first, 2)  # the page thinks its answer on `first` is the last one
+    assert len(labeler.labeled) == 2  # nothing undone
+    assert "nothing was undone" in widget.answered["v1"]["refused"][-1][2]
+    page_answer(widget, "undo", other, 3)
+    assert len(labeler.labeled) == 1 and widget.answered["v1"]["through"] == 3
+
+
+@pytest.mark.parametrize("preload", [0, 65, 2.5, True, "8"])
+def test_a_bad_preload_says_what_to_pass(preload):
+    from activelabel_widget.errors import OptionError
+
+    with pytest.raises(OptionError, match="preload must be a whole number of records from 1 to 64"):
+        ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=":memory:", preload=preload)
+
+
+def test_preload_sets_how_many_records_the_page_holds(tmp_path):
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False, preload=3)
+    assert len(al.widget.upcoming) == 2  # the card and two after it
+    al.close()

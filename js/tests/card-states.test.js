@@ -4,10 +4,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   DEAD_DETAIL, DEAD_TITLE, accuracyText, fieldCountText, isWeak, modelStatusText, moreFieldsText, rowsBelow,
-  statusProgress, strategyDescriptions,
+  statusProgress, strategyDescriptions, unsavedText,
 } from "../card.js";
 import widget, { commIsGone } from "../widget.js";
-import { FakeModel, labelButton, listenLikeTheNotebooks, press, textCard } from "./fake-model.js";
+import { FakeModel, core, labelButton, listenLikeTheNotebooks, press, textCard, upcomingRecord } from "./fake-model.js";
 
 let mounted = [];
 let warn;
@@ -37,11 +37,11 @@ function mount(state = {}, { model = new FakeModel(state), host = document.creat
 }
 
 
-function expectDead(root) {
+function expectDead(root, unsaved = 0) {
   const banner = root.querySelector(".al-dead");
   expect(banner.hidden).toBe(false);
   expect(banner.getAttribute("role")).toBe("alert");
-  expect(banner.textContent).toBe(`${DEAD_TITLE} ${DEAD_DETAIL}`);
+  expect(banner.textContent).toBe(`${DEAD_TITLE} ${DEAD_DETAIL}${unsavedText(unsaved)}`);
   expect(root.classList.contains("al-card-dead")).toBe(true);
   expect(root.getAttribute("aria-disabled")).toBe("true");
   const controls = [...root.querySelectorAll("button, select")];
@@ -290,12 +290,18 @@ describe("weak suggestions", () => {
     expect(slot.textContent).toBe("Suggestion: feature · confidence 0.91 — Enter to accept");
   });
 
-  it("still accepts a weak suggestion with Enter (whether to ask twice is the kernel's call)", () => {
-    const { root, model } = mount({ suggestion: weak });
+  it("accepts a weak suggestion only when Enter is pressed a second time on the same record", () => {
+    const { root, model } = mount({ suggestion: weak, upcoming: [upcomingRecord(7, { suggestion: weak })] });
     press(root, "Enter");
-    expect(model.sent).toEqual([{ action: "accept", key: "i:42", token: 1 }]);
-    model.set("notice", "The model is unsure: press Enter again to accept bug");
-    expect(root.querySelector(".al-notice").textContent).toBe("The model is unsure: press Enter again to accept bug");
+    expect(model.sent).toEqual([]);
+    expect(root.querySelector(".al-notice").textContent).toMatch(/^Weak suggestion \(bug, confidence 0\.\d\d\): press Enter again/);
+    press(root, "Enter");
+    expect(model.sent.map(core)).toEqual([{ action: "accept", key: "i:42", token: 1, label: "bug" }]);
+    expect(root.querySelector(".al-notice").hidden).toBe(true);
+    press(root, "Enter"); // the next record's weak suggestion asks again
+    expect(model.sent.length).toBe(1);
+    press(root, "1"); // a label key answers at once
+    expect(model.sent.map((m) => m.action)).toEqual(["accept", "label"]);
   });
 });
 
@@ -386,7 +392,7 @@ describe("wide and long records", () => {
     expect(toggle.textContent).toBe("show fewer");
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
     expect(model.sent).toEqual([]);
-    model.set("card", textCard({ token: 2, kind: "table", text: "", fields: thirty }));
+    model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: thirty }));
     expect(root.querySelector(".al-body .al-fieldbox").classList.contains("al-fields-open")).toBe(false);
   });
 

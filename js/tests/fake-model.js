@@ -59,6 +59,8 @@ export function defaultState(overrides = {}) {
     suggestion: {},
     model_status: { state: "none", message: "", accuracy: null, n_labels: 0, fits: 0 },
     votes: [],
+    upcoming: [],
+    answered: {},
     strategy: "hybrid",
     strategies: ["hybrid", "uncertainty", "diversity", "random"],
     store_path: "/data/tickets.labels.db",
@@ -121,6 +123,32 @@ export class FakeModel {
   save_changes() {
     this.saves += 1;
   }
+}
+
+/** The parts of an intent the tests compare (the page adds its view id, seq and what it showed). */
+export function core(intent) {
+  const { action, key, token, label } = intent;
+  return label === undefined ? { action, key, token } : { action, key, token, label };
+}
+
+/** A record of the page's line, as the kernel sends it in ``upcoming``. */
+export function upcomingRecord(key, overrides = {}) {
+  return { key: `i:${key}`, key_label: String(key), kind: "text", text: `record ${key}`, fields: [], problem: "",
+           reason: "confidence 0.20 (hybrid)", suggestion: {}, votes: [], image: null, ...overrides };
+}
+
+/**
+ * Answer the page's intents as the kernel would: commit in order, move the card to the record
+ * the page shows next, report ``answered``. ``records`` is the kernel's line after the card.
+ */
+export function settle(model, records) {
+  const mine = model.sent.filter((m) => m.seq !== undefined);
+  if (!mine.length) return;
+  const last = mine[mine.length - 1];
+  const next = records.find((r) => r.key === last.next);
+  if (next) model.state.card = { ...textCard(), ...next, token: (model.state.card.token || 0) + 1 };
+  model.state.upcoming = next ? records.slice(records.indexOf(next) + 1) : records;
+  model.set("answered", { [last.view]: { through: last.seq, refused: [] } });
 }
 
 /** PNG signature plus a few bytes: enough to stand for an image. */

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../widget.js";
-import { FakeModel, labelButton, listenLikeTheNotebooks, pngBytes, press, textCard } from "./fake-model.js";
+import { FakeModel, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 let mounted = [];
 let urlCount = 0;
@@ -82,7 +82,7 @@ describe("the card shows the record", () => {
     more.click();
     expect(root.querySelector(".al-more").textContent).toBe("show less");
     expect(root.querySelector(".al-text").classList.contains("al-clipped")).toBe(false);
-    model.set("card", textCard({ token: 2, text: long }));
+    model.set("card", textCard({ token: 2, key: "i:43", key_label: "43", text: long }));
     expect(root.querySelector(".al-more").textContent).toBe("show more");
   });
 
@@ -194,32 +194,38 @@ describe("a record that cannot be shown", () => {
   });
 
   it("keeps labeling, skipping, accepting and undoing as usual", () => {
+    const broken = { problem: "this cell's text cannot be shown: ValueError", suggestion: { label: "feature", confidence: 0.7 } };
     const { root, model } = mount({
-      card: textCard({ problem: "this cell's text cannot be shown: ValueError" }),
-      suggestion: { label: "feature", confidence: 0.7 },
+      card: textCard({ problem: broken.problem }),
+      suggestion: broken.suggestion,
+      upcoming: [upcomingRecord(7, broken), upcomingRecord(8, broken)],
     });
     for (const key of ["1", "s", "Enter", "z"]) press(root, key);
-    expect(model.sent).toEqual([
+    expect(model.sent.map(core)).toEqual([
       { action: "label", key: "i:42", token: 1, label: "bug" },
-      { action: "skip", key: "i:42", token: 1 },
-      { action: "accept", key: "i:42", token: 1 },
-      { action: "undo", key: "i:42", token: 1 },
+      { action: "skip", key: "i:7", token: null },
+      { action: "accept", key: "i:8", token: null, label: "feature" },
+      { action: "undo", key: "i:8", token: null },
     ]);
+    expect(root.querySelector(".al-key").textContent).toBe("row 8"); // back on screen after the undo
     expect(labelButton(root, "bug").disabled).toBe(false);
     labelButton(root, "question").click();
-    expect(model.sent.at(-1)).toEqual({ action: "label", key: "i:42", token: 1, label: "question" });
+    expect(core(model.sent.at(-1))).toEqual({ action: "label", key: "i:8", token: null, label: "question" });
   });
 });
 
 describe("keys send intents for the current card", () => {
-  it("1 and 2 label the record with the first and second label", () => {
-    const { root, model } = mount();
+  it("1 and 2 label the record on screen, then the next from the page's line, with no wait", () => {
+    const { root, model } = mount({ upcoming: [upcomingRecord(7)] });
     press(root, "1");
+    expect(root.querySelector(".al-key").textContent).toBe("row 7"); // before the kernel answered
     press(root, "2");
-    expect(model.sent).toEqual([
+    expect(model.sent.map(core)).toEqual([
       { action: "label", key: "i:42", token: 1, label: "bug" },
-      { action: "label", key: "i:42", token: 1, label: "feature" },
+      { action: "label", key: "i:7", token: null, label: "feature" },
     ]);
+    expect(model.sent.map((m) => m.seq)).toEqual([1, 2]);
+    expect(model.sent.map((m) => m.next)).toEqual(["i:7", null]);
   });
 
   it("a number with no label sends nothing", () => {
@@ -234,17 +240,19 @@ describe("keys send intents for the current card", () => {
     expect(model.sent).toEqual([]);
     model.set("suggestion", { label: "bug", confidence: 0.83 });
     press(root, "Enter");
-    expect(model.sent).toEqual([{ action: "accept", key: "i:42", token: 1 }]);
+    expect(model.sent.map(core)).toEqual([{ action: "accept", key: "i:42", token: 1, label: "bug" }]);
+    expect(model.sent[0]).toMatchObject({ suggested: "bug", confidence: 0.83 });
   });
 
   it("s skips, z and Backspace undo, r retrains", () => {
-    const { root, model } = mount();
+    const { root, model } = mount({ upcoming: [upcomingRecord(7)] });
     press(root, "s");
     press(root, "z");
     press(root, "Backspace");
     press(root, "r");
     expect(model.sent.map((m) => m.action)).toEqual(["skip", "undo", "undo", "retrain"]);
-    expect(model.sent.every((m) => m.key === "i:42" && m.token === 1)).toBe(true);
+    expect(model.sent.map((m) => m.key)).toEqual(["i:42", "i:42", null, "i:42"]);
+    expect(root.querySelector(".al-key").textContent).toBe("row 42");
   });
 
   it("ignores keys held with ctrl, meta or alt and lets them through", () => {
@@ -292,17 +300,21 @@ describe("keys send intents for the current card", () => {
     const { root, model } = mount();
     press(root, "1");
     model.set("card", textCard({ token: 2, key: "i:7", key_label: "7", text: "Add dark mode" }));
+    expect(root.querySelector(".al-text").textContent).toBe("Add dark mode");
     press(root, "1");
-    expect(model.sent).toEqual([
+    expect(model.sent.map(core)).toEqual([
       { action: "label", key: "i:42", token: 1, label: "bug" },
       { action: "label", key: "i:7", token: 2, label: "bug" },
     ]);
-    expect(root.querySelector(".al-text").textContent).toBe("Add dark mode");
+    // the page answered all it held: it says the next record is coming, and takes no label key
+    expect(root.querySelector(".al-done").textContent).toBe("The next record is on its way…");
+    press(root, "2");
+    expect(model.sent.length).toBe(2);
   });
 
   it("0 labels with the tenth label", () => {
     const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
-    const { root, model } = mount({ labels });
+    const { root, model } = mount({ labels, upcoming: [upcomingRecord(7)] });
     press(root, "0");
     press(root, "9");
     expect(model.sent.map((m) => m.label)).toEqual(["class10", "class9"]);
@@ -329,7 +341,8 @@ describe("keys reach the card before the notebook's shortcuts", () => {
   // bubble phase: the card's keys must reach neither.
 
   it("takes its keys before a capture listener on the document sees them", () => {
-    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 } });
+    const strong = { suggestion: { label: "bug", confidence: 0.9 } };
+    const { root, model } = mount({ ...strong, upcoming: [upcomingRecord(7, strong), upcomingRecord(8, strong)] });
     const notebook = listenLikeTheNotebooks();
     const events = ["1", "s", "z", "Backspace", "r", "i", "?", "Enter", "0"].map((key) => press(root, key));
     notebook.stop();
@@ -399,7 +412,7 @@ describe("keys reach the card before the notebook's shortcuts", () => {
     const second = mount({ card: textCard({ token: 7, key: "i:8", key_label: "8" }) });
     press(second.root, "2");
     expect(first.model.sent).toEqual([]);
-    expect(second.model.sent).toEqual([{ action: "label", key: "i:8", token: 7, label: "feature" }]);
+    expect(second.model.sent.map(core)).toEqual([{ action: "label", key: "i:8", token: 7, label: "feature" }]);
   });
 
   it("stops listening on the window once cleaned up", () => {
@@ -440,7 +453,7 @@ describe("buttons", () => {
   it("clicking a label button sends the label intent", () => {
     const { root, model } = mount();
     labelButton(root, "question").click();
-    expect(model.sent).toEqual([{ action: "label", key: "i:42", token: 1, label: "question" }]);
+    expect(model.sent.map(core)).toEqual([{ action: "label", key: "i:42", token: 1, label: "question" }]);
   });
 
   it("clicking skip, undo and retrain sends those intents", () => {
@@ -490,8 +503,8 @@ describe("done and empty", () => {
     expect(model.sent).toEqual([]);
     press(root, "z");
     press(root, "r");
-    expect(model.sent).toEqual([
-      { action: "undo", key: null, token: 9 },
+    expect(model.sent.map(core)).toEqual([
+      { action: "undo", key: null, token: null },
       { action: "retrain", key: null, token: 9 },
     ]);
   });

@@ -1,0 +1,166 @@
+// The page's short line: the record on screen, the few after it, and the answers on their way.
+//
+// The kernel syncs the record on its card and the next few (`card`, `suggestion`, `votes`,
+// `image`, `upcoming`). A key press answers the record on screen and shows the next one from
+// this line at once, with no round trip; the answer goes to the kernel with the key of the
+// record the user saw and a sequence number. The kernel applies answers in the order pressed
+// and reports, per page view, the last one it has committed (`answered[view].through`) and the
+// ones it refused. Pure: no DOM, no model; widget.js wires it.
+
+/** Answers kept for undo (older ones are undone by the kernel alone, and the card follows it). */
+const HISTORY_KEPT = 200;
+
+/** Whether a record can be answered (not the "done" or "empty" placeholder). */
+function answerable(entry) {
+  return !!entry && typeof entry.key === "string" && entry.key !== "" && entry.kind !== "done" && entry.kind !== "empty";
+}
+
+function suggestionOf(entry) {
+  const s = entry && entry.suggestion;
+  return s && typeof s === "object" && typeof s.label === "string" && s.label !== "" ? s : null;
+}
+
+/**
+ * The kernel's short line as records: its card (with the card's suggestion, votes and image)
+ * first, then the upcoming ones.
+ */
+export function kernelLine({ card, suggestion, votes, image, upcoming }) {
+  const head = card && typeof card === "object" && (answerable(card) || card.kind === "done" || card.kind === "empty")
+    ? [{ ...card, suggestion: suggestion || {}, votes: Array.isArray(votes) ? votes : [], image: image ?? null }]
+    : [];
+  const rest = Array.isArray(upcoming) ? upcoming.filter(answerable) : [];
+  return head.concat(rest);
+}
+
+/**
+ * Create the page's line for one view.
+ *
+ * @param {string} view this page view's id, sent with every answer.
+ * @returns the line: `receive(traits)` with the synced traits, `answer(action, label)` and
+ *   `undo()` which return the intent to send (or null), and reads `screen()`, `ahead()`,
+ *   `pending()`, `refusal()`.
+ */
+export function createPageLine(view) {
+  let seq = 0;
+  let screen = null; // the record on screen
+  let ahead = []; // the records after it, in the kernel's order
+  let inflight = []; // answers sent and not yet committed: {seq, action, key}
+  let history = []; // records answered on this page, newest last: {entry, action, label}
+  let through = 0; // the last answer the kernel has settled (committed or refused)
+  let refusal = ""; // the newest refusal, shown until the next answer
+  let undone = null; // the history entry the last undo took back (to retract it)
+
+  /**
+   * Take the kernel's latest state. Answers it has settled leave the in-flight list. With none
+   * in flight the page and the kernel agree (every answer tells the kernel which record the page
+   * shows next), so the screen is the kernel's card. With answers in flight the page is ahead:
+   * the record on screen stays (its reason, votes and token follow the kernel, and a suggestion
+   * is filled in when it had none) and the records after it are the kernel's, minus the ones
+   * answered here and still on their way.
+   */
+  function receive({ card, suggestion, votes, image, upcoming, answered }) {
+    const mine = answered && typeof answered === "object" ? answered[view] : null;
+    if (mine && Number.isInteger(mine.through) && mine.through > through) {
+      const refused = Array.isArray(mine.refused) ? mine.refused.filter((r) => Array.isArray(r) && r[0] > through) : [];
+      if (refused.length) refusal = String(refused[refused.length - 1][2] || "");
+      through = mine.through;
+      inflight = inflight.filter((a) => a.seq > through);
+    }
+    const line = kernelLine({ card, suggestion, votes, image, upcoming });
+    if (!inflight.length) {
+      screen = line[0] || null;
+      ahead = line.slice(1);
+      return;
+    }
+    if (answerable(screen)) {
+      const fresh = line.find((entry) => entry.key === screen.key);
+      if (fresh) {
+        screen = {
+          ...screen,
+          reason: fresh.reason,
+          votes: fresh.votes,
+          token: fresh.token ?? screen.token,
+          suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion,
+        };
+      }
+    }
+    const answeredHere = new Set(inflight.filter((a) => a.action !== "undo").map((a) => a.key));
+    const onScreen = answerable(screen) ? screen.key : null;
+    ahead = line.filter((entry) => answerable(entry) && !answeredHere.has(entry.key) && entry.key !== onScreen);
+    if (!answerable(screen)) screen = ahead.shift() || null;
+  }
+
+  /**
+   * Answer the record on screen ("label" with `label`, "accept", "skip") and show the next.
+   * Returns the intent to send, or null when there is nothing to answer.
+   */
+  function answer(action, label) {
+    if (!answerable(screen)) return null;
+    const shown = suggestionOf(screen);
+    if (action === "accept" && !shown) return null;
+    const entry = screen;
+    seq += 1;
+    const intent = { action, key: entry.key, token: entry.token ?? null, view, seq };
+    if (action === "label") {
+      Object.assign(intent, { label, suggested: shown ? shown.label : null, confidence: shown ? shown.confidence : null });
+    } else if (action === "accept") {
+      Object.assign(intent, { label: shown.label, suggested: shown.label, confidence: shown.confidence });
+    }
+    inflight.push({ seq, action, key: entry.key });
+    history.push({ entry, action, label: intent.label ?? null });
+    if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
+    refusal = "";
+    screen = ahead.shift() || null;
+    intent.next = screen ? screen.key : null; // the kernel makes the page's next record its card
+    return intent;
+  }
+
+  /** Take back the last answer: its record comes back on screen at once. Returns the intent. */
+  function undo() {
+    seq += 1;
+    const last = history.pop();
+    undone = last || null;
+    inflight.push({ seq, action: "undo", key: last ? last.entry.key : null });
+    refusal = "";
+    if (last) {
+      if (answerable(screen)) ahead.unshift(screen);
+      screen = { ...last.entry, previous_label: last.action === "skip" ? null : last.label };
+    } // else: answered before this page held it: once the undo is settled the kernel's card shows it
+    return { action: "undo", key: last ? last.entry.key : null, token: null, view, seq };
+  }
+
+  /**
+   * The intent returned last could not be sent (the kernel is gone): put the page back as if the
+   * key had not been pressed, so the card shows the record whose answer never left.
+   */
+  function retract(intent) {
+    if (!intent || intent.seq !== seq) return;
+    inflight = inflight.filter((a) => a.seq !== intent.seq);
+    if (intent.action === "undo") {
+      if (undone) {
+        history.push(undone);
+        screen = ahead.shift() || null;
+      }
+    } else {
+      const last = history.pop();
+      if (answerable(screen)) ahead.unshift(screen);
+      screen = last.entry;
+    }
+    undone = null;
+  }
+
+  return {
+    receive,
+    answer,
+    undo,
+    retract,
+    /** The record on screen (or the kernel's done / empty card), or null while the next is on its way. */
+    screen: () => screen,
+    /** The records after the one on screen. */
+    ahead: () => ahead.slice(),
+    /** Answers sent and not yet settled by the kernel. */
+    pending: () => inflight.length,
+    /** The newest answer the kernel refused, "" when none since the last answer. */
+    refusal: () => refusal,
+  };
+}

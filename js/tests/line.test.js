@@ -1,0 +1,238 @@
+// @vitest-environment jsdom
+// The page's short line (line.js): answers show the next record at once, the kernel settles them
+// in order, reranks replace only what the user has not seen, undo walks back across answers
+// still on their way, and refusals are shown.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createPageLine, kernelLine } from "../line.js";
+import widget from "../widget.js";
+import { FakeModel, core, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+
+const VIEW = "view-test";
+
+/** The kernel's traits with its card at ``head`` and ``rest`` after it; ``through`` settled. */
+function kernel(head, rest, through = 0, refused = []) {
+  return {
+    card: head === null ? { token: 99, key: "", key_label: "", kind: "done", text: "All 10 records are labeled" }
+      : textCard({ key: `i:${head}`, key_label: String(head), token: head, text: `record ${head}` }),
+    suggestion: {},
+    votes: [],
+    image: null,
+    upcoming: rest.map((k) => upcomingRecord(k)),
+    answered: through ? { [VIEW]: { through, refused } } : {},
+  };
+}
+
+const keyOf = (entry) => (entry ? entry.key : null);
+const keys = (entries) => entries.map(keyOf);
+
+describe("the page's line", () => {
+  it("starts with the kernel's card on screen and its next records behind it", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4]));
+    expect(keyOf(line.screen())).toBe("i:1");
+    expect(keys(line.ahead())).toEqual(["i:2", "i:3", "i:4"]);
+    expect(line.pending()).toBe(0);
+  });
+
+  it("shows the next record at once on an answer, and names the one the user saw", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    const intent = line.answer("label", "bug");
+    expect(intent).toMatchObject({ action: "label", key: "i:1", label: "bug", view: VIEW, seq: 1, next: "i:2" });
+    expect(keyOf(line.screen())).toBe("i:2");
+    expect(line.pending()).toBe(1);
+  });
+
+  it("is topped up by the kernel while answers are on their way, never showing an answered record again", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("label", "bug"); // 1
+    line.answer("label", "bug"); // 2 -> screen 3
+    // the kernel has committed the first answer only: its card is 2 (answered here, in flight)
+    line.receive(kernel(2, [3, 4, 5, 6], 1));
+    expect(keyOf(line.screen())).toBe("i:3");
+    expect(keys(line.ahead())).toEqual(["i:4", "i:5", "i:6"]);
+    expect(line.pending()).toBe(1);
+    line.receive(kernel(3, [4, 5, 6, 7], 2));
+    expect(line.pending()).toBe(0);
+    expect(keyOf(line.screen())).toBe("i:3");
+    expect(keys(line.ahead())).toEqual(["i:4", "i:5", "i:6", "i:7"]);
+  });
+
+  it("lets a rerank replace the records not yet shown, never the one on screen", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4]));
+    line.answer("label", "bug"); // screen 2, answer 1 in flight
+    // a fit reranked the line before the answer was committed: 9, 8, 7 come next
+    line.receive(kernel(1, [9, 8, 7]));
+    expect(keyOf(line.screen())).toBe("i:2");
+    expect(keys(line.ahead())).toEqual(["i:9", "i:8", "i:7"]);
+  });
+
+  it("keeps the record on screen when the kernel's new card is a different one, until all is settled", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("skip"); // screen 2
+    line.receive(kernel(5, [2, 6], 0)); // not settled yet
+    expect(keyOf(line.screen())).toBe("i:2");
+    expect(keys(line.ahead())).toEqual(["i:5", "i:6"]);
+  });
+
+  it("undoes across answers still on their way: each undo brings the last answered record back", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4]));
+    line.answer("label", "bug");
+    line.answer("label", "feature");
+    expect(keyOf(line.screen())).toBe("i:3");
+    const first = line.undo();
+    expect(first).toMatchObject({ action: "undo", key: "i:2", seq: 3 });
+    expect(line.screen()).toMatchObject({ key: "i:2", previous_label: "feature" });
+    const second = line.undo();
+    expect(second).toMatchObject({ action: "undo", key: "i:1", seq: 4 });
+    expect(line.screen()).toMatchObject({ key: "i:1", previous_label: "bug" });
+    expect(keys(line.ahead())).toEqual(["i:2", "i:3", "i:4"]);
+    expect(line.pending()).toBe(4);
+    // the kernel applies all four in order: it is back where it began
+    line.receive(kernel(1, [2, 3, 4], 4));
+    expect(keyOf(line.screen())).toBe("i:1");
+    expect(line.pending()).toBe(0);
+  });
+
+  it("undo of a skip shows the record again without a previous label", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2]));
+    line.answer("skip");
+    line.undo();
+    expect(line.screen()).toMatchObject({ key: "i:1", previous_label: null });
+  });
+
+  it("undo with nothing answered on this page follows the kernel's card once it is settled", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(5, [6]));
+    expect(line.undo()).toMatchObject({ action: "undo", key: null, seq: 1 });
+    expect(keyOf(line.screen())).toBe("i:5");
+    line.receive(kernel(4, [5, 6], 1)); // the kernel took back row 4, answered in an earlier session
+    expect(keyOf(line.screen())).toBe("i:4");
+  });
+
+  it("shows a refusal and forgets it on the next answer", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("label", "bug");
+    line.receive(kernel(2, [3], 1, [[1, "i:1", "Row 1 already has the label 'feature'; nothing changed."]]));
+    expect(line.refusal()).toBe("Row 1 already has the label 'feature'; nothing changed.");
+    expect(line.pending()).toBe(0);
+    line.answer("label", "bug");
+    expect(line.refusal()).toBe("");
+  });
+
+  it("says the next record is on its way when the page has answered all it held", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, []));
+    line.answer("label", "bug");
+    expect(line.screen()).toBeNull();
+    expect(line.answer("label", "bug")).toBeNull(); // nothing to answer: nothing sent
+    line.receive(kernel(2, [3], 1));
+    expect(keyOf(line.screen())).toBe("i:2");
+  });
+
+  it("shows the kernel's done card when every record is labeled and nothing is on its way", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(null, []));
+    expect(line.screen()).toMatchObject({ kind: "done" });
+    expect(line.answer("label", "bug")).toBeNull();
+  });
+
+  it("accepts the suggestion that was on screen, and nothing without one", () => {
+    const line = createPageLine(VIEW);
+    const state = kernel(1, [2]);
+    state.suggestion = { label: "feature", confidence: 0.91, weak: false };
+    line.receive(state);
+    expect(line.answer("accept")).toMatchObject({ action: "accept", key: "i:1", label: "feature", confidence: 0.91 });
+    expect(line.answer("accept")).toBeNull(); // row 2 has no suggestion
+  });
+
+  it("puts the page back when an answer could not be sent", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    const intent = line.answer("label", "bug");
+    line.retract(intent);
+    expect(keyOf(line.screen())).toBe("i:1");
+    expect(keys(line.ahead())).toEqual(["i:2", "i:3"]);
+    expect(line.pending()).toBe(0);
+  });
+
+  it("reads the kernel's card with its suggestion, votes and image as the head of the line", () => {
+    const image = new DataView(new ArrayBuffer(3));
+    const line = kernelLine({ card: textCard(), suggestion: { label: "bug" }, votes: [["kw", "bug"]], image, upcoming: [] });
+    expect(line[0]).toMatchObject({ key: "i:42", suggestion: { label: "bug" }, votes: [["kw", "bug"]], image });
+  });
+});
+
+describe("the card with the page's line", () => {
+  let mounted = [];
+
+  beforeEach(() => {
+    URL.createObjectURL = vi.fn(() => "blob:card");
+    URL.revokeObjectURL = vi.fn();
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+  });
+
+  afterEach(() => {
+    for (const { cleanup, host } of mounted) {
+      cleanup();
+      host.remove();
+    }
+    mounted = [];
+    vi.restoreAllMocks();
+  });
+
+  function mount(state) {
+    const model = new FakeModel(state);
+    const host = document.createElement("div");
+    document.body.appendChild(host);
+    const cleanup = widget.render({ model, el: host });
+    mounted.push({ cleanup, host });
+    return { model, root: host.querySelector(".al-card") };
+  }
+
+  it("answers a burst of presses faster than the kernel, each on the record that was on screen", () => {
+    const records = [7, 8, 9, 10, 11, 12, 13].map((k) => upcomingRecord(k));
+    const { model, root } = mount({ upcoming: records });
+    const seen = [];
+    for (const key of ["1", "2", "3", "1", "s", "2"]) {
+      seen.push(root.querySelector(".al-key").textContent);
+      press(root, key);
+    }
+    expect(seen).toEqual(["row 42", "row 7", "row 8", "row 9", "row 10", "row 11"]);
+    expect(model.sent.map((m) => [m.key, m.action, m.label ?? null])).toEqual([
+      ["i:42", "label", "bug"], ["i:7", "label", "feature"], ["i:8", "label", "question"],
+      ["i:9", "label", "bug"], ["i:10", "skip", null], ["i:11", "label", "feature"],
+    ]);
+    expect(root.querySelector(".al-store").textContent).toBe("saving to /data/tickets.labels.db · 6 answers on their way");
+    settle(model, records);
+    expect(root.querySelector(".al-store").textContent).toBe("saving to /data/tickets.labels.db · all saved");
+    expect(root.querySelector(".al-key").textContent).toBe("row 12");
+  });
+
+  it("a card whose kernel dies with answers on their way says how many were not saved", () => {
+    const { model, root } = mount({ upcoming: [7, 8, 9].map((k) => upcomingRecord(k)) });
+    press(root, "1");
+    press(root, "2");
+    model.killKernel();
+    press(root, "3"); // this one never leaves the page: its record stays on the card
+    const banner = root.querySelector(".al-dead");
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toContain("2 answers were on the way and may not be saved");
+    expect(root.querySelector(".al-key").textContent).toBe("row 8");
+    expect(model.sent.map(core).map((m) => m.key)).toEqual(["i:42", "i:7"]);
+  });
+
+  it("shows the kernel's refusal of an answer on the card", () => {
+    const { model, root } = mount({ upcoming: [upcomingRecord(7)] });
+    press(root, "1");
+    const [sent] = model.sent;
+    model.set("answered", { [sent.view]: { through: 1, refused: [[1, "i:42", "Row 42 already has the label 'bug'."]] } });
+    expect(root.querySelector(".al-notice").textContent).toBe("Row 42 already has the label 'bug'.");
+  });
+});

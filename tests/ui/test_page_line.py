@@ -1,0 +1,151 @@
+"""The page's short line in a real JupyterLab and Notebook 7, against a kernel slower than the keys.
+
+The kernel is made slow on purpose (each answer takes 0.4 s or more to handle), and keys are
+pressed without waiting: the card shows the next record at once from the records it holds, the
+answers reach the kernel in the order pressed, undo walks back through answers still on their
+way, and a kernel restart in the middle of a burst leaves a card that says what may not be saved
+and, after the cell is run again, a store and a card that agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_card_in_jupyter import (
+    CARD,
+    FRONTENDS,
+    KERNEL_TIMEOUT_MS,
+    TEXT_SETUP,
+    UI_TIMEOUT_MS,
+    assert_no_card_errors,
+    current_key,
+    open_notebook,
+    run_cell,
+    screenshot,
+    show_card,
+    store_events,
+    wait_card,
+    write_notebook,
+)
+from test_card_states import restart_kernel
+
+pytestmark = pytest.mark.browser
+
+#: The labeler of the other card tests, with a kernel that takes ``delay`` seconds per answer.
+SLOW_KERNEL = TEXT_SETUP + '''
+import time
+_handle = al.widget.handle_intent
+def slow_handle(content, delay={delay}):
+    time.sleep(delay)
+    _handle(content)
+al.widget.handle_intent = slow_handle'''
+
+LABELS = ["bug", "feature", "question"]
+
+
+def row_on_screen(page) -> str:
+    return current_key(page)
+
+
+def press_and_note(page, keys: str) -> list[str]:
+    """Press ``keys`` one after another, as fast as the browser takes them; return the row on screen at each press."""
+    rows = []
+    for key in keys:
+        rows.append(row_on_screen(page))
+        page.keyboard.press(key)
+    return rows
+
+
+def store_line(page) -> str:
+    return page.locator(f"{CARD} .al-store").inner_text()
+
+
+def encoded(row: str) -> str:
+    from activelabel_widget._keys import encode_key
+
+    return encode_key(int(row))
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_a_burst_faster_than_the_kernel_lands_on_the_records_shown_and_undo_walks_back_through_it(
+        frontend, start_jupyter, page, artifacts):
+    """Five label keys, two undos and a label, pressed faster than the kernel answers: the card
+    moves at each press without waiting, shows the answers on their way, and the store ends with
+    exactly the answers given on the records that were on screen."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "burst.ipynb", [SLOW_KERNEL.format(delay=0.4)])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+
+    rows = press_and_note(page, "12312")
+    # the page moved on five times while the kernel had at most answered one
+    after_burst = row_on_screen(page)
+    assert len(set(rows + [after_burst])) == 6, rows
+    on_their_way = store_line(page)
+    assert re.search(r"· \d answers on their way$", on_their_way), on_their_way
+    screenshot(page, artifacts, f"{frontend}-burst-in-flight")
+
+    # two undos while those answers are still on their way: the last two records come back in turn
+    page.keyboard.press("z")
+    assert row_on_screen(page) == rows[4]
+    assert page.locator(f"{CARD} .al-was").inner_text() == "was: feature"
+    page.keyboard.press("Backspace")
+    assert row_on_screen(page) == rows[3]
+    page.keyboard.press("3")  # relabel the fourth record
+    assert row_on_screen(page) == rows[4]
+
+    page.wait_for_function("sel => document.querySelector(sel + ' .al-store').textContent.endsWith('all saved')",
+                           arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    wait_card(page, key_is=rows[4], progress=["4 / 20 labeled"])
+    events = store_events(server.root / "labels.db")
+    pressed = [(encoded(row), LABELS[int(key) - 1]) for row, key in zip(rows, "12312")]
+    assert [e for e in events if e[0] == "label"] == pressed + [(encoded(rows[3]), "question")]
+    assert [e[:2] for e in events if e[0] == "undo"] == [("undo", encoded(rows[4])), ("undo", encoded(rows[3]))]
+    screenshot(page, artifacts, f"{frontend}-burst-settled")
+    assert_no_card_errors(page)
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_a_kernel_restart_in_a_burst_says_what_may_not_be_saved_and_the_store_and_card_agree_after(
+        frontend, start_jupyter, page, artifacts, publish_screenshot):
+    """A kernel that takes 1.5 s per answer is restarted after six fast presses: the dead card
+    says how many answers were on their way. The store holds the first answers in the order
+    pressed and nothing else; after the cell is run again, the card's progress matches the store."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "restart.ipynb", [SLOW_KERNEL.format(delay=1.5)])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 20 labeled"])
+    keys = "123123"
+    rows = press_and_note(page, keys)
+    restart_kernel(page)
+    banner = page.locator(f"{CARD} .al-dead")
+    banner.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    said = re.search(r"(\d+) answers? (?:was|were) on the way and may not be saved", banner.inner_text())
+    assert said, banner.inner_text()
+    unconfirmed = int(said.group(1))
+    screenshot(page, artifacts, f"{frontend}-restart-mid-burst")
+    if frontend == "lab":
+        publish_screenshot(artifacts / f"{frontend}-restart-mid-burst-card.png", "card-restart-mid-burst.png")
+
+    saved = [e for e in store_events(server.root / "labels.db") if e[0] == "label"]
+    pressed = [(encoded(row), LABELS[int(key) - 1]) for row, key in zip(rows, keys)]
+    assert saved == pressed[:len(saved)], (saved, pressed)  # a prefix, in order, nothing else
+    assert len(saved) >= len(keys) - unconfirmed  # everything the card did not warn about is there
+
+    server.wait_for_kernel(timeout=KERNEL_TIMEOUT_MS / 1000)
+    run_cell(page, 0)
+    page.wait_for_function(
+        "sel => { const c = document.querySelector(sel); return c && !c.classList.contains('al-card-dead') "
+        "&& c.querySelector('.al-label'); }", arg=CARD, timeout=KERNEL_TIMEOUT_MS,
+    )
+    show_card(page)
+    wait_card(page, progress=[f"{len(saved)} / 20 labeled"])
+    on_card = encoded(row_on_screen(page))
+    assert on_card not in {key for key, _ in saved}  # the card shows a record the store has no label for
+    assert_no_card_errors(page)
