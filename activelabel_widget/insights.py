@@ -86,7 +86,9 @@ class Insights:
             return plots.empty_figure("No quality estimate yet: it appears after the first fit with two "
                                       "examples each of two labels.", width_px=width_px)
         n_labels, accuracy = map(np.asarray, zip(*history))
-        return plots.plot_learning_curve(n_labels, accuracy, width_px=width_px)
+        hint = self.session.stop_hint()
+        fired_at = None if hint.fired_at_fit is None else self.session.fit_history[hint.fired_at_fit].n_labels
+        return plots.plot_learning_curve(n_labels, accuracy, width_px=width_px, stop_hint=(fired_at, hint.message))
 
     def label_counts(self, width_px: int | None = None):
         """Labels per name, by source: hand, accepted suggestion, weak."""

@@ -117,6 +117,18 @@ class ActiveLabeler:
         """Label counts by source (hand, accepted suggestion, weak); a Figure."""
         return self.insights.label_counts()
 
+    def label_issues(self) -> pd.DataFrame:
+        """Hand-labeled rows whose label is likely wrong, most likely first (label, suggested, score).
+
+        Confident learning on the latest fit's out-of-fold probabilities; ``attrs["rule"]`` says
+        which rule, ``attrs["reason"]`` why nothing can be judged yet.
+        """
+        return self.session.label_issues()
+
+    def stop_hint(self):
+        """Whether more labels are unlikely to help much, and why in one sentence (``.ready``, ``.message``)."""
+        return self.session.stop_hint()
+
     def missing_labels(self) -> pd.DataFrame:
         """Labels in the store whose records are gone from the data or changed since (kept, never applied)."""
         return self.session.missing_labels()

@@ -767,7 +767,7 @@ def _wilson(p, n, z=1.96):
 
 
 def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01, min_labels=30,
-                        width_px=None):
+                        width_px=None, stop_hint=None):
     """Cross-validated accuracy after each fit against the number of labels, with its spread.
 
     Points are drawn in fit order. Each estimate carries a shaded 95% interval: the Wilson score
@@ -796,13 +796,18 @@ def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01,
     width_px : int, optional
         Width of a new figure in pixels (:data:`NOTEBOOK_WIDTH_PX` by default); its height
         follows. Ignored with ``ax``.
+    stop_hint : (float or None, str), optional
+        ``(labels when the stop hint fired or None, its sentence)`` (see
+        :meth:`~activelabel_widget.session.LabelingSession.stop_hint`): the sentence goes into the
+        caption, and a dashed line marks where it fired.
 
     Returns
     -------
     matplotlib.figure.Figure
         Axes content: the curve (first Line2D), the interval (a PolyCollection whose legend
         entry is "95% interval"), on a flat stretch a shaded span whose legend entry starts
-        with "flat"; the caption is the axes' last Text.
+        with "flat", where the stop hint fired a dashed line whose legend entry starts with
+        "stop hint"; the caption is the axes' last Text.
 
     Examples
     --------
@@ -852,6 +857,12 @@ def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01,
             explained.append(f"Flat: the last {window} fits moved the estimate by under "
                              f"{min_gain * 100:.0f} point, well inside its interval; if it "
                              "stays flat, more labels like these add little.")
+    if stop_hint is not None:
+        fired_at, sentence = stop_hint
+        if fired_at is not None:
+            handles.append(ax.axvline(fired_at, color=INK, linestyle="--", linewidth=1.2,
+                                      label=f"stop hint at {fired_at:,.0f} labels"))
+        explained.append(f"Stop hint: {sentence}")
     ax.set_xlabel("labels the model was fitted on")
     ax.set_ylabel("estimated accuracy")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))

@@ -39,6 +39,9 @@ __all__ = ["LabelingSession", "CardSnapshot"]
 _REFILL_BELOW = 64
 
 
+#: Rows of the fixed sample on which the stop hint compares successive fits' predictions.
+STOP_SET_SIZE = 1000
+
 #: Why a record was picked before the pool was ready to rank.
 RANDOM_WHILE_PREPARING = "random order while the embedding index is built"
 
@@ -147,6 +150,9 @@ class LabelingSession:
         self._model: FittedModel | None = None
         self.model_status = ModelStatus(message="label two examples each of two labels to start training")
         self.fit_history: list[FitRecord] = []
+        # a fixed sample the stop hint compares successive fits on (seeded: the same every restart)
+        self._stop_set = np.sort(np.random.default_rng(self.random_state).permutation(n)[:STOP_SET_SIZE])
+        self._stop_predictions: list[np.ndarray] = []  # per fit: the predicted label codes on the stop set
         self._policy = RetrainPolicy(retrain_every)
         self._refit_requested = False
         self._round_refits = False
@@ -259,6 +265,47 @@ class LabelingSession:
         """Hand labels per label, (K,) ints."""
         with self._lock:
             return np.bincount(self._codes[self._codes >= 0], minlength=len(self.labels))
+
+    def label_issues(self) -> pd.DataFrame:
+        """Hand-labeled rows whose label is likely wrong, most likely first.
+
+        Confident learning on the out-of-fold probabilities of the latest fit (see
+        :mod:`activelabel_widget.label_issues` for the rule, which ``attrs["rule"]`` names). Columns:
+        ``label`` (given), ``suggested`` (the model's label) and ``score`` (1 - the out-of-fold
+        probability of the given label). Empty, with ``attrs["reason"]`` saying why, before the
+        first fit or while there are too few labels per class to judge.
+        """
+        from .label_issues import RULE, find_label_issues, label_issue_frame
+
+        with self._lock:
+            model, codes = self._model, self._codes.copy()
+        if model is None or model.held_out is None or model.held_out[1].proba is None:
+            frame = pd.DataFrame({"label": [], "suggested": [], "score": []})
+            frame.attrs.update(rule=RULE, reason="no cross-validated fit yet: label a few examples of each label first")
+            return frame
+        positions, checked = model.held_out
+        still = codes[positions] >= 0  # labels undone since the fit are not judged
+        issues = find_label_issues(codes[positions][still], checked.proba[still])
+        keys = self.dataset.df.index[positions[still]]
+        frame = label_issue_frame(keys, self.labels, issues)
+        frame.attrs.update(rule=issues.rule, reason=issues.reason)
+        return frame
+
+    def stop_hint(self):
+        """Whether more labels are unlikely to help much (:class:`~activelabel_widget.stopping.StopHint`).
+
+        From the rounds themselves: successive fits' predictions on a fixed sample of
+        :data:`STOP_SET_SIZE` rows agree (Cohen's kappa >= 0.99 three times running), the
+        cross-validated accuracy has levelled off, and every label has at least five hand labels;
+        see :mod:`activelabel_widget.stopping`.
+        """
+        from .stopping import stop_hint
+
+        with self._lock:
+            predictions = list(self._stop_predictions)
+            accuracies = [record.accuracy for record in self.fit_history]
+            counts = np.bincount(self._codes[self._codes >= 0], minlength=len(self.labels))
+        return stop_hint(predictions, accuracies, counts, label_names=self.labels)
 
     def model_proba(self, *, held_out: bool = False):
         """The model's probabilities over the pool: (mean (n, K), each member (m, n, K) or None).
@@ -660,6 +707,7 @@ class LabelingSession:
             if fitted is not None:
                 self._model = fitted
                 self.fit_history.append(FitRecord(fitted.n_labels, fitted.accuracy, result.seconds))
+                self._stop_predictions.append(fitted.proba[self._stop_set].argmax(axis=1))
                 self.model_status = self.model_status.after_fit(fitted)
             elif result.fit_error is not None:
                 self.model_status = self.model_status.after_error(result.fit_error, has_model=self._model is not None)
