@@ -63,6 +63,7 @@ class CardSnapshot:
     strategy: str
     fits: int
     ahead: tuple = ()  # AheadRecord for the records after the card, in line order
+    label_counts: tuple = ()  # hand labels per label, in label order
 
 
 class AheadRecord(NamedTuple):
@@ -235,7 +236,8 @@ class LabelingSession:
                 self._reason_now(), self._previous_label, self.suggestion, self.progress,
                 self.model_status.as_dict(), self.strategy, self.model_status.fits,
                 tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p))
-                      for p, reason in self._line.peek_with_reasons(ahead, self._is_open)) if ahead > 0 else ())
+                      for p, reason in self._line.peek_with_reasons(ahead, self._is_open)) if ahead > 0 else (),
+                tuple(int(c) for c in self.label_counts()))
 
     def _reason_now(self) -> str:
         """Why the card's record was picked, marked when a fit has come since (the reason predates it)."""
@@ -304,7 +306,7 @@ class LabelingSession:
         with self._lock:
             predictions = list(self._stop_predictions)
             accuracies = [record.accuracy for record in self.fit_history]
-            counts = np.bincount(self._codes[self._codes >= 0], minlength=len(self.labels))
+            counts = self.label_counts()
         return stop_hint(predictions, accuracies, counts, label_names=self.labels)
 
     def model_proba(self, *, held_out: bool = False):

@@ -142,7 +142,9 @@ def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=No
     -------
     curve : DataFrame
         One row per round with columns ``n_labels`` (increasing), the metric (column named
-        after it, ``accuracy`` by default), ``strategy`` and ``seed``.
+        after it, ``accuracy`` by default), ``stop_hint`` (whether the session's stop hint was
+        ready at that point; see :meth:`~activelabel_widget.LabelingSession.stop_hint`),
+        ``strategy`` and ``seed``.
 
     Examples
     --------
@@ -150,7 +152,7 @@ def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=No
     >>> X, y = load_iris(return_X_y=True)
     >>> curve = simulate(X, y, strategy="margin", budget=20, initial=5)
     >>> curve.columns.tolist(), curve.n_labels.iloc[[0, -1]].tolist()
-    (['n_labels', 'accuracy', 'strategy', 'seed'], [5, 20])
+    (['n_labels', 'accuracy', 'stop_hint', 'strategy', 'seed'], [5, 20])
     """
     from activelabel_widget.session import LabelingSession
 
@@ -177,7 +179,7 @@ def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=No
     session = LabelingSession(frame, labels=names, model=model, strategy=strategy, retrain_every=int(step),
                               store=":memory:", annotator="oracle", random_state=random_state, background=False,
                               **options)
-    sizes, values = [], []
+    sizes, values, stop = [], [], []
     try:
         session.label_many(first, [names[t] for t in truth[first]], source="hand")
         session.retrain(wait=True)
@@ -185,6 +187,7 @@ def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=No
             labeled = np.flatnonzero(session.hand_codes() >= 0)
             sizes.append(int(labeled.size))
             values.append(score(_fit(evaluator, X_pool[labeled], y_pool[labeled]), X_test, y_test))
+            stop.append(session.stop_hint().ready)
             if labeled.size >= budget:
                 break
             for _ in range(min(step, budget - labeled.size)):
@@ -194,7 +197,8 @@ def simulate(X, y, *, data=None, strategy="hybrid", model=None, evaluate_with=No
                 session.label(session.current, names[truth[position]])
     finally:
         session.close()
-    return pd.DataFrame({"n_labels": sizes, metric: values, "strategy": strategy, "seed": random_state})
+    return pd.DataFrame({"n_labels": sizes, metric: values, "stop_hint": stop, "strategy": strategy,
+                         "seed": random_state})
 
 
 def area_under_curve(n_labels, values):

@@ -45,6 +45,7 @@ import socket
 import sqlite3
 import stat
 import tempfile
+import time
 import threading
 import warnings
 import weakref
@@ -174,7 +175,10 @@ class LabelStore:
         self._on_taken_over = on_taken_over
         self._identity = None
         self._dirty = False
-        self._idle_timer: threading.Timer | None = None
+        # one waiter thread per quiet spell, not one timer per write: a write only moves the deadline
+        self._idle_deadline: float | None = None
+        self._idle_waiting = False
+        self._idle_guard = threading.Lock()
         self._events_since_snapshot = 0
         self.recovered_to: Path | None = None
         self._card_key: str | None = None
@@ -434,11 +438,24 @@ class LabelStore:
 
     def _after_write(self, count: int) -> None:
         self._events_since_snapshot += count
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-        self._idle_timer = threading.Timer(IDLE_CHECKPOINT_SECONDS, self._idle)
-        self._idle_timer.daemon = True
-        self._idle_timer.start()
+        with self._idle_guard:
+            self._idle_deadline = time.monotonic() + IDLE_CHECKPOINT_SECONDS
+            if not self._idle_waiting:
+                self._idle_waiting = True
+                threading.Thread(target=self._wait_for_idle, name="activelabel-checkpoint", daemon=True).start()
+
+    def _wait_for_idle(self) -> None:
+        """Sleep until no write has come for IDLE_CHECKPOINT_SECONDS, then fold the log in."""
+        while True:
+            with self._idle_guard:
+                deadline = self._idle_deadline
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is None or remaining <= 0:  # closed, or quiet long enough
+                    self._idle_deadline, self._idle_waiting = None, False
+                    break
+            time.sleep(remaining)
+        if deadline is not None:
+            self._idle()
 
     def _idle(self) -> None:
         with self._lock:
@@ -581,8 +598,8 @@ class LabelStore:
             self._on_taken_over()
 
     def _close_connection(self, *, because: str) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
+        with self._idle_guard:
+            self._idle_deadline = None
         self._closed_because = because
         replaced = self._file_identity() != self._identity
         self._conn.close()

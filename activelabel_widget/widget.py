@@ -93,12 +93,15 @@ class LabelingWidget(anywidget.AnyWidget):
         self._preload = max(1, int(preload))
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
+        self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
+        self._answers_lock = threading.Lock()
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
         self.store_path = _display_path(session.store_path)
         self.on_msg(self._on_intent)
-        self._unsubscribe = session.subscribe(self._sync)
+        self._handling = None  # the thread handling an intent: it syncs once at the end, not on every change
+        self._unsubscribe = session.subscribe(self._on_session_change)
         self._sync()
 
     # -- intents ---------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ class LabelingWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.notice = ""
             self.error = ""
+            self._handling = threading.get_ident()
             try:
                 if action in ANSWERS:
                     self._answer(action, content)
@@ -134,30 +138,51 @@ class LabelingWidget(anywidget.AnyWidget):
                 else:
                     self.notice = f"Unknown action {action!r} ignored."
             finally:
+                self._handling = None
                 self._sync()
 
     def _answer(self, action: str, content: dict) -> None:
-        """Apply one answer from the page's line to the record it names (the one the user saw).
+        """Apply answers from the page's line in the order they were pressed (``seq``), to the
+        record each names (the one the user saw).
 
-        Answers come in the order they were pressed. One the session cannot take (the record is
-        already labeled, e.g. by an earlier answer; a key not in the data) changes nothing: it is
-        listed under ``answered[view]["refused"]`` and said in ``notice``. Either way the answer's
-        ``seq`` becomes the view's ``through``, so the page knows it is settled.
+        The kernel may hand comm messages to their handler out of order (ipykernel dispatches a
+        comm message that arrives while another is being handled at once), so an answer that
+        comes before the one pressed before it waits here until that one has come. One the
+        session cannot take (the record is already labeled, e.g. by an earlier answer; a key
+        not in the data) changes nothing: it is listed under ``answered[view]["refused"]`` and
+        said in ``notice``. Either way its ``seq`` becomes the view's ``through``, so the page
+        knows it is settled.
         """
-        session = self.session
         view, seq = str(content.get("view") or ""), content.get("seq")
+        if not view or not isinstance(seq, int):  # a caller with no page line (scripts, tests)
+            self._settle(action, content)
+            return
+        with self._answers_lock:
+            entry = self._answered.get(view, {"through": 0, "refused": []})
+            waiting = self._waiting.setdefault(view, {})
+            if seq > entry["through"]:
+                waiting[seq] = (action, content)
+            refused = list(entry["refused"])
+            while entry["through"] + 1 in waiting:
+                next_seq = entry["through"] + 1
+                next_action, next_content = waiting.pop(next_seq)
+                refusal = self._settle(next_action, next_content)
+                if refusal:
+                    refused.append([next_seq, str(next_content.get("key") or ""), refusal])
+                entry = {"through": next_seq, "refused": refused[-_REFUSALS_KEPT:]}
+            self._answered[view] = entry
+            self.answered = {name: dict(value) for name, value in self._answered.items()}
+
+    def _settle(self, action: str, content: dict) -> str:
+        """Do one answer; return why it was refused ("" when it was saved)."""
         try:
-            refusal = self._apply_answer(session, action, content)
+            refusal = self._apply_answer(self.session, action, content)
         except ActiveLabelError as error:
             refusal = str(error)
             self.error = refusal
         if refusal:
             self.notice = self.notice or refusal
-        if view and isinstance(seq, int):
-            entry = self._answered.get(view, {"through": 0, "refused": []})
-            refused = entry["refused"] + ([[seq, str(content.get("key") or ""), refusal]] if refusal else [])
-            self._answered[view] = {"through": max(entry["through"], seq), "refused": refused[-_REFUSALS_KEPT:]}
-            self.answered = {name: dict(value) for name, value in self._answered.items()}
+        return refusal
 
     def _apply_answer(self, session: LabelingSession, action: str, content: dict) -> str:
         """Do one answer; return why it was refused ("" when it was saved)."""
@@ -212,6 +237,12 @@ class LabelingWidget(anywidget.AnyWidget):
             session.label(index, label)
         return ""
 
+    def _on_session_change(self) -> None:
+        # changes made by the intent being handled are synced once when it is done; a round's
+        # thread syncs its own changes at once
+        if self._handling != threading.get_ident():
+            self._sync()
+
     # -- state -----------------------------------------------------------------------------------
     def _sync(self) -> None:
         """Mirror the session into the traits (after every change, from any thread).
@@ -233,7 +264,7 @@ class LabelingWidget(anywidget.AnyWidget):
                     self._sync_card(view)
                 elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
                     self.card = {**self.card, "reason": view.reason}
-                self.progress = view.progress
+                self.progress = {**view.progress, "per_label": list(view.label_counts)}
                 self.suggestion = _suggestion(view.suggestion, accuracy)
                 self.model_status = view.model_status
                 self.strategy = view.strategy

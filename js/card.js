@@ -117,6 +117,11 @@ export function strategyDescriptions(help) {
   return out;
 }
 
+/** "1 label", "12 labels": how many records carry a label by hand. */
+export function labelCountText(n) {
+  return n === 1 ? "1 label" : `${count(n)} labels`;
+}
+
 /** What the dead card says. */
 export const DEAD_TITLE = "This card's kernel is gone (restarted or stopped).";
 export const DEAD_DETAIL = "Re-run the cell to label again. Keys on this card do nothing now.";
@@ -495,20 +500,28 @@ export function createCard(doc, actions) {
     show(votes, active && chips.length > 0);
   }
 
-  function drawButtons(labels, suggestion, active) {
+  /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
+  function drawButtons(labels, suggestion, active, perLabel) {
     const suggested = hasSuggestion(suggestion) ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
+    const counts = asList(perLabel);
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
       const label = asText(raw);
       const isSuggested = active && label === suggested;
       const key = keyForLabel(index);
+      const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
       const button = el("button", {
         type: "button",
         class: "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : ""),
         "data-label": label,
-        title: key !== null ? `label as ${label} (${key})` : `label as ${label}`,
+        title: (key !== null ? `label as ${label} (${key})` : `label as ${label}`)
+          + (n === null ? "" : ` · ${labelCountText(n)} so far`),
         disabled: !active,
-      }, [key !== null ? kbd(key) : null, el("span", { class: "al-label-name", text: label })]);
+      }, [
+        key !== null ? kbd(key) : null,
+        el("span", { class: "al-label-name", text: label }),
+        n === null ? null : el("span", { class: "al-label-count" + (n === 0 ? " al-label-count-zero" : ""), text: count(n) }),
+      ]);
       button.addEventListener("click", () => actions.label(raw));
       return button;
     }));
@@ -629,7 +642,8 @@ export function createCard(doc, actions) {
       drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     part("suggestion", [s.suggestion, active], () => drawSuggestion(s.suggestion, active));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
-    part("buttons", [s.labels, s.suggestion, active], () => drawButtons(s.labels, s.suggestion, active));
+    const perLabel = s.progress && s.progress.per_label;
+    part("buttons", [s.labels, s.suggestion, active, perLabel], () => drawButtons(s.labels, s.suggestion, active, perLabel));
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>

@@ -28,7 +28,7 @@ def digits():
 def test_the_curve_runs_from_the_first_labels_to_the_budget(iris):
     X, y = iris
     curve = simulate(X, y, strategy="margin", budget=30, initial=5)
-    assert curve.columns.tolist() == ["n_labels", "accuracy", "strategy", "seed"]
+    assert curve.columns.tolist() == ["n_labels", "accuracy", "stop_hint", "strategy", "seed"]
     assert curve.n_labels.tolist() == list(range(5, 31))
     assert curve.accuracy.between(0, 1).all()
     assert (curve.strategy == "margin").all() and (curve.seed == 0).all()
@@ -123,7 +123,7 @@ def test_dataframes_and_custom_embeddings_and_metrics_work(iris):
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     curve = simulate(frame, y, strategy="diversity", budget=12, initial=3,
                      embeddings=X[:, :2], metric="balanced_accuracy")
-    assert curve.columns.tolist() == ["n_labels", "balanced_accuracy", "strategy", "seed"]
+    assert curve.columns.tolist() == ["n_labels", "balanced_accuracy", "stop_hint", "strategy", "seed"]
 
 
 def test_the_committee_strategy_runs_with_a_committee_of_models(iris):

@@ -26,7 +26,7 @@ def test_the_card_traits_describe_the_current_record(labeler):
     assert card["key"] == labeler.session.dataset.keys[labeler.session.current_position]
     assert card["reason"]
     assert widget.labels == LABELS and "hybrid" in widget.strategies and widget.strategy == "hybrid"
-    assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0}
+    assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0, "per_label": [0, 0, 0]}
     assert widget.store_path.endswith("s.db") and widget.suggestion == {}
 
 
@@ -312,3 +312,21 @@ def test_preload_sets_how_many_records_the_page_holds(tmp_path):
     al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False, preload=3)
     assert len(al.widget.upcoming) == 2  # the card and two after it
     al.close()
+
+
+def test_answers_that_reach_the_kernel_out_of_order_are_applied_in_the_order_pressed(labeler):
+    """The kernel may hand comm messages over out of order: an undo that overtakes the label it
+    takes back waits for it, so the store ends as the presses say."""
+    widget, session = labeler.widget, labeler.session
+    shown = [dict(widget.card), *widget.upcoming[:2]]
+    page_answer(widget, "label", shown[0], 1, label="bug", suggested=None, next=shown[1]["key"])
+    page_answer(widget, "undo", shown[2], 4)  # pressed fourth (takes back the third), arrives second
+    assert widget.answered["v1"]["through"] == 1 and len(labeler.labeled) == 1
+    page_answer(widget, "label", shown[2], 3, label="question", suggested=None, next=None)
+    assert widget.answered["v1"]["through"] == 1  # still waiting for 2
+    page_answer(widget, "label", shown[1], 2, label="feature", suggested=None, next=shown[2]["key"])
+    assert widget.answered["v1"] == {"through": 4, "refused": []}
+    keys = {session.dataset.index_value(session.dataset.position_of[r["key"]]): r for r in shown}
+    assert labeler.labeled["label"].to_dict() == {list(keys)[0]: "bug", list(keys)[1]: "feature"}
+    page_answer(widget, "label", shown[0], 2, label="plot", suggested=None)  # a seq already settled: ignored
+    assert widget.answered["v1"]["through"] == 4 and labeler.labeled.loc[list(keys)[0], "label"] == "bug"

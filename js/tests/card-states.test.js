@@ -493,3 +493,21 @@ describe("what the strategies do", () => {
     expect(root.querySelectorAll("script").length).toBe(0);
   });
 });
+
+describe("per-label counts", () => {
+  it("shows how many records carry each label by hand, and a label with none stands out", () => {
+    const { root, model } = mount({ progress: { labeled: 40, total: 500, session: 40, skipped: 0, per_label: [31, 9, 0] } });
+    const counts = ["bug", "feature", "question"].map((label) => labelButton(root, label).querySelector(".al-label-count"));
+    expect(counts.map((c) => c.textContent)).toEqual(["31", "9", "0"]);
+    expect(counts.map((c) => c.classList.contains("al-label-count-zero"))).toEqual([false, false, true]);
+    expect(labelButton(root, "question").title).toBe("label as question (3) · 0 labels so far");
+    model.set("progress", { labeled: 41, total: 500, session: 41, skipped: 0, per_label: [31, 9, 1] });
+    expect(labelButton(root, "question").querySelector(".al-label-count").textContent).toBe("1");
+    expect(labelButton(root, "question").title).toBe("label as question (3) · 1 label so far");
+  });
+
+  it("shows no count when the kernel sends none", () => {
+    const { root } = mount();
+    expect(root.querySelector(".al-label-count")).toBeNull();
+  });
+});

@@ -137,15 +137,32 @@ report = {
 json.dump(report, open("load_report.json", "w"))
 print("CURRENT=" + json.dumps(report["current"]))'''
 
+#: Noted before the card exists, so this capture listener on window runs before the card's own
+#: (listeners on one target run in the order they were added): it sees the row the key was pressed on.
 _LOG_PRESSES_JS = """
-card => {
+() => {
   window.__alPresses = [];
+  window.addEventListener('keydown', event => {
+    const card = document.querySelector('.jp-Notebook .al-card');
+    const key = card && card.querySelector('.al-key');
+    window.__alPresses.push({
+      key: event.key,
+      row: key && key.textContent ? key.textContent : null,
+      onCard: !!card && card.contains(event.target),
+      t: performance.now(),
+    });
+  }, true);
+}
+"""
+
+#: Every time a new row appears on the card, and the frame that paints it.
+_LOG_CARDS_JS = """
+card => {
   window.__alCards = [];
-  // every time a new row appears on the card
   let last = null;
   new MutationObserver(() => {
     const key = card.querySelector('.al-key');
-    const row = key ? key.textContent : null;
+    const row = key && key.textContent ? key.textContent : null;
     if (row !== last) {
       last = row;
       const entry = { row, t: performance.now(), frame: null };
@@ -153,16 +170,6 @@ card => {
       requestAnimationFrame(() => { entry.frame = performance.now(); });  // the frame that paints it
     }
   }).observe(card, { childList: true, subtree: true, characterData: true });
-  // capture phase on window: runs before the card's own keydown listener sees the key
-  window.addEventListener('keydown', event => {
-    const key = card.querySelector('.al-key');
-    window.__alPresses.push({
-      key: event.key,
-      row: key ? key.textContent : null,
-      onCard: card.contains(event.target),
-      t: performance.now(),
-    });
-  }, true);
 }
 """
 
@@ -172,12 +179,14 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     server = start_jupyter("lab")
     nb = write_notebook(server.root, "load.ipynb", [SETUP, START, REPORT])
     open_notebook(page, server, nb)
+    page.evaluate(_LOG_PRESSES_JS)
     run_cell(page, 0)
     show_card_in_cell(page, 0)
     run_cell(page, 1)
     rss_start_cell, state_at_start, threads_start = json.loads(cell_output(page, 1, "RSS_START="))
     card = show_card_in_cell(page, 0)  # focus back on the card
-    card.evaluate(_LOG_PRESSES_JS)
+    card.evaluate(_LOG_CARDS_JS)
+    page.evaluate("() => { window.__alPresses = []; }")  # only the timed presses
 
     rng = random.Random(0)
     keys = [rng.choice("123") for _ in range(presses)]

@@ -20,6 +20,7 @@ from test_card_in_jupyter import (
     TEXT_SETUP,
     UI_TIMEOUT_MS,
     assert_no_card_errors,
+    cell_output,
     current_key,
     open_notebook,
     run_cell,
@@ -37,12 +38,15 @@ pytestmark = pytest.mark.browser
 SLOW_KERNEL = TEXT_SETUP + '''
 import time
 _handle = al.widget.handle_intent
-def slow_handle(content, delay={delay}):
+def slow_handle(content, delay=DELAY):
     time.sleep(delay)
     _handle(content)
-al.widget.handle_intent = slow_handle'''
+al.widget.handle_intent = slow_handle
+al'''
 
 LABELS = ["bug", "feature", "question"]
+
+ANSWERED_CELL = 'print("ANSWERED=" + repr(al.widget.answered))'
 
 
 def row_on_screen(page) -> str:
@@ -75,7 +79,7 @@ def test_a_burst_faster_than_the_kernel_lands_on_the_records_shown_and_undo_walk
     moves at each press without waiting, shows the answers on their way, and the store ends with
     exactly the answers given on the records that were on screen."""
     server = start_jupyter(frontend)
-    nb = write_notebook(server.root, "burst.ipynb", [SLOW_KERNEL.format(delay=0.4)])
+    nb = write_notebook(server.root, "burst.ipynb", [SLOW_KERNEL.replace("DELAY", "0.4"), ANSWERED_CELL])
     open_notebook(page, server, nb)
     run_cell(page, 0)
     show_card(page)
@@ -100,10 +104,13 @@ def test_a_burst_faster_than_the_kernel_lands_on_the_records_shown_and_undo_walk
 
     page.wait_for_function("sel => document.querySelector(sel + ' .al-store').textContent.endsWith('all saved')",
                            arg=CARD, timeout=KERNEL_TIMEOUT_MS)
-    wait_card(page, key_is=rows[4], progress=["4 / 20 labeled"])
     events = store_events(server.root / "labels.db")
+    run_cell(page, 1)
+    answered = cell_output(page, 1, "ANSWERED=")
+    assert "'refused': []" in answered, (answered, events)
+    wait_card(page, key_is=rows[4], progress=["4 / 20 labeled"])
     pressed = [(encoded(row), LABELS[int(key) - 1]) for row, key in zip(rows, "12312")]
-    assert [e for e in events if e[0] == "label"] == pressed + [(encoded(rows[3]), "question")]
+    assert [e[1:] for e in events if e[0] == "label"] == pressed + [(encoded(rows[3]), "question")]
     assert [e[:2] for e in events if e[0] == "undo"] == [("undo", encoded(rows[4])), ("undo", encoded(rows[3]))]
     screenshot(page, artifacts, f"{frontend}-burst-settled")
     assert_no_card_errors(page)
@@ -116,7 +123,7 @@ def test_a_kernel_restart_in_a_burst_says_what_may_not_be_saved_and_the_store_an
     says how many answers were on their way. The store holds the first answers in the order
     pressed and nothing else; after the cell is run again, the card's progress matches the store."""
     server = start_jupyter(frontend)
-    nb = write_notebook(server.root, "restart.ipynb", [SLOW_KERNEL.format(delay=1.5)])
+    nb = write_notebook(server.root, "restart.ipynb", [SLOW_KERNEL.replace("DELAY", "1.5")])
     open_notebook(page, server, nb)
     run_cell(page, 0)
     show_card(page)
