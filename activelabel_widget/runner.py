@@ -1,7 +1,10 @@
 """Run background rounds (fit, score, rank) one at a time, never on the caller's thread.
 
 A request while a round runs is folded into one more round after it, so a burst of labels
-costs at most one extra fit. A round that exceeds the time limit is abandoned: the error callback
+costs at most one extra fit. After a round the next one waits ``rest`` times as long as the round
+took (at most ``MAX_REST_SECONDS``): with fits back to back the kernel would give the card's
+answers only what the rounds leave of the interpreter lock, so rounds take at most about half of
+it while labels come fast. A round that exceeds the time limit is abandoned: the error callback
 says so at once, its waiters resolve, and its result is dropped when it finally arrives. A Python
 thread cannot be killed, so the abandoned job keeps running; the next round waits until it has
 ended, so at most one job ever runs (a model always slower than the limit must not pile up
@@ -11,11 +14,15 @@ threads, each holding CPU and memory).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from functools import partial
 
-__all__ = ["BackgroundRunner", "RoundTimeout"]
+__all__ = ["BackgroundRunner", "RoundTimeout", "MAX_REST_SECONDS"]
+
+#: The longest pause between two rounds (a slow model still refits every few seconds).
+MAX_REST_SECONDS = 5.0
 
 
 class RoundTimeout(TimeoutError):
@@ -35,10 +42,13 @@ class BackgroundRunner:
     time_limit : float, optional
         Seconds after which a round is abandoned (``on_error(RoundTimeout(...))``). The next
         round starts only once the abandoned job has returned.
+    rest : float
+        After a round of ``t`` seconds, the next starts no sooner than ``rest * t`` seconds
+        later (at most :data:`MAX_REST_SECONDS`). 0 starts it at once.
     """
 
     def __init__(self, job: Callable[[], object], *, on_done: Callable[[object], None],
-                 on_error: Callable[[BaseException], None], time_limit: float | None = None):
+                 on_error: Callable[[BaseException], None], time_limit: float | None = None, rest: float = 0.0):
         self._job = job
         self._on_done = on_done
         self._on_error = on_error
@@ -54,12 +64,15 @@ class BackgroundRunner:
         self._running_waiters: list[Future] = []
         self._closed = False
         self._timer: threading.Timer | None = None
+        self.rest = rest
+        self._resting = False
+        self._woken = threading.Event()  # set by close(): a rest ends at once
 
     @property
     def busy(self) -> bool:
         """True while a round runs, or while requests wait for one (even behind an abandoned job)."""
         with self._lock:
-            return self._running_generation is not None or bool(self._pending)
+            return self._running_generation is not None or bool(self._pending) or self._resting
 
     def request(self) -> Future:
         """Ask for a round; the future resolves (to None) when a round started after this call ends."""
@@ -91,11 +104,13 @@ class BackgroundRunner:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        self._woken.set()
         _resolve(pending)
 
     def _start_if_free_locked(self) -> None:
         """Start the folded round if requests wait and no round or job (abandoned or not) is in the way."""
-        if self._pending and not self._closed and self._running_generation is None and not self._job_active:
+        if (self._pending and not self._closed and self._running_generation is None and not self._job_active
+                and not self._resting):
             self._start_locked()
 
     def _start_locked(self) -> None:
@@ -116,6 +131,7 @@ class BackgroundRunner:
         worker.start()
 
     def _run(self, generation: int, waiters: list[Future]) -> None:
+        started = time.monotonic()
         try:
             result = self._job()
         except BaseException as error:  # delivered to on_error, which shows it to the user
@@ -134,7 +150,7 @@ class BackgroundRunner:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-        self._deliver(waiters, outcome)
+        self._deliver(waiters, outcome, rest=min(MAX_REST_SECONDS, self.rest * (time.monotonic() - started)))
 
     def _expire(self, generation: int, waiters: list[Future]) -> None:
         with self._lock:
@@ -148,14 +164,20 @@ class BackgroundRunner:
         )
         self._deliver(waiters, partial(self._on_error, error))
 
-    def _deliver(self, waiters: list[Future], outcome: Callable[[], None]) -> None:
+    def _deliver(self, waiters: list[Future], outcome: Callable[[], None], rest: float = 0.0) -> None:
         try:
             outcome()
         finally:
             with self._lock:
                 self._running_generation = None
+                self._resting = rest > 0 and bool(self._pending) and not self._closed
                 self._start_if_free_locked()
             _resolve(waiters)
+        if self._resting:  # on this (the round's) thread: the caller never waits for a rest
+            self._woken.wait(rest)
+            with self._lock:
+                self._resting = False
+                self._start_if_free_locked()
 
 
 def _resolve(futures: list[Future]) -> None:

@@ -160,8 +160,10 @@ class LabelingSession:
         #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
         self.priority_boost: Callable[[], np.ndarray | None] | None = None
         self._background = background
+        # rounds take at most about half the time while labels come fast: the card's answers share
+        # the interpreter with them (see runner.py)
         self._runner = BackgroundRunner(self._round, on_done=self._swap_in, on_error=self._round_failed,
-                                        time_limit=fit_timeout)
+                                        time_limit=fit_timeout, rest=1.0)
         self._current: int | None = None
         self._current_reason = ""
         self._picked_at_fit = 0

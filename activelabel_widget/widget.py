@@ -87,7 +87,8 @@ class LabelingWidget(anywidget.AnyWidget):
         self.session = session
         self._votes_for = votes_for
         self._insights = insights
-        self._shown_fits = 0
+        self._shown_fits = 0  # the fit the plots were last drawn for
+        self._plots_wanted = False  # the insights panel is open on the card: draw the plots after each fit
         self._render_lock = threading.Lock()
         self._sync_lock = threading.Lock()  # trait writes from the kernel and a round's thread stay apart
         self._preload = max(1, int(preload))
@@ -135,6 +136,10 @@ class LabelingWidget(anywidget.AnyWidget):
                     session.retrain()
                 elif action == "strategy":
                     session.set_strategy(str(content.get("name")))
+                elif action == "plots":
+                    self._plots_wanted = bool(content.get("open"))
+                    if self._plots_wanted and self._shown_fits != session.model_status.fits:
+                        self._draw_plots(session.model_status.fits)
                 else:
                     self.notice = f"Unknown action {action!r} ignored."
             finally:
@@ -270,10 +275,16 @@ class LabelingWidget(anywidget.AnyWidget):
                 self.strategy = view.strategy
                 self.votes = self._votes(view.position)
                 self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
-        if self._insights is not None and view.fits != self._shown_fits:
-            # after each fit (never on a click), drawn off the kernel's main thread
-            self._shown_fits = view.fits
-            threading.Thread(target=self.refresh_insights, name="activelabel-insights", daemon=True).start()
+        if self._plots_wanted and view.fits != self._shown_fits:
+            self._draw_plots(view.fits)
+
+    def _draw_plots(self, fits: int) -> None:
+        """Draw the insights plots for this fit off the kernel's main thread. Only while the panel is
+        open: matplotlib holds the interpreter for a while, and the card's answers share it."""
+        if self._insights is None:
+            return
+        self._shown_fits = fits
+        threading.Thread(target=self.refresh_insights, name="activelabel-insights", daemon=True).start()
 
     def _retire(self, reason: str) -> None:
         """The session stopped (e.g. the cell was run again): say so on this card and let go of it."""

@@ -172,9 +172,12 @@ function render({ model, el }) {
   }
 
   function toggle(what) {
+    const wasOpen = view.insightsOpen;
     if (what === "insights") view.insightsOpen = !view.insightsOpen;
     else if (what === "keymap") view.keymapOpen = !view.keymapOpen;
     else if (what === "close") view.insightsOpen = view.keymapOpen = false;
+    // the kernel draws the plots only while someone looks at them
+    if (view.insightsOpen !== wasOpen && !view.dead) send("plots", { open: view.insightsOpen });
     draw();
   }
 

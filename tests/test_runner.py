@@ -428,3 +428,37 @@ def test_close_resolves_requests_waiting_behind_an_abandoned_job_without_waiting
     assert h.runs == 1
     assert h.done == [] and len(h.errors) == 1
     assert not h.runner.busy
+
+
+def test_a_round_asked_for_during_a_round_waits_as_long_as_that_round_took():
+    """rest=1: back-to-back rounds take at most about half the time (the card's answers get the rest)."""
+    import time as _time
+
+    starts = []
+
+    def job():
+        starts.append(_time.monotonic())
+        _time.sleep(0.3)
+
+    runner = BackgroundRunner(job, on_done=lambda _: None, on_error=lambda e: None, rest=1.0)
+    runner.request()
+    _time.sleep(0.05)
+    second = runner.request()  # folded into one round after the first
+    second.result(timeout=5)
+    assert len(starts) == 2 and starts[1] - starts[0] >= 0.55  # 0.3 s round + about 0.3 s rest
+    runner.close()
+
+
+def test_close_ends_a_rest_at_once():
+    import time as _time
+
+    runner = BackgroundRunner(lambda: _time.sleep(0.2), on_done=lambda _: None, on_error=lambda e: None, rest=20.0)
+    runner.request()
+    _time.sleep(0.05)
+    pending = runner.request()
+    _time.sleep(0.3)  # the first round is over; the second waits out a rest
+    assert runner.busy
+    began = _time.monotonic()
+    runner.close()
+    pending.result(timeout=1)
+    assert _time.monotonic() - began < 0.5

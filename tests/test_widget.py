@@ -330,3 +330,21 @@ def test_answers_that_reach_the_kernel_out_of_order_are_applied_in_the_order_pre
     assert labeler.labeled["label"].to_dict() == {list(keys)[0]: "bug", list(keys)[1]: "feature"}
     page_answer(widget, "label", shown[0], 2, label="plot", suggested=None)  # a seq already settled: ignored
     assert widget.answered["v1"]["through"] == 4 and labeler.labeled.loc[list(keys)[0], "label"] == "bug"
+
+
+def test_the_plots_are_drawn_only_while_the_insights_panel_is_open(labeler):
+    import time as _time
+
+    widget = labeler.widget
+    for label in LABELS * 2:  # a fit
+        intent(widget, "label", label=label)
+    assert labeler.session.model_status.fits == 1
+    _time.sleep(0.5)
+    assert widget.confidence_png == b""  # nobody looked: nothing drawn
+    intent(widget, "plots", open=True)
+    deadline = _time.monotonic() + 60
+    while widget.confidence_png == b"" and _time.monotonic() < deadline:
+        _time.sleep(0.1)
+    assert widget.confidence_png[:4] == b"\x89PNG" and widget.coverage_png[:4] == b"\x89PNG"
+    intent(widget, "plots", open=False)
+    assert widget._plots_wanted is False

@@ -349,7 +349,7 @@ describe("keys reach the card before the notebook's shortcuts", () => {
     expect(notebook.capture).not.toHaveBeenCalled();
     expect(notebook.bubble).not.toHaveBeenCalled();
     expect(events.every((e) => e.defaultPrevented)).toBe(true);
-    expect(model.sent.map((m) => m.action)).toEqual(["label", "skip", "undo", "undo", "retrain", "accept"]);
+    expect(model.sent.map((m) => m.action)).toEqual(["label", "skip", "undo", "undo", "retrain", "plots", "accept"]);
   });
 
   it("keeps command-mode letters (a b c x m y d l o v) from the notebook while the card has focus", () => {
@@ -565,7 +565,8 @@ describe("insights and key map", () => {
     expect(srcs).toEqual(["blob:card/1", "blob:card/2"]);
     press(root, "i");
     expect(panel.hidden).toBe(true);
-    expect(model.sent).toEqual([]);
+    // the kernel draws the plots only while the panel is open
+    expect(model.sent.map((m) => [m.action, m.open])).toEqual([["plots", true], ["plots", false]]);
   });
 
   it("shows one plot at a time under tabs, and the chosen tab stays while the plots are redrawn", () => {
@@ -584,7 +585,7 @@ describe("insights and key map", () => {
     expect(tabs().map((t) => t.getAttribute("aria-selected"))).toEqual(["false", "true"]);
     model.set("coverage_png", pngBytes()); // a new fit redraws the plots: the user's tab stays
     expect(visible()).toEqual(["coverage"]);
-    expect(model.sent).toEqual([]); // choosing a plot is the page's business, not the kernel's
+    expect(model.sent.map((m) => m.action)).toEqual(["plots"]); // choosing a plot is the page's business
   });
 
   it("with only one plot drawn, that plot shows whatever tab was chosen", () => {

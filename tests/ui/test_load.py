@@ -364,9 +364,8 @@ def test_label_at_keyboard_speed(start_jupyter, page, artifacts, capsys):
     assert figures["intents_received"] == figures["labels_stored"] == figures["presses_on_a_record"]
     assert figures["labels_stored"] == figures["rows_pressed_on"] > 0
     assert figures["dropped"] == figures["duplicated"] == figures["label_on_other_row"] == figures["refused"] == 0
-    if PRELOAD >= 8:
-        # the page's line never ran dry at 20 presses a second (the kernel answers in milliseconds)
-        assert figures["presses_waiting"] <= PRESSES // 100, summary(figures)
+    # how often the page ran out of records (the kernel fell behind for longer than the line lasts)
+    # depends on the machine's load: benchmarks/browser_load.py reports it, the suite does not time it
     assert figures["shown_at_end"] == f"row {figures['current']}"
     assert not figures["error_banner"] and not figures["widget_error"], (figures["error_banner"], figures["widget_error"])
     assert figures["fits"] >= 1, figures["model"]
