@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
 import anywidget
 import traitlets
@@ -90,7 +91,10 @@ class LabelingWidget(anywidget.AnyWidget):
         self._shown_fits = 0  # the fit the plots were last drawn for
         self._plots_wanted = False  # the insights panel is open on the card: draw the plots after each fit
         self._render_lock = threading.Lock()
-        self._sync_lock = threading.Lock()  # trait writes from the kernel and a round's thread stay apart
+        # every batch of trait writes holds this lock: ipywidgets' hold_sync is one per widget, not per
+        # thread, so without it a round's thread could send its older view of the line together with
+        # an answer the kernel's thread has just settled (and the page would show that record again)
+        self._sync_lock = threading.RLock()
         self._preload = max(1, int(preload))
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
@@ -110,7 +114,7 @@ class LabelingWidget(anywidget.AnyWidget):
         """Handle one intent from the card; errors are shown on the card, never swallowed."""
         if not isinstance(content, dict):
             return
-        with self.hold_sync():  # the intent's whole effect reaches the card as one message
+        with self._batch():  # the intent's whole effect reaches the card as one message
             try:
                 self.handle_intent(content)
             except ActiveLabelError as error:
@@ -125,7 +129,7 @@ class LabelingWidget(anywidget.AnyWidget):
         if session is None:
             self.error = "This card no longer labels: use the newest card of this labeler."
             return
-        with self.hold_sync():
+        with self._batch():
             self.notice = ""
             self.error = ""
             self._handling = threading.get_ident()
@@ -242,6 +246,12 @@ class LabelingWidget(anywidget.AnyWidget):
             session.label(index, label)
         return ""
 
+    @contextmanager
+    def _batch(self):
+        """Trait writes that reach the card as one message, with no other thread's writes mixed in."""
+        with self._sync_lock, self.hold_sync():
+            yield
+
     def _on_session_change(self) -> None:
         # changes made by the intent being handled are synced once when it is done; a round's
         # thread syncs its own changes at once
@@ -261,20 +271,19 @@ class LabelingWidget(anywidget.AnyWidget):
         if session.closed_because:
             self._retire(session.closed_because)
             return
-        with self._sync_lock:
+        with self._batch():
             view = session.snapshot(ahead=self._preload - 1)
             accuracy = view.model_status["accuracy"]
-            with self.hold_sync():
-                if self.card.get("token") != view.token:
-                    self._sync_card(view)
-                elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
-                    self.card = {**self.card, "reason": view.reason}
-                self.progress = {**view.progress, "per_label": list(view.label_counts)}
-                self.suggestion = _suggestion(view.suggestion, accuracy)
-                self.model_status = view.model_status
-                self.strategy = view.strategy
-                self.votes = self._votes(view.position)
-                self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
+            if self.card.get("token") != view.token:
+                self._sync_card(view)
+            elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
+                self.card = {**self.card, "reason": view.reason}
+            self.progress = {**view.progress, "per_label": list(view.label_counts)}
+            self.suggestion = _suggestion(view.suggestion, accuracy)
+            self.model_status = view.model_status
+            self.strategy = view.strategy
+            self.votes = self._votes(view.position)
+            self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
         if self._plots_wanted and view.fits != self._shown_fits:
             self._draw_plots(view.fits)
 
@@ -288,7 +297,7 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def _retire(self, reason: str) -> None:
         """The session stopped (e.g. the cell was run again): say so on this card and let go of it."""
-        with self.hold_sync():
+        with self._batch():
             self.image = b""
             self.card = {"token": -1, "key": "", "key_label": "", "kind": "empty", "fields": [], "problem": "",
                          "reason": "", "previous_label": None,
@@ -311,9 +320,10 @@ class LabelingWidget(anywidget.AnyWidget):
             try:
                 confidence_png, coverage_png = insights.card_pngs()
             except Exception as error:  # a plot must never take the card down: say what went wrong
-                self.notice = f"The insights plots could not be drawn: {type(error).__name__}: {error}"
+                with self._batch():
+                    self.notice = f"The insights plots could not be drawn: {type(error).__name__}: {error}"
                 return
-            with self.hold_sync():
+            with self._batch():
                 self.confidence_png, self.coverage_png = confidence_png, coverage_png
 
     def _votes(self, position: int | None) -> list:

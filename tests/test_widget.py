@@ -348,3 +348,43 @@ def test_the_plots_are_drawn_only_while_the_insights_panel_is_open(labeler):
     assert widget.confidence_png[:4] == b"\x89PNG" and widget.coverage_png[:4] == b"\x89PNG"
     intent(widget, "plots", open=False)
     assert widget._plots_wanted is False
+
+
+def test_a_rounds_sync_during_an_answer_never_sends_the_answered_record_with_its_settlement(labeler, monkeypatch):
+    """A round's thread that read the line before an answer was committed must not send that older
+    view in the message that says the answer is settled (the page would show the answered record
+    again, and the next press on it would be refused)."""
+    import threading as _threading
+
+    widget = labeler.widget
+    sent = []
+    original_send = widget._send
+    widget._send = lambda message, buffers=None: (sent.append(dict(message.get("state", {}))),
+                                                  original_send(message, buffers))
+    card = dict(widget.card)
+    sent.clear()
+    round_read, answer_done = _threading.Event(), _threading.Event()
+    original_ahead = widget._ahead
+
+    def slow_for_the_round(record, accuracy):  # the round's thread pauses after reading the line
+        if _threading.current_thread().name == "round":
+            round_read.set()
+            answer_done.wait(1.0)
+        return original_ahead(record, accuracy)
+
+    monkeypatch.setattr(widget, "_ahead", slow_for_the_round)
+    round_thread = _threading.Thread(target=widget._sync, name="round")
+    round_thread.start()
+    round_read.wait(5)
+    page_answer(widget, "label", card, 1, label="bug", suggested=None, next=None)
+    answer_done.set()
+    round_thread.join(5)
+    page = {"card": card, "upcoming": [], "answered": {}}  # what the page's model holds, message after message
+    settled = 0
+    for state in sent:
+        page.update(state)
+        if page["answered"].get("v1", {}).get("through", 0) >= 1:
+            settled += 1
+            assert page["card"]["key"] != card["key"]
+            assert card["key"] not in [record["key"] for record in page["upcoming"]]
+    assert settled
