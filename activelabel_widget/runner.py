@@ -1,10 +1,10 @@
 """Run background rounds (fit, score, rank) one at a time, never on the caller's thread.
 
 A request while a round runs is folded into one more round after it, so a burst of labels
-costs at most one extra fit. After a round the next one waits ``rest`` times as long as the round
-took (at most ``MAX_REST_SECONDS``): with fits back to back the kernel would give the card's
-answers only what the rounds leave of the interpreter lock, so rounds take at most about half of
-it while labels come fast. A round that exceeds the time limit is abandoned: the error callback
+costs at most one extra fit. After a round the next one may wait (``rest``): with fits back to
+back the card's answers get only what the rounds leave of the interpreter lock, so the session
+lets a round that fitted be followed by a pause as long as itself (at most ``MAX_REST_SECONDS``);
+:meth:`BackgroundRunner.hurry` ends a pause (the user asked for a fit). A round that exceeds the time limit is abandoned: the error callback
 says so at once, its waiters resolve, and its result is dropped when it finally arrives. A Python
 thread cannot be killed, so the abandoned job keeps running; the next round waits until it has
 ended, so at most one job ever runs (a model always slower than the limit must not pile up
@@ -42,13 +42,14 @@ class BackgroundRunner:
     time_limit : float, optional
         Seconds after which a round is abandoned (``on_error(RoundTimeout(...))``). The next
         round starts only once the abandoned job has returned.
-    rest : float
-        After a round of ``t`` seconds, the next starts no sooner than ``rest * t`` seconds
-        later (at most :data:`MAX_REST_SECONDS`). 0 starts it at once.
+    rest : callable, optional
+        ``rest(result, seconds)``: how long the next round waits after one that returned
+        ``result`` in ``seconds`` (capped at :data:`MAX_REST_SECONDS`). None: it starts at once.
     """
 
     def __init__(self, job: Callable[[], object], *, on_done: Callable[[object], None],
-                 on_error: Callable[[BaseException], None], time_limit: float | None = None, rest: float = 0.0):
+                 on_error: Callable[[BaseException], None], time_limit: float | None = None,
+                 rest: Callable[[object, float], float] | None = None):
         self._job = job
         self._on_done = on_done
         self._on_error = on_error
@@ -150,7 +151,10 @@ class BackgroundRunner:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-        self._deliver(waiters, outcome, rest=min(MAX_REST_SECONDS, self.rest * (time.monotonic() - started)))
+        pause = 0.0
+        if self.rest is not None and outcome.func is self._on_done:
+            pause = min(MAX_REST_SECONDS, max(0.0, float(self.rest(result, time.monotonic() - started))))
+        self._deliver(waiters, outcome, rest=pause)
 
     def _expire(self, generation: int, waiters: list[Future]) -> None:
         with self._lock:
@@ -177,7 +181,13 @@ class BackgroundRunner:
             self._woken.wait(rest)
             with self._lock:
                 self._resting = False
+                if not self._closed:
+                    self._woken.clear()
                 self._start_if_free_locked()
+
+    def hurry(self) -> None:
+        """End a pause between rounds now (a round the user asked for starts at once)."""
+        self._woken.set()
 
 
 def _resolve(futures: list[Future]) -> None:

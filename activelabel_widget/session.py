@@ -163,7 +163,8 @@ class LabelingSession:
         # rounds take at most about half the time while labels come fast: the card's answers share
         # the interpreter with them (see runner.py)
         self._runner = BackgroundRunner(self._round, on_done=self._swap_in, on_error=self._round_failed,
-                                        time_limit=fit_timeout, rest=1.0)
+                                        time_limit=fit_timeout,
+                                        rest=lambda result, seconds: seconds if result.fitted is not None else 0.0)
         self._current: int | None = None
         self._current_reason = ""
         self._picked_at_fit = 0
@@ -493,15 +494,13 @@ class LabelingSession:
             self._refit_requested = True
             self._policy.started(int((self._codes >= 0).sum()))
         future = self.request_rerank()
+        self._runner.hurry()  # asked for by the user: no pause before it
         if wait:
             future.result(timeout=timeout)
         return future
 
     def request_rerank(self) -> Future:
         """Rank the line again in the background (fitting first if a fit is due); resolves when done."""
-        with self._lock:
-            if self._refit_requested and self.pool.ready and _models.ready_to_train(self.label_counts()):
-                self.model_status = self.model_status.training(int((self._codes >= 0).sum()))
         if self._background:
             return self._runner.request()
         future: Future = Future()
@@ -683,7 +682,7 @@ class LabelingSession:
                                  self.random_state, on_fit_progress=partial(self._fitting, len(labeled)))
             self._round_refits = refit
             if refit and self.pool.ready:
-                self.model_status = self.model_status.training(len(labeled))
+                self.model_status = self.model_status.training(len(labeled), 0.0)
         self._notify()
         return run_round(inputs, self.pool)
 
@@ -698,8 +697,9 @@ class LabelingSession:
         with self._lock:
             if step is not None:
                 self.model_status = self.model_status.preparing(step, done, len(self.dataset))
-            elif self._round_refits:
-                self.model_status = self.model_status.training(int((self._codes >= 0).sum()))
+            elif self._round_refits or (self._refit_requested and _models.ready_to_train(self.label_counts())):
+                # this round fits next, or the round right after it does (no pause after preparing)
+                self.model_status = self.model_status.training(int((self._codes >= 0).sum()), 0.0)
             else:
                 self.model_status = self.model_status.idle(has_model=self._model is not None)
         self._notify()

@@ -181,6 +181,12 @@ function asText(value) {
   return value === null || value === undefined ? "" : String(value);
 }
 
+/** What the record area shows of a card, as one comparable string. */
+function recordSignature(card) {
+  return JSON.stringify([card.key, card.key_label, card.kind, card.text, card.fields, card.problem, card.reason,
+    card.previous_label]);
+}
+
 function same(a, b) {
   return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }
@@ -638,7 +644,8 @@ export function createCard(doc, actions) {
       noticeLine.textContent = asText(s.notice);
       show(noticeLine, asText(s.notice) !== "");
     });
-    part("record", [card, s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
+    // by what it shows, not by object: the page's line and the kernel bring new objects for one record
+    part("record", [recordSignature(card), s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
       drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     part("suggestion", [s.suggestion, active], () => drawSuggestion(s.suggestion, active));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));

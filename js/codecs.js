@@ -31,6 +31,16 @@ export function bytesToObjectURL(value, type = "image/png") {
   return URL.createObjectURL(new Blob([bytes], { type }));
 }
 
+/** Whether two byte views hold the same bytes (a record's image arrives anew with each sync). */
+export function sameBytes(a, b) {
+  const x = toBytes(a);
+  const y = toBytes(b);
+  if (x === null || y === null) return x === y && a !== undefined && b !== undefined;
+  if (x.byteLength !== y.byteLength) return false;
+  for (let i = 0; i < x.byteLength; i += 1) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /**
  * Hold at most one object URL for a synced bytes trait.
  *
@@ -49,7 +59,7 @@ export function createUrlSlot(type = "image/png") {
     held = undefined;
   }
   function update(value) {
-    if (value === held) return url;
+    if (value === held || sameBytes(value, held)) return url;
     release();
     held = value;
     url = bytesToObjectURL(value, type);

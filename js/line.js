@@ -15,6 +15,32 @@ function answerable(entry) {
   return !!entry && typeof entry.key === "string" && entry.key !== "" && entry.kind !== "done" && entry.kind !== "empty";
 }
 
+/** Whether two records of the line say the same (each sync brings new objects for unchanged records). */
+function sameEntry(a, b) {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const name of names) {
+    const x = a[name];
+    const y = b[name];
+    if (Object.is(x, y)) continue;
+    if (x && y && typeof x === "object" && typeof y === "object") {
+      if (ArrayBuffer.isView(x) || ArrayBuffer.isView(y)) {
+        if (!(ArrayBuffer.isView(x) && ArrayBuffer.isView(y) && x.byteLength === y.byteLength)) return false;
+        continue; // the same record's image: its bytes do not change within a session
+      }
+      if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** ``next`` unless it says the same as ``current``: the card redraws only what changed. */
+function keepIfSame(current, next) {
+  return sameEntry(current, next) ? current : next;
+}
+
 function suggestionOf(entry) {
   const s = entry && entry.suggestion;
   return s && typeof s === "object" && typeof s.label === "string" && s.label !== "" ? s : null;
@@ -68,20 +94,20 @@ export function createPageLine(view) {
     }
     const line = kernelLine({ card, suggestion, votes, image, upcoming });
     if (!inflight.length) {
-      screen = line[0] || null;
+      screen = keepIfSame(screen, line[0] || null);
       ahead = line.slice(1);
       return;
     }
     if (answerable(screen)) {
       const fresh = line.find((entry) => entry.key === screen.key);
       if (fresh) {
-        screen = {
+        screen = keepIfSame(screen, {
           ...screen,
           reason: fresh.reason,
           votes: fresh.votes,
           token: fresh.token ?? screen.token,
           suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion,
-        };
+        });
       }
     }
     const answeredHere = new Set(inflight.filter((a) => a.action !== "undo").map((a) => a.key));

@@ -440,7 +440,7 @@ def test_a_round_asked_for_during_a_round_waits_as_long_as_that_round_took():
         starts.append(_time.monotonic())
         _time.sleep(0.3)
 
-    runner = BackgroundRunner(job, on_done=lambda _: None, on_error=lambda e: None, rest=1.0)
+    runner = BackgroundRunner(job, on_done=lambda _: None, on_error=lambda e: None, rest=lambda result, seconds: seconds)
     runner.request()
     _time.sleep(0.05)
     second = runner.request()  # folded into one round after the first
@@ -452,7 +452,8 @@ def test_a_round_asked_for_during_a_round_waits_as_long_as_that_round_took():
 def test_close_ends_a_rest_at_once():
     import time as _time
 
-    runner = BackgroundRunner(lambda: _time.sleep(0.2), on_done=lambda _: None, on_error=lambda e: None, rest=20.0)
+    runner = BackgroundRunner(lambda: _time.sleep(0.2), on_done=lambda _: None, on_error=lambda e: None,
+                              rest=lambda result, seconds: 20.0)
     runner.request()
     _time.sleep(0.05)
     pending = runner.request()
@@ -462,3 +463,20 @@ def test_close_ends_a_rest_at_once():
     runner.close()
     pending.result(timeout=1)
     assert _time.monotonic() - began < 0.5
+
+
+def test_hurry_ends_a_rest_and_the_waiting_round_starts():
+    import time as _time
+
+    starts = []
+    runner = BackgroundRunner(lambda: (starts.append(_time.monotonic()), _time.sleep(0.2)), on_done=lambda _: None,
+                              on_error=lambda e: None, rest=lambda result, seconds: 20.0)
+    runner.request()
+    _time.sleep(0.05)
+    pending = runner.request()
+    _time.sleep(0.3)
+    assert len(starts) == 1  # resting
+    runner.hurry()
+    pending.result(timeout=5)
+    assert len(starts) == 2
+    runner.close()

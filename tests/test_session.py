@@ -256,7 +256,10 @@ def test_background_training_never_blocks_labeling(tmp_path):
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db",
                               model=SlowModel(delay=5.0), retrain_every=3)
     session.wait_idle()  # features and the index are ready
-    label_two_of_two(session)  # now ready to train: a 5 s fit starts
+    label_two_of_two(session)  # now ready to train: a 5 s fit starts in the background
+    deadline = time.monotonic() + 10
+    while session.model_status.state != "training" and time.monotonic() < deadline:
+        time.sleep(0.01)  # the status says "training" once the round's thread has begun the fit
     assert session.model_status.state == "training"
     label_truly(session, 6)  # labels made meanwhile are kept
     assert session.model_status.fits == 0 and len(session.labeled) == 10

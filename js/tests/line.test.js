@@ -236,3 +236,26 @@ describe("the card with the page's line", () => {
     expect(root.querySelector(".al-notice").textContent).toBe("Row 42 already has the label 'bug'.");
   });
 });
+
+describe("the record on screen is redrawn only when it changed", () => {
+  it("keeps the same object when the kernel's next message says the same about it", () => {
+    const line = createPageLine(VIEW);
+    const state = kernel(1, [2, 3]);
+    line.receive(state);
+    const before = line.screen();
+    line.receive({ ...state, card: { ...state.card }, upcoming: state.upcoming.map((r) => ({ ...r })) });
+    expect(line.screen()).toBe(before);
+    line.receive({ ...state, card: { ...state.card, reason: "picked before the latest fit" } });
+    expect(line.screen()).not.toBe(before);
+    expect(line.screen().reason).toBe("picked before the latest fit");
+  });
+
+  it("keeps the same object while answers are on their way and nothing about it changed", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("label", "bug");
+    const onScreen = line.screen();
+    line.receive(kernel(1, [2, 3]));
+    expect(line.screen()).toBe(onScreen);
+  });
+});

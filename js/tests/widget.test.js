@@ -148,8 +148,11 @@ describe("images", () => {
     expect(blob.type).toBe("image/png");
     expect(blob.size).toBe(12);
     expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/1");
-    model.set("image", pngBytes());
-    model.set("card", textCard({ kind: "image", text: "", token: 2 }));
+    model.set("image", pngBytes()); // the same bytes again (a sync that changed nothing): the same URL
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/1");
+    const other = new Uint8Array([...new Uint8Array(pngBytes().buffer), 7]);
+    model.set("image", new DataView(other.buffer));
+    model.set("card", textCard({ kind: "image", text: "", token: 2, key: "i:43" }));
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
     expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/2");
   });
