@@ -179,6 +179,7 @@ class LabelStore:
         self._idle_deadline: float | None = None
         self._idle_waiting = False
         self._idle_guard = threading.Lock()
+        self._idle_wake = threading.Event()  # set on close
         self._events_since_snapshot = 0
         self.recovered_to: Path | None = None
         self._card_key: str | None = None
@@ -442,20 +443,31 @@ class LabelStore:
             self._idle_deadline = time.monotonic() + IDLE_CHECKPOINT_SECONDS
             if not self._idle_waiting:
                 self._idle_waiting = True
-                threading.Thread(target=self._wait_for_idle, name="activelabel-checkpoint", daemon=True).start()
+                threading.Thread(target=self._wait_for_idle, args=(weakref.ref(self), self._idle_guard, self._idle_wake),
+                                 name="activelabel-checkpoint", daemon=True).start()
 
-    def _wait_for_idle(self) -> None:
-        """Sleep until no write has come for IDLE_CHECKPOINT_SECONDS, then fold the log in."""
+    @staticmethod
+    def _wait_for_idle(store_ref, guard: threading.Lock, wake: threading.Event) -> None:
+        """Sleep until no write has come for IDLE_CHECKPOINT_SECONDS, then fold the log in.
+
+        Holds only a weak reference while it sleeps, and ``close`` wakes it: a closed store (and
+        the session behind its callbacks) is freed at once, not a second later.
+        """
         while True:
-            with self._idle_guard:
-                deadline = self._idle_deadline
+            store = store_ref()
+            if store is None:
+                return
+            with guard:
+                deadline = store._idle_deadline
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is None or remaining <= 0:  # closed, or quiet long enough
-                    self._idle_deadline, self._idle_waiting = None, False
+                    store._idle_deadline, store._idle_waiting = None, False
                     break
-            time.sleep(remaining)
+            del store
+            if wake.wait(remaining):
+                return  # closed
         if deadline is not None:
-            self._idle()
+            store._idle()
 
     def _idle(self) -> None:
         with self._lock:
@@ -600,6 +612,7 @@ class LabelStore:
     def _close_connection(self, *, because: str) -> None:
         with self._idle_guard:
             self._idle_deadline = None
+        self._idle_wake.set()
         self._closed_because = because
         replaced = self._file_identity() != self._identity
         self._conn.close()

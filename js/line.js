@@ -75,6 +75,7 @@ export function createPageLine(view) {
   let through = 0; // the last answer the kernel has settled (committed or refused)
   let refusal = ""; // the newest refusal, shown until the next answer
   let undone = null; // the history entry the last undo took back (to retract it)
+  let returned = []; // records an undo put back ahead of the kernel's line, until the kernel has caught up
 
   /**
    * Take the kernel's latest state. Answers it has settled leave the in-flight list. With none
@@ -96,6 +97,7 @@ export function createPageLine(view) {
     if (!inflight.length) {
       screen = keepIfSame(screen, line[0] || null);
       ahead = line.slice(1);
+      returned = [];
       return;
     }
     if (answerable(screen)) {
@@ -110,9 +112,15 @@ export function createPageLine(view) {
         });
       }
     }
-    const answeredHere = new Set(inflight.filter((a) => a.action !== "undo").map((a) => a.key));
+    // answered here and not taken back by an undo, with the answer still on its way
+    const flying = new Set(inflight.filter((a) => a.action !== "undo").map((a) => a.key));
+    const answeredHere = new Set(history.map((h) => h.entry.key).filter((key) => flying.has(key)));
     const onScreen = answerable(screen) ? screen.key : null;
-    ahead = line.filter((entry) => answerable(entry) && !answeredHere.has(entry.key) && entry.key !== onScreen);
+    // records an undo brought back come first: the kernel's view may not have them yet
+    returned = returned.filter((entry) => !answeredHere.has(entry.key) && entry.key !== onScreen);
+    const local = new Set(returned.map((entry) => entry.key));
+    ahead = returned.concat(line.filter((entry) => answerable(entry) && !answeredHere.has(entry.key)
+      && entry.key !== onScreen && !local.has(entry.key)));
     if (!answerable(screen)) screen = ahead.shift() || null;
   }
 
@@ -137,6 +145,7 @@ export function createPageLine(view) {
     if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
     refusal = "";
     screen = ahead.shift() || null;
+    returned = returned.filter((e) => e.key !== entry.key && (!screen || e.key !== screen.key));
     intent.next = screen ? screen.key : null; // the kernel makes the page's next record its card
     return intent;
   }
@@ -149,7 +158,10 @@ export function createPageLine(view) {
     inflight.push({ seq, action: "undo", key: last ? last.entry.key : null });
     refusal = "";
     if (last) {
-      if (answerable(screen)) ahead.unshift(screen);
+      if (answerable(screen)) {
+        ahead.unshift(screen);
+        returned.unshift(screen);
+      }
       screen = { ...last.entry, previous_label: last.action === "skip" ? null : last.label };
     } // else: answered before this page held it: once the undo is settled the kernel's card shows it
     return { action: "undo", key: last ? last.entry.key : null, token: null, view, seq };

@@ -259,3 +259,22 @@ describe("the record on screen is redrawn only when it changed", () => {
     expect(line.screen()).toBe(onScreen);
   });
 });
+
+describe("undo while the kernel is behind", () => {
+  it("keeps the records an undo brought back ahead, though the kernel's next message does not list them yet", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4, 5, 6, 7]));
+    for (const label of ["bug", "feature", "question", "bug", "feature"]) line.answer("label", label); // 1..5
+    expect(keyOf(line.screen())).toBe("i:6");
+    line.undo(); // 5 back
+    line.undo(); // 4 back
+    expect(keyOf(line.screen())).toBe("i:4");
+    // the kernel has committed only the first answer: 4 and 5 are labeled in its view
+    line.receive(kernel(2, [3, 6, 7, 8], 1));
+    expect(keys(line.ahead())).toEqual(["i:5", "i:6", "i:7", "i:8"]);
+    line.answer("label", "question"); // 4 relabeled
+    expect(keyOf(line.screen())).toBe("i:5");
+    line.answer("label", "bug");
+    expect(keyOf(line.screen())).toBe("i:6");
+  });
+});
