@@ -192,6 +192,9 @@ class LabelStore:
             self._lock_file = self._take_lock() if previous is None else None
             try:
                 self._conn = self._connect()
+                # dropped without close() (a script's end, `del al`): fold the log in and mark the
+                # .db complete, so the next opener does not take it for a copy made mid-write
+                self._on_drop = weakref.finalize(self, _complete_when_dropped, self._conn)
                 try:
                     self._check_and_init(list(labels))
                     card = self._conn.execute("SELECT value FROM meta WHERE name = 'card'").fetchone()
@@ -610,6 +613,7 @@ class LabelStore:
             self._on_taken_over()
 
     def _close_connection(self, *, because: str) -> None:
+        self._on_drop.detach()
         with self._idle_guard:
             self._idle_deadline = None
         self._idle_wake.set()
@@ -732,3 +736,14 @@ def _from_row(row: tuple) -> tuple:
     if content is not None:
         content = int(np.int64(content).view(np.uint64))
     return (id, at, action, key, label, annotator, source, confidence, undoes, batch, content)
+
+
+def _complete_when_dropped(conn: sqlite3.Connection) -> None:
+    """Fold the write-ahead log into the .db and clear the writing mark, then close (see LabelStore)."""
+    try:
+        conn.execute("DELETE FROM meta WHERE name = 'writing_since'")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass  # the log stays beside the .db with the mark: the next opener replays it
+    finally:
+        conn.close()
