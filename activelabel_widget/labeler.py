@@ -39,7 +39,7 @@ class ActiveLabeler:
     """
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
-                 preload: int = 8, **options):
+                 preload: int = options_module.DEFAULT_PRELOAD, **options):
         self._preload = options_module.check_preload(preload)
         self.session = LabelingSession(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)

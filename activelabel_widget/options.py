@@ -23,6 +23,9 @@ def check_retrain_every(value) -> int:
     return int(value)
 
 
+#: Records the page holds by default (the one on screen and those after it), so a key press never waits on the kernel.
+DEFAULT_PRELOAD = 8
+
 #: The most records a card holds in the page: enough to outrun any kernel, few enough to keep the page small.
 MAX_PRELOAD = 64
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import anywidget
 import traitlets
 
+from . import options
 from .errors import ActiveLabelError
 from .session import LabelingSession
 from .sources import ACCEPTED, CORRECTED, HAND
@@ -26,9 +27,6 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 #: so, and Enter accepts it only when pressed a second time on the same record. With two labels, 0.3
 #: is a top probability of about 81%; with three, about 73% (the rest split evenly).
 WEAK_SUGGESTION_BELOW = 0.3
-
-#: Records the page holds (the one on screen and those after it), so a key press never waits on the kernel.
-DEFAULT_PRELOAD = 8
 
 #: Intents that answer one record; each carries the page's ``view`` id and a ``seq`` number.
 ANSWERS = ("label", "accept", "skip", "undo")
@@ -78,8 +76,8 @@ class LabelingWidget(anywidget.AnyWidget):
     answered = traitlets.Dict().tag(sync=True)
     """Per page view: ``{through, refused}``: the last answer committed, and recent refusals."""
 
-    def __init__(self, session: LabelingSession, *, votes_for=None, insights=None, preload: int = DEFAULT_PRELOAD,
-                 **kwargs):
+    def __init__(self, session: LabelingSession, *, votes_for=None, insights=None,
+                 preload: int = options.DEFAULT_PRELOAD, **kwargs):
         """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots; ``preload`` is
         how many records the page holds (the card's and the ones after it)."""
         from .strategies import STRATEGIES, describe
@@ -95,7 +93,7 @@ class LabelingWidget(anywidget.AnyWidget):
         # thread, so without it a round's thread could send its older view of the line together with
         # an answer the kernel's thread has just settled (and the page would show that record again)
         self._sync_lock = threading.RLock()
-        self._preload = max(1, int(preload))
+        self._preload = options.check_preload(preload)
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
@@ -194,7 +192,7 @@ class LabelingWidget(anywidget.AnyWidget):
         return refusal
 
     def _apply_answer(self, session: LabelingSession, action: str, content: dict) -> str:
-        """Do one answer; return why it was refused ("" when it was saved)."""
+        """The session calls for one answer, then the session's card follows the page's next record."""
         if action == "undo":
             return self._undo(session, content)
         refusal = self._apply_label_or_skip(session, action, content)
