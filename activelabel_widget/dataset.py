@@ -272,6 +272,20 @@ class Dataset:
         cells = self._fields(position, self.feature_columns, problems)
         return CardPayload(kind="table", fields=cells + extra, problem="; ".join(problems))
 
+    def snippet(self, position: int, width: int = 80) -> str:
+        """One line that recalls the record (its text's start, or its first fields), at most ``width``
+        characters: for the card's list of recent answers. Never fails on the record's values."""
+        problems: list[str] = []
+        if self.kind == "text":
+            text = self._text(position, problems)
+        else:
+            names = self.feature_columns if self.kind == "table" else self.show_columns
+            text = ", ".join(f"{name}={value}" for name, value in self._fields(position, names[:4], problems))
+            if self.kind == "image":
+                text = f"image · {text}" if text else "image"
+        text = " ".join(text[: 4 * width].split())
+        return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
     def _fields(self, position: int, names, problems: list[str]) -> list[list[str]]:
         fields = []
         for name in names:

@@ -238,6 +238,32 @@ class LabelState:
                 self.history = [pairs[start:end] for start, end in zip([0] + ends[:-1], ends)]
             del self.__dict__["_packed"]
 
+    def recent_steps(self, n: int) -> list[tuple[int, LabelEvent, LabelEvent | None]]:
+        """The newest ``n`` undo steps, newest first, as ``(events in the step, its last event, the
+        label event in force before that event or None)``; fast when packed (no event objects built
+        for the whole log, only for these steps' last events)."""
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            return [(len(step), step[-1][0], step[-1][1]) for step in reversed(self.history[-n:])] if n > 0 else []
+        columns, texts = packed
+        sizes = columns["step_sizes"]
+        if n <= 0 or not len(sizes):
+            return []
+        last_rows = np.cumsum(sizes)[-n:][::-1] - 1  # each step's last pair, newest step first
+        ids = columns["step_events"][last_rows]
+        previous_ids = columns["step_previous"][last_rows]
+
+        def events_for(event_ids):
+            rows = np.searchsorted(columns["id"], event_ids)
+            fields = [_column(columns, texts, name, rows) for name in LabelEvent._fields]
+            return [LabelEvent._make(values) for values in zip(*fields)]
+
+        events = events_for(ids)
+        has_previous = previous_ids >= 0
+        previous = iter(events_for(previous_ids[has_previous]))
+        return [(int(size), event, next(previous) if flag else None)
+                for size, event, flag in zip(sizes[-n:][::-1].tolist(), events, has_previous.tolist())]
+
     def skipped_keys(self) -> list:
         """Keys of the skipped records, oldest skip first (fast when packed)."""
         packed = self.__dict__.get("_packed")

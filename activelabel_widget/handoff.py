@@ -12,8 +12,8 @@ import pandas as pd
 __all__ = ["labeled_frame", "full_frame", "add_label_columns", "column_names", "ADDED_COLUMNS"]
 
 #: The columns the hand-off frames add to the user's, by their own names.
-ADDED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "prediction", "prediction_confidence",
-                 "weak_label", "weak_confidence")
+ADDED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "previous_label", "prediction",
+                 "prediction_confidence", "weak_label", "weak_confidence")
 
 
 def column_names(user_columns) -> dict[str, str]:
@@ -36,10 +36,15 @@ def column_names(user_columns) -> dict[str, str]:
     return names
 
 
-def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: list[str]) -> pd.DataFrame:
-    """The rows at ``positions`` with their label columns: label, labeled_at, annotator, source, confidence."""
+def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: list[str], *,
+                  previous: list | None = None) -> pd.DataFrame:
+    """The rows at ``positions`` with their label columns: label, labeled_at, annotator, source, confidence,
+    and previous_label (``previous[i]``: the label the row's label replaced, None for a first label)."""
     frame = df.iloc[positions].copy()
-    add_label_columns(frame, events, labels, column_names(df.columns))
+    names = column_names(df.columns)
+    add_label_columns(frame, events, labels, names)
+    frame[names["previous_label"]] = pd.Categorical(previous if previous is not None else [None] * len(frame),
+                                                    categories=labels)
     return frame
 
 

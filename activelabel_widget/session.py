@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +30,8 @@ from .features import validate_embeddings
 from .line import Line, RankedLine
 from .rounds import FitRecord, FittedModel, ModelStatus, PreparedPool, RetrainPolicy, RoundInputs, RoundResult, run_round
 from .runner import BackgroundRunner
-from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES
+from .review import check_order, describe_order, review_order
+from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, RELABELED
 from .store import LabelStore, default_store_path
 
 __all__ = ["LabelingSession", "CardSnapshot"]
@@ -64,6 +65,17 @@ class CardSnapshot:
     fits: int
     ahead: tuple = ()  # AheadRecord for the records after the card, in line order
     label_counts: tuple = ()  # hand labels per label, in label order
+    given: "GivenLabel | None" = None  # the label the card's record carries (in review)
+    review: dict | None = None  # {by, caption, index, total} while reviewing, else None
+
+
+class GivenLabel(NamedTuple):
+    """The label a record carries now, and who gave it when."""
+
+    label: str
+    source: str | None
+    annotator: str | None
+    at: str
 
 
 class AheadRecord(NamedTuple):
@@ -74,6 +86,40 @@ class AheadRecord(NamedTuple):
     key_label: str
     reason: str
     suggestion: tuple[str, float] | None
+    given: GivenLabel | None = None
+
+
+class Answer(NamedTuple):
+    """One entry of the recent answers (:meth:`LabelingSession.recent_answers`), newest first."""
+
+    key: object  # the row's index value (None for a group)
+    key_label: str
+    snippet: str
+    action: str  # "label", "skip" or "group" (many labels saved as one step, e.g. promoted weak labels)
+    label: str | None
+    previous: str | None  # the label this one replaced, if any
+    source: str | None
+    annotator: str | None
+    at: str
+    count: int  # events in the step (1 unless a group)
+    open: bool  # the record can be brought back on the card (it is still in the data and labeled or skipped)
+
+
+#: Review by these orders needs the out-of-fold probabilities of a cross-validated fit.
+_NEEDS_FIT = ("issues", "disagreement")
+
+
+@dataclass
+class _Review:
+    """A walk over labeled records: where it is, and what each answer did (for undo)."""
+
+    by: str
+    caption: str
+    positions: list
+    reasons: list
+    oof: np.ndarray  # (len(positions), K) out-of-fold probabilities, NaN where none
+    at: int = 0
+    steps: list = field(default_factory=list)  # (index walked from, label event id or None for a keep)
 
 
 class LabelingSession:
@@ -166,6 +212,9 @@ class LabelingSession:
                                         time_limit=fit_timeout,
                                         rest=lambda result, seconds: seconds if result.fitted is not None else 0.0)
         self._current: int | None = None
+        self._review: _Review | None = None  # set while walking labeled records again (review mode)
+        self._checks: tuple = (None, None)  # (what they were computed on, (issue count, stop hint)) for the card
+        self._changes = 0  # label changes so far (a cache key)
         self._current_reason = ""
         self._picked_at_fit = 0
         self._previous_label: str | None = None
@@ -231,6 +280,11 @@ class LabelingSession:
         """
         with self._lock:
             position = self._current
+            review = self._review
+            if review is None:
+                queued = self._line.peek_with_reasons(ahead, self._is_open) if ahead > 0 else []
+            else:
+                queued = [(review.positions[i], review.reasons[i]) for i in self._review_ahead(ahead)]
             return CardSnapshot(
                 self.card_token, position,
                 "" if position is None else self.dataset.keys[position],
@@ -238,9 +292,28 @@ class LabelingSession:
                 None if position is None else self.dataset.payload(position),
                 self._reason_now(), self._previous_label, self.suggestion, self.progress,
                 self.model_status.as_dict(), self.strategy, self.model_status.fits,
-                tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p))
-                      for p, reason in self._line.peek_with_reasons(ahead, self._is_open)) if ahead > 0 else (),
-                tuple(int(c) for c in self.label_counts()))
+                tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p),
+                                  self._given(p) if review is not None else None) for p, reason in queued),
+                tuple(int(c) for c in self.label_counts()),
+                self._given(position) if review is not None and position is not None else None,
+                None if review is None else {"by": review.by, "caption": review.caption,
+                                             "index": min(review.at, len(review.positions) - 1) + 1,
+                                             "total": len(review.positions)})
+
+    def _given(self, position: int) -> GivenLabel | None:
+        event = self._state.labels.get(self.dataset.keys[position]) if self._has_label[position] else None
+        return None if event is None else GivenLabel(event.label, event.source, event.annotator, event.at)
+
+    def _review_ahead(self, k: int) -> list[int]:
+        """Indices into the review of the next ``k`` records after the card that still carry a label."""
+        review = self._review
+        found = []
+        for index in range(review.at + 1, len(review.positions)):
+            if len(found) >= k:
+                break
+            if self._has_label[review.positions[index]]:
+                found.append(index)
+        return found
 
     def _reason_now(self) -> str:
         """Why the card's record was picked, marked when a fit has come since (the reason predates it)."""
@@ -337,13 +410,31 @@ class LabelingSession:
         return None if self._current is None else self._suggestion_at(self._current)
 
     def _suggestion_at(self, position: int) -> tuple[str, float] | None:
+        """The model's label for a row and its confidence; in review, the out-of-fold one where a fold
+        scored the row (the model trained on the row's label, so its own prediction would echo it)."""
         from .strategies import confidence
 
         model = self._model
         if model is None:
             return None
         row = model.proba[position : position + 1]
+        review = self._review
+        if review is not None:
+            index = self._review_index(position)
+            if index is not None and np.isfinite(review.oof[index]).all():
+                row = review.oof[index : index + 1]
         return self.labels[int(row.argmax())], float(confidence(row)[0])
+
+    def _review_index(self, position: int) -> int | None:
+        review = self._review
+        if review is None:
+            return None
+        if review.at < len(review.positions) and review.positions[review.at] == position:
+            return review.at
+        try:
+            return review.positions.index(position, review.at)
+        except ValueError:
+            return None
 
     def label_of(self, key) -> str | None:
         """The label in force on the row with index value ``key`` (hand or weak), or None."""
@@ -354,32 +445,98 @@ class LabelingSession:
             event = self._state.labels.get(self.dataset.keys[position])
             return None if event is None else event.label
 
+    def recent_answers(self, limit: int = 8) -> list[Answer]:
+        """The newest ``limit`` answers still in force (what :meth:`undo` would take back, in that order).
+
+        Each :class:`Answer` recalls the record (a one-line snippet), its label and the label it
+        replaced, who gave it and when; many labels saved as one step (promoted weak labels, an
+        import) are one ``"group"`` entry.
+        """
+        with self._lock:
+            steps = self._state.recent_steps(limit)
+            answers = []
+            for size, event, previous in steps:
+                position = self.dataset.position_of.get(event.key)
+                if size > 1:
+                    answers.append(Answer(None, "", f"{size:,} labels saved together", "group", event.label, None,
+                                          event.source, event.annotator, event.at, size, False))
+                    continue
+                shown = position is not None
+                answers.append(Answer(
+                    self.dataset.index_value(position) if shown else None,
+                    self.dataset.key_label(position) if shown else str(event.key),
+                    self.dataset.snippet(position) if shown else "(no longer in the data)",
+                    event.action, event.label, None if previous is None else previous.label, event.source,
+                    event.annotator, event.at, 1,
+                    shown and (self._has_label[position] or position in self._skipped)))
+            return answers
+
+    def label_history(self, key) -> pd.DataFrame:
+        """Every event the store holds for the row with index value ``key``, oldest first, undone ones
+        included: ``at``, ``action``, ``label``, ``source``, ``annotator``, ``undone`` (taken back later)."""
+        position = self.dataset.position(key)
+        store_key = self.dataset.keys[position]
+        events = self.store.events()
+        undone = {e.undoes for e in events if e.action == "undo"}
+        mine = [e for e in events if e.key == store_key and e.action != "undo"]
+        return pd.DataFrame({
+            "at": pd.to_datetime([e.at for e in mine], utc=True, format="ISO8601"),
+            "action": [e.action for e in mine], "label": [e.label for e in mine],
+            "source": [e.source for e in mine], "annotator": [e.annotator for e in mine],
+            "undone": [e.id in undone for e in mine],
+        })
+
+    def checks(self) -> tuple[int | None, "object"]:
+        """``(how many hand labels look wrong or None before a cross-validated fit, the stop hint)``
+        for the card: computed once per fit and label change."""
+        with self._lock:
+            key = (self.model_status.fits, self._changes)
+            if self._checks[0] == key:
+                return self._checks[1]
+        issues = self.label_issues()
+        value = (None if issues.attrs.get("reason") else len(issues), self.stop_hint())
+        with self._lock:
+            self._checks = (key, value)
+        return value
+
     # -- actions ---------------------------------------------------------------------------------
     def label(self, key, label: str, *, source: str | None = None, confidence: float | None = None) -> None:
         """Label the row with index value ``key``; saved to the store before this returns.
 
         When ``key`` is the record on the card, the next record is shown. ``source`` defaults to
         "hand", or "suggestion-corrected" when the card suggested another label; only
-        :meth:`accept` saves "suggestion-accepted".
+        :meth:`accept` saves "suggestion-accepted". On a row that already has a hand label this
+        is a correction: a new event with ``source="corrected"`` (the earlier label stays in the
+        log, and :meth:`undo` brings it back); the same label again saves nothing.
         """
         label = options.check_label(label, self.labels)
         position = self.dataset.position(key)
         with self._lock:
-            suggestion = self.suggestion if position == self._current else None
-            if source is None:
-                # a label typed by hand stays "hand" even when it agrees with the suggestion: only
-                # accept() (Enter) records "suggestion-accepted", so rubber-stamping can be audited
-                source = CORRECTED if suggestion is not None and suggestion[0] != label else HAND
-            if confidence is None and suggestion is not None:
-                confidence = suggestion[1]
-            event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
-                                      source=source, confidence=confidence, content=self._content(position))
-            self._reflect(self._state.apply(event))
-            self._session_labels += 1
-            # a fit that is due starts first: run inline (background=False) the next pick comes from it
-            self._maybe_retrain()
-            if position == self._current:
-                self._advance()
+            on_card = position == self._current
+            relabel = self._codes[position] >= 0
+            if relabel and self.labels[self._codes[position]] == label:
+                if on_card and self._review is not None:  # the label stands: review moves on
+                    self._review.steps.append((self._review.at, None))
+                    self._review_next()
+            else:
+                suggestion = self.suggestion if on_card else None
+                if source is None:
+                    # a label typed by hand stays "hand" even when it agrees with the suggestion: only
+                    # accept() (Enter) records "suggestion-accepted", so rubber-stamping can be audited
+                    source = RELABELED if relabel else CORRECTED if suggestion is not None and suggestion[0] != label else HAND
+                if confidence is None and suggestion is not None:
+                    confidence = suggestion[1]
+                event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
+                                          source=source, confidence=confidence, content=self._content(position))
+                self._reflect(self._state.apply(event))
+                self._session_labels += 1
+                # a fit that is due starts first: run inline (background=False) the next pick comes from it
+                self._maybe_retrain()
+                if on_card and self._review is not None:
+                    self._review.steps.append((self._review.at, event.id))
+                    self._review_next()
+                elif on_card:
+                    self._advance()
         self._notify()
 
     def label_many(self, positions, labels, *, source: str, confidence=None) -> int:
@@ -403,8 +560,7 @@ class LabelingSession:
                                               confidences=[confidence[i] for i in fresh],
                                               contents=[self._content(positions[i]) for i in fresh])
             self._apply_labels(events, positions[fresh])
-            if self._current is not None and self._has_label[self._current]:
-                self._advance()
+            self._advance_if_card_labeled()
         self._notify()
         return len(fresh)
 
@@ -425,6 +581,9 @@ class LabelingSession:
             position = self._current if key is None else self.dataset.position(key)
             if position is None:
                 return
+            if self._review is not None and position == self._current:
+                self.keep()  # in review, skip moves on and keeps the label
+                return
             event = self.store.append("skip", self.dataset.keys[position], annotator=self.annotator)
             self._reflect(self._state.apply(event))
             if position == self._current:
@@ -434,6 +593,9 @@ class LabelingSession:
     def undo_target(self):
         """The index value of the record :meth:`undo` would take back now (the last of a group), or None."""
         with self._lock:
+            review = self._review
+            if review is not None and review.steps:
+                return self.dataset.index_value(review.positions[review.steps[-1][0]])
             step = self._state.last_step()
             if step is None:
                 return None
@@ -445,8 +607,8 @@ class LabelingSession:
         to the head of the line). The card's page calls this with the record it shows next."""
         position = self.dataset.position(key)
         with self._lock:
-            if position == self._current or not self._is_open(position):
-                return
+            if self._review is not None or position == self._current or not self._is_open(position):
+                return  # in review the card follows the review's order
             if self._current is not None:
                 self._line.push_front(self._current, self._current_reason)
             self._line.push_front(position, reason or "next in the page's line")
@@ -460,6 +622,12 @@ class LabelingSession:
         nothing to undo.
         """
         with self._lock:
+            taken_back = self._undo_in_review()
+        if taken_back is not None:
+            self._notify()
+            return self.dataset.index_value(taken_back)
+        with self._lock:
+            self._end_review()
             step = self._state.last_step()
             if step is None:
                 return None
@@ -469,7 +637,15 @@ class LabelingSession:
             position = self.dataset.position_of.get(last.key)
             if last.action == "label" and last.source in HUMAN_SOURCES and self._session_labels > 0:
                 self._session_labels -= 1
-            if len(step) == 1 and position is not None:  # a group (promoted weak labels) leaves the card alone
+            if len(step) == 1 and position is not None and self._has_label[position] and last.action == "label":
+                # a correction taken back: the record still has its earlier label, so it comes back as a
+                # one-record review (the card shows that label; Enter keeps it, a key changes it again)
+                if self._current is not None:
+                    self._line.push_front(self._current, self._current_reason)
+                self._review = _Review("keys", "shown again after undo", [position], ["shown again after undo"],
+                                       self._oof_rows(np.array([position])))
+                self._show_review_card(previous_label=last.label)
+            elif len(step) == 1 and position is not None:  # a group (promoted weak labels) leaves the card alone
                 if self._current is not None and self._current != position:
                     self._line.push_front(self._current, self._current_reason)
                 if self._is_open(position) or position == self._current:
@@ -478,6 +654,156 @@ class LabelingSession:
                 self._advance(previous_label=last.label if last.action == "label" else None)
         self._notify()
         return last.key if position is None else self.dataset.index_value(position)
+
+    # -- review ----------------------------------------------------------------------------------
+    def review(self, by: str = "issues", *, keys=None) -> int:
+        """Walk hand-labeled records again, in order ``by``; returns how many are in the walk.
+
+        ``by`` is one of :data:`activelabel_widget.review.REVIEW_ORDERS`: ``"issues"`` (likely label
+        errors first), ``"disagreement"`` (the out-of-fold prediction differs from the label),
+        ``"label"``, ``"annotator"`` or ``"time"`` (newest first). ``keys`` (index values) walks
+        those records instead, in that order (the card's recent answers use it). The card shows
+        each record with its label: :meth:`label` with another label saves a correction
+        (``source="corrected"``), :meth:`keep` (Enter) or the same label moves on, :meth:`undo`
+        walks back. When the walk ends, or on :meth:`end_review`, labeling goes on where it was.
+
+        Raises
+        ------
+        LabelError
+            Nothing to review in that order (no labels yet, no cross-validated fit for
+            "issues" and "disagreement", or no record the order picks), or an unknown order.
+        """
+        with self._lock:
+            if keys is not None:
+                positions = [self.dataset.position(key) for key in keys]
+                unlabeled = [self.dataset.key_label(p) for p in positions if not self._has_label[p]]
+                if unlabeled or not positions:
+                    raise LabelError(f"Only labeled records can be reviewed; row(s) {unlabeled[:5]} have no label: "
+                                     "label them on the card." if unlabeled else "review(keys=[]) names no record.")
+                by, caption = "keys", "chosen records"
+                reasons = ["chosen to review"] * len(positions)
+                oof = self._oof_rows(np.asarray(positions, dtype=np.int64))
+            else:
+                by = check_order(by)
+                positions, reasons, oof = self._review_order(by)
+                caption = describe_order(by)
+            if self._review is None and self._current is not None:
+                self._line.push_front(self._current, self._current_reason)  # labeling goes on here afterwards
+            self._review = _Review(by, caption, list(positions), list(reasons), oof)
+            self._show_review_card()
+        self._notify()
+        return len(positions)
+
+    def keep(self, key=None) -> None:
+        """In review: keep the label of the record on the card and show the next one."""
+        with self._lock:
+            review = self._review
+            if review is None:
+                raise LabelError("keep() moves on in review; start one with review() (on the card: the review menu).")
+            if key is not None and self.dataset.position(key) != self._current:
+                return  # an answer for a record the walk has left
+            review.steps.append((review.at, None))
+            self._review_next()
+        self._notify()
+
+    def end_review(self) -> None:
+        """Leave review: the card shows the record labeling had reached."""
+        with self._lock:
+            if self._review is None:
+                return
+            self._end_review()
+        self._notify()
+
+    @property
+    def reviewing(self) -> dict | None:
+        """``{by, caption, index, total}`` while reviewing (``index`` is 1-based), else None."""
+        return self.snapshot().review
+
+    def _review_order(self, by: str) -> tuple[np.ndarray, list, np.ndarray]:
+        positions = np.flatnonzero(self._codes >= 0)
+        if not len(positions):
+            raise LabelError("There are no hand labels to review yet: label a few records first.")
+        events = [self._state.labels[self.dataset.keys[p]] for p in positions]
+        oof = self._oof_rows(positions)
+        if by in _NEEDS_FIT and not np.isfinite(oof).all(axis=1).any():
+            raise LabelError(f"Review by {describe_order(by)} needs a cross-validated model: label a few examples of "
+                             "each label and let it train (or press r), or review by label, annotator or time.")
+        order, reasons = review_order(by, codes=self._codes[positions], ids=np.array([e.id for e in events]),
+                                      oof_proba=oof, annotators=[e.annotator for e in events],
+                                      label_names=self.labels)
+        if not len(order):
+            raise LabelError(f"No label to review by {describe_order(by)}: the model agrees with every hand label "
+                             "it could check. Review by label, annotator or time to walk them all.")
+        return positions[order], reasons, oof[order]
+
+    def _oof_rows(self, positions: np.ndarray) -> np.ndarray:
+        """(len(positions), K) out-of-fold probabilities of the latest fit, NaN where no fold scored the row."""
+        oof = np.full((len(positions), len(self.labels)), np.nan)
+        model = self._model
+        if model is None or model.held_out is None or model.held_out[1].proba is None:
+            return oof
+        fitted, checked = model.held_out
+        where = {int(p): i for i, p in enumerate(fitted.tolist())}
+        for row, position in enumerate(positions.tolist()):
+            i = where.get(position)
+            if i is not None:
+                oof[row] = checked.proba[i]
+        return oof
+
+    def _show_review_card(self, *, previous_label: str | None = None) -> None:
+        """Put the review's record at ``at`` on the card (or end the walk when none is left)."""
+        review = self._review
+        while review.at < len(review.positions) and not self._has_label[review.positions[review.at]]:
+            review.at += 1  # its label was taken back meanwhile: nothing to review
+        if review.at >= len(review.positions):
+            self._end_review()
+            return
+        self._current = review.positions[review.at]
+        self._current_reason = review.reasons[review.at]
+        self._previous_label = previous_label
+        self._picked_at_fit = self.model_status.fits
+        self.card_token += 1
+
+    def _review_next(self) -> None:
+        self._review.at += 1
+        self._show_review_card()
+
+    def _end_review(self) -> None:
+        if self._review is None:
+            return
+        self._review = None
+        self._current = None
+        self._advance()
+
+    def _undo_in_review(self) -> int | None:
+        """Walk the review back one answer (a kept label: no event; a correction: undone in the store).
+
+        Returns the position brought back on the card, or None when the review has nothing to walk
+        back (not reviewing, no answers yet, or something else was saved since the last one).
+        """
+        review = self._review
+        if review is None or not review.steps:
+            return None
+        index, event_id = review.steps[-1]
+        previous = None
+        if event_id is not None:
+            step = self._state.last_step()
+            if step is None or len(step) != 1 or step[-1][0].id != event_id:
+                return None  # something else was saved after the correction: a plain undo takes that back
+            corrected = step[-1][0]
+            event = self.store.append("undo", corrected.key, annotator=self.annotator, undoes=corrected.id)
+            self._reflect(self._state.apply(event))
+            self._session_labels = max(0, self._session_labels - 1)
+            previous = corrected.label
+        review.steps.pop()
+        review.at = index
+        self._show_review_card(previous_label=previous)
+        return review.positions[index]
+
+    def _advance_if_card_labeled(self) -> None:
+        """Labels saved in bulk may have labeled the card's record: labeling moves on (a review does not)."""
+        if self._review is None and self._current is not None and self._has_label[self._current]:
+            self._advance()
 
     def set_strategy(self, name: str) -> None:
         """Switch the query strategy; the line is rebuilt in the background."""
@@ -522,11 +848,27 @@ class LabelingSession:
     # -- hand-off --------------------------------------------------------------------------------
     @property
     def labeled(self) -> pd.DataFrame:
-        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence."""
+        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence and
+        previous_label (the label a correction replaced; missing for a first label)."""
         with self._lock:
             positions = np.flatnonzero(self._codes >= 0)
             events = [self._state.labels[self.dataset.keys[p]] for p in positions]
-        return handoff.labeled_frame(self.dataset.df, positions, events, self.labels)
+            replaced = self._replaced_labels({e.id for e in events if e.source == RELABELED})
+        return handoff.labeled_frame(self.dataset.df, positions, events, self.labels,
+                                     previous=[replaced.get(e.id) for e in events])
+
+    def _replaced_labels(self, ids: set) -> dict:
+        """Event id -> the label it replaced, for the label events ``ids`` in force (newest steps first)."""
+        found: dict = {}
+        if not ids:
+            return found
+        for step in reversed(self._state.history):
+            for event, previous in step:
+                if event.id in ids:
+                    found[event.id] = None if previous is None else previous.label
+            if len(found) == len(ids):
+                break
+        return found
 
     def to_frame(self) -> pd.DataFrame:
         """Every row with label columns (missing where unlabeled) and the current model's prediction."""
@@ -560,8 +902,7 @@ class LabelingSession:
                     annotators=[e.annotator for _, e in chosen], sources=[e.source for _, e in chosen],
                     confidences=[e.confidence for _, e in chosen], contents=[self._content(p) for p in positions])
                 self._apply_labels(events, positions)
-                if self._current is not None and self._has_label[self._current]:
-                    self._advance()
+                self._advance_if_card_labeled()
         self._notify()
         return f"{len(chosen):,} labels imported from {path}; {report}"
 
@@ -605,6 +946,7 @@ class LabelingSession:
 
     def _reflect(self, keys) -> None:
         """Mirror the state machine's change to ``keys`` into the position-indexed arrays and the line."""
+        self._changes += 1
         hashes = self.dataset.record_hashes()
         for key in keys:
             position = self.dataset.position_of.get(key)
@@ -633,11 +975,13 @@ class LabelingSession:
             self.pool = PreparedPool(self.dataset)
             self._line = Line()
             self._current = None
+            self._review = None
             self.closed_because = "a newer labeler on the same store took over (the cell was run again)"
         self._notify()
 
     def _apply_labels(self, events, positions: np.ndarray) -> None:
         """Apply many label events on this data's rows (just saved, content current) in one vectorised pass."""
+        self._changes += 1
         with paused_gc():
             for event in events:
                 self._state.apply(event)

@@ -6,7 +6,7 @@ frame all use the names defined here.
 
 from __future__ import annotations
 
-__all__ = ["HAND", "ACCEPTED", "CORRECTED", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
+__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
 
 #: Typed on the card (or by ``label()``) with no other suggestion shown.
 HAND = "hand"
@@ -14,12 +14,15 @@ HAND = "hand"
 ACCEPTED = "suggestion-accepted"
 #: Typed by hand while the card suggested another label.
 CORRECTED = "suggestion-corrected"
+#: A hand label that replaces an earlier hand label of the same record (from the card's history,
+#: review, or ``label()`` on a labeled row). The label it replaced stays in the log.
+RELABELED = "corrected"
 #: A weak label promoted from the committee of heuristics (``promote_weak()``).
 WEAK = "weak"
 
-SOURCES = (HAND, ACCEPTED, CORRECTED, WEAK)
+SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, WEAK)
 #: Sources a person stands behind: these labels train the model and are in ``labeled``.
-HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED})
+HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED})
 
 
 def check_source(source: str) -> str:

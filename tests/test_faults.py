@@ -103,6 +103,8 @@ def test_a_second_labeler_in_another_process_is_refused_while_the_first_keeps_la
     while second.poll() is None or len(made) < 5:  # both at once: label for as long as the second tries
         key = first.current if first.current is not None else made[len(made) % n][0]  # all done: relabel
         label = LABELS[len(made) % 3]
+        if first.label_of(key) == label:  # a correction must change the label (the same one saves nothing)
+            label = LABELS[(len(made) + 1) % 3]
         first.label(key, label)
         made.append((key, label))
     out, err = second.communicate(timeout=120)

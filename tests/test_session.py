@@ -96,7 +96,8 @@ def test_labeled_and_to_frame_are_plain_pandas_aligned_with_the_input(make_sessi
     first = session.current
     session.label(first, "feature")
     labeled = session.labeled
-    assert list(labeled.columns) == ["body", "truth", "label", "labeled_at", "annotator", "source", "confidence"]
+    assert list(labeled.columns) == ["body", "truth", "label", "labeled_at", "annotator", "source", "confidence",
+                                     "previous_label"]
     assert labeled.index.tolist() == [first]
     assert labeled.loc[first, "source"] == "hand" and labeled.loc[first, "annotator"]
     full = session.to_frame()
