@@ -66,7 +66,8 @@ class ActiveLabeler:
 
     @property
     def labeled(self) -> pd.DataFrame:
-        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence."""
+        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence and
+        previous_label (what a correction replaced)."""
         return self.session.labeled
 
     def to_frame(self) -> pd.DataFrame:
@@ -124,6 +125,25 @@ class ActiveLabeler:
         which rule, ``attrs["reason"]`` why nothing can be judged yet.
         """
         return self.session.label_issues()
+
+    def review(self, by: str = "issues", *, keys=None) -> int:
+        """Walk hand-labeled records again on the card; returns how many are in the walk.
+
+        ``by``: ``"issues"`` (likely label errors first), ``"disagreement"`` (the out-of-fold
+        prediction differs from the label), ``"label"``, ``"annotator"`` or ``"time"`` (newest
+        first); ``keys`` walks those rows instead. On the card Enter keeps a label, a label key
+        saves a correction (``source="corrected"``, the old label stays in the log), z walks back,
+        and ``v`` or :meth:`end_review` returns to labeling where it was.
+        """
+        return self.session.review(by, keys=keys)
+
+    def end_review(self) -> None:
+        """Leave review: the card shows the record labeling had reached."""
+        self.session.end_review()
+
+    def label_history(self, key) -> pd.DataFrame:
+        """Every event saved for one row, oldest first (labels, corrections, skips), with ``undone`` marked."""
+        return self.session.label_history(key)
 
     def stop_hint(self):
         """Whether more labels are unlikely to help much, and why in one sentence (``.ready``, ``.message``)."""

@@ -214,7 +214,7 @@ class LabelingSession:
         self._current: int | None = None
         self._review: _Review | None = None  # set while walking labeled records again (review mode)
         self._checks: tuple = (None, None)  # (what they were computed on, (issue count, stop hint)) for the card
-        self._changes = 0  # label changes so far (a cache key)
+        self._relabels = 0  # corrections and undos so far: they change what the latest fit's labels say
         self._current_reason = ""
         self._picked_at_fit = 0
         self._previous_label: str | None = None
@@ -468,17 +468,17 @@ class LabelingSession:
                     self.dataset.snippet(position) if shown else "(no longer in the data)",
                     event.action, event.label, None if previous is None else previous.label, event.source,
                     event.annotator, event.at, 1,
-                    shown and (self._has_label[position] or position in self._skipped)))
+                    bool(shown and (self._has_label[position] or position in self._skipped))))
             return answers
 
     def label_history(self, key) -> pd.DataFrame:
         """Every event the store holds for the row with index value ``key``, oldest first, undone ones
         included: ``at``, ``action``, ``label``, ``source``, ``annotator``, ``undone`` (taken back later)."""
-        position = self.dataset.position(key)
-        store_key = self.dataset.keys[position]
-        events = self.store.events()
-        undone = {e.undoes for e in events if e.action == "undo"}
-        mine = [e for e in events if e.key == store_key and e.action != "undo"]
+        store_key = self.dataset.keys[self.dataset.position(key)]
+        mine = [e for e in self.store.events(key=store_key) if e.action != "undo"]
+        with self._lock:  # every event not taken back is in the undo history (a group's undo names only its last key)
+            live = {e.id for step in self._state.history for e, _ in step if e.key == store_key}
+        undone = {e.id for e in mine} - live
         return pd.DataFrame({
             "at": pd.to_datetime([e.at for e in mine], utc=True, format="ISO8601"),
             "action": [e.action for e in mine], "label": [e.label for e in mine],
@@ -489,8 +489,12 @@ class LabelingSession:
     def checks(self) -> tuple[int | None, "object"]:
         """``(how many hand labels look wrong or None before a cross-validated fit, the stop hint)``
         for the card: computed once per fit and label change."""
+        from .stopping import MIN_PER_CLASS
+
         with self._lock:
-            key = (self.model_status.fits, self._changes)
+            # new labels are not among the fit's rows: only a fit, a correction or an undo changes the count;
+            # the hint also waits on every label reaching its minimum
+            key = (self.model_status.fits, self._relabels, tuple(np.minimum(self.label_counts(), MIN_PER_CLASS)))
             if self._checks[0] == key:
                 return self._checks[1]
         issues = self.label_issues()
@@ -530,6 +534,7 @@ class LabelingSession:
                                           source=source, confidence=confidence, content=self._content(position))
                 self._reflect(self._state.apply(event))
                 self._session_labels += 1
+                self._relabels += int(relabel)
                 # a fit that is due starts first: run inline (background=False) the next pick comes from it
                 self._maybe_retrain()
                 if on_card and self._review is not None:
@@ -634,6 +639,7 @@ class LabelingSession:
             last = step[-1][0]
             event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             self._reflect(self._state.apply(event))
+            self._relabels += 1
             position = self.dataset.position_of.get(last.key)
             if last.action == "label" and last.source in HUMAN_SOURCES and self._session_labels > 0:
                 self._session_labels -= 1
@@ -793,6 +799,7 @@ class LabelingSession:
             corrected = step[-1][0]
             event = self.store.append("undo", corrected.key, annotator=self.annotator, undoes=corrected.id)
             self._reflect(self._state.apply(event))
+            self._relabels += 1
             self._session_labels = max(0, self._session_labels - 1)
             previous = corrected.label
         review.steps.pop()
@@ -946,7 +953,6 @@ class LabelingSession:
 
     def _reflect(self, keys) -> None:
         """Mirror the state machine's change to ``keys`` into the position-indexed arrays and the line."""
-        self._changes += 1
         hashes = self.dataset.record_hashes()
         for key in keys:
             position = self.dataset.position_of.get(key)
@@ -981,7 +987,6 @@ class LabelingSession:
 
     def _apply_labels(self, events, positions: np.ndarray) -> None:
         """Apply many label events on this data's rows (just saved, content current) in one vectorised pass."""
-        self._changes += 1
         with paused_gc():
             for event in events:
                 self._state.apply(event)

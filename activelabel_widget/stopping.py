@@ -57,6 +57,10 @@ class StopHint:
     fired_at_fit: int | None = None
 
 
+#: Hand labels every label needs before the hint can fire.
+MIN_PER_CLASS = 5
+
+
 def cohen_kappa(a, b, n_classes: int) -> float:
     """Cohen's kappa between two label vectors over the same rows.
 
@@ -126,7 +130,7 @@ def _name_list(names: list[str]) -> str:
 
 
 def stop_hint(stop_set_predictions: list[np.ndarray], accuracies: list[float | None], label_counts: np.ndarray, *,
-              kappa_threshold: float = 0.99, windows: int = 3, min_per_class: int = 5, plateau_fits: int = 3,
+              kappa_threshold: float = 0.99, windows: int = 3, min_per_class: int = MIN_PER_CLASS, plateau_fits: int = 3,
               plateau_tolerance: float = 0.01, label_names: Sequence[str] | None = None) -> StopHint:
     """Whether more labels are unlikely to help; the rule is in the module docstring.
 

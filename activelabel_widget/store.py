@@ -581,10 +581,10 @@ class LabelStore:
             self._mark_complete()
 
     # -- reading -----------------------------------------------------------------------------
-    def events(self, *, after: int = 0) -> list[LabelEvent]:
-        """Every event with an id above ``after``, oldest first."""
+    def events(self, *, after: int = 0, key: str | None = None) -> list[LabelEvent]:
+        """Every event with an id above ``after`` (only those of the record ``key``, when given), oldest first."""
         with self._lock:
-            return _read_events(self._conn, self.path, after)
+            return _read_events(self._conn, self.path, after, key)
 
     def replay(self) -> LabelState:
         """The current labels, skips and undo history: the snapshot, then every event after it."""
@@ -690,10 +690,13 @@ def read_labels(path) -> LabelState:
         conn.close()
 
 
-def _read_events(conn, path, after: int) -> list[LabelEvent]:
+def _read_events(conn, path, after: int, key: str | None = None) -> list[LabelEvent]:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
     select = ", ".join(name if name in columns else "NULL" for name in _COLUMNS.split(", "))
-    rows = conn.execute(f"SELECT {select} FROM events WHERE id > ? ORDER BY id", (after,)).fetchall()
+    if key is None:
+        rows = conn.execute(f"SELECT {select} FROM events WHERE id > ? ORDER BY id", (after,)).fetchall()
+    else:
+        rows = conn.execute(f"SELECT {select} FROM events WHERE id > ? AND key = ? ORDER BY id", (after, key)).fetchall()
     try:
         with paused_gc():
             return [LabelEvent._make(_from_row(row)) for row in rows]

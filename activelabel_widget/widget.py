@@ -29,7 +29,10 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 WEAK_SUGGESTION_BELOW = 0.3
 
 #: Intents that answer one record; each carries the page's ``view`` id and a ``seq`` number.
-ANSWERS = ("label", "accept", "skip", "undo")
+ANSWERS = ("label", "accept", "skip", "undo", "keep")
+
+#: Recent answers the card lists (newest first).
+RECENT_SHOWN = 6
 
 #: Refusals kept per view in ``answered`` (the page shows those newer than what it has seen).
 _REFUSALS_KEPT = 20
@@ -75,11 +78,22 @@ class LabelingWidget(anywidget.AnyWidget):
     """The records after the card, in line order, each with everything the card shows (the page's short line)."""
     answered = traitlets.Dict().tag(sync=True)
     """Per page view: ``{through, refused}``: the last answer committed, and recent refusals."""
+    recent = traitlets.List().tag(sync=True)
+    """The newest answers, newest first: ``{key, key_label, snippet, action, label, previous, source, annotator, at,
+    count, open}``."""
+    review = traitlets.Dict().tag(sync=True)
+    """``{}`` while labeling; ``{by, caption, index, total}`` while walking labeled records again."""
+    review_orders = traitlets.Dict().tag(sync=True)
+    """Review order name -> how the card names it."""
+    checks = traitlets.Dict().tag(sync=True)
+    """``{issues, stop_ready, stop_message}``: hand labels that look wrong (null before a cross-validated fit), and
+    the stop hint."""
 
     def __init__(self, session: LabelingSession, *, votes_for=None, insights=None,
                  preload: int = options.DEFAULT_PRELOAD, **kwargs):
         """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots; ``preload`` is
         how many records the page holds (the card's and the ones after it)."""
+        from .review import REVIEW_ORDERS
         from .strategies import STRATEGIES, describe
 
         super().__init__(**kwargs)
@@ -101,6 +115,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self.labels = list(session.labels)
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
+        self.review_orders = dict(REVIEW_ORDERS)
         self.store_path = _display_path(session.store_path)
         self.on_msg(self._on_intent)
         self._handling = None  # the thread handling an intent: it syncs once at the end, not on every change
@@ -138,6 +153,14 @@ class LabelingWidget(anywidget.AnyWidget):
                     session.retrain()
                 elif action == "strategy":
                     session.set_strategy(str(content.get("name")))
+                elif action == "review":
+                    by = content.get("by")
+                    if by:
+                        session.review(str(by))
+                    else:
+                        session.end_review()
+                elif action == "revisit":
+                    self._revisit(session, content.get("key"))
                 elif action == "plots":
                     self._plots_wanted = bool(content.get("open"))
                     if self._plots_wanted and self._shown_fits != session.model_status.fits:
@@ -195,6 +218,8 @@ class LabelingWidget(anywidget.AnyWidget):
         """The session calls for one answer, then the session's card follows the page's next record."""
         if action == "undo":
             return self._undo(session, content)
+        if content.get("review") or action == "keep":
+            return self._apply_review_answer(session, action, content)
         refusal = self._apply_label_or_skip(session, action, content)
         shown_next = session.dataset.position_of.get(content.get("next"))
         if shown_next is not None:  # the page shows this record now: the session's card follows it
@@ -209,6 +234,34 @@ class LabelingWidget(anywidget.AnyWidget):
         if session.undo() is None:
             return "Nothing to undo."
         return ""
+
+    def _apply_review_answer(self, session: LabelingSession, action: str, content: dict) -> str:
+        """An answer on a record shown in review: another label corrects it, anything else keeps it."""
+        position = session.dataset.position_of.get(content.get("key"))
+        if position is None:
+            return "That record is not in the data any more; nothing changed."
+        index = session.dataset.index_value(position)
+        if session.label_of(index) is None:
+            return f"Row {session.dataset.key_label(position)} has no label any more (it was taken back); nothing changed."
+        if action == "label":
+            session.label(index, str(content.get("label")))
+        elif session.reviewing is not None:
+            session.keep(index)
+        return ""
+
+    def _revisit(self, session: LabelingSession, key) -> None:
+        """Bring a record from the recent answers back on the card: a labeled one to relabel (a
+        one-record review), a skipped one to label now."""
+        position = session.dataset.position_of.get(key)
+        if position is None:
+            self.notice = "That record is not in the data any more."
+            return
+        index = session.dataset.index_value(position)
+        if session.label_of(index) is not None:
+            session.review(keys=[index])
+        else:
+            session.end_review()
+            session.show(index, "brought back from the recent answers")
 
     def _reason_ahead(self, key) -> str:
         return next((record["reason"] for record in self.upcoming if record["key"] == key), "")
@@ -282,6 +335,10 @@ class LabelingWidget(anywidget.AnyWidget):
             self.strategy = view.strategy
             self.votes = self._votes(view.position)
             self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
+            self.review = view.review or {}
+            self.recent = self._recent(session)
+            issues, hint = session.checks()
+            self.checks = {"issues": issues, "stop_ready": bool(hint.ready), "stop_message": hint.message}
         if self._plots_wanted and view.fits != self._shown_fits:
             self._draw_plots(view.fits)
 
@@ -298,7 +355,7 @@ class LabelingWidget(anywidget.AnyWidget):
         with self._batch():
             self.image = b""
             self.card = {"token": -1, "key": "", "key_label": "", "kind": "empty", "fields": [], "problem": "",
-                         "reason": "", "previous_label": None,
+                         "reason": "", "previous_label": None, "review": False, "given": None,
                          "text": "This card no longer labels: use the newest card of this labeler."}
             self.error = f"This labeler stopped: {reason}. Nothing more is saved from this card."
         self._release()
@@ -330,10 +387,19 @@ class LabelingWidget(anywidget.AnyWidget):
     def _ahead(self, record, accuracy) -> dict:
         """One record of the page's line: everything the card shows for it, its image as bytes."""
         payload = self._payload(record.position)
-        return {"key": record.key, "key_label": record.key_label, "kind": payload.kind, "text": payload.text,
-                "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
-                "suggestion": _suggestion(record.suggestion, accuracy), "votes": self._votes(record.position),
-                "image": payload.image}
+        entry = {"key": record.key, "key_label": record.key_label, "kind": payload.kind, "text": payload.text,
+                 "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
+                 "suggestion": _suggestion(record.suggestion, accuracy), "votes": self._votes(record.position),
+                 "image": payload.image}
+        entry.update(review=record.given is not None, given=None if record.given is None else record.given._asdict())
+        return entry
+
+    def _recent(self, session: LabelingSession) -> list:
+        dataset = session.dataset
+        return [{"key": None if a.key is None else dataset.keys[dataset.position(a.key)], "key_label": a.key_label,
+                 "snippet": a.snippet, "action": a.action, "label": a.label, "previous": a.previous,
+                 "source": a.source, "annotator": a.annotator, "at": a.at, "count": a.count, "open": a.open}
+                for a in session.recent_answers(RECENT_SHOWN)]
 
     def _payload(self, position: int):
         """The record's payload, kept for the few records the page holds (images are encoded once)."""
@@ -353,7 +419,8 @@ class LabelingWidget(anywidget.AnyWidget):
                     if done else "Nothing left in the line right now.")
             self.image = b""
             self.card = {"token": view.token, "key": "", "key_label": "", "kind": "done" if done else "empty",
-                         "text": text, "fields": [], "problem": "", "reason": "", "previous_label": None}
+                         "text": text, "fields": [], "problem": "", "reason": "", "previous_label": None,
+                         "review": False, "given": None}
             return
         payload = view.payload
         self.image = payload.image
@@ -361,6 +428,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "token": view.token, "key": view.key, "key_label": view.key_label, "kind": payload.kind,
             "text": payload.text, "fields": payload.fields, "problem": payload.problem,
             "reason": view.reason, "previous_label": view.previous_label,
+            "review": view.given is not None, "given": None if view.given is None else view.given._asdict(),
         }
 
     def close(self) -> None:

@@ -184,11 +184,55 @@ function asText(value) {
 /** What the record area shows of a card, as one comparable string. */
 function recordSignature(card) {
   return JSON.stringify([card.key, card.key_label, card.kind, card.text, card.fields, card.problem, card.reason,
-    card.previous_label]);
+    card.previous_label, card.given || null]);
 }
 
 function same(a, b) {
   return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}
+
+/** "14:02" for a time today, "Dec 1, 14:02" before; "" for anything that is not a time. */
+export function timeText(at, now = new Date()) {
+  const when = new Date(typeof at === "string" ? at : NaN);
+  if (Number.isNaN(when.getTime())) return "";
+  const clock = when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date(now).toDateString()) return clock;
+  return `${when.toLocaleDateString("en-US", { month: "short", day: "numeric" })}, ${clock}`;
+}
+
+/** "labeled bug · hand · by ana · 14:02": the label a record carries in review, and who gave it when. */
+export function givenText(given) {
+  if (!given || typeof given !== "object" || asText(given.label) === "") return "";
+  const parts = [`labeled ${asText(given.label)}`];
+  if (asText(given.source) !== "") parts.push(asText(given.source));
+  if (asText(given.annotator) !== "") parts.push(`by ${asText(given.annotator)}`);
+  const when = timeText(given.at);
+  if (when) parts.push(when);
+  return parts.join(" · ");
+}
+
+/** "reviewing likely label errors · 2 of 5", or "" while labeling. */
+export function reviewText(review) {
+  if (!review || typeof review !== "object" || !review.by) return "";
+  const where = finite(review.index) !== null && finite(review.total) !== null
+    ? ` · ${count(review.index)} of ${count(review.total)}` : "";
+  return `reviewing ${asText(review.caption) || asText(review.by)}${where}`;
+}
+
+/** "3 labels look wrong", "1 label looks wrong", or "" when none (or before a cross-validated fit). */
+export function issuesText(issues) {
+  const n = finite(issues);
+  if (n === null || n <= 0) return "";
+  return n === 1 ? "1 label looks wrong" : `${count(n)} labels look wrong`;
+}
+
+/** One recent answer in a line: what it was and how it was answered (the snippet is shown beside it). */
+export function recentText(answer) {
+  const a = answer || {};
+  if (a.action === "group") return `${count(a.count)} labels saved together (${asText(a.source) || "batch"})`;
+  if (a.action === "skip") return "skipped";
+  const was = asText(a.previous) !== "" ? ` (was ${asText(a.previous)})` : "";
+  return `${asText(a.label)}${was}`;
 }
 
 /** The insights panel's plots, in tab order: the name the view keeps, the tab's text, what it shows. */
@@ -203,7 +247,8 @@ export const PLOTS = [
  * Create the card's DOM.
  *
  * @param {Document} doc
- * @param {object} actions callbacks for the buttons: label(name), skip(), undo(), retrain(),
+ * @param {object} actions callbacks for the buttons: label(name), skip(), undo(), retrain(), review(by or ""),
+ *   revisit(key),
  *   strategy(name), toggleInsights(), showPlot(name), toggleKeymap(), toggleExpanded(),
  *   toggleFields(), closeOverlays().
  * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
@@ -238,6 +283,27 @@ export function createCard(doc, actions) {
     ]),
   ]);
 
+  // trust: labels that look wrong, the stop hint, and the review menu
+  const issuesButton = el("button", { type: "button", class: "al-link al-issues", hidden: true,
+                                      title: "walk the labels the model's out-of-fold predictions dispute, most likely wrong first" });
+  const stopLine = el("span", { class: "al-stop", hidden: true });
+  const reviewSelect = el("select", { class: "al-select", "aria-label": "review order" });
+  const checks = el("div", { class: "al-checks" }, [
+    el("div", { class: "al-checks-text" }, [issuesButton, stopLine]),
+    el("label", { class: "al-strategy al-review-menu", title: "walk labeled records again (v)" }, [
+      el("span", { class: "al-muted", text: "review" }),
+      el("span", { class: "al-select-wrap" }, [reviewSelect]),
+    ]),
+  ]);
+  const reviewLabel = el("span", { class: "al-review-text" });
+  const reviewHint = el("span", { class: "al-review-hint" }, [
+    kbd("Enter"), " keeps the label · a label key changes it · ", kbd("z"), " walks back",
+  ]);
+  const leaveReview = el("button", { type: "button", class: "al-button", title: "back to labeling (v)" }, [kbd("v"), "back to labeling"]);
+  const reviewBar = el("div", { class: "al-review", role: "status", hidden: true }, [
+    el("div", { class: "al-review-row" }, [reviewLabel, leaveReview]), reviewHint,
+  ]);
+
   // messages
   const deadDetail = el("span", { class: "al-dead-detail", text: DEAD_DETAIL });
   const deadBanner = el("div", { class: "al-dead", role: "alert", hidden: true }, [
@@ -260,6 +326,12 @@ export function createCard(doc, actions) {
   const undo = el("button", { type: "button", class: "al-button al-move", title: "undo (z or Backspace)" }, [kbd("z"), "undo"]);
   const actionsRow = el("div", { class: "al-actions" }, [labelButtons, el("div", { class: "al-moves" }, [skip, undo])]);
 
+  // the newest answers: click one to bring its record back on the card
+  const recentList = el("ol", { class: "al-recent-list" });
+  const recent = el("section", { class: "al-recent", "aria-label": "recent answers", hidden: true }, [
+    el("h3", { class: "al-section-title", text: "recent answers" }), recentList,
+  ]);
+
   // insights, footer, key map
   const insights = el("section", { class: "al-insights", "aria-label": "insights", hidden: true });
   const storeLine = el("span", { class: "al-store" });
@@ -268,7 +340,8 @@ export function createCard(doc, actions) {
   const keymap = el("section", { class: "al-keymap", "aria-label": "key map", hidden: true });
 
   const root = el("div", { class: "al-card", tabindex: "0", role: "group", "aria-label": "labeling card" }, [
-    deadBanner, header, keymap, errorBanner, noticeLine, record, suggestionSlot, votes, actionsRow, insights, footer,
+    deadBanner, header, checks, keymap, errorBanner, noticeLine, reviewBar, record, suggestionSlot, votes, actionsRow,
+    recent, insights, footer,
   ]);
 
   select.addEventListener("change", () => actions.strategy(select.value));
@@ -277,6 +350,9 @@ export function createCard(doc, actions) {
   keymapButton.addEventListener("click", () => actions.toggleKeymap());
   skip.addEventListener("click", () => actions.skip());
   undo.addEventListener("click", () => actions.undo());
+  reviewSelect.addEventListener("change", () => actions.review(reviewSelect.value));
+  issuesButton.addEventListener("click", () => actions.review("issues"));
+  leaveReview.addEventListener("click", () => actions.review(""));
 
   const memo = {};
   /** Redraw a part only when what it depends on changed (traits keep identity until they change). */
@@ -310,7 +386,11 @@ export function createCard(doc, actions) {
     if (active && asText(card.previous_label) !== "") {
       items.push(el("span", { class: "al-was", text: `was: ${card.previous_label}` }));
     }
-    if (active && asText(card.reason) !== "") items.push(el("span", { class: "al-reason", text: `why this record: ${card.reason}` }));
+    const given = active ? givenText(card.given) : "";
+    if (given) items.push(el("span", { class: "al-given-text", text: given }));
+    if (active && asText(card.reason) !== "") {
+      items.push(el("span", { class: "al-reason", text: `${card.review ? "in review" : "why this record"}: ${card.reason}` }));
+    }
     meta.replaceChildren(...items);
     show(meta, items.length > 0);
   }
@@ -463,10 +543,23 @@ export function createCard(doc, actions) {
     queueMeasure();
   }
 
-  function drawSuggestion(suggestion, active) {
+  function drawSuggestion(suggestion, active, given) {
     suggestionSlot.classList.remove("al-muted", "al-suggestion-weak");
     if (!active) {
       suggestionSlot.replaceChildren();
+      return;
+    }
+    if (given && asText(given.label) !== "") {
+      // in review: what the model says of the record without having trained on its label
+      const parts = [];
+      if (hasSuggestion(suggestion)) {
+        const agrees = asText(suggestion.label) === asText(given.label);
+        const confidence = finite(suggestion.confidence);
+        parts.push("The model says ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) }),
+          confidence !== null ? ` (confidence ${confidence.toFixed(2)})` : "", agrees ? ", the same" : "", " — ");
+      }
+      parts.push(kbd("Enter"), ` keeps ${asText(given.label)}`);
+      suggestionSlot.replaceChildren(...parts);
       return;
     }
     if (!hasSuggestion(suggestion)) {
@@ -507,8 +600,9 @@ export function createCard(doc, actions) {
   }
 
   /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
-  function drawButtons(labels, suggestion, active, perLabel) {
-    const suggested = hasSuggestion(suggestion) ? asText(suggestion.label) : null;
+  function drawButtons(labels, suggestion, active, perLabel, given) {
+    const givenLabel = given && asText(given.label) !== "" ? asText(given.label) : null;
+    const suggested = hasSuggestion(suggestion) && givenLabel === null ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
     const counts = asList(perLabel);
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
@@ -518,8 +612,10 @@ export function createCard(doc, actions) {
       const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
       const button = el("button", {
         type: "button",
-        class: "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : ""),
+        class: "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : "")
+          + (active && label === givenLabel ? " al-given" : ""),
         "data-label": label,
+        "aria-pressed": givenLabel !== null ? String(active && label === givenLabel) : null,
         title: (key !== null ? `label as ${label} (${key})` : `label as ${label}`)
           + (n === null ? "" : ` · ${labelCountText(n)} so far`),
         disabled: !active,
@@ -532,6 +628,60 @@ export function createCard(doc, actions) {
       return button;
     }));
     skip.disabled = !active;
+  }
+
+  /** Labels that look wrong (a link into review), the stop hint, and the review menu. */
+  function drawChecks(checksState, review, orders) {
+    const c = checksState && typeof checksState === "object" ? checksState : {};
+    const issues = issuesText(c.issues);
+    issuesButton.textContent = issues ? `${issues}: review` : "";
+    show(issuesButton, issues !== "");
+    const message = asText(c.stop_message);
+    stopLine.className = "al-stop" + (c.stop_ready ? " al-stop-ready" : " al-muted");
+    stopLine.textContent = message ? (c.stop_ready ? `You could stop: ${message}` : `stop hint: ${message}`) : "";
+    stopLine.title = message;
+    show(stopLine, message !== "");
+    const names = orders && typeof orders === "object" ? Object.entries(orders) : [];
+    const wanted = [["", "off (labeling)"], ...names.map(([name, caption]) => [name, asText(caption)])];
+    if (review && review.by && !wanted.some(([value]) => value === review.by)) {
+      wanted.push([asText(review.by), asText(review.caption) || asText(review.by)]); // e.g. records chosen from the recent answers
+    }
+    const current = Array.from(reviewSelect.options, (o) => [o.value, o.textContent]);
+    if (JSON.stringify(current) !== JSON.stringify(wanted)) {
+      reviewSelect.replaceChildren(...wanted.map(([value, text]) => el("option", { value, text })));
+    }
+    const by = review && review.by ? asText(review.by) : "";
+    if (reviewSelect.value !== by) reviewSelect.value = by;
+  }
+
+  function drawReview(review) {
+    const text = reviewText(review);
+    reviewLabel.textContent = text;
+    show(reviewBar, text !== "");
+    root.classList.toggle("al-reviewing", text !== "");
+  }
+
+  /** The newest answers, newest first; one still in the data comes back on the card when clicked. */
+  function drawRecent(list) {
+    const answers = asList(list);
+    recentList.replaceChildren(...answers.map((a) => {
+      const what = recentText(a);
+      const when = timeText(a && a.at);
+      const row = [
+        el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
+        el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
+        el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : ""), text: what }),
+        el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
+      ];
+      if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
+      const button = el("button", {
+        type: "button", class: "al-recent-item",
+        title: a.action === "skip" ? `label row ${asText(a.key_label)} now` : `bring row ${asText(a.key_label)} back to change its label`,
+      }, row);
+      button.addEventListener("click", () => actions.revisit(a.key));
+      return el("li", {}, [button]);
+    }));
+    show(recent, answers.length > 0);
   }
 
   /**
@@ -612,7 +762,8 @@ export function createCard(doc, actions) {
    * @param {object} s card, labels, progress, suggestion, modelStatus, votes, strategy,
    *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
    *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
-   *   expanded, fieldsOpen (local view state); pending (answers on their way to the kernel); dead (the
+   *   expanded, fieldsOpen (local view state); recent, review, reviewOrders, checks (the recent answers,
+ *   the review in progress, the review orders, and the label checks); pending (answers on their way to the kernel); dead (the
    *   kernel behind the card is gone) and unsaved (answers it never committed).
    */
   function render(s) {
@@ -647,10 +798,15 @@ export function createCard(doc, actions) {
     // by what it shows, not by object: the page's line and the kernel bring new objects for one record
     part("record", [recordSignature(card), s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
       drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
-    part("suggestion", [s.suggestion, active], () => drawSuggestion(s.suggestion, active));
+    const given = card.review ? card.given : null;
+    part("suggestion", [s.suggestion, active, given], () => drawSuggestion(s.suggestion, active, given));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     const perLabel = s.progress && s.progress.per_label;
-    part("buttons", [s.labels, s.suggestion, active, perLabel], () => drawButtons(s.labels, s.suggestion, active, perLabel));
+    part("buttons", [s.labels, s.suggestion, active, perLabel, given], () =>
+      drawButtons(s.labels, s.suggestion, active, perLabel, given));
+    part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
+    part("review", [s.review], () => drawReview(s.review));
+    part("recent", [s.recent], () => drawRecent(s.recent));
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>

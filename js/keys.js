@@ -21,9 +21,10 @@ export const KEYED_LABELS = LABEL_KEYS.length;
  * - `does`: what the command does, as the key map says it.
  * - `intent`: the intent to send, `{action}`; for "label" the key's place in `keys` picks
  *   the label (the first key the first label...).
- *   `ui`: or instead a change to the view: "insights", "keymap" or "close".
+ *   `ui`: or instead a change to the view: "insights", "keymap", "close" or "review".
+ * - `inReview`: the intent instead while the record on the card is shown in review.
  * - `needsRecord`, `needsSuggestion`: the key belongs to the card but does nothing
- *   unless a record is on the card / there is a suggestion to accept.
+ *   unless a record is on the card / there is a suggestion to accept (in review, a label to keep).
  * - `needsOverlay`: the key is the card's only while the key map or insights is open;
  *   otherwise it goes on to the notebook.
  * - `shiftPasses`: with Shift held the key goes on to the notebook (Shift+Enter runs the cell).
@@ -37,9 +38,13 @@ export const COMMANDS = deepFreeze([
     intent: { action: "label" },
     needsRecord: true,
   },
-  { keys: ["Enter"], does: "accept the suggestion", intent: { action: "accept" }, needsRecord: true, needsSuggestion: true, shiftPasses: true },
-  { keys: ["s"], does: "skip: put the record at the back of the line", intent: { action: "skip" }, needsRecord: true },
+  {
+    keys: ["Enter"], does: "accept the suggestion (in review: keep the label)", intent: { action: "accept" },
+    inReview: { action: "keep" }, needsRecord: true, needsSuggestion: true, shiftPasses: true,
+  },
+  { keys: ["s"], does: "skip: put the record at the back of the line (in review: move on)", intent: { action: "skip" }, needsRecord: true },
   { keys: ["z", "Backspace"], does: "undo the last label or skip", intent: { action: "undo" } },
+  { keys: ["v"], does: "review labeled records, or go back to labeling", ui: "review" },
   { keys: ["r"], does: "retrain the model now", intent: { action: "retrain" } },
   { keys: ["i"], does: "show or hide insights", ui: "insights" },
   { keys: ["?"], does: "show or hide this key map", ui: "keymap" },
@@ -107,15 +112,16 @@ function isButton(target) {
  * @param {object} context
  * @param {string[]} context.labels label names in key order.
  * @param {boolean} context.hasSuggestion whether there is a suggestion to accept.
+ * @param {boolean} context.review whether the record on the card is shown in review (it has a label).
  * @param {boolean} context.active whether a record is on the card (not done / empty).
  * @param {boolean} context.overlayOpen whether the key map or insights is open.
  * @returns {null|{intent?: object, ui?: string, preventDefault: boolean}}
  *   `null`: not the card's key, let it through (keys with ctrl / meta / alt, Shift+Enter,
  *   Tab, arrows outside the select...). Otherwise stop it from reaching the notebook;
- *   `intent` is `{action, label?}` to send, `ui` is `"insights"`, `"keymap"` or `"close"`,
+ *   `intent` is `{action, label?}` to send, `ui` is `"insights"`, `"keymap"`, `"close"` or `"review"`,
  *   and neither means the key belongs to the card but does nothing right now.
  */
-export function commandForKey(event, { labels = [], hasSuggestion = false, active = false, overlayOpen = false } = {}) {
+export function commandForKey(event, { labels = [], hasSuggestion = false, active = false, overlayOpen = false, review = false } = {}) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   const { key, target } = event;
   // The select and text fields keep their keys; the notebook must not see them either.
@@ -134,9 +140,9 @@ export function commandForKey(event, { labels = [], hasSuggestion = false, activ
   if (command.needsOverlay && !overlayOpen) return null;
   const idle = { preventDefault: true };
   if (command.needsRecord && !active) return idle;
-  if (command.needsSuggestion && !hasSuggestion) return idle;
+  if (command.needsSuggestion && !hasSuggestion && !(review && command.inReview)) return idle;
   if (command.ui) return { ui: command.ui, preventDefault: true };
-  const intent = { ...command.intent };
+  const intent = { ...(review && command.inReview ? command.inReview : command.intent) };
   if (intent.action === "label") {
     const label = labels[command.keys.indexOf(key)];
     if (label === undefined) return idle;

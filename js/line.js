@@ -125,16 +125,19 @@ export function createPageLine(view) {
   }
 
   /**
-   * Answer the record on screen ("label" with `label`, "accept", "skip") and show the next.
-   * Returns the intent to send, or null when there is nothing to answer.
+   * Answer the record on screen ("label" with `label`, "accept", "skip", or "keep" on a record
+   * shown in review) and show the next. Returns the intent to send, or null when there is
+   * nothing to answer.
    */
   function answer(action, label) {
     if (!answerable(screen)) return null;
     const shown = suggestionOf(screen);
     if (action === "accept" && !shown) return null;
+    if (action === "keep" && !screen.review) return null;
     const entry = screen;
     seq += 1;
     const intent = { action, key: entry.key, token: entry.token ?? null, view, seq };
+    if (entry.review) intent.review = true; // a labeled record walked again: another label corrects it
     if (action === "label") {
       Object.assign(intent, { label, suggested: shown ? shown.label : null, confidence: shown ? shown.confidence : null });
     } else if (action === "accept") {

@@ -11,6 +11,7 @@ import { createPageLine } from "./line.js";
 export const TRAITS = [
   "card", "image", "labels", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
+  "recent", "review", "review_orders", "checks",
 ];
 
 /** Traits that feed the page's line. */
@@ -154,6 +155,10 @@ function render({ model, el }) {
         expanded: !!card.key && view.expandedKey === card.key,
         fieldsOpen: !!card.key && view.fieldsKey === card.key,
         pending: line.pending(),
+        recent: model.get("recent"),
+        review: model.get("review"),
+        reviewOrders: model.get("review_orders"),
+        checks: model.get("checks"),
         dead: view.dead,
         unsaved: view.dead ? line.pending() : 0,
       });
@@ -171,7 +176,22 @@ function render({ model, el }) {
     draw();
   }
 
+  /** Start reviewing labeled records (likely errors first when there are any), or go back to labeling. */
+  function toggleReview() {
+    const review = model.get("review");
+    if (review && review.by) {
+      send("review", { by: null });
+      return;
+    }
+    const checks = model.get("checks") || {};
+    send("review", { by: Number(checks.issues) > 0 ? "issues" : "time" });
+  }
+
   function toggle(what) {
+    if (what === "review") {
+      toggleReview();
+      return;
+    }
     const wasOpen = view.insightsOpen;
     if (what === "insights") view.insightsOpen = !view.insightsOpen;
     else if (what === "keymap") view.keymapOpen = !view.keymapOpen;
@@ -186,6 +206,14 @@ function render({ model, el }) {
     skip: () => answer("skip"),
     undo: () => answer("undo"),
     retrain: () => send("retrain"),
+    review: (by) => {
+      send("review", { by: by || null });
+      root.focus({ preventScroll: true });
+    },
+    revisit: (key) => {
+      send("revisit", { key });
+      root.focus({ preventScroll: true });
+    },
     strategy: (name) => {
       send("strategy", { name });
       root.focus({ preventScroll: true });
@@ -225,6 +253,7 @@ function render({ model, el }) {
     const command = commandForKey(event, {
       labels: Array.isArray(model.get("labels")) ? model.get("labels") : [],
       hasSuggestion: hasSuggestion(card.suggestion),
+      review: !!card.review,
       active: isActive(card),
       overlayOpen: view.keymapOpen || view.insightsOpen,
     });
@@ -233,7 +262,7 @@ function render({ model, el }) {
     if (command.preventDefault) event.preventDefault();
     if (command.intent) {
       const { action, ...extra } = command.intent;
-      if (action === "label" || action === "accept" || action === "skip" || action === "undo") answer(action, extra.label);
+      if (action === "label" || action === "accept" || action === "skip" || action === "undo" || action === "keep") answer(action, extra.label);
       else send(action, extra);
     } else if (command.ui) {
       toggle(command.ui);

@@ -272,3 +272,20 @@ def test_the_card_counts_likely_wrong_labels_after_each_fit_and_says_whether_to_
     session.label(flagged, session.label_issues().loc[flagged, "suggested"])  # fixed: one fewer looks wrong
     assert session.checks()[0] == count - 1
     session.close()
+
+
+def test_a_records_label_history_marks_what_was_taken_back_even_inside_a_group():
+    session = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=":memory:", background=False)
+    key = session.current
+    session.label(key, "bug")
+    session.label(key, "feature")
+    session.undo()  # the correction
+    other, last = [k for k in session.dataset.df.index if k != key][-2:]
+    session.label_many([session.dataset.position(other), session.dataset.position(last)], ["question", "bug"],
+                       source="weak")
+    session.undo()  # the group: its undo event names the group's last record only
+    history = session.label_history(key)
+    assert history[["label", "source", "undone"]].values.tolist() == [["bug", "hand", False],
+                                                                      ["feature", "corrected", True]]
+    assert session.label_history(other)[["label", "undone"]].values.tolist() == [["question", True]]
+    session.close()

@@ -1,5 +1,7 @@
 """The widget mirrors the session into traits and turns card intents into session calls (no browser)."""
 
+import json
+
 import pytest
 
 from activelabel_widget import ActiveLabeler
@@ -388,3 +390,71 @@ def test_a_rounds_sync_during_an_answer_never_sends_the_answered_record_with_its
             assert page["card"]["key"] != card["key"]
             assert card["key"] not in [record["key"] for record in page["upcoming"]]
     assert settled
+
+
+# -- the recent answers and review on the card -----------------------------------------------------
+
+def test_the_recent_answers_reach_the_card_newest_first_and_a_click_relabels_one_as_a_correction(labeler):
+    widget, session = labeler.widget, labeler.session
+    first = dict(widget.card)
+    page_answer(widget, "label", first, 1, label="bug", suggested=None, next=widget.upcoming[0]["key"])
+    second = dict(widget.card)
+    page_answer(widget, "skip", second, 2, next=widget.upcoming[0]["key"])
+    assert [(r["key"], r["action"], r["label"]) for r in widget.recent] == [(second["key"], "skip", None),
+                                                                          (first["key"], "label", "bug")]
+    assert widget.recent[1]["snippet"] and widget.recent[1]["open"] is True and widget.recent[1]["at"]
+    json.dumps([widget.recent, widget.checks, widget.review])  # what the comm sends must be plain JSON
+    labeling_card = widget.card["key"]
+
+    widget.handle_intent({"action": "revisit", "key": first["key"], "token": None})
+    assert widget.card["key"] == first["key"] and widget.card["review"] is True
+    assert widget.card["given"]["label"] == "bug" and widget.review["total"] == 1
+    events = len(session.store.events())
+    page_answer(widget, "label", widget.card, 3, label="feature", review=True)
+    assert len(session.store.events()) == events + 1 and session.store.events()[-1].source == "corrected"
+    assert widget.answered["v1"] == {"through": 3, "refused": []}
+    assert widget.review == {} and widget.card["key"] == labeling_card and widget.card["review"] is False
+    assert widget.recent[0]["label"] == "feature" and widget.recent[0]["previous"] == "bug"
+    row = session.dataset.index_value(session.dataset.position_of[first["key"]])
+    assert (labeler.labeled.loc[row, "label"], labeler.labeled.loc[row, "previous_label"]) == ("feature", "bug")
+
+    widget.handle_intent({"action": "revisit", "key": second["key"], "token": None})  # a skipped record: label it now
+    assert widget.card["key"] == second["key"] and widget.card["review"] is False
+
+
+def test_review_from_the_card_keeps_with_enter_corrects_with_a_key_and_walks_back_with_undo(labeler):
+    widget, session = labeler.widget, labeler.session
+    for label in LABELS * 2:
+        intent(widget, "label", label=label)
+    labeling_card = widget.card["key"]
+    widget.handle_intent({"action": "review", "by": "time", "token": None})
+    assert widget.review["by"] == "time" and widget.review["index"] == 1 and widget.review["total"] == 6
+    assert all(record["review"] and record["given"] for record in widget.upcoming[:5])
+    walk = [dict(widget.card), *widget.upcoming[:2]]
+    events = len(session.store.events())
+    page_answer(widget, "keep", walk[0], 1, review=True, next=walk[1]["key"])
+    page_answer(widget, "label", walk[1], 2, label=walk[1]["given"]["label"], review=True, next=walk[2]["key"])
+    assert len(session.store.events()) == events  # keeping (or the same label) saves nothing
+    other = next(label for label in LABELS if label != walk[2]["given"]["label"])
+    page_answer(widget, "label", walk[2], 3, label=other, review=True)
+    assert session.store.events()[-1].source == "corrected" and widget.review["index"] == 4
+    page_answer(widget, "undo", walk[2], 4)
+    assert widget.answered["v1"]["refused"] == [] and widget.card["key"] == walk[2]["key"]
+    assert widget.card["given"]["label"] == walk[2]["given"]["label"] and widget.card["previous_label"] == other
+    page_answer(widget, "undo", walk[1], 5)  # a kept record: walked back with no event
+    assert widget.card["key"] == walk[1]["key"] and widget.answered["v1"]["refused"] == []
+    widget.handle_intent({"action": "review", "by": None, "token": None})
+    assert widget.review == {} and widget.card["key"] == labeling_card
+
+
+def test_review_that_cannot_start_says_why_on_the_card_and_the_checks_follow_the_fits(labeler):
+    widget = labeler.widget
+    widget._on_intent(widget, {"action": "review", "by": "issues", "token": None})
+    assert "no hand labels to review" in widget.error and widget.review == {}
+    assert widget.checks["issues"] is None and "too few labels" in widget.checks["stop_message"]
+    assert set(widget.review_orders) == {"issues", "disagreement", "label", "annotator", "time"}
+    session = labeler.session
+    for _ in range(12):
+        intent(widget, "label", label=truth_of(session, session.current))
+    session.retrain(wait=True)
+    assert widget.checks["issues"] == len(labeler.label_issues())

@@ -131,10 +131,11 @@ describe("the key map on the card", () => {
     ["1", "1–9, 0", "label the record with that label"],
     ["9", "1–9, 0", "label the record with that label"],
     ["0", "1–9, 0", "label the record with that label"],
-    ["Enter", "Enter", "accept the suggestion"],
-    ["s", "s", "skip: put the record at the back of the line"],
+    ["Enter", "Enter", "accept the suggestion (in review: keep the label)"],
+    ["s", "s", "skip: put the record at the back of the line (in review: move on)"],
     ["z", "z or Backspace", "undo the last label or skip"],
     ["Backspace", "z or Backspace", "undo the last label or skip"],
+    ["v", "v", "review labeled records, or go back to labeling"],
     ["r", "r", "retrain the model now"],
     ["i", "i", "show or hide insights"],
     ["?", "?", "show or hide this key map"],
@@ -149,7 +150,7 @@ describe("the key map on the card", () => {
 
   it("has exactly these rows, in this order", () => {
     expect(keymapRows().map((row) => row.shown.join(row.between))).toEqual(
-      ["1–9, 0", "Enter", "s", "z or Backspace", "r", "i", "?", "Esc"],
+      ["1–9, 0", "Enter", "s", "z or Backspace", "v", "r", "i", "?", "Esc"],
     );
   });
 });

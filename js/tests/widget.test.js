@@ -355,10 +355,10 @@ describe("keys reach the card before the notebook's shortcuts", () => {
     expect(model.sent.map((m) => m.action)).toEqual(["label", "skip", "undo", "undo", "retrain", "plots", "accept"]);
   });
 
-  it("keeps command-mode letters (a b c x m y d l o v) from the notebook while the card has focus", () => {
+  it("keeps command-mode letters (a b c x m y d l o w) from the notebook while the card has focus", () => {
     const { root, model } = mount();
     const notebook = listenLikeTheNotebooks();
-    for (const key of ["a", "b", "c", "x", "m", "y", "d", "l", "o", "v", "M", "J", "K"]) press(root, key);
+    for (const key of ["a", "b", "c", "x", "m", "y", "d", "l", "o", "w", "M", "J", "K"]) press(root, key);
     notebook.stop();
     expect(notebook.capture).not.toHaveBeenCalled();
     expect(notebook.bubble).not.toHaveBeenCalled();
@@ -608,9 +608,10 @@ describe("insights and key map", () => {
       .map((dt) => [[...dt.querySelectorAll("kbd")].map((k) => k.textContent), dt.textContent, dt.nextElementSibling.textContent]);
     expect(rows).toEqual([
       [["1–9", "0"], "1–9, 0", "label the record with that label"],
-      [["Enter"], "Enter", "accept the suggestion"],
-      [["s"], "s", "skip: put the record at the back of the line"],
+      [["Enter"], "Enter", "accept the suggestion (in review: keep the label)"],
+      [["s"], "s", "skip: put the record at the back of the line (in review: move on)"],
       [["z", "Backspace"], "z or Backspace", "undo the last label or skip"],
+      [["v"], "v", "review labeled records, or go back to labeling"],
       [["r"], "r", "retrain the model now"],
       [["i"], "i", "show or hide insights"],
       [["?"], "?", "show or hide this key map"],

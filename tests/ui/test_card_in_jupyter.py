@@ -471,6 +471,19 @@ def test_dark_theme_with_key_map(start_jupyter, page, artifacts, publish_screens
 
     page.keyboard.press("Escape")
     keymap.wait_for(state="hidden")
+
+    # review in the dark: the banner, the given label's button and the recent answers stay readable
+    first = current_key(page)
+    page.keyboard.press("1")
+    wait_card(page, key_not=first, progress=["1 / 20 labeled"])
+    page.keyboard.press("v")
+    page.locator(f"{CARD} .al-review").wait_for(state="visible", timeout=CARD_TIMEOUT_MS)
+    wait_card(page, key_is=first)
+    assert_readable(page, artifacts, "lab-dark-review")
+    card_shot, _ = screenshot(page, artifacts, "lab-dark-review")
+    publish_screenshot(card_shot, "card-review-dark.png")
+    page.keyboard.press("v")
+    page.locator(f"{CARD} .al-review").wait_for(state="hidden", timeout=CARD_TIMEOUT_MS)
     assert_no_card_errors(page)
 
 
@@ -573,3 +586,91 @@ def _luminance(css: str) -> float:
 def _contrast_rgb(fg, bg) -> float:
     a, b = sorted((_luminance_rgb(fg), _luminance_rgb(bg)), reverse=True)
     return (a + 0.05) / (b + 0.05)
+
+
+REVIEW_REPORT_CELL = '''\
+import json
+frame = al.labeled
+print("REVIEWED=" + json.dumps({str(k): [str(frame.loc[k, "label"]), frame.loc[k, "source"],
+                                         None if pd.isna(frame.loc[k, "previous_label"]) else str(frame.loc[k, "previous_label"])]
+                                for k in frame.index}, sort_keys=True))'''
+
+
+def recent_labels(page) -> list[str]:
+    return page.locator(f"{CARD} .al-recent-item .al-recent-label").all_inner_texts()
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_recent_answers_relabel_and_review_from_the_card(frontend, start_jupyter, page, artifacts, publish_screenshot):
+    """Three labels by key; the recent answers list them newest first; a click on the oldest brings
+    it back in review, 3 corrects it (one event, source "corrected") and labeling goes on where it
+    was; z takes the correction back and shows the record with its old label; Enter keeps it; v
+    walks every label newest first and v again returns to labeling."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "review.ipynb", [TEXT_SETUP, REVIEW_REPORT_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    name = f"{frontend}-review"
+    keys = []
+    for label_key in "123":
+        keys.append(wait_card(page, progress=[f"{len(keys)} / 20 labeled"]))
+        page.keyboard.press(label_key)
+    labeling = wait_card(page, key_not=keys[-1], progress=["3 / 20 labeled"])
+    page.wait_for_function("sel => document.querySelectorAll(sel + ' .al-recent-item').length === 3", arg=CARD,
+                           timeout=CARD_TIMEOUT_MS)
+    assert recent_labels(page) == ["question", "feature", "bug"]
+    assert page.locator(f"{CARD} .al-recent-item .al-recent-row").all_inner_texts() == [f"row {k}" for k in reversed(keys)]
+    screenshot(page, artifacts, f"{name}-recent")
+
+    # click the oldest answer: it comes back in review with its label; 3 corrects it
+    page.locator(f"{CARD} .al-recent-item").nth(2).click()
+    wait_card(page, key_is=keys[0])
+    page.locator(f"{CARD} .al-review").wait_for(state="visible", timeout=CARD_TIMEOUT_MS)
+    assert page.locator(f"{CARD} .al-given-text").inner_text().startswith("labeled bug · hand")
+    assert page.locator(f"{CARD} .al-label.al-given").get_attribute("data-label") == "bug"
+    card_shot, _ = screenshot(page, artifacts, f"{name}-revisit")
+    if frontend == "lab":
+        publish_screenshot(card_shot, "card-review.png")
+    assert_readable(page, artifacts, f"{name}-revisit")
+    focus_card(page)
+    page.keyboard.press("3")
+    wait_card(page, key_is=labeling)
+    page.locator(f"{CARD} .al-review").wait_for(state="hidden", timeout=CARD_TIMEOUT_MS)
+    page.wait_for_function("sel => (document.querySelector(sel + ' .al-recent-label') || {}).textContent === 'question (was bug)'",
+                           arg=CARD, timeout=CARD_TIMEOUT_MS)
+
+    # z takes the correction back: the record shows again with its old label; Enter keeps it
+    page.keyboard.press("z")
+    wait_card(page, key_is=keys[0])
+    page.wait_for_function("sel => (document.querySelector(sel + ' .al-given-text') || {}).textContent.startsWith('labeled bug')",
+                           arg=CARD, timeout=CARD_TIMEOUT_MS)
+    assert "was: question" in page.locator(f"{CARD} .al-meta").inner_text()
+    page.keyboard.press("Enter")
+    wait_card(page, key_is=labeling)
+
+    # v: walk every label, newest first (no fit yet, so no label errors to start with); v leaves
+    page.keyboard.press("v")
+    page.locator(f"{CARD} .al-review").wait_for(state="visible", timeout=CARD_TIMEOUT_MS)
+    wait_card(page, key_is=keys[2])
+    assert page.locator(f"{CARD} .al-review-text").inner_text() == "reviewing newest first · 1 of 3"
+    page.keyboard.press("Enter")
+    wait_card(page, key_is=keys[1])
+    page.wait_for_function("sel => document.querySelector(sel + ' .al-review-text').textContent.endsWith('2 of 3')",
+                           arg=CARD, timeout=CARD_TIMEOUT_MS)
+    screenshot(page, artifacts, f"{name}-walk")
+    page.keyboard.press("v")
+    wait_card(page, key_is=labeling)
+    page.locator(f"{CARD} .al-review").wait_for(state="hidden", timeout=CARD_TIMEOUT_MS)
+
+    run_cell(page, 1)
+    reviewed = json.loads(cell_output(page, 1, "REVIEWED="))
+    assert reviewed == {keys[0]: ["bug", "hand", None], keys[1]: ["feature", "hand", None],
+                        keys[2]: ["question", "hand", None]}
+    events = store_events(server.root / "labels.db")
+    assert [(action, key, label) for action, key, label in events] == [
+        ("label", f"i:{keys[0]}", "bug"), ("label", f"i:{keys[1]}", "feature"), ("label", f"i:{keys[2]}", "question"),
+        ("label", f"i:{keys[0]}", "question"), ("undo", f"i:{keys[0]}", None),
+    ], events
+    assert_not_pwned(page)
+    assert_no_card_errors(page)
