@@ -289,3 +289,37 @@ def test_a_records_label_history_marks_what_was_taken_back_even_inside_a_group()
                                                                       ["feature", "corrected", True]]
     assert session.label_history(other)[["label", "undone"]].values.tolist() == [["question", True]]
     session.close()
+
+
+def test_a_second_review_replaces_the_first_and_labeling_still_resumes_where_it_was():
+    session = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=":memory:", background=False)
+    for label in ("bug", "feature", "question"):
+        session.label(session.current, label)
+    card = session.current
+    session.review("time")
+    session.keep()
+    session.review("label")
+    assert session.reviewing["by"] == "label" and session.reviewing["index"] == 1
+    session.end_review()
+    assert session.current == card
+    session.end_review()  # leaving twice is harmless
+    assert session.current == card
+    session.close()
+
+
+def test_undo_in_review_after_labels_saved_elsewhere_takes_those_back_first_and_loses_nothing():
+    session = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=":memory:", background=False)
+    keys = []
+    for label in ("bug", "feature"):
+        keys.append(session.current)
+        session.label(session.current, label)
+    session.review("time")
+    session.label(keys[1], "question")  # a correction on the card
+    weak = [p for p in range(30) if session.dataset.index_value(p) not in keys][:3]
+    session.label_many(weak, ["bug"] * 3, source="weak")  # e.g. promoted weak labels, from a cell
+    assert session.undo() is not None  # the newest step is the group: it goes, the correction stays
+    assert session.reviewing is None
+    assert session.label_of(keys[1]) == "question" and all(session.label_of(session.dataset.index_value(p)) is None
+                                                           for p in weak)
+    assert session.undo() == keys[1] and session.label_of(keys[1]) == "feature"  # then the correction
+    session.close()
