@@ -22,9 +22,12 @@ class ActiveLabeler:
     """Label a DataFrame in the notebook, with a model that trains as you label.
 
     Takes the same arguments as :class:`~activelabel_widget.session.LabelingSession`, plus
-    ``projection`` ("pca", "umap" or "tsne") for the coverage map and ``preload``: how many
+    ``projection`` ("pca", "umap" or "tsne") for the coverage map, ``preload``: how many
     records the card holds in the page (the one on screen and the next ones; default 8), so a key
-    press shows the next record at once instead of waiting on the kernel.
+    press shows the next record at once instead of waiting on the kernel, and ``keys``: a dict
+    label -> key for the card (e.g. ``{"spam": "x"}``); other labels get their own name when it
+    is one digit or letter, then ``1``..``9``, ``0``, then free letters (see
+    :mod:`activelabel_widget.keymap`).
 
     Examples
     --------
@@ -39,8 +42,11 @@ class ActiveLabeler:
     """
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
-                 preload: int = options_module.DEFAULT_PRELOAD, **options):
+                 preload: int = options_module.DEFAULT_PRELOAD, keys: dict | None = None, **options):
+        from .keymap import assign_keys
+
         self._preload = options_module.check_preload(preload)
+        self.key_map = assign_keys(options_module.check_labels(labels), keys)  # before any file is opened
         self.session = LabelingSession(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
         self.heuristics = Heuristics(self.session)
@@ -55,7 +61,7 @@ class ActiveLabeler:
             from .widget import LabelingWidget
 
             self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on,
-                                          preload=self._preload)
+                                          preload=self._preload, key_map=self.key_map)
             report = self.session.restore_report
             if report.restored or report.changed or report.missing:
                 self._widget.notice = report.summary()  # what the store held, in one line, on the card

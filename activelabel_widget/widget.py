@@ -49,7 +49,9 @@ class LabelingWidget(anywidget.AnyWidget):
     image = traitlets.Bytes(b"").tag(sync=True)
     """PNG bytes of the current record's image, empty when none."""
     labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    """Label names in key order."""
+    """Label names, in the order of the buttons."""
+    key_map = traitlets.Dict().tag(sync=True)
+    """Label name -> its key on the card (null: no key, click the button); see :mod:`activelabel_widget.keymap`."""
     progress = traitlets.Dict().tag(sync=True)
     """``{labeled, total, session, skipped}``."""
     suggestion = traitlets.Dict().tag(sync=True)
@@ -90,9 +92,12 @@ class LabelingWidget(anywidget.AnyWidget):
     the stop hint."""
 
     def __init__(self, session: LabelingSession, *, votes_for=None, insights=None,
-                 preload: int = options.DEFAULT_PRELOAD, **kwargs):
+                 preload: int = options.DEFAULT_PRELOAD, key_map: dict | None = None, **kwargs):
         """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots; ``preload`` is
-        how many records the page holds (the card's and the ones after it)."""
+        how many records the page holds (the card's and the ones after it); ``key_map`` is label -> key
+        (default: :func:`~activelabel_widget.keymap.assign_keys` of the labels)."""
+        from .keymap import assign_keys
+
         from .review import REVIEW_ORDERS
         from .strategies import STRATEGIES, describe
 
@@ -113,6 +118,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
         self._answers_lock = threading.Lock()
         self.labels = list(session.labels)
+        self.key_map = dict(key_map) if key_map is not None else assign_keys(session.labels)
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
         self.review_orders = dict(REVIEW_ORDERS)

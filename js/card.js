@@ -3,7 +3,7 @@
 // Buttons call the `actions` given to createCard; nothing here decides what comes next.
 
 import { h, show } from "./dom.js";
-import { KEYED_LABELS, keyForLabel, keymapRows } from "./keys.js";
+import { keyOf, keymapRows } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
 export const CLIP_LINES = 12;
@@ -600,7 +600,7 @@ export function createCard(doc, actions) {
   }
 
   /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
-  function drawButtons(labels, suggestion, active, perLabel, given) {
+  function drawButtons(labels, suggestion, active, perLabel, given, keyMap) {
     const givenLabel = given && asText(given.label) !== "" ? asText(given.label) : null;
     const suggested = hasSuggestion(suggestion) && givenLabel === null ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
@@ -608,7 +608,7 @@ export function createCard(doc, actions) {
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
       const label = asText(raw);
       const isSuggested = active && label === suggested;
-      const key = keyForLabel(index);
+      const key = keyOf(keyMap, label);
       const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
       const button = el("button", {
         type: "button",
@@ -718,7 +718,7 @@ export function createCard(doc, actions) {
       el("div", { class: "al-plots" }, figures));
   }
 
-  function drawKeymap(open, labels, strategies, strategy, help) {
+  function drawKeymap(open, labels, strategies, strategy, help, keyMap) {
     show(keymap, open);
     keymapButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (!open) {
@@ -727,7 +727,12 @@ export function createCard(doc, actions) {
     }
     const keys = (list, between) => list.flatMap((k, i) => (i === 0 ? [kbd(k)] : [between, kbd(k)]));
     const row = (list, what, between = " or ") => [el("dt", {}, keys(list, between)), el("dd", { text: what })];
-    const labelRows = asList(labels).slice(0, KEYED_LABELS).flatMap((label, index) => row([keyForLabel(index)], asText(label)));
+    // every label with its key; one without a key is labeled by clicking its button
+    const labelRows = asList(labels).flatMap((label) => {
+      const key = keyOf(keyMap, asText(label));
+      return key !== null ? row([key], `label as ${asText(label)}`)
+        : [el("dt", { class: "al-muted", text: "click" }), el("dd", { text: `label as ${asText(label)} (no key left)` })];
+    });
     const close = el("button", { type: "button", class: "al-link", text: "close (Esc)" });
     close.addEventListener("click", () => actions.closeOverlays());
     // what each strategy does, for the strategies the select offers (all described ones if none)
@@ -744,8 +749,8 @@ export function createCard(doc, actions) {
     keymap.replaceChildren(
       el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
       el("div", { class: "al-keymap-body" }, [
-        el("dl", { class: "al-keylist al-keycommands" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
         labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
+        el("dl", { class: "al-keylist al-keycommands" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
       ]),
       strategyRows.length
         ? el("div", { class: "al-keymap-strategies" }, [
@@ -759,7 +764,7 @@ export function createCard(doc, actions) {
   /**
    * Draw a state.
    *
-   * @param {object} s card, labels, progress, suggestion, modelStatus, votes, strategy,
+   * @param {object} s card, labels, keyMap (label -> key), progress, suggestion, modelStatus, votes, strategy,
    *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
    *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
    *   expanded, fieldsOpen (local view state); recent, review, reviewOrders, checks (the recent answers,
@@ -802,15 +807,15 @@ export function createCard(doc, actions) {
     part("suggestion", [s.suggestion, active, given], () => drawSuggestion(s.suggestion, active, given));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     const perLabel = s.progress && s.progress.per_label;
-    part("buttons", [s.labels, s.suggestion, active, perLabel, given], () =>
-      drawButtons(s.labels, s.suggestion, active, perLabel, given));
+    part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap], () =>
+      drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap));
     part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
     part("review", [s.review], () => drawReview(s.review));
     part("recent", [s.recent], () => drawRecent(s.recent));
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
-    part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp], () =>
-      drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp));
+    part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp, s.keyMap], () =>
+      drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp, s.keyMap));
     part("store", [s.storePath, s.pending], () => { storeLine.textContent = storeText(s.storePath, s.pending); });
     part("dead", [dead, s.unsaved], () => { deadDetail.textContent = DEAD_DETAIL + (dead ? unsavedText(s.unsaved) : ""); });
     // A dead card keeps what it showed, dimmed, under a banner that says why nothing works.

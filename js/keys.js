@@ -1,15 +1,10 @@
 // The key map: which key does what. Pure: an event and a little context in, a
 // command out. The card decides nothing about what comes next.
 //
-// COMMANDS is the one table of the card's keys. Both commandForKey and the key map
-// shown on the card (keymapRows) are read from it, so a key cannot work without
-// being listed, nor be listed without working.
-
-/** The number keys of the labels, in label order: 1 to 9, then 0 for the tenth. */
-const LABEL_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
-
-/** Number of labels that have a number key. */
-export const KEYED_LABELS = LABEL_KEYS.length;
+// COMMANDS is the one table of the card's command keys, and the kernel's `key_map`
+// (label -> key) the one table of its label keys. commandForKey, the key map shown on
+// the card and the label buttons are all read from these two, so a key cannot work
+// without being listed, nor be listed without working.
 
 /**
  * The card's commands, in the order the key map lists them.
@@ -19,8 +14,7 @@ export const KEYED_LABELS = LABEL_KEYS.length;
  * - `shown`: how the keys are written in the key map (default: `keys`);
  *   `between`: the text between them (default " or ").
  * - `does`: what the command does, as the key map says it.
- * - `intent`: the intent to send, `{action}`; for "label" the key's place in `keys` picks
- *   the label (the first key the first label...).
+ * - `intent`: the intent to send, `{action}`.
  *   `ui`: or instead a change to the view: "insights", "keymap", "close" or "review".
  * - `inReview`: the intent instead while the record on the card is shown in review.
  * - `needsRecord`, `needsSuggestion`: the key belongs to the card but does nothing
@@ -30,14 +24,6 @@ export const KEYED_LABELS = LABEL_KEYS.length;
  * - `shiftPasses`: with Shift held the key goes on to the notebook (Shift+Enter runs the cell).
  */
 export const COMMANDS = deepFreeze([
-  {
-    keys: LABEL_KEYS,
-    shown: ["1–9", "0"],
-    between: ", ",
-    does: "label the record with that label",
-    intent: { action: "label" },
-    needsRecord: true,
-  },
   {
     keys: ["Enter"], does: "accept the suggestion (in review: keep the label)", intent: { action: "accept" },
     inReview: { action: "keep" }, needsRecord: true, needsSuggestion: true, shiftPasses: true,
@@ -83,15 +69,18 @@ export function keymapRows() {
   }));
 }
 
-/** The number key of the label at `index` (0-based): "1".."9", "0" for the tenth, else null. */
-export function keyForLabel(index) {
-  if (!Number.isInteger(index) || index < 0 || index >= KEYED_LABELS) return null;
-  return LABEL_KEYS[index];
+/** The key of `label` in the kernel's key map (label -> key), or null when it has none (click its button). */
+export function keyOf(keyMap, label) {
+  const key = keyMap && typeof keyMap === "object" ? keyMap[label] : null;
+  return typeof key === "string" && key.length === 1 ? key : null;
 }
 
-/** The label index (0-based) a number key stands for, or -1 for any other key. */
-export function labelIndexForKey(key) {
-  return LABEL_KEYS.indexOf(key);
+/** The label a key stands for in the key map (letters in either case), or null. */
+export function labelForKey(keyMap, key) {
+  if (!keyMap || typeof keyMap !== "object" || typeof key !== "string" || key.length !== 1) return null;
+  const name = keyName(key);
+  const found = Object.entries(keyMap).find(([, k]) => typeof k === "string" && keyName(k) === name);
+  return found ? found[0] : null;
 }
 
 /** True for elements that own their keys (the strategy select, any text field). */
@@ -110,7 +99,7 @@ function isButton(target) {
  *
  * @param {KeyboardEvent} event
  * @param {object} context
- * @param {string[]} context.labels label names in key order.
+ * @param {object} context.keyMap the kernel's key map: label name -> its key (or null).
  * @param {boolean} context.hasSuggestion whether there is a suggestion to accept.
  * @param {boolean} context.review whether the record on the card is shown in review (it has a label).
  * @param {boolean} context.active whether a record is on the card (not done / empty).
@@ -121,7 +110,7 @@ function isButton(target) {
  *   `intent` is `{action, label?}` to send, `ui` is `"insights"`, `"keymap"`, `"close"` or `"review"`,
  *   and neither means the key belongs to the card but does nothing right now.
  */
-export function commandForKey(event, { labels = [], hasSuggestion = false, active = false, overlayOpen = false, review = false } = {}) {
+export function commandForKey(event, { keyMap = {}, hasSuggestion = false, active = false, overlayOpen = false, review = false } = {}) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   const { key, target } = event;
   // The select and text fields keep their keys; the notebook must not see them either.
@@ -129,6 +118,8 @@ export function commandForKey(event, { labels = [], hasSuggestion = false, activ
   // Enter and Space on a focused button press that button.
   if (isButton(target) && (key === "Enter" || key === " ")) return { preventDefault: false };
 
+  const label = labelForKey(keyMap, key);
+  if (label !== null) return active ? { intent: { action: "label", label }, preventDefault: true } : { preventDefault: true };
   const command = commandEntryForKey(key);
   if (!command) {
     // Any other printable key is kept from the notebook's command mode, where single
@@ -142,11 +133,5 @@ export function commandForKey(event, { labels = [], hasSuggestion = false, activ
   if (command.needsRecord && !active) return idle;
   if (command.needsSuggestion && !hasSuggestion && !(review && command.inReview)) return idle;
   if (command.ui) return { ui: command.ui, preventDefault: true };
-  const intent = { ...(review && command.inReview ? command.inReview : command.intent) };
-  if (intent.action === "label") {
-    const label = labels[command.keys.indexOf(key)];
-    if (label === undefined) return idle;
-    intent.label = label;
-  }
-  return { intent, preventDefault: true };
+  return { intent: { ...(review && command.inReview ? command.inReview : command.intent) }, preventDefault: true };
 }

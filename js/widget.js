@@ -9,7 +9,7 @@ import { createPageLine } from "./line.js";
 
 /** Synced traits the card draws. */
 export const TRAITS = [
-  "card", "image", "labels", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
+  "card", "image", "labels", "key_map", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
   "recent", "review", "review_orders", "checks",
 ];
@@ -136,6 +136,7 @@ function render({ model, el }) {
       cardView.render({
         card,
         labels: model.get("labels"),
+        keyMap: model.get("key_map"),
         progress: model.get("progress"),
         suggestion: card.suggestion || {},
         modelStatus: model.get("model_status"),
@@ -251,7 +252,7 @@ function render({ model, el }) {
     if (disposed || view.dead || !isInCard(event.target)) return;
     const card = currentCard();
     const command = commandForKey(event, {
-      labels: Array.isArray(model.get("labels")) ? model.get("labels") : [],
+      keyMap: model.get("key_map") || {},
       hasSuggestion: hasSuggestion(card.suggestion),
       review: !!card.review,
       active: isActive(card),

@@ -55,6 +55,7 @@ export function defaultState(overrides = {}) {
     card: textCard(),
     image: new DataView(new ArrayBuffer(0)),
     labels: ["bug", "feature", "question"],
+    key_map: { bug: "1", feature: "2", question: "3" },
     progress: { labeled: 412, total: 5000, session: 23, skipped: 2 },
     suggestion: {},
     model_status: { state: "none", message: "", accuracy: null, n_labels: 0, fits: 0 },

@@ -315,19 +315,32 @@ describe("keys send intents for the current card", () => {
     expect(model.sent.length).toBe(2);
   });
 
-  it("0 labels with the tenth label", () => {
-    const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
-    const { root, model } = mount({ labels, upcoming: [upcomingRecord(7)] });
+  it("a key labels with the label the kernel's key map gives it: 0 the tenth, letters after", () => {
+    const labels = Array.from({ length: 12 }, (_, i) => `class${i + 1}`);
+    const keyMap = Object.fromEntries(labels.map((label, i) => [label, "1234567890ab"[i]]));
+    const { root, model } = mount({ labels, key_map: keyMap, upcoming: [upcomingRecord(7), upcomingRecord(8)] });
     press(root, "0");
     press(root, "9");
-    expect(model.sent.map((m) => m.label)).toEqual(["class10", "class9"]);
+    press(root, "B");
+    expect(model.sent.map((m) => m.label)).toEqual(["class10", "class9", "class12"]);
   });
 
-  it("0 sends nothing with fewer than ten labels, and still stays on the card", () => {
+  it("labels named 0 to 9 are saved by their own digit", () => {
+    const labels = ["0", "1", "2"];
+    const { root, model } = mount({ labels, key_map: { 0: "0", 1: "1", 2: "2" }, upcoming: [upcomingRecord(7)] });
+    press(root, "1");
+    press(root, "0");
+    expect(model.sent.map((m) => m.label)).toEqual(["1", "0"]);
+    expect([...root.querySelectorAll("button.al-label kbd")].map((k) => k.textContent)).toEqual(["0", "1", "2"]);
+  });
+
+  it("a digit with no label sends nothing, and stays out of the notebook", () => {
     const { root, model } = mount();
-    const event = press(root, "0");
+    const notebook = listenLikeTheNotebooks();
+    press(root, "0");
+    notebook.stop();
     expect(model.sent).toEqual([]);
-    expect(event.defaultPrevented).toBe(true);
+    expect(notebook.capture).not.toHaveBeenCalled();
   });
 
   it("lets Enter on a focused button press that button instead of accepting", () => {
@@ -347,7 +360,7 @@ describe("keys reach the card before the notebook's shortcuts", () => {
     const strong = { suggestion: { label: "bug", confidence: 0.9 } };
     const { root, model } = mount({ ...strong, upcoming: [upcomingRecord(7, strong), upcomingRecord(8, strong)] });
     const notebook = listenLikeTheNotebooks();
-    const events = ["1", "s", "z", "Backspace", "r", "i", "?", "Enter", "0"].map((key) => press(root, key));
+    const events = ["1", "s", "z", "Backspace", "r", "i", "?", "Enter"].map((key) => press(root, key));
     notebook.stop();
     expect(notebook.capture).not.toHaveBeenCalled();
     expect(notebook.bubble).not.toHaveBeenCalled();
@@ -441,9 +454,10 @@ describe("keys reach the card before the notebook's shortcuts", () => {
 });
 
 describe("buttons", () => {
-  it("has one button per label with its key hint: 1 to 9, 0 for the tenth, none past it", () => {
+  it("has one button per label with its key hint from the key map, none for a label without a key", () => {
     const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
-    const { root } = mount({ labels });
+    const keyMap = Object.fromEntries(labels.map((label, i) => [label, i < 10 ? "1234567890"[i] : null]));
+    const { root } = mount({ labels, key_map: keyMap });
     const texts = [...root.querySelectorAll("button.al-label")].map((b) => b.textContent);
     expect(texts[0]).toBe("1class1");
     expect(texts[8]).toBe("9class9");
@@ -607,7 +621,6 @@ describe("insights and key map", () => {
     const rows = [...keymap.querySelectorAll(".al-keycommands dt")]
       .map((dt) => [[...dt.querySelectorAll("kbd")].map((k) => k.textContent), dt.textContent, dt.nextElementSibling.textContent]);
     expect(rows).toEqual([
-      [["1–9", "0"], "1–9, 0", "label the record with that label"],
       [["Enter"], "Enter", "accept the suggestion (in review: keep the label)"],
       [["s"], "s", "skip: put the record at the back of the line (in review: move on)"],
       [["z", "Backspace"], "z or Backspace", "undo the last label or skip"],
@@ -623,16 +636,19 @@ describe("insights and key map", () => {
     expect(model.sent).toEqual([]);
   });
 
-  it("the key map says 1–9, 0 and lists the tenth label under 0", () => {
-    const labels = Array.from({ length: 11 }, (_, i) => `class${i + 1}`);
-    const { root } = mount({ labels });
+  it("the key map lists every label with its key first, and a label with no key as a click", () => {
+    const labels = Array.from({ length: 12 }, (_, i) => `class${i + 1}`);
+    const keyMap = Object.fromEntries(labels.map((label, i) => [label, i < 11 ? "1234567890a"[i] : null]));
+    const { root } = mount({ labels, key_map: keyMap });
     press(root, "?");
     const keymap = root.querySelector(".al-keymap");
-    expect(keymap.querySelector(".al-keylist dt").textContent).toBe("1–9, 0");
+    expect(keymap.querySelector(".al-keylist").classList.contains("al-keylabels")).toBe(true);
     const labelRows = [...keymap.querySelectorAll(".al-keylabels dt")].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]);
-    expect(labelRows.length).toBe(10);
-    expect(labelRows[0]).toEqual(["1", "class1"]);
-    expect(labelRows[9]).toEqual(["0", "class10"]);
+    expect(labelRows.length).toBe(12);
+    expect(labelRows[0]).toEqual(["1", "label as class1"]);
+    expect(labelRows[9]).toEqual(["0", "label as class10"]);
+    expect(labelRows[10]).toEqual(["a", "label as class11"]);
+    expect(labelRows[11]).toEqual(["click", "label as class12 (no key left)"]);
   });
 
   it("the insights and ? buttons toggle the same panels", () => {

@@ -674,3 +674,44 @@ def test_recent_answers_relabel_and_review_from_the_card(frontend, start_jupyter
     ], events
     assert_not_pwned(page)
     assert_no_card_errors(page)
+
+
+TWELVE_LABELS_SETUP = '''\
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+df = pd.DataFrame({"body": [f"ticket number {i} about something" for i in range(30)]})
+labels = [str(d) for d in range(10)] + ["other", "spam"]
+al = ActiveLabeler(df, text="body", labels=labels, store="labels.db", keys={"spam": "x"})
+al'''
+
+
+def test_twelve_labels_each_with_its_own_key(start_jupyter, page, artifacts, publish_screenshot):
+    """Labels named 0..9 are saved by their own digit, "other" gets the first free letter and
+    "spam" the key chosen for it; the buttons and the key map show the same keys."""
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "twelve.ipynb", [TWELVE_LABELS_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    hints = page.locator(f"{CARD} .al-label kbd").all_inner_texts()
+    assert hints == [str(d) for d in range(10)] + ["a", "x"]
+    seen = []
+    for key, done in (("1", 1), ("0", 2), ("x", 3), ("A", 4)):
+        seen.append(wait_card(page, progress=[f"{done - 1} / 30 labeled"]))
+        page.keyboard.press(key)
+    wait_card(page, key_not=seen[-1], progress=["4 / 30 labeled"])
+    screenshot(page, artifacts, "lab-twelve-labels")
+    assert_readable(page, artifacts, "lab-twelve-labels")
+    events = store_events(server.root / "labels.db")
+    assert [(key, label) for _, key, label in events] == [(f"i:{k}", label) for k, label in
+                                                          zip(seen, ["1", "0", "spam", "other"])], events
+    page.keyboard.press("?")
+    keymap = page.locator(f"{CARD} .al-keymap")
+    keymap.wait_for(state="visible")
+    rows = page.locator(f"{CARD} .al-keylabels dt").all_inner_texts()
+    assert rows == [str(d) for d in range(10)] + ["a", "x"]
+    card_shot, _ = screenshot(page, artifacts, "lab-twelve-labels-keymap")
+    publish_screenshot(card_shot, "keymap-twelve-labels.png")
+    assert_readable(page, artifacts, "lab-twelve-labels-keymap")
+    assert_no_card_errors(page)
