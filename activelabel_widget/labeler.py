@@ -159,9 +159,15 @@ class ActiveLabeler:
         """Labels in the store whose records are gone from the data or changed since (kept, never applied)."""
         return self.session.missing_labels()
 
-    def import_labels(self, path) -> str:
-        """Bring in another store's labels (a colleague's copy, a recovered file) as one undo step; a one-line report."""
-        return self.session.import_labels(path)
+    def import_labels(self, path, *, format: str | None = None) -> str:
+        """Bring in another store's labels (a colleague's copy, a recovered file), or a file :meth:`export`
+        wrote, as one undo step; a one-line report."""
+        return self.session.import_labels(path, format=format)
+
+    def export(self, path=None, *, format: str | None = None):
+        """Write the hand-labeled rows for other tools: .parquet, .csv, .jsonl (ours), .json (Label Studio),
+        ``format="prodigy"`` (JSONL tasks) or ``"huggingface"`` (a ``datasets.Dataset``); returns what was written."""
+        return self.session.export(path, format=format)
 
     @property
     def store_path(self) -> str:

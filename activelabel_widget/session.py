@@ -24,14 +24,14 @@ import pandas as pd
 from . import handoff, options, records
 from . import models as _models
 from .dataset import CardPayload, Dataset
-from .errors import LabelError, ModelError, StoreMismatchError
+from .errors import DataError, LabelError, ModelError, StoreMismatchError
 from .events import LabelState, paused_gc
 from .features import validate_embeddings
 from .line import Line, RankedLine
 from .rounds import FitRecord, FittedModel, ModelStatus, PreparedPool, RetrainPolicy, RoundInputs, RoundResult, run_round
 from .runner import BackgroundRunner
 from .review import check_order, describe_order, review_order
-from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, RELABELED
+from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, IMPORTED, RELABELED
 from .store import LabelStore, default_store_path
 
 __all__ = ["LabelingSession", "CardSnapshot"]
@@ -155,6 +155,10 @@ class LabelingSession:
     background : bool
         Run rounds in a background thread (default). ``False`` runs them inline (scripts, tests,
         simulations): every label that makes a fit due fits before it returns.
+    initial_labels : str, optional
+        A column of earlier labels (missing where none): rows with no label in the store get
+        theirs, saved with ``source="imported"`` as one undo step (again on every start, so rows
+        added to the column later come in; a label given here since is never overwritten).
 
     Examples
     --------
@@ -169,7 +173,7 @@ class LabelingSession:
     def __init__(self, df: pd.DataFrame, *, labels, text=None, image=None, features=None, show=None, store=None,
                  model=None, strategy: str = "hybrid", retrain_every: int = 10, embeddings=None,
                  annotator: str | None = None, fit_timeout: float | None = 600.0, random_state: int = 0,
-                 background: bool = True):
+                 background: bool = True, initial_labels: str | None = None):
         from .strategies import check_strategy
 
         self.labels = options.check_labels(labels)
@@ -177,6 +181,7 @@ class LabelingSession:
         retrain_every = options.check_retrain_every(retrain_every)
         self.random_state = options.check_seed(random_state)
         self.dataset = Dataset(df, text=text, image=image, features=features, show=show)
+        earlier = self._initial_labels(initial_labels)  # checked before the store is opened
         user_embeddings = validate_embeddings(embeddings, self.dataset) if embeddings is not None else None
         self._estimators = _models.check_estimators(model) or [_models.default_model(self.dataset.kind)]
         self.annotator = annotator or options.login_name()
@@ -230,6 +235,8 @@ class LabelingSession:
         self.store = LabelStore(None if memory else self.store_path, labels=self.labels,
                                 on_taken_over=self._taken_over, check=self._restore)
 
+        if earlier is not None:
+            self._import_frame(earlier, annotator="imported")
         # until the embedding index is built, explore in a seeded random order, never index order
         order = np.random.default_rng(self.random_state).permutation(n)
         self._line.replace_ranked(RankedLine(order, [RANDOM_WHILE_PREPARING] * n, "random"))
@@ -890,14 +897,19 @@ class LabelingSession:
         with self._lock:
             return records.missing_frame(self._state, self.restore_report, self.dataset, self._has_label, self.labels)
 
-    def import_labels(self, path) -> str:
-        """Bring in the labels of another store file (a colleague's copy, a recovered file).
+    def import_labels(self, path, *, format: str | None = None) -> str:
+        """Bring in the labels of another store file (a colleague's copy, a recovered file), or of a
+        file :meth:`export` wrote (Parquet, CSV, JSONL, Prodigy, Label Studio).
 
         Labels whose record is in this data with the same content, and which have no label here,
-        are saved as one undo step with their original annotator and source; rows labeled here
-        already keep their label (conflicts are counted). Returns a one-line report.
+        are saved as one undo step (a store's with their original annotator and source, an exported
+        file's with ``source="imported"``); rows labeled here already keep their label. Returns a
+        one-line report.
         """
         from .store import read_labels
+
+        if not _is_store_file(path):
+            return self._import_exported(path, format)
 
         other = read_labels(path)
         with self._lock:
@@ -913,6 +925,64 @@ class LabelingSession:
         self._notify()
         return f"{len(chosen):,} labels imported from {path}; {report}"
 
+    def export(self, path=None, *, format: str | None = None):
+        """Write the hand-labeled rows to ``path`` in ``format`` (from the suffix by default: .parquet,
+        .csv, .jsonl, .json for Label Studio; or "prodigy", "huggingface"); see
+        :mod:`activelabel_widget.exchange`. Returns the path (a ``datasets.Dataset`` for "huggingface")."""
+        from .exchange import format_for, write_labels
+
+        format = "huggingface" if path is None and format is None else format_for(path, format)
+        if path is None and format != "huggingface":
+            raise DataError(f"export(format={format!r}) needs a path to write to.")
+        return write_labels(self.labeled, path, format=format, labels=self.labels, kind=self.dataset.kind,
+                            content=self._exchange_content)
+
+    def _exchange_content(self, key):
+        """What an exchange task shows for a row: its text, its image as PNG, or its fields as lines."""
+        position = self.dataset.position(key)
+        payload = self.dataset.payload(position)
+        if payload.kind == "image" and payload.image:
+            return "image", payload.image
+        if payload.kind == "text":
+            return "text", str(self.dataset.cell(position, self.dataset.text_column))
+        return "text", "\n".join(f"{name}: {value}" for name, value in payload.fields)
+
+    def _initial_labels(self, column) -> pd.DataFrame | None:
+        """The earlier labels in column ``column`` as ``key, label`` rows (checked: names must be labels)."""
+        if column is None:
+            return None
+        frame = self.dataset.df
+        if column not in frame.columns:
+            from .dataset import _column_error
+
+            raise _column_error(column, frame.columns, "initial_labels")
+        values = frame[column]
+        given = values.notna().to_numpy()
+        names = values[given].map(str)
+        unknown = sorted(set(names) - set(self.labels))
+        if unknown:
+            raise LabelError(f"initial_labels={column!r} has labels {unknown[:10]} that are not in labels={self.labels}; "
+                             "add them to labels= or map them first, e.g. df[column].replace({'old': 'new'}).")
+        return pd.DataFrame({"position": np.flatnonzero(given), "label": names.to_numpy(), "annotator": None})
+
+    def _import_frame(self, rows: pd.DataFrame, *, annotator: str) -> tuple[int, int]:
+        """Save ``rows`` (position, label, annotator) on rows with no label in force, as one undo step with
+        ``source="imported"``; returns (saved, kept: rows already labeled here)."""
+        with self._lock:
+            positions = rows["position"].to_numpy(dtype=np.int64)
+            open_rows = ~self._has_label[positions]
+            chosen = rows[open_rows]
+            if len(chosen):
+                positions = chosen["position"].to_numpy(dtype=np.int64)
+                who = [a if isinstance(a, str) and a else annotator for a in chosen["annotator"]]
+                events = self.store.append_labels([self.dataset.keys[p] for p in positions], chosen["label"].tolist(),
+                                                  annotators=who, sources=IMPORTED,
+                                                  contents=[self._content(p) for p in positions])
+                self._apply_labels(events, positions)
+                self._advance_if_card_labeled()
+        self._notify()
+        return len(chosen), int((~open_rows).sum())
+
     def fit_final(self):
         """Fit the model(s) on every hand label now (in this thread) and return the fitted estimator(s)."""
         with self._lock:
@@ -922,6 +992,26 @@ class LabelingSession:
             raise ModelError("Not enough labels to fit: label at least two examples each of two labels.")
         committee = _models.fit_committee(self._estimators, self.pool.features[labeled], y, n_classes=len(self.labels))
         return committee.estimators[0] if len(committee.estimators) == 1 else committee.estimators
+
+    def _import_exported(self, path, format: str | None) -> str:
+        from .exchange import match_keys, read_labels_file
+
+        rows = read_labels_file(path, format)
+        positions = match_keys(rows["key"], self.dataset.df.index)
+        known = rows["label"].astype(str).isin(self.labels).to_numpy()
+        same_text = np.ones(len(rows), dtype=bool)
+        if self.dataset.kind == "text" and rows["text"].notna().any():
+            for i, (position, text) in enumerate(zip(positions.tolist(), rows["text"].tolist())):
+                if position >= 0 and isinstance(text, str):
+                    same_text[i] = str(self.dataset.cell(position, self.dataset.text_column)) == text
+        usable = (positions >= 0) & known & same_text
+        frame = pd.DataFrame({"position": positions[usable], "label": rows["label"].astype(str)[usable].to_numpy(),
+                              "annotator": rows["annotator"][usable].to_numpy()})
+        frame = frame.drop_duplicates("position", keep="last")
+        saved, kept = self._import_frame(frame, annotator="imported")
+        return (f"{saved:,} labels imported from {path}; {kept:,} rows labeled here kept their label; "
+                f"{int((positions < 0).sum()):,} not in this data; {int((~known).sum()):,} with a label not in "
+                f"labels=; {int((~same_text & (positions >= 0)).sum()):,} whose text changed")
 
     # -- internals -------------------------------------------------------------------------------
     def _restore(self, store: LabelStore) -> None:
@@ -1106,3 +1196,12 @@ class LabelingSession:
         p = self.progress
         return (f"<LabelingSession {p['labeled']}/{p['total']} labeled, strategy={self.strategy!r}, "
                 f"model={self.model_status.state}, store={self.store_path!r}>")
+
+
+def _is_store_file(path) -> bool:
+    """Whether ``path`` starts like an SQLite file (a label store) rather than an exported file."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return True  # let the store reader say what is wrong with it

@@ -6,7 +6,7 @@ frame all use the names defined here.
 
 from __future__ import annotations
 
-__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
+__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "IMPORTED", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
 
 #: Typed on the card (or by ``label()``) with no other suggestion shown.
 HAND = "hand"
@@ -17,12 +17,14 @@ CORRECTED = "suggestion-corrected"
 #: A hand label that replaces an earlier hand label of the same record (from the card's history,
 #: review, or ``label()`` on a labeled row). The label it replaced stays in the log.
 RELABELED = "corrected"
+#: Brought in from earlier labels (``initial_labels=`` a column, or an exported file read back).
+IMPORTED = "imported"
 #: A weak label promoted from the committee of heuristics (``promote_weak()``).
 WEAK = "weak"
 
-SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, WEAK)
+SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, WEAK)
 #: Sources a person stands behind: these labels train the model and are in ``labeled``.
-HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED})
+HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED})
 
 
 def check_source(source: str) -> str:

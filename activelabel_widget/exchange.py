@@ -1,0 +1,210 @@
+"""Labeled data in and out, in the formats other tools read: pure functions over DataFrames and files.
+
+Export (:func:`write_labels`) takes the hand-off frame (``labeled``: the user's columns plus the
+label columns) and writes one of :data:`FORMATS`:
+
+- ``"parquet"``, ``"csv"``, ``"jsonl"``: one row per labeled record, ``key`` (the row's index
+  value) first, then the record's columns and ``label``, ``labeled_at``, ``annotator``, ``source``,
+  ``confidence``, ``previous_label``. Parquet needs pyarrow.
+- ``"prodigy"``: Prodigy's choice tasks, one JSON object per line: ``text`` (or ``image`` as a
+  data URI), ``options`` (every label as ``{"id", "text"}``), ``accept`` (the chosen label's id),
+  ``answer: "accept"``, ``_input_hash`` and ``_task_hash``, and ``meta`` (key, annotator,
+  source).
+- ``"label-studio"``: Label Studio's JSON export of annotated tasks: a list of
+  ``{"id", "data", "annotations": [{"result": [{"from_name": "label", "to_name": ..., "type":
+  "choices", "value": {"choices": [label]}}], ...}], "meta"}``.
+- ``"huggingface"``: a ``datasets.Dataset`` (saved with ``save_to_disk`` when a path is given);
+  needs the ``datasets`` package.
+
+Import (:func:`read_labels_file`) reads any of the file formats back as ``key, label, annotator,
+text`` rows, so every export round-trips through :meth:`ActiveLabeler.import_labels`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = ["FORMATS", "format_for", "write_labels", "read_labels_file", "match_keys"]
+
+FORMATS = ("parquet", "csv", "jsonl", "prodigy", "label-studio", "huggingface")
+
+_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "label-studio"}
+#: Label Studio's names for the labeling config this export assumes: <Choices name="label" toName="text|image">.
+LABEL_STUDIO_CONTROL = "label"
+
+
+def format_for(path, format: str | None) -> str:
+    """The format to write or read: ``format`` when given, else from the file's suffix."""
+    if format is not None:
+        if format not in FORMATS:
+            raise DataError(f"format={format!r} is not an export format; use one of {list(FORMATS)}.")
+        return format
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise DataError(f"Cannot tell the format of {str(path)!r} from its suffix; pass format= one of {list(FORMATS)} "
+                        "(.parquet, .csv and .jsonl are ours, .json is Label Studio's).")
+    return _SUFFIXES[suffix]
+
+
+def _plain(value):
+    """A value JSON can hold: numpy scalars as Python ones, timestamps as ISO text, missing as None."""
+    if value is None or (not isinstance(value, (list, dict, str, bytes)) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).isoformat()
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _flat(labeled: pd.DataFrame) -> pd.DataFrame:
+    """The hand-off frame with the index as a ``key`` column first."""
+    frame = labeled.copy()
+    frame.insert(0, "key", frame.index)
+    return frame.reset_index(drop=True)
+
+
+def _hash(*parts) -> int:
+    """A stable signed 32-bit hash, as Prodigy's ``_input_hash`` / ``_task_hash`` are."""
+    digest = hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str], kind: str, content) -> object:
+    """Write the hand-off frame ``labeled`` in ``format``; see the module docstring.
+
+    ``content(key)`` gives what a task shows for a row: ``("text", str)`` or ``("image", png bytes)``
+    (the exchange formats of Prodigy and Label Studio carry the record itself). Returns the path
+    written, or the ``datasets.Dataset`` for ``"huggingface"``.
+    """
+    frame = _flat(labeled)
+    if format == "parquet":
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError as error:
+            raise DataError(f"Writing Parquet needs pyarrow: pip install pyarrow ({error}).") from error
+        return path
+    if format == "csv":
+        frame.to_csv(path, index=False)
+        return path
+    if format == "jsonl":
+        with open(path, "w", encoding="utf-8") as out:
+            for row in frame.to_dict(orient="records"):
+                out.write(json.dumps({name: _plain(value) for name, value in row.items()}, ensure_ascii=False) + "\n")
+        return path
+    if format == "huggingface":
+        try:
+            import datasets
+        except ImportError as error:
+            raise DataError("Exporting a Hugging Face dataset needs the datasets package: pip install datasets.") from error
+        plain = frame.assign(**{name: frame[name].map(_plain) for name in ("key", "labeled_at") if name in frame})
+        for name in plain.columns:
+            if isinstance(plain[name].dtype, pd.CategoricalDtype):
+                plain[name] = plain[name].astype(object)
+        dataset = datasets.Dataset.from_pandas(plain, preserve_index=False)
+        if path is not None:
+            dataset.save_to_disk(str(path))
+        return dataset
+    options = [{"id": label, "text": label} for label in labels]
+    tasks = []
+    for number, row in enumerate(frame.to_dict(orient="records"), start=1):
+        key, label = _plain(row["key"]), str(row["label"])
+        what, value = content(row["key"])
+        shown = _data_uri(value) if what == "image" else value
+        meta = {"key": key, "annotator": _plain(row.get("annotator")), "source": _plain(row.get("source"))}
+        if format == "prodigy":
+            task = {what: shown, "options": options, "accept": [label], "answer": "accept", "meta": meta,
+                    "_input_hash": _hash(what, shown), "_task_hash": _hash(what, shown, [o["id"] for o in options])}
+            tasks.append(task)
+        else:
+            tasks.append({"id": number, "data": {what: shown, "key": key}, "meta": meta, "annotations": [{
+                "id": number, "was_cancelled": False, "ground_truth": False,
+                "created_at": _plain(row.get("labeled_at")),
+                "result": [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what, "type": "choices",
+                            "value": {"choices": [label]}, "origin": "manual"}],
+            }]})
+    with open(path, "w", encoding="utf-8") as out:
+        if format == "prodigy":
+            out.writelines(json.dumps(task, ensure_ascii=False) + "\n" for task in tasks)
+        else:
+            json.dump(tasks, out, ensure_ascii=False, indent=1)
+    return path
+
+
+def _label_studio_rows(tasks) -> list[dict]:
+    rows = []
+    for task in tasks if isinstance(tasks, list) else []:
+        data = task.get("data") or {}
+        meta = task.get("meta") or {}
+        for annotation in task.get("annotations") or []:
+            if annotation.get("was_cancelled"):
+                continue
+            choices = [region.get("value", {}).get("choices") for region in annotation.get("result") or []
+                       if region.get("type") == "choices"]
+            choices = [c for c in choices if c]
+            if choices and len(choices[0]) == 1:
+                rows.append({"key": data.get("key", meta.get("key")), "label": choices[0][0],
+                             "annotator": meta.get("annotator"), "text": data.get("text")})
+    return rows
+
+
+def read_labels_file(path, format: str | None = None) -> pd.DataFrame:
+    """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``): ``key, label, annotator, text``.
+
+    ``key`` is the row's index value as written (its text form is what is matched); ``text`` is the
+    record's text when the file carries it (None otherwise), to check it is still the same record.
+    Raises :class:`DataError` for a file with no key or label it can read.
+    """
+    format = format_for(path, format)
+    if format in ("parquet", "csv", "jsonl"):
+        if format == "parquet":
+            try:
+                frame = pd.read_parquet(path)
+            except ImportError as error:
+                raise DataError(f"Reading Parquet needs pyarrow: pip install pyarrow ({error}).") from error
+        elif format == "csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        else:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        if "key" not in frame or "label" not in frame:
+            raise DataError(f"{path} has no 'key' and 'label' columns: it was not written by export(); pass "
+                            "initial_labels= a column of your DataFrame instead.")
+        text = next((name for name in ("text", "body") if name in frame), None)
+        return pd.DataFrame({"key": frame["key"], "label": frame["label"],
+                             "annotator": frame["annotator"] if "annotator" in frame else None,
+                             "text": frame[text] if text else None})
+    with open(path, encoding="utf-8") as source:
+        if format == "prodigy":
+            tasks = [json.loads(line) for line in source if line.strip()]
+            rows = [{"key": (t.get("meta") or {}).get("key"), "label": t["accept"][0],
+                     "annotator": (t.get("meta") or {}).get("annotator"), "text": t.get("text")}
+                    for t in tasks if t.get("answer") == "accept" and len(t.get("accept") or []) == 1]
+        elif format == "label-studio":
+            rows = _label_studio_rows(json.load(source))
+        else:
+            raise DataError(f"format={format!r} cannot be read back from a file; read it with the datasets package.")
+    return pd.DataFrame(rows, columns=["key", "label", "annotator", "text"])
+
+
+def match_keys(keys, index: pd.Index) -> np.ndarray:
+    """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42); -1 where none
+    or where two rows share the text form."""
+    text = pd.Index(index.map(str))
+    unique = ~text.duplicated(keep=False)
+    lookup = pd.Series(np.flatnonzero(unique), index=text[unique])
+    found = lookup.reindex([str(k) for k in keys])
+    return found.fillna(-1).to_numpy(dtype=np.int64)
