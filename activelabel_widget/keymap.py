@@ -45,8 +45,11 @@ def _as_key(value) -> str | None:
     return key if key in LABEL_KEYS else None
 
 
-def assign_keys(labels, keys: dict | None = None) -> dict[str, str | None]:
+def assign_keys(labels, keys: dict | None = None, *, keep: dict | None = None) -> dict[str, str | None]:
     """Label name -> its key (None: no key left; click the button), by the rules in the module docstring.
+
+    ``keep`` (a previous result) keeps the keys of the labels still there, so adding or removing a
+    label mid-session never moves another label's key.
 
     Raises
     ------
@@ -55,11 +58,13 @@ def assign_keys(labels, keys: dict | None = None) -> dict[str, str | None]:
         key the card uses for a command, or the same key to two labels.
     """
     labels = [str(label) for label in labels]
-    chosen: dict[str, str] = {}
+    chosen: dict[str, str] = {label: key for label, key in (keep or {}).items() if label in labels and key}
     if keys is not None:
         if not isinstance(keys, dict):
             raise LabelError(f"keys= must be a dict of label -> key, e.g. {{{labels[0]!r}: 'x'}}; got {type(keys).__name__}.")
         for label, value in keys.items():
+            if label in chosen:
+                continue  # kept from before
             if label not in labels:
                 raise LabelError(f"keys= names {label!r}, which is not one of the labels {labels}; use the label's exact name.")
             key = _as_key(value)

@@ -132,6 +132,14 @@ class ActiveLabeler:
         """
         return self.session.label_issues()
 
+    def add_label(self, name: str) -> None:
+        """Add a label mid-session: the card shows it (with a key of its own) and the model learns it next round."""
+        self.session.add_label(name)
+
+    def remove_label(self, name: str) -> None:
+        """Take a label no row carries off the card (relabel its rows first); other labels keep their keys."""
+        self.session.remove_label(name)
+
     def review(self, by: str = "issues", *, keys=None) -> int:
         """Walk hand-labeled records again on the card; returns how many are in the walk.
 

@@ -31,6 +31,7 @@ class Match:
     new_rows: int = 0  # rows with no event in the store at all
     labels: list = field(default_factory=list)  # the label names that apply, in ``positions`` order
     sources: list = field(default_factory=list)  # and their sources
+    retired: dict = field(default_factory=dict)  # label name not in labels= -> store keys of its rows (not applied)
 
     @property
     def restored(self) -> int:
@@ -47,6 +48,9 @@ class Match:
         if self.missing:
             parts.append(f"{len(self.missing):,} labeled row{'s' if len(self.missing) != 1 else ''} no longer in "
                          "the data (kept in the store: see missing_labels())")
+        for name, keys in self.retired.items():
+            parts.append(f"{len(keys):,} label{'s' if len(keys) != 1 else ''} {name!r} not in labels= (kept in the "
+                         f"store, not applied: add_label({name!r}) or add it to labels= to use them)")
         return "; ".join(parts)
 
 
@@ -57,8 +61,11 @@ def label_applies(event, position: int | None, hashes: np.ndarray) -> bool:
     return event.content is None or event.content == int(hashes[position])
 
 
-def match_labels(state, dataset, *, store_path: str = "") -> Match:
+def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
     """Match the labels in force in ``state`` to ``dataset``'s rows.
+
+    A label whose name is not in ``labels`` (when given; e.g. a label dropped from ``labels=``)
+    does not apply: its row is unlabeled here and its store key is listed in ``Match.retired``.
 
     Raises
     ------
@@ -75,14 +82,24 @@ def match_labels(state, dataset, *, store_path: str = "") -> Match:
     unknown = np.array([c is None for c in all_contents], dtype=bool)
     same = np.zeros(len(all_keys), dtype=bool)
     same[present] = unknown[present] | (stored[present] == hashes[found[present]])
+    retired: dict = {}
+    retired_rows = np.zeros(len(all_keys), dtype=bool)
+    if labels is not None:
+        known = set(labels)
+        for i in np.flatnonzero(same):
+            if all_labels[i] not in known:
+                retired.setdefault(all_labels[i], []).append(all_keys[i])
+                retired_rows[i] = True
+        same &= ~retired_rows
     keys = [all_keys[i] for i in np.flatnonzero(same)]
     positions = found[same]
-    changed = [all_keys[i] for i in np.flatnonzero(present & ~same)]
+    changed = [all_keys[i] for i in np.flatnonzero(present & ~same & ~retired_rows)]
     missing = [all_keys[i] for i in np.flatnonzero(~present)]
-    match = Match(positions, keys, changed, missing, new_rows=max(len(dataset) - len(positions) - len(changed), 0),
+    match = Match(positions, keys, changed, missing,
+                  new_rows=max(len(dataset) - len(positions) - len(changed) - int(retired_rows.sum()), 0),
                   labels=[all_labels[i] for i in np.flatnonzero(same)],
-                  sources=[all_sources[i] for i in np.flatnonzero(same)])
-    if all_keys and not len(positions):
+                  sources=[all_sources[i] for i in np.flatnonzero(same)], retired=retired)
+    if all_keys and not len(positions) and not retired:
         example = all_keys[0]
         raise StoreMismatchError(
             f"The label store {store_path} has {len(all_keys):,} labels, but none of them matches a row of this "
@@ -99,11 +116,15 @@ def missing_frame(state, match: Match, dataset, has_label: np.ndarray, labels: l
     from .handoff import add_label_columns
 
     position_of = dataset.position_of
-    keys = [key for key in match.missing + match.changed if key in state.labels
+    retired = {key for group in match.retired.values() for key in group}
+    keys = [key for key in match.missing + match.changed + sorted(retired) if key in state.labels
             and not (key in position_of and has_label[position_of[key]])]
-    frame = pd.DataFrame({"why": ["changed" if key in position_of else "not in the data" for key in keys]},
-                         index=pd.Index(keys, name="store_key"))
-    add_label_columns(frame, [state.labels[key] for key in keys], labels)
+    why = ["label not in labels=" if key in retired else "changed" if key in position_of else "not in the data"
+           for key in keys]
+    frame = pd.DataFrame({"why": why}, index=pd.Index(keys, name="store_key"))
+    events = [state.labels[key] for key in keys]
+    retired_names = [name for name in dict.fromkeys(e.label for e in events) if name not in labels]
+    add_label_columns(frame, events, list(labels) + retired_names)
     return frame
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -103,6 +103,27 @@ class FittedModel:
     held_out: tuple | None
     accuracy: float | None
     n_labels: int
+
+    def with_columns(self, columns: list) -> "FittedModel":
+        """The same fit with its probability columns rearranged for a changed label list: new column ``j``
+        is old column ``columns[j]``, or zeros where that is None (a label added since the fit)."""
+        def remap(array, axis):
+            if array is None:
+                return None
+            shape = list(array.shape)
+            shape[axis] = len(columns)
+            out = np.zeros(shape, dtype=array.dtype)
+            for new, old in enumerate(columns):
+                if old is not None:
+                    np.moveaxis(out, axis, 0)[new] = np.moveaxis(array, axis, 0)[old]
+            return out
+
+        held_out = self.held_out
+        if held_out is not None:
+            positions, checked = held_out
+            held_out = (positions, replace(checked, proba=remap(checked.proba, -1), each=remap(checked.each, -1)))
+        return replace(self, proba=remap(self.proba, -1), committee_proba=remap(self.committee_proba, -1),
+                       held_out=held_out)
 
     def held_out_proba(self) -> tuple[np.ndarray, np.ndarray | None]:
         """``(proba, committee_proba)`` with out-of-fold rows where the model was trained (NaN: no fold scored)."""

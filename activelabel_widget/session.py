@@ -24,7 +24,7 @@ import pandas as pd
 from . import handoff, options, records
 from . import models as _models
 from .dataset import CardPayload, Dataset
-from .errors import DataError, LabelError, ModelError, StoreMismatchError
+from .errors import DataError, LabelError, ModelError
 from .events import LabelState, paused_gc
 from .features import validate_embeddings
 from .line import Line, RankedLine
@@ -67,6 +67,7 @@ class CardSnapshot:
     label_counts: tuple = ()  # hand labels per label, in label order
     given: "GivenLabel | None" = None  # the label the card's record carries (in review)
     review: dict | None = None  # {by, caption, index, total} while reviewing, else None
+    labels: tuple = ()  # the label names, in button order
 
 
 class GivenLabel(NamedTuple):
@@ -208,6 +209,7 @@ class LabelingSession:
         self._policy = RetrainPolicy(retrain_every)
         self._refit_requested = False
         self._round_refits = False
+        self._round_labels: tuple = ()
         #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
         self.priority_boost: Callable[[], np.ndarray | None] | None = None
         self._background = background
@@ -305,7 +307,8 @@ class LabelingSession:
                 self._given(position) if review is not None and position is not None else None,
                 None if review is None else {"by": review.by, "caption": review.caption,
                                              "index": min(review.at, len(review.positions) - 1) + 1,
-                                             "total": len(review.positions)})
+                                             "total": len(review.positions)},
+                tuple(self.labels))
 
     def _given(self, position: int) -> GivenLabel | None:
         event = self._state.labels.get(self.dataset.keys[position]) if self._has_label[position] else None
@@ -668,6 +671,51 @@ class LabelingSession:
         self._notify()
         return last.key if position is None else self.dataset.index_value(position)
 
+    # -- the label list --------------------------------------------------------------------------
+    def add_label(self, name: str) -> None:
+        """Add a label now: the card shows it at once and the model learns it from the next round.
+
+        Rows whose stored label has this name (kept while it was not in ``labels=``) have it again.
+        """
+        with self._lock:
+            labels = options.check_labels([*self.labels, str(name)])
+            added = labels[-1]
+            self.labels = labels
+            self._label_code[added] = len(labels) - 1
+            if self._model is not None:
+                self._model = self._model.with_columns([*range(len(labels) - 1), None])
+            came_back = self.restore_report.retired.pop(added, [])
+            self._reflect(came_back)
+            self._relabels += 1
+        self._notify()
+
+    def remove_label(self, name: str) -> None:
+        """Take a label off the card; only one no row carries now (relabel its rows first, e.g. in review).
+
+        Raises
+        ------
+        LabelError
+            ``name`` is not a label, rows still carry it, or only one label would be left.
+        """
+        with self._lock:
+            name = options.check_label(name, self.labels)
+            code = self._label_code[name]
+            carried = int(sum(1 for key, event in self._state.labels.items() if event.label == name
+                              and (position := self.dataset.position_of.get(key)) is not None
+                              and self._has_label[position]))
+            if carried:
+                raise LabelError(f"{carried:,} rows carry the label {name!r}: relabel them first (al.review(by='label') "
+                                 "walks them), then remove it.")
+            labels = options.check_labels([label for label in self.labels if label != name])
+            self.labels = labels
+            self._label_code = {label: i for i, label in enumerate(labels)}
+            self._codes[self._codes > code] -= 1
+            if self._model is not None:
+                self._model = self._model.with_columns([c for c in range(len(labels) + 1) if c != code])
+            self._stop_predictions = [np.where(p > code, p - 1, p) for p in self._stop_predictions]
+            self._relabels += 1
+        self._notify()
+
     # -- review ----------------------------------------------------------------------------------
     def review(self, by: str = "issues", *, keys=None) -> int:
         """Walk hand-labeled records again, in order ``by``; returns how many are in the walk.
@@ -1017,12 +1065,9 @@ class LabelingSession:
     def _restore(self, store: LabelStore) -> None:
         """Replay the store and apply every label whose record is still in the data as it was labeled."""
         self._state = store.replay()
-        self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path)
-        unknown = sorted(set(self.restore_report.labels) - set(self.labels))
-        if unknown:
-            raise StoreMismatchError(
-                f"The label store {self.store_path} has labels {unknown} on records of this data that are not in "
-                f"labels={self.labels}. Add them to labels= (you can relabel those rows later), or pass store= a new path.")
+        # labels whose name is no longer in labels= stay in the store, not applied (the report says so)
+        self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path,
+                                                   labels=self.labels)
         report = self.restore_report
         positions = report.positions
         self._has_label[positions] = True
@@ -1049,7 +1094,8 @@ class LabelingSession:
             if position is None:
                 continue  # a record no longer in the data: its events stay in the store
             event = self._state.labels.get(key)
-            applies = event is not None and records.label_applies(event, position, hashes)
+            applies = (event is not None and event.label in self._label_code
+                       and records.label_applies(event, position, hashes))
             self._n_labeled += int(applies) - int(self._has_label[position])
             self._has_label[position] = applies
             self._codes[position] = self._label_code[event.label] if applies and event.source in HUMAN_SOURCES else -1
@@ -1120,6 +1166,7 @@ class LabelingSession:
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
                                  self.random_state, on_fit_progress=partial(self._fitting, len(labeled)))
             self._round_refits = refit
+            self._round_labels = tuple(self.labels)  # a label added or removed meanwhile is mapped at swap-in
             if refit and self.pool.ready:
                 self.model_status = self.model_status.training(len(labeled), 0.0)
         self._notify()
@@ -1147,6 +1194,9 @@ class LabelingSession:
         """Replace model, scores and line with a round's results, atomically."""
         with self._lock:
             fitted = result.fitted
+            if fitted is not None and tuple(self.labels) != self._round_labels:
+                before = list(self._round_labels)
+                fitted = fitted.with_columns([before.index(label) if label in before else None for label in self.labels])
             if fitted is not None:
                 self._model = fitted
                 self.fit_history.append(FitRecord(fitted.n_labels, fitted.accuracy, result.seconds))

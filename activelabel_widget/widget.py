@@ -330,6 +330,11 @@ class LabelingWidget(anywidget.AnyWidget):
             return
         with self._batch():
             view = session.snapshot(ahead=self._preload - 1)
+            if list(self.labels) != list(view.labels):  # a label added or removed: keys stay where they were
+                from .keymap import assign_keys
+
+                self.key_map = assign_keys(view.labels, keep=self.key_map)
+                self.labels = list(view.labels)
             accuracy = view.model_status["accuracy"]
             if self.card.get("token") != view.token:
                 self._sync_card(view)

@@ -202,13 +202,24 @@ def test_a_label_pressed_and_undone_can_be_dropped_from_labels(tmp_path):
     LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False).close()
 
 
-def test_a_label_in_force_cannot_be_dropped_silently(tmp_path):
+def test_a_label_dropped_from_labels_is_kept_in_the_store_reported_and_back_when_the_name_is(tmp_path):
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS + ["oops"], store=tmp_path / "s.db",
                               background=False)
-    session.label(session.current, "oops")
+    key = session.current
+    session.label(key, "oops")
+    session.label(session.current, "bug")
     session.close()
-    with pytest.raises(StoreMismatchError, match="oops"):
-        LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    without = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    summary = without.restore_report.summary()
+    assert summary.startswith("1 label restored") and "1 label 'oops' not in labels=" in summary
+    assert without.label_of(key) is None and key not in without.labeled.index  # shown again to label
+    assert without.missing_labels().loc[f"i:{key}", "why"] == "label not in labels="
+    without.close()
+    back = LabelingSession(ticket_frame(), text="body", labels=LABELS + ["oops"], store=tmp_path / "s.db",
+                           background=False)
+    assert back.label_of(key) == "oops" and back.restore_report.summary().startswith("2 labels restored;")
+    assert "oops" not in back.restore_report.summary()
+    back.close()
 
 
 def test_malformed_label_fields_are_refused_before_the_commit(make_session):

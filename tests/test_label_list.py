@@ -1,0 +1,110 @@
+"""Labels that change: add one mid-session, take an unused one off, restart with another labels= list."""
+
+import numpy as np
+import pytest
+
+from activelabel_widget import ActiveLabeler, LabelingSession
+from activelabel_widget.errors import LabelError
+
+from conftest import LABELS, ticket_frame, truth_of
+
+
+def trained(tmp_path, n=60):
+    session = LabelingSession(ticket_frame(n), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    for _ in range(9):
+        session.label(session.current, truth_of(session, session.current))
+    session.retrain(wait=True)
+    return session
+
+
+def test_a_label_added_mid_session_is_on_the_card_at_once_and_learned_from_the_next_round(tmp_path):
+    al = ActiveLabeler(ticket_frame(60), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
+                       keys={"question": "q"})
+    session = al.session
+    for _ in range(9):
+        session.label(session.current, truth_of(session, session.current))
+    session.retrain(wait=True)
+    before = dict(al.widget.key_map)
+    al.add_label("other")
+    assert al.widget.labels == [*LABELS, "other"]
+    assert al.widget.key_map == {**before, "other": "3"}  # the others keep their keys
+    assert session.model_proba()[0].shape[1] == 4 and session.suggestion is not None
+    assert al.widget.progress["per_label"] == [*session.label_counts()[:3].tolist(), 0] and sum(
+        al.widget.progress["per_label"]) == 9
+    key = session.current
+    session.label(key, "other")
+    session.label(session.current, "other")
+    session.retrain(wait=True)
+    assert session.model_proba()[0].shape[1] == 4 and session.labeled.loc[key, "label"] == "other"
+    assert session.checks()[0] is not None or session.label_issues().attrs.get("reason")
+    al.close()
+    again = LabelingSession(ticket_frame(60), text="body", labels=[*LABELS, "other"], store=tmp_path / "s.db",
+                            background=False)
+    assert again.label_of(key) == "other"
+    again.close()
+
+
+def test_adding_back_a_label_dropped_from_labels_brings_its_rows_back(tmp_path):
+    session = LabelingSession(ticket_frame(), text="body", labels=[*LABELS, "spam"], store=tmp_path / "s.db",
+                              background=False)
+    key = session.current
+    session.label(key, "spam")
+    session.close()
+    without = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    assert without.label_of(key) is None
+    without.add_label("spam")
+    assert without.label_of(key) == "spam" and without.progress["labeled"] == 1
+    assert "spam" not in without.restore_report.summary()
+    without.close()
+
+
+def test_an_unused_label_comes_off_and_the_others_keep_their_names_keys_and_suggestions(tmp_path):
+    al = ActiveLabeler(ticket_frame(60), text="body", labels=["unused", *LABELS], store=tmp_path / "s.db",
+                       background=False)
+    session = al.session
+    for _ in range(9):
+        session.label(session.current, truth_of(session, session.current))
+    session.retrain(wait=True)
+    labeled = session.labeled["label"].astype(str).to_dict()
+    proba = session.model_proba()[0]
+    keys = dict(al.widget.key_map)
+    suggestion = session.suggestion
+    al.remove_label("unused")
+    assert session.labels == LABELS and al.widget.labels == LABELS
+    assert al.widget.key_map == {label: keys[label] for label in LABELS}  # 2, 3, 4 as before
+    assert session.labeled["label"].astype(str).to_dict() == labeled
+    assert np.array_equal(session.model_proba()[0], proba[:, 1:])
+    assert session.suggestion[0] == suggestion[0]  # the same label (its confidence is over three labels now)
+    assert (session.hand_codes()[session.hand_codes() >= 0] < 3).all()
+    session.label(session.current, "bug")
+    session.retrain(wait=True)
+    al.close()
+
+
+def test_a_label_in_use_or_the_last_two_cannot_be_removed(tmp_path):
+    session = trained(tmp_path)
+    with pytest.raises(LabelError, match=r"\d+ rows carry the label 'bug': relabel them first"):
+        session.remove_label("bug")
+    with pytest.raises(LabelError, match="not one of the labels"):
+        session.remove_label("nope")
+    session.add_label("x")
+    session.remove_label("x")
+    two = LabelingSession(ticket_frame(), text="body", labels=["a", "b"], store=":memory:", background=False)
+    with pytest.raises(LabelError, match="at least two labels"):
+        two.remove_label("a")
+    with pytest.raises(LabelError, match="more than once"):
+        two.add_label("a")
+    two.close()
+    session.close()
+
+
+def test_a_round_that_started_before_a_label_was_added_lands_with_the_new_label_list(tmp_path):
+    session = trained(tmp_path)
+    session.label(session.current, "bug")
+    session._refit_requested = True
+    result = session._round()  # the round ran on three labels...
+    session.add_label("other")  # ...while a fourth came
+    session._swap_in(result)
+    assert session.model_proba()[0].shape[1] == 4
+    assert np.all(session.model_proba()[0][:, 3] == 0)
+    session.close()
