@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,20 @@ def _plain(value):
     return str(value)
 
 
+def _ours(columns, name: str) -> str:
+    """The column that is ours among ``columns`` for ``name``: ``name``, or ``al_name`` (``al_al_name``...) when
+    the data had a column of that name already (the hand-off frames never rename the user's columns)."""
+    candidates = [str(c) for c in columns if re.fullmatch(rf"(al_)*{name}", str(c))]
+    return max(candidates, key=len) if candidates else name
+
+
 def _flat(labeled: pd.DataFrame) -> pd.DataFrame:
-    """The hand-off frame with the index as a ``key`` column first."""
+    """The hand-off frame with the index as a ``key`` column first (``al_key`` when the data has a ``key``)."""
     frame = labeled.copy()
-    frame.insert(0, "key", frame.index)
+    key = "key"
+    while key in frame.columns:
+        key = "al_" + key
+    frame.insert(0, key, frame.index)
     return frame.reset_index(drop=True)
 
 
@@ -92,6 +103,7 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
     written, or the ``datasets.Dataset`` for ``"huggingface"``.
     """
     frame = _flat(labeled)
+    key_column, label_column = _ours(frame.columns, "key"), _ours(frame.columns, "label")
     if format == "parquet":
         try:
             frame.to_parquet(path, index=False)
@@ -111,7 +123,8 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
             import datasets
         except ImportError as error:
             raise DataError("Exporting a Hugging Face dataset needs the datasets package: pip install datasets.") from error
-        plain = frame.assign(**{name: frame[name].map(_plain) for name in ("key", "labeled_at") if name in frame})
+        plain = frame.assign(**{name: frame[name].map(_plain) for name in (key_column, _ours(frame.columns, "labeled_at"))
+                                if name in frame})
         for name in plain.columns:
             if isinstance(plain[name].dtype, pd.CategoricalDtype):
                 plain[name] = plain[name].astype(object)
@@ -121,11 +134,12 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
         return dataset
     options = [{"id": label, "text": label} for label in labels]
     tasks = []
+    annotator, source, labeled_at = (_ours(frame.columns, name) for name in ("annotator", "source", "labeled_at"))
     for number, row in enumerate(frame.to_dict(orient="records"), start=1):
-        key, label = _plain(row["key"]), str(row["label"])
-        what, value = content(row["key"])
+        key, label = _plain(row[key_column]), str(row[label_column])
+        what, value = content(row[key_column])
         shown = _data_uri(value) if what == "image" else value
-        meta = {"key": key, "annotator": _plain(row.get("annotator")), "source": _plain(row.get("source"))}
+        meta = {"key": key, "annotator": _plain(row.get(annotator)), "source": _plain(row.get(source))}
         if format == "prodigy":
             task = {what: shown, "options": options, "accept": [label], "answer": "accept", "meta": meta,
                     "_input_hash": _hash(what, shown), "_task_hash": _hash(what, shown, [o["id"] for o in options])}
@@ -133,7 +147,7 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
         else:
             tasks.append({"id": number, "data": {what: shown, "key": key}, "meta": meta, "annotations": [{
                 "id": number, "was_cancelled": False, "ground_truth": False,
-                "created_at": _plain(row.get("labeled_at")),
+                "created_at": _plain(row.get(labeled_at)),
                 "result": [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what, "type": "choices",
                             "value": {"choices": [label]}, "origin": "manual"}],
             }]})
@@ -162,11 +176,12 @@ def _label_studio_rows(tasks) -> list[dict]:
     return rows
 
 
-def read_labels_file(path, format: str | None = None) -> pd.DataFrame:
+def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd.DataFrame:
     """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``): ``key, label, annotator, text``.
 
     ``key`` is the row's index value as written (its text form is what is matched); ``text`` is the
-    record's text when the file carries it (None otherwise), to check it is still the same record.
+    record's text when the file carries it (the task's text, or our files' ``text_column``; None
+    otherwise), to check it is still the same record.
     Raises :class:`DataError` for a file with no key or label it can read.
     """
     format = format_for(path, format)
@@ -180,13 +195,13 @@ def read_labels_file(path, format: str | None = None) -> pd.DataFrame:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         else:
             frame = pd.read_json(path, lines=True, dtype=False)
-        if "key" not in frame or "label" not in frame:
+        key, label, annotator = (_ours(frame.columns, name) for name in ("key", "label", "annotator"))
+        if key not in frame or label not in frame:
             raise DataError(f"{path} has no 'key' and 'label' columns: it was not written by export(); pass "
                             "initial_labels= a column of your DataFrame instead.")
-        text = next((name for name in ("text", "body") if name in frame), None)
-        return pd.DataFrame({"key": frame["key"], "label": frame["label"],
-                             "annotator": frame["annotator"] if "annotator" in frame else None,
-                             "text": frame[text] if text else None})
+        return pd.DataFrame({"key": frame[key], "label": frame[label],
+                             "annotator": frame[annotator] if annotator in frame else None,
+                             "text": frame[text_column] if text_column is not None and text_column in frame else None})
     with open(path, encoding="utf-8") as source:
         if format == "prodigy":
             tasks = [json.loads(line) for line in source if line.strip()]

@@ -1044,7 +1044,8 @@ class LabelingSession:
     def _import_exported(self, path, format: str | None) -> str:
         from .exchange import match_keys, read_labels_file
 
-        rows = read_labels_file(path, format)
+        rows = read_labels_file(path, format,
+                                text_column=self.dataset.text_column if self.dataset.kind == "text" else None)
         positions = match_keys(rows["key"], self.dataset.df.index)
         known = rows["label"].astype(str).isin(self.labels).to_numpy()
         same_text = np.ones(len(rows), dtype=bool)

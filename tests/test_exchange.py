@@ -187,3 +187,37 @@ def test_the_labeler_exports_and_imports_too(tmp_path):
     al.export(tmp_path / "out.csv")
     assert al.import_labels(tmp_path / "out.csv").startswith("0 labels imported")  # already here
     al.close()
+
+
+@pytest.mark.parametrize("name", ["labels.csv", "labels.jsonl", "labels.parquet", "labels.json"])
+def test_data_with_its_own_key_and_label_columns_exports_and_reads_back(tmp_path, name):
+    df = ticket_frame(20).rename(columns={"truth": "label"})
+    df["key"] = "user's own"
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    for i in range(4):
+        session.label(session.current, LABELS[i % 3])
+    expected = session.labeled["al_label"].astype(str).to_dict()
+    session.export(tmp_path / name)
+    session.close()
+    if name != "labels.json":
+        flat = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else (
+            pd.read_csv(tmp_path / name) if name.endswith("csv") else pd.read_json(tmp_path / name, lines=True))
+        assert list(flat.columns[:2]) == ["al_key", "body"] and (flat["key"] == "user's own").all()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / name).startswith("4 labels imported")
+    assert fresh.labeled["al_label"].astype(str).to_dict() == expected
+    fresh.close()
+
+
+def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
+    session = labeled_session(tmp_path)
+    session.export(tmp_path / "labels.csv")
+    session.close()
+    frame = pd.read_csv(tmp_path / "labels.csv")
+    changed_key = frame.loc[0, "key"]
+    df = ticket_frame(30)
+    df.loc[changed_key, "body"] = "something else entirely"
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / "labels.csv").endswith("1 whose text changed")
+    assert fresh.label_of(changed_key) is None
+    fresh.close()
