@@ -27,7 +27,8 @@ class ActiveLabeler:
     press shows the next record at once instead of waiting on the kernel, and ``keys``: a dict
     label -> key for the card (e.g. ``{"spam": "x"}``); other labels get their own name when it
     is one digit or letter, then ``1``..``9``, ``0``, then free letters (see
-    :mod:`activelabel_widget.keymap`).
+    :mod:`activelabel_widget.keymap`), and ``guidelines``: label -> one short sentence on when to use
+    it, shown in the key map and on the label's button.
 
     Examples
     --------
@@ -42,11 +43,13 @@ class ActiveLabeler:
     """
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
-                 preload: int = options_module.DEFAULT_PRELOAD, keys: dict | None = None, **options):
+                 preload: int = options_module.DEFAULT_PRELOAD, keys: dict | None = None,
+                 guidelines: dict | None = None, **options):
         from .keymap import assign_keys
 
         self._preload = options_module.check_preload(preload)
         self.key_map = assign_keys(options_module.check_labels(labels), keys)  # before any file is opened
+        self._guidelines = options_module.check_guidelines(guidelines, options_module.check_labels(labels))
         self.session = LabelingSession(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
         self.heuristics = Heuristics(self.session)
@@ -61,7 +64,7 @@ class ActiveLabeler:
             from .widget import LabelingWidget
 
             self._widget = LabelingWidget(self.session, insights=self.insights, votes_for=self.heuristics.votes_on,
-                                          preload=self._preload, key_map=self.key_map)
+                                          preload=self._preload, key_map=self.key_map, guidelines=self._guidelines)
             report = self.session.restore_report
             if report.restored or report.changed or report.missing:
                 self._widget.notice = report.summary()  # what the store held, in one line, on the card

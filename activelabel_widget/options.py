@@ -79,3 +79,25 @@ def login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+#: Characters a label's guideline may have (the key map shows it on one or two lines).
+MAX_GUIDELINE_CHARS = 300
+
+
+def check_guidelines(guidelines, labels: list[str]) -> dict[str, str]:
+    """``guidelines`` as label -> text, checked: every name a label, every text short and not empty."""
+    if guidelines is None:
+        return {}
+    if not isinstance(guidelines, dict):
+        raise LabelError("guidelines= must be a dict of label -> one short sentence, e.g. "
+                         f"{{{labels[0]!r}: 'the app breaks or loses data'}}.")
+    checked = {}
+    for label, text in guidelines.items():
+        if str(label) not in labels:
+            raise LabelError(f"guidelines= names {label!r}, which is not one of the labels {labels}.")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_GUIDELINE_CHARS:
+            raise LabelError(f"The guideline for {label!r} must be text of 1 to {MAX_GUIDELINE_CHARS} characters; "
+                             f"got {text!r:.60}.")
+        checked[str(label)] = displayable(text.strip())
+    return checked

@@ -52,6 +52,10 @@ class LabelingWidget(anywidget.AnyWidget):
     """Label names, in the order of the buttons."""
     key_map = traitlets.Dict().tag(sync=True)
     """Label name -> its key on the card (null: no key, click the button); see :mod:`activelabel_widget.keymap`."""
+    label_colors = traitlets.Dict().tag(sync=True)
+    """Label name -> its colour (hex), the same as in the plots (:func:`activelabel_widget.plots.label_colors`)."""
+    guidelines = traitlets.Dict().tag(sync=True)
+    """Label name -> a short guideline shown in the key map and on its button's tooltip."""
     progress = traitlets.Dict().tag(sync=True)
     """``{labeled, total, session, skipped}``."""
     suggestion = traitlets.Dict().tag(sync=True)
@@ -92,10 +96,12 @@ class LabelingWidget(anywidget.AnyWidget):
     the stop hint."""
 
     def __init__(self, session: LabelingSession, *, votes_for=None, insights=None,
-                 preload: int = options.DEFAULT_PRELOAD, key_map: dict | None = None, **kwargs):
+                 preload: int = options.DEFAULT_PRELOAD, key_map: dict | None = None, guidelines: dict | None = None,
+                 **kwargs):
         """``votes_for(position)`` gives the heuristics' votes; ``insights`` draws the plots; ``preload`` is
         how many records the page holds (the card's and the ones after it); ``key_map`` is label -> key
-        (default: :func:`~activelabel_widget.keymap.assign_keys` of the labels)."""
+        (default: :func:`~activelabel_widget.keymap.assign_keys` of the labels); ``guidelines`` is label ->
+        a short guideline."""
         from .keymap import assign_keys
 
         from .review import REVIEW_ORDERS
@@ -119,6 +125,8 @@ class LabelingWidget(anywidget.AnyWidget):
         self._answers_lock = threading.Lock()
         self.labels = list(session.labels)
         self.key_map = dict(key_map) if key_map is not None else assign_keys(session.labels)
+        self.label_colors = _colors(session.labels)
+        self.guidelines = dict(guidelines or {})
         self.strategies = list(STRATEGIES)
         self.strategy_help = {name: describe(name) for name in STRATEGIES}
         self.review_orders = dict(REVIEW_ORDERS)
@@ -334,6 +342,7 @@ class LabelingWidget(anywidget.AnyWidget):
                 from .keymap import assign_keys
 
                 self.key_map = assign_keys(view.labels, keep=self.key_map)
+                self.label_colors = _colors(view.labels)
                 self.labels = list(view.labels)
             accuracy = view.model_status["accuracy"]
             if self.card.get("token") != view.token:
@@ -445,6 +454,13 @@ class LabelingWidget(anywidget.AnyWidget):
     def close(self) -> None:
         self._release()
         super().close()
+
+
+def _colors(labels) -> dict:
+    """Each label's colour, the one the plots give it."""
+    from .plots import label_colors
+
+    return dict(zip(labels, label_colors(len(labels))))
 
 
 def _suggestion(suggestion: tuple[str, float] | None, accuracy: float | None) -> dict:

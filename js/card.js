@@ -200,6 +200,17 @@ export function timeText(at, now = new Date()) {
   return `${when.toLocaleDateString("en-US", { month: "short", day: "numeric" })}, ${clock}`;
 }
 
+/** A label's guideline from the kernel's table, trimmed, or "". */
+export function guidelineText(guidelines, label) {
+  const text = guidelines && typeof guidelines === "object" ? guidelines[label] : null;
+  return typeof text === "string" ? text.trim() : "";
+}
+
+function guidelineSuffix(guidelines, label) {
+  const text = guidelineText(guidelines, label);
+  return text ? ` · ${text}` : "";
+}
+
 /** "labeled bug · hand · by ana · 14:02": the label a record carries in review, and who gave it when. */
 export function givenText(given) {
   if (!given || typeof given !== "object" || asText(given.label) === "") return "";
@@ -235,6 +246,11 @@ export function recentText(answer) {
   return `${asText(a.label)}${was}`;
 }
 
+/** A colour the card may paint with: "#rrggbb" only (anything else from the kernel is ignored). */
+export function safeColor(value) {
+  return typeof value === "string" && /^#[0-9a-fA-F]{6}$/.test(value) ? value : null;
+}
+
 /** The insights panel's plots, in tab order: the name the view keeps, the tab's text, what it shows. */
 export const PLOTS = [
   { name: "confidence", caption: "confidence distribution",
@@ -257,6 +273,14 @@ export const PLOTS = [
 export function createCard(doc, actions) {
   const el = (tag, props, children) => h(doc, tag, props, children);
   const kbd = (text) => el("kbd", { class: "al-kbd", text });
+  /** A small square in the label's colour (the plots' colour for it), or null when it has none. */
+  const swatch = (colors, label) => {
+    const color = safeColor(colors && typeof colors === "object" ? colors[label] : null);
+    if (color === null) return null;
+    const node = el("span", { class: "al-swatch", "aria-hidden": "true" });
+    node.style.backgroundColor = color;
+    return node;
+  };
 
   // header
   const progress = el("div", { class: "al-progress" });
@@ -600,7 +624,7 @@ export function createCard(doc, actions) {
   }
 
   /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
-  function drawButtons(labels, suggestion, active, perLabel, given, keyMap) {
+  function drawButtons(labels, suggestion, active, perLabel, given, keyMap, colors, guidelines) {
     const givenLabel = given && asText(given.label) !== "" ? asText(given.label) : null;
     const suggested = hasSuggestion(suggestion) && givenLabel === null ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
@@ -617,10 +641,11 @@ export function createCard(doc, actions) {
         "data-label": label,
         "aria-pressed": givenLabel !== null ? String(active && label === givenLabel) : null,
         title: (key !== null ? `label as ${label} (${key})` : `label as ${label}`)
-          + (n === null ? "" : ` · ${labelCountText(n)} so far`),
+          + (n === null ? "" : ` · ${labelCountText(n)} so far`) + guidelineSuffix(guidelines, label),
         disabled: !active,
       }, [
         key !== null ? kbd(key) : null,
+        swatch(colors, label),
         el("span", { class: "al-label-name", text: label }),
         n === null ? null : el("span", { class: "al-label-count" + (n === 0 ? " al-label-count-zero" : ""), text: count(n) }),
       ]);
@@ -662,7 +687,7 @@ export function createCard(doc, actions) {
   }
 
   /** The newest answers, newest first; one still in the data comes back on the card when clicked. */
-  function drawRecent(list) {
+  function drawRecent(list, colors) {
     const answers = asList(list);
     recentList.replaceChildren(...answers.map((a) => {
       const what = recentText(a);
@@ -670,7 +695,9 @@ export function createCard(doc, actions) {
       const row = [
         el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
         el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
-        el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : ""), text: what }),
+        el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : "") }, [
+          a && a.action === "label" ? swatch(colors, asText(a.label)) : null, what,
+        ]),
         el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
       ];
       if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
@@ -718,7 +745,7 @@ export function createCard(doc, actions) {
       el("div", { class: "al-plots" }, figures));
   }
 
-  function drawKeymap(open, labels, strategies, strategy, help, keyMap) {
+  function drawKeymap(open, labels, strategies, strategy, help, keyMap, colors, guidelines) {
     show(keymap, open);
     keymapButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (!open) {
@@ -728,10 +755,12 @@ export function createCard(doc, actions) {
     const keys = (list, between) => list.flatMap((k, i) => (i === 0 ? [kbd(k)] : [between, kbd(k)]));
     const row = (list, what, between = " or ") => [el("dt", {}, keys(list, between)), el("dd", { text: what })];
     // every label with its key; one without a key is labeled by clicking its button
-    const labelRows = asList(labels).flatMap((label) => {
-      const key = keyOf(keyMap, asText(label));
-      return key !== null ? row([key], `label as ${asText(label)}`)
-        : [el("dt", { class: "al-muted", text: "click" }), el("dd", { text: `label as ${asText(label)} (no key left)` })];
+    const labelRows = asList(labels).flatMap((raw) => {
+      const label = asText(raw);
+      const key = keyOf(keyMap, label);
+      const what = el("dd", {}, [swatch(colors, label), `label as ${label}${key === null ? " (no key left)" : ""}`,
+        guidelineText(guidelines, label) ? el("span", { class: "al-guideline", text: guidelineText(guidelines, label) }) : null]);
+      return [key !== null ? el("dt", {}, [kbd(key)]) : el("dt", { class: "al-muted", text: "click" }), what];
     });
     const close = el("button", { type: "button", class: "al-link", text: "close (Esc)" });
     close.addEventListener("click", () => actions.closeOverlays());
@@ -764,7 +793,8 @@ export function createCard(doc, actions) {
   /**
    * Draw a state.
    *
-   * @param {object} s card, labels, keyMap (label -> key), progress, suggestion, modelStatus, votes, strategy,
+   * @param {object} s card, labels, keyMap (label -> key), labelColors (label -> "#rrggbb"), guidelines
+ *   (label -> text), progress, suggestion, modelStatus, votes, strategy,
    *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
    *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
    *   expanded, fieldsOpen (local view state); recent, review, reviewOrders, checks (the recent answers,
@@ -807,15 +837,16 @@ export function createCard(doc, actions) {
     part("suggestion", [s.suggestion, active, given], () => drawSuggestion(s.suggestion, active, given));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     const perLabel = s.progress && s.progress.per_label;
-    part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap], () =>
-      drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap));
+    part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines], () =>
+      drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines));
     part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
     part("review", [s.review], () => drawReview(s.review));
-    part("recent", [s.recent], () => drawRecent(s.recent));
+    part("recent", [s.recent, s.labelColors], () => drawRecent(s.recent, s.labelColors));
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
-    part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp, s.keyMap], () =>
-      drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp, s.keyMap));
+    part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp, s.keyMap, s.labelColors,
+      s.guidelines], () => drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp,
+      s.keyMap, s.labelColors, s.guidelines));
     part("store", [s.storePath, s.pending], () => { storeLine.textContent = storeText(s.storePath, s.pending); });
     part("dead", [dead, s.unsaved], () => { deadDetail.textContent = DEAD_DETAIL + (dead ? unsavedText(s.unsaved) : ""); });
     // A dead card keeps what it showed, dimmed, under a banner that says why nothing works.

@@ -9,7 +9,7 @@ import { createPageLine } from "./line.js";
 
 /** Synced traits the card draws. */
 export const TRAITS = [
-  "card", "image", "labels", "key_map", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
+  "card", "image", "labels", "key_map", "label_colors", "guidelines", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
   "recent", "review", "review_orders", "checks",
 ];
@@ -137,6 +137,8 @@ function render({ model, el }) {
         card,
         labels: model.get("labels"),
         keyMap: model.get("key_map"),
+        labelColors: model.get("label_colors"),
+        guidelines: model.get("guidelines"),
         progress: model.get("progress"),
         suggestion: card.suggestion || {},
         modelStatus: model.get("model_status"),

@@ -62,3 +62,19 @@ def test_the_card_gets_the_key_map_and_a_bad_one_is_refused_before_any_file_is_w
     with pytest.raises(LabelError, match="command"):
         ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "other.db", keys={"bug": "z"})
     assert not (tmp_path / "other.db").exists()
+
+
+def test_each_label_has_the_plots_colour_and_its_guideline_on_the_card(tmp_path):
+    from activelabel_widget.plots import label_colors
+
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
+                       guidelines={"bug": "the app breaks or loses data"})
+    assert al.widget.label_colors == dict(zip(LABELS, label_colors(3)))
+    assert al.widget.guidelines == {"bug": "the app breaks or loses data"}
+    al.add_label("other")
+    assert al.widget.label_colors == dict(zip([*LABELS, "other"], label_colors(4)))
+    al.close()
+    for bad, message in (({"spam": "x"}, "not one of the labels"), ({"bug": ""}, "1 to 300 characters"),
+                         ({"bug": "x" * 301}, "1 to 300 characters"), (["bug"], "must be a dict")):
+        with pytest.raises(LabelError, match=message):
+            ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "t.db", guidelines=bad)

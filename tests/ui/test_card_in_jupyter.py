@@ -682,7 +682,8 @@ from activelabel_widget import ActiveLabeler
 
 df = pd.DataFrame({"body": [f"ticket number {i} about something" for i in range(30)]})
 labels = [str(d) for d in range(10)] + ["other", "spam"]
-al = ActiveLabeler(df, text="body", labels=labels, store="labels.db", keys={"spam": "x"})
+al = ActiveLabeler(df, text="body", labels=labels, store="labels.db", keys={"spam": "x"},
+                   guidelines={"spam": "ads, scams and anything unsolicited", "other": "none of the numbers fit"})
 al'''
 
 
@@ -711,6 +712,9 @@ def test_twelve_labels_each_with_its_own_key(start_jupyter, page, artifacts, pub
     keymap.wait_for(state="visible")
     rows = page.locator(f"{CARD} .al-keylabels dt").all_inner_texts()
     assert rows == [str(d) for d in range(10)] + ["a", "x"]
+    assert page.locator(f"{CARD} .al-keylabels .al-guideline").all_inner_texts() == [
+        "none of the numbers fit", "ads, scams and anything unsolicited"]
+    assert page.locator(f"{CARD} .al-label .al-swatch").count() == 12  # each label in its plot colour
     card_shot, _ = screenshot(page, artifacts, "lab-twelve-labels-keymap")
     publish_screenshot(card_shot, "keymap-twelve-labels.png")
     assert_readable(page, artifacts, "lab-twelve-labels-keymap")
