@@ -1,8 +1,9 @@
 """Label events and the one state machine that applies them.
 
-A store is an append-only log of events: ``label``, ``skip`` and ``undo``. :class:`LabelState`
-turns that log into the current state (the label in force per record, the skipped records in
-skip order, and the undo history). The live session and a restart apply events through the
+A store is an append-only log of events: ``label``, ``skip``, ``reject`` (the record is unusable:
+out of training and out of the line), ``note`` (free text on a record) and ``undo``.
+:class:`LabelState` turns that log into the current state (the label or rejection in force per
+record, the skipped records in skip order, the note per record, and the undo history). The live session and a restart apply events through the
 same :meth:`LabelState.apply`, so a restart can never disagree with what the user saw.
 
 Events that share a ``batch`` (e.g. many weak labels promoted at once) form one undo step.
@@ -24,7 +25,7 @@ from .errors import StoreError
 
 __all__ = ["LabelEvent", "LabelState", "ACTIONS"]
 
-ACTIONS = ("label", "skip", "undo")
+ACTIONS = ("label", "skip", "undo", "reject", "note")
 
 
 class LabelEvent(NamedTuple):
@@ -41,15 +42,18 @@ class LabelEvent(NamedTuple):
     undoes: int | None = None
     batch: int | None = None
     content: int | None = None  # hash of the record's content when it was labeled (uint64)
+    note: str | None = None  # the text of a "note" event
 
 
 _SNAPSHOT_VERSION = 1
-_TEXT_FIELDS = ("at", "action", "key", "label", "annotator", "source")
+_TEXT_FIELDS = ("at", "action", "key", "label", "annotator", "source", "note")
 _INT_FIELDS = ("id", "undoes", "batch", "content")
 
 
 def _column(packed: dict, texts: dict, name: str, rows=None) -> list:
     """One field of the packed events (at ``rows``, or all) as a list, None where absent."""
+    if name not in packed:  # a field newer than the snapshot: none of its events has it
+        return [None] * (len(packed["id"]) if rows is None else len(rows))
     if name in texts:
         uniques = np.empty(len(texts[name]), dtype=object)
         uniques[:] = texts[name]
@@ -90,15 +94,21 @@ class LabelState:
     ----------
     labels : dict
         Record key -> the label event in force.
+    rejected : dict
+        Record key -> the reject event in force (a record has a label or a rejection, not both).
     skipped : dict
         Record key -> its skip event, oldest skip first (insertion order).
+    notes : dict
+        Record key -> its latest note event (an empty note clears it).
     history : list of Step
         The undo stack, newest step last.
     """
 
     def __init__(self) -> None:
         self.labels: dict[str, LabelEvent] = {}
+        self.rejected: dict[str, LabelEvent] = {}
         self.skipped: dict[str, LabelEvent] = {}
+        self.notes: dict[str, LabelEvent] = {}
         self.history: list[Step] = []
 
     def apply(self, event: LabelEvent) -> tuple[str, ...]:
@@ -109,9 +119,10 @@ class LabelState:
         StoreError
             An undo that does not take back the newest step (a log edited by hand).
         """
-        if event.action == "label":
-            pair = (event, self.labels.get(event.key))
-            self.labels[event.key] = event
+        if event.action in ("label", "reject"):
+            # the event in force before (a label or a rejection) comes back on undo
+            pair = (event, self.labels.pop(event.key, None) or self.rejected.pop(event.key, None))
+            (self.labels if event.action == "label" else self.rejected)[event.key] = event
             self.skipped.pop(event.key, None)
             if event.batch is not None and self.history and self.history[-1][-1][0].batch == event.batch:
                 self.history[-1].append(pair)
@@ -123,6 +134,14 @@ class LabelState:
             self.skipped[event.key] = event
             self.history.append([(event, None)])
             return (event.key,)
+        if event.action == "note":
+            pair = (event, self.notes.get(event.key))
+            if event.note:
+                self.notes[event.key] = event
+            else:
+                self.notes.pop(event.key, None)
+            self.history.append([pair])
+            return (event.key,)
         if event.action == "undo":
             if not self.history or self.history[-1][-1][0].id != event.undoes:
                 raise StoreError(
@@ -131,11 +150,16 @@ class LabelState:
                 )
             step = self.history.pop()
             for undone, previous in reversed(step):
-                if undone.action == "label":
-                    if previous is None:
-                        self.labels.pop(undone.key, None)
+                if undone.action in ("label", "reject"):
+                    self.labels.pop(undone.key, None)
+                    self.rejected.pop(undone.key, None)
+                    if previous is not None:
+                        (self.labels if previous.action == "label" else self.rejected)[undone.key] = previous
+                elif undone.action == "note":
+                    if previous is None or not previous.note:
+                        self.notes.pop(undone.key, None)
                     else:
-                        self.labels[undone.key] = previous
+                        self.notes[undone.key] = previous
                 else:
                     self.skipped.pop(undone.key, None)
             return tuple(dict.fromkeys(undone.key for undone, _ in step))
@@ -156,8 +180,9 @@ class LabelState:
         referenced: dict[int, LabelEvent] = {}
         for event in self.labels.values():
             referenced[event.id] = event
-        for event in self.skipped.values():
-            referenced[event.id] = event
+        for table in (self.skipped, self.rejected, self.notes):
+            for event in table.values():
+                referenced[event.id] = event
         for step in self.history:
             for event, previous in step:
                 referenced[event.id] = event
@@ -179,6 +204,8 @@ class LabelState:
         arrays["confidence"] = np.array([np.nan if e.confidence is None else e.confidence for e in events], dtype=float)
         arrays["labels"] = np.array([e.id for e in self.labels.values()], dtype=np.int64)
         arrays["skipped"] = np.array([e.id for e in self.skipped.values()], dtype=np.int64)
+        arrays["rejected"] = np.array([e.id for e in self.rejected.values()], dtype=np.int64)
+        arrays["notes"] = np.array([e.id for e in self.notes.values()], dtype=np.int64)
         arrays["step_sizes"] = np.array([len(step) for step in self.history], dtype=np.int64)
         arrays["step_events"] = np.array([e.id for step in self.history for e, _ in step], dtype=np.int64)
         arrays["step_previous"] = np.array([-1 if p is None else p.id for step in self.history for _, p in step],
@@ -203,6 +230,8 @@ class LabelState:
         texts = json.loads(packed.pop("texts").tobytes())
         n = len(packed["id"])
         for name in _TEXT_FIELDS:
+            if name not in packed and name not in texts:
+                continue  # a field newer than the snapshot (read as None)
             if len(packed[name]) != n or (n and not 0 <= packed[name].min() <= packed[name].max() < len(texts[name])):
                 raise ValueError(f"snapshot column {name} does not match its texts")
         state = cls.__new__(cls)
@@ -212,7 +241,7 @@ class LabelState:
 
     def __getattr__(self, name):
         # only reached while labels / skipped / history are still packed (see from_bytes)
-        if name in ("labels", "skipped", "history") and "_packed" in self.__dict__:
+        if name in ("labels", "rejected", "skipped", "notes", "history") and "_packed" in self.__dict__:
             self.unpack()
             return self.__dict__[name]
         raise AttributeError(name)
@@ -231,6 +260,9 @@ class LabelState:
                 by_id = dict(zip(packed["id"].tolist(), events))
                 self.labels = {event.key: event for event in map(by_id.__getitem__, packed["labels"].tolist())}
                 self.skipped = {event.key: event for event in map(by_id.__getitem__, packed["skipped"].tolist())}
+                empty = np.zeros(0, dtype=np.int64)  # snapshots from before rejections and notes have neither
+                self.rejected = {event.key: event for event in map(by_id.__getitem__, packed.get("rejected", empty).tolist())}
+                self.notes = {event.key: event for event in map(by_id.__getitem__, packed.get("notes", empty).tolist())}
                 by_id[-1] = None
                 pairs = list(zip(map(by_id.__getitem__, packed["step_events"].tolist()),
                                  map(by_id.__getitem__, packed["step_previous"].tolist())))
@@ -271,6 +303,17 @@ class LabelState:
             return list(self.skipped)
         columns, texts = packed
         return _column(columns, texts, "key", np.searchsorted(columns["id"], columns["skipped"]))
+
+    def rejected_in_force(self) -> tuple[list, list]:
+        """``(keys, contents)`` of the rejections in force (fast when packed)."""
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            return [e.key for e in self.rejected.values()], [e.content for e in self.rejected.values()]
+        columns, texts = packed
+        if "rejected" not in columns:
+            return [], []
+        rows = np.searchsorted(columns["id"], columns["rejected"])
+        return _column(columns, texts, "key", rows), _column(columns, texts, "content", rows)
 
     def in_force(self) -> tuple[list, list, list, list]:
         """``(keys, labels, sources, contents)`` of the labels in force, as lists in one order (fast when packed)."""

@@ -12,8 +12,8 @@ import pandas as pd
 __all__ = ["labeled_frame", "full_frame", "add_label_columns", "column_names", "ADDED_COLUMNS"]
 
 #: The columns the hand-off frames add to the user's, by their own names.
-ADDED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "previous_label", "prediction",
-                 "prediction_confidence", "weak_label", "weak_confidence")
+ADDED_COLUMNS = ("label", "labeled_at", "annotator", "source", "confidence", "previous_label", "rejected", "note",
+                 "prediction", "prediction_confidence", "weak_label", "weak_confidence")
 
 
 def column_names(user_columns) -> dict[str, str]:
@@ -37,14 +37,18 @@ def column_names(user_columns) -> dict[str, str]:
 
 
 def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: list[str], *,
-                  previous: list | None = None) -> pd.DataFrame:
+                  previous: list | None = None, rejected=None, notes: list | None = None) -> pd.DataFrame:
     """The rows at ``positions`` with their label columns: label, labeled_at, annotator, source, confidence,
-    and previous_label (``previous[i]``: the label the row's label replaced, None for a first label)."""
+    previous_label (``previous[i]``: the label the row's label replaced, None for a first label), rejected
+    (``rejected[i]``: the row was rejected, its event a rejection with no label) and note (``notes[i]``)."""
     frame = df.iloc[positions].copy()
     names = column_names(df.columns)
     add_label_columns(frame, events, labels, names)
-    frame[names["previous_label"]] = pd.Categorical(previous if previous is not None else [None] * len(frame),
+    n = len(frame)
+    frame[names["previous_label"]] = pd.Categorical(previous if previous is not None else [None] * n,
                                                     categories=labels)
+    frame[names["rejected"]] = np.zeros(n, dtype=bool) if rejected is None else np.asarray(rejected, dtype=bool)
+    frame[names["note"]] = pd.Series(notes if notes is not None else [None] * n, index=frame.index, dtype="object")
     return frame
 
 

@@ -31,7 +31,7 @@ from .errors import LabelError
 __all__ = ["COMMAND_KEYS", "LABEL_KEYS", "assign_keys"]
 
 #: Keys the card uses for commands (js/keys.js COMMANDS): never a label's key.
-COMMAND_KEYS = frozenset({"Enter", "s", "z", "Backspace", "v", "r", "i", "?", "Escape"})
+COMMAND_KEYS = frozenset({"Enter", "s", "Delete", "z", "Backspace", "v", "r", "i", "?", "Escape"})
 
 #: Keys a label may have, in the order labels without a key of their own get them.
 LABEL_KEYS = tuple("1234567890") + tuple(c for c in string.ascii_lowercase if c not in COMMAND_KEYS)

@@ -68,6 +68,7 @@ class CardSnapshot:
     given: "GivenLabel | None" = None  # the label the card's record carries (in review)
     review: dict | None = None  # {by, caption, index, total} while reviewing, else None
     labels: tuple = ()  # the label names, in button order
+    note: str = ""  # the note on the card's record
 
 
 class GivenLabel(NamedTuple):
@@ -88,6 +89,7 @@ class AheadRecord(NamedTuple):
     reason: str
     suggestion: tuple[str, float] | None
     given: GivenLabel | None = None
+    note: str = ""
 
 
 class Answer(NamedTuple):
@@ -103,7 +105,8 @@ class Answer(NamedTuple):
     annotator: str | None
     at: str
     count: int  # events in the step (1 unless a group)
-    open: bool  # the record can be brought back on the card (it is still in the data and labeled or skipped)
+    open: bool  # the record can be brought back on the card (it is still in the data and labeled, skipped or rejected)
+    note: str | None = None  # the text of a note
 
 
 #: Review by these orders needs the out-of-fold probabilities of a cross-validated fit.
@@ -195,6 +198,8 @@ class LabelingSession:
         self._state = LabelState()
         self._codes = np.full(n, -1, dtype=np.int32)  # hand label code by position, -1 = none
         self._has_label = np.zeros(n, dtype=bool)  # any label in force (hand or weak)
+        self._rejected = np.zeros(n, dtype=bool)  # rejected: unusable, out of training and out of the line
+        self._n_rejected = 0
         self._line = Line()
         self._skipped: set[int] = set()  # positions of skipped records (in the line's back, or on the card)
         self._n_labeled = 0
@@ -302,13 +307,18 @@ class LabelingSession:
                 self._reason_now(), self._previous_label, self.suggestion, self.progress,
                 self.model_status.as_dict(), self.strategy, self.model_status.fits,
                 tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p),
-                                  self._given(p) if review is not None else None) for p, reason in queued),
+                                  self._given(p) if review is not None else None, self._note_at(p))
+                      for p, reason in queued),
                 tuple(int(c) for c in self.label_counts()),
                 self._given(position) if review is not None and position is not None else None,
                 None if review is None else {"by": review.by, "caption": review.caption,
                                              "index": min(review.at, len(review.positions) - 1) + 1,
                                              "total": len(review.positions)},
-                tuple(self.labels))
+                tuple(self.labels), "" if position is None else self._note_at(position))
+
+    def _note_at(self, position: int) -> str:
+        event = self._state.notes.get(self.dataset.keys[position])
+        return "" if event is None else event.note
 
     def _given(self, position: int) -> GivenLabel | None:
         event = self._state.labels.get(self.dataset.keys[position]) if self._has_label[position] else None
@@ -409,10 +419,10 @@ class LabelingSession:
 
     @property
     def progress(self) -> dict:
-        """``{labeled, total, session, skipped}`` for the progress line."""
+        """``{labeled, total, session, skipped, rejected}`` for the progress line."""
         with self._lock:
             return {"labeled": self._n_labeled, "total": len(self.dataset), "session": self._session_labels,
-                    "skipped": len(self._skipped)}
+                    "skipped": len(self._skipped), "rejected": self._n_rejected}
 
     @property
     def suggestion(self) -> tuple[str, float] | None:
@@ -469,7 +479,7 @@ class LabelingSession:
                 position = self.dataset.position_of.get(event.key)
                 if size > 1:
                     answers.append(Answer(None, "", f"{size:,} labels saved together", "group", event.label, None,
-                                          event.source, event.annotator, event.at, size, False))
+                                          event.source, event.annotator, event.at, size, False, None))
                     continue
                 shown = position is not None
                 answers.append(Answer(
@@ -478,7 +488,8 @@ class LabelingSession:
                     self.dataset.snippet(position) if shown else "(no longer in the data)",
                     event.action, event.label, None if previous is None else previous.label, event.source,
                     event.annotator, event.at, 1,
-                    bool(shown and (self._has_label[position] or position in self._skipped))))
+                    bool(shown and (self._has_label[position] or position in self._skipped or self._rejected[position])),
+                    event.note))
             return answers
 
     def label_history(self, key) -> pd.DataFrame:
@@ -493,7 +504,7 @@ class LabelingSession:
             "at": pd.to_datetime([e.at for e in mine], utc=True, format="ISO8601"),
             "action": [e.action for e in mine], "label": [e.label for e in mine],
             "source": [e.source for e in mine], "annotator": [e.annotator for e in mine],
-            "undone": [e.id in undone for e in mine],
+            "note": [e.note for e in mine], "undone": [e.id in undone for e in mine],
         })
 
     def checks(self) -> tuple[int | None, "object"]:
@@ -605,6 +616,40 @@ class LabelingSession:
                 self._advance()
         self._notify()
 
+    def reject(self, key=None) -> None:
+        """Mark a record unusable (garbled, off-topic, a duplicate): saved, out of training and out of the
+        line; a label it had is taken off (undo brings it back). ``key``: by default the record on the card."""
+        with self._lock:
+            position = self._current if key is None else self.dataset.position(key)
+            if position is None:
+                return
+            event = self.store.append("reject", self.dataset.keys[position], annotator=self.annotator,
+                                      content=self._content(position))
+            self._reflect(self._state.apply(event))
+            self._relabels += 1
+            if position == self._current:
+                if self._review is not None:
+                    self._review.steps.append((self._review.at, event.id))
+                    self._review_next()
+                else:
+                    self._advance()
+        self._notify()
+
+    def note(self, key, text: str) -> None:
+        """Save a free-text note on a record (an empty text clears it); it does not move the card."""
+        position = self.dataset.position(key)
+        with self._lock:
+            event = self.store.append("note", self.dataset.keys[position], annotator=self.annotator,
+                                      note=str(text).strip())
+            self._state.apply(event)
+        self._notify()
+
+    def note_of(self, key) -> str:
+        """The note on the row with index value ``key`` ("" when none)."""
+        position = self.dataset.position(key)
+        with self._lock:
+            return self._note_at(position)
+
     def undo_target(self):
         """The index value of the record :meth:`undo` would take back now (the last of a group), or None."""
         with self._lock:
@@ -618,16 +663,24 @@ class LabelingSession:
             return None if position is None else self.dataset.index_value(position)
 
     def show(self, key, reason: str = "") -> None:
-        """Put the unlabeled record with index value ``key`` on the card now (the one before goes back
-        to the head of the line). The card's page calls this with the record it shows next."""
+        """Put the unlabeled (or rejected) record with index value ``key`` on the card now (the one before
+        goes back to the head of the line). The card's page calls this with the record it shows next; the
+        recent answers call it to bring back a skipped or rejected record."""
         position = self.dataset.position(key)
         with self._lock:
-            if self._review is not None or position == self._current or not self._is_open(position):
+            rejected = bool(self._rejected[position]) and not self._has_label[position]
+            if self._review is not None or position == self._current or not (self._is_open(position) or rejected):
                 return  # in review the card follows the review's order
             if self._current is not None:
                 self._line.push_front(self._current, self._current_reason)
-            self._line.push_front(position, reason or "next in the page's line")
-            self._advance()
+            if rejected:  # the line passes rejected records over: put it on the card directly
+                self._current, self._current_reason = position, reason or "rejected earlier: label it to use it"
+                self._previous_label = None
+                self._picked_at_fit = self.model_status.fits
+                self.card_token += 1
+            else:
+                self._line.push_front(position, reason or "next in the page's line")
+                self._advance()
         self._notify()
 
     def undo(self):
@@ -910,14 +963,20 @@ class LabelingSession:
     # -- hand-off --------------------------------------------------------------------------------
     @property
     def labeled(self) -> pd.DataFrame:
-        """The hand-labeled rows: original columns plus label, labeled_at, annotator, source, confidence and
-        previous_label (the label a correction replaced; missing for a first label)."""
+        """The hand-labeled and the rejected rows: original columns plus label, labeled_at, annotator, source,
+        confidence, previous_label (the label a correction replaced; missing for a first label), rejected
+        (True for a rejected row, whose label is missing: keep ``labeled[~labeled.rejected]`` to train) and
+        note (the note on the row, missing when none)."""
         with self._lock:
-            positions = np.flatnonzero(self._codes >= 0)
-            events = [self._state.labels[self.dataset.keys[p]] for p in positions]
+            positions = np.flatnonzero((self._codes >= 0) | self._rejected)
+            keys = [self.dataset.keys[p] for p in positions]
+            rejected = self._rejected[positions]
+            events = [self._state.rejected[key] if out else self._state.labels[key] for key, out in zip(keys, rejected)]
             replaced = self._replaced_labels({e.id for e in events if e.source == RELABELED})
+            notes = self._state.notes
+            noted = [notes[key].note if key in notes else None for key in keys]
         return handoff.labeled_frame(self.dataset.df, positions, events, self.labels,
-                                     previous=[replaced.get(e.id) for e in events])
+                                     previous=[replaced.get(e.id) for e in events], rejected=rejected, notes=noted)
 
     def _replaced_labels(self, ids: set) -> dict:
         """Event id -> the label it replaced, for the label events ``ids`` in force (newest steps first)."""
@@ -1078,6 +1137,11 @@ class LabelingSession:
         self._codes[positions[human]] = codes[human]
         if self._background:  # build the event objects of a large snapshot off the kernel's thread
             threading.Thread(target=self._state.unpack, name="activelabel-restore", daemon=True).start()
+        for key, content in zip(*self._state.rejected_in_force()):
+            position = self.dataset.position_of.get(key)
+            if position is not None and (content is None or content == int(self.dataset.record_hashes()[position])):
+                self._rejected[position] = True
+        self._n_rejected = int(self._rejected.sum())
         for key in self._state.skipped_keys():
             position = self.dataset.position_of.get(key)
             if position is not None and not self._has_label[position]:
@@ -1099,6 +1163,10 @@ class LabelingSession:
                        and records.label_applies(event, position, hashes))
             self._n_labeled += int(applies) - int(self._has_label[position])
             self._has_label[position] = applies
+            rejection = self._state.rejected.get(key)
+            rejected = rejection is not None and records.label_applies(rejection, position, hashes)
+            self._n_rejected += int(rejected) - int(self._rejected[position])
+            self._rejected[position] = rejected
             self._codes[position] = self._label_code[event.label] if applies and event.source in HUMAN_SOURCES else -1
             if key in self._state.skipped:  # only a skip leaves its key skipped: it goes to the back
                 self._line.push_back(position)
@@ -1137,7 +1205,7 @@ class LabelingSession:
             self._line.remove_back(position)
 
     def _is_open(self, position: int) -> bool:
-        return not self._has_label[position] and position != self._current
+        return not self._has_label[position] and not self._rejected[position] and position != self._current
 
     def _advance(self, *, previous_label: str | None = None) -> None:
         """Show the next record from the line (O(1) amortised)."""

@@ -63,8 +63,9 @@ __all__ = ["LabelStore", "read_labels", "default_store_path", "DEFAULT_STORE_NAM
 #: ``PRAGMA application_id`` of our files: "ALWB" in ASCII.
 APPLICATION_ID = 0x414C5742
 #: 2 added ``events.batch`` (events saved together form one undo step); 3 added
-#: ``events.content`` (the record's content hash) and the ``snapshot`` table.
-SCHEMA_VERSION = 3
+#: ``events.content`` (the record's content hash) and the ``snapshot`` table; 4 added the
+#: ``reject`` and ``note`` actions and ``events.note``.
+SCHEMA_VERSION = 4
 #: The store's name in the notebook's folder when ``store=`` is not given.
 DEFAULT_STORE_NAME = "activelabel.db"
 #: Seconds without a write after which every commit is checkpointed into the ``.db``.
@@ -77,7 +78,7 @@ CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('label', 'skip', 'undo')),
+    action TEXT NOT NULL CHECK (action IN ('label', 'skip', 'undo', 'reject', 'note')),
     key TEXT NOT NULL,
     label TEXT,
     annotator TEXT,
@@ -85,7 +86,8 @@ CREATE TABLE events (
     confidence REAL,
     undoes INTEGER REFERENCES events(id),
     batch INTEGER,
-    content INTEGER
+    content INTEGER,
+    note TEXT
 );
 CREATE TABLE heuristics (name TEXT PRIMARY KEY, added_at TEXT NOT NULL, description TEXT);
 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL, state BLOB NOT NULL);
@@ -94,9 +96,11 @@ CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT N
 _KNOWN_OBJECTS = {("table", "meta"), ("table", "events"), ("table", "heuristics"), ("table", "snapshot"),
                   ("table", "sqlite_sequence"), ("index", "sqlite_autoindex_meta_1"),
                   ("index", "sqlite_autoindex_heuristics_1")}
-_COLUMNS = "id, at, action, key, label, annotator, source, confidence, undoes, batch, content"
-_INSERT = ("INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes, batch, content) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_COLUMNS = "id, at, action, key, label, annotator, source, confidence, undoes, batch, content, note"
+_INSERT = ("INSERT INTO events (at, action, key, label, annotator, source, confidence, undoes, batch, content, note) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+#: Longest note on a record, in characters.
+MAX_NOTE_CHARS = 10_000
 
 #: Stores open in this process, by path: a newer labeler on the same file takes it over.
 _OPEN: dict[str, "weakref.ref[LabelStore]"] = {}
@@ -112,7 +116,7 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _checked_row(action, key, label, annotator, source, confidence, undoes, batch, content) -> tuple:
+def _checked_row(action, key, label, annotator, source, confidence, undoes, batch, content, note=None) -> tuple:
     """An event's fields, checked before anything is written (a bad row must never reach the log)."""
     if action not in ACTIONS:
         raise LabelError(f"Unknown event action {action!r}; use one of {list(ACTIONS)}.")
@@ -120,6 +124,9 @@ def _checked_row(action, key, label, annotator, source, confidence, undoes, batc
         check_source(source)
         if not isinstance(label, str):
             raise LabelError(f"A label must be a label name (text), got {label!r}.")
+    if action == "note" and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
+        raise LabelError(f"A note is text of at most {MAX_NOTE_CHARS:,} characters (empty clears it); got "
+                         f"{type(note).__name__} of length {len(note) if isinstance(note, str) else '?'}.")
     if confidence is not None:
         try:
             confidence = float(confidence)
@@ -128,13 +135,14 @@ def _checked_row(action, key, label, annotator, source, confidence, undoes, batc
         if not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0):
             raise LabelError(f"confidence must be in [0, 1], got {confidence!r}.")
     content = None if content is None else int(np.uint64(content))
-    return (action, str(key), label, annotator, source, confidence, undoes, batch, content)
+    return (action, str(key), label, annotator, source, confidence, undoes, batch, content,
+            note if action == "note" else None)
 
 
 def _sql(at: str, row: tuple) -> tuple:
     """An event row as stored: SQLite integers are signed, so the uint64 content hash is stored as int64."""
-    content = row[-1]
-    return (at, *row[:-1], None if content is None else int(np.uint64(content).view(np.int64)))
+    content = row[-2]
+    return (at, *row[:-2], None if content is None else int(np.uint64(content).view(np.int64)), row[-1])
 
 
 class LabelStore:
@@ -382,6 +390,15 @@ class LabelStore:
         if version < 3:
             conn.execute("ALTER TABLE events ADD COLUMN content INTEGER")
             conn.execute("CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL, state BLOB NOT NULL)")
+        if version < 4:
+            # SQLite cannot change a CHECK constraint in place: rebuild the events table with the new
+            # actions and the note column (ids kept, so undo references and the snapshot still hold)
+            events = _SCHEMA.split("CREATE TABLE events", 1)[1].split(";", 1)[0]
+            conn.execute(f"CREATE TABLE events_v4{events}")
+            old = "id, at, action, key, label, annotator, source, confidence, undoes, batch, content"
+            conn.execute(f"INSERT INTO events_v4 ({old}) SELECT {old} FROM events ORDER BY id")
+            conn.execute("DROP TABLE events")
+            conn.execute("ALTER TABLE events_v4 RENAME TO events")
         if version < SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         row = conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
@@ -500,7 +517,7 @@ class LabelStore:
             self._dirty = False
 
     def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None,
-               undoes=None, content=None) -> LabelEvent:
+               undoes=None, content=None, note=None) -> LabelEvent:
         """Validate one event, append it and commit it before returning.
 
         Raises
@@ -511,7 +528,7 @@ class LabelStore:
         StoreError
             When the write fails or the file was deleted or replaced; nothing is half-written.
         """
-        row = _checked_row(action, key, label, annotator, source, confidence, undoes, None, content)
+        row = _checked_row(action, key, label, annotator, source, confidence, undoes, None, content, note)
         with self._lock:
             at = _now()
             try:
@@ -545,7 +562,7 @@ class LabelStore:
                 self._before_write()
                 self._conn.execute("BEGIN IMMEDIATE")
                 batch = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0] + 1
-                rows = [row[:-2] + (batch, row[-1]) for row in rows]
+                rows = [row[:-3] + (batch, *row[-2:]) for row in rows]
                 self._conn.executemany(_INSERT, [_sql(at, row) for row in rows])
                 # one writer inside one transaction: AUTOINCREMENT ids of these rows are consecutive
                 last = self._conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
@@ -729,16 +746,18 @@ def _truncated(header: bytes, size: int) -> bool:
 
 def _from_row(row: tuple) -> tuple:
     """Check one stored event's types; content back to the unsigned hash."""
-    id, at, action, key, label, annotator, source, confidence, undoes, batch, content = row
+    id, at, action, key, label, annotator, source, confidence, undoes, batch, content, note = row
     if not isinstance(id, int) or action not in ACTIONS or not isinstance(key, str) or not isinstance(at, str):
         raise ValueError(f"event {id!r}: action {action!r}, key {key!r}")
     if action == "label" and not isinstance(label, str):
         raise ValueError(f"event {id}: label {label!r}")
     if action == "undo" and not isinstance(undoes, int):
         raise ValueError(f"event {id}: undoes {undoes!r}")
+    if action == "note" and not isinstance(note, str):
+        raise ValueError(f"event {id}: note {note!r}")
     if content is not None:
         content = int(np.int64(content).view(np.uint64))
-    return (id, at, action, key, label, annotator, source, confidence, undoes, batch, content)
+    return (id, at, action, key, label, annotator, source, confidence, undoes, batch, content, note)
 
 
 def _complete_when_dropped(conn: sqlite3.Connection) -> None:

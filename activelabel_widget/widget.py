@@ -29,7 +29,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 WEAK_SUGGESTION_BELOW = 0.3
 
 #: Intents that answer one record; each carries the page's ``view`` id and a ``seq`` number.
-ANSWERS = ("label", "accept", "skip", "undo", "keep")
+ANSWERS = ("label", "accept", "skip", "undo", "keep", "reject")
 
 #: Recent answers the card lists (newest first).
 RECENT_SHOWN = 6
@@ -175,6 +175,8 @@ class LabelingWidget(anywidget.AnyWidget):
                         session.end_review()
                 elif action == "revisit":
                     self._revisit(session, content.get("key"))
+                elif action == "note":
+                    self._note(session, content)
                 elif action == "plots":
                     self._plots_wanted = bool(content.get("open"))
                     if self._plots_wanted and self._shown_fits != session.model_status.fits:
@@ -259,9 +261,18 @@ class LabelingWidget(anywidget.AnyWidget):
             return f"Row {session.dataset.key_label(position)} has no label any more (it was taken back); nothing changed."
         if action == "label":
             session.label(index, str(content.get("label")))
+        elif action == "reject":
+            session.reject(index)
         elif session.reviewing is not None:
             session.keep(index)
         return ""
+
+    def _note(self, session: LabelingSession, content: dict) -> None:
+        position = session.dataset.position_of.get(content.get("key"))
+        if position is None:
+            self.notice = "That record is not in the data any more; the note was not saved."
+            return
+        session.note(session.dataset.index_value(position), str(content.get("text") or ""))
 
     def _revisit(self, session: LabelingSession, key) -> None:
         """Bring a record from the recent answers back on the card: a labeled one to relabel (a
@@ -291,6 +302,9 @@ class LabelingWidget(anywidget.AnyWidget):
             return f"Row {row} already has the label {already!r} (from an earlier answer); nothing changed."
         if action == "skip":
             session.skip(index)
+            return ""
+        if action == "reject":
+            session.reject(index)
             return ""
         shown = content.get("suggested")  # the suggestion the user saw for this record, if any
         confidence = content.get("confidence")
@@ -347,8 +361,9 @@ class LabelingWidget(anywidget.AnyWidget):
             accuracy = view.model_status["accuracy"]
             if self.card.get("token") != view.token:
                 self._sync_card(view)
-            elif self.card.get("reason") != view.reason:  # e.g. a fit or the index came since it was picked
-                self.card = {**self.card, "reason": view.reason}
+            elif self.card.get("reason") != view.reason or self.card.get("note") != view.note:
+                # a fit or the index came since it was picked, or a note was saved on it
+                self.card = {**self.card, "reason": view.reason, "note": view.note}
             self.progress = {**view.progress, "per_label": list(view.label_counts)}
             self.suggestion = _suggestion(view.suggestion, accuracy)
             self.model_status = view.model_status
@@ -375,7 +390,7 @@ class LabelingWidget(anywidget.AnyWidget):
         with self._batch():
             self.image = b""
             self.card = {"token": -1, "key": "", "key_label": "", "kind": "empty", "fields": [], "problem": "",
-                         "reason": "", "previous_label": None, "review": False, "given": None,
+                         "reason": "", "previous_label": None, "review": False, "given": None, "note": "",
                          "text": "This card no longer labels: use the newest card of this labeler."}
             self.error = f"This labeler stopped: {reason}. Nothing more is saved from this card."
         self._release()
@@ -411,14 +426,16 @@ class LabelingWidget(anywidget.AnyWidget):
                  "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
                  "suggestion": _suggestion(record.suggestion, accuracy), "votes": self._votes(record.position),
                  "image": payload.image}
-        entry.update(review=record.given is not None, given=None if record.given is None else record.given._asdict())
+        entry.update(review=record.given is not None, given=None if record.given is None else record.given._asdict(),
+                     note=record.note)
         return entry
 
     def _recent(self, session: LabelingSession) -> list:
         dataset = session.dataset
         return [{"key": None if a.key is None else dataset.keys[dataset.position(a.key)], "key_label": a.key_label,
                  "snippet": a.snippet, "action": a.action, "label": a.label, "previous": a.previous,
-                 "source": a.source, "annotator": a.annotator, "at": a.at, "count": a.count, "open": a.open}
+                 "source": a.source, "annotator": a.annotator, "at": a.at, "count": a.count, "open": a.open,
+                 "note": a.note}
                 for a in session.recent_answers(RECENT_SHOWN)]
 
     def _payload(self, position: int):
@@ -440,7 +457,7 @@ class LabelingWidget(anywidget.AnyWidget):
             self.image = b""
             self.card = {"token": view.token, "key": "", "key_label": "", "kind": "done" if done else "empty",
                          "text": text, "fields": [], "problem": "", "reason": "", "previous_label": None,
-                         "review": False, "given": None}
+                         "review": False, "given": None, "note": ""}
             return
         payload = view.payload
         self.image = payload.image
@@ -449,6 +466,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "text": payload.text, "fields": payload.fields, "problem": payload.problem,
             "reason": view.reason, "previous_label": view.previous_label,
             "review": view.given is not None, "given": None if view.given is None else view.given._asdict(),
+            "note": view.note,
         }
 
     def close(self) -> None:

@@ -242,6 +242,8 @@ export function recentText(answer) {
   const a = answer || {};
   if (a.action === "group") return `${count(a.count)} labels saved together (${asText(a.source) || "batch"})`;
   if (a.action === "skip") return "skipped";
+  if (a.action === "reject") return "rejected";
+  if (a.action === "note") return asText(a.note) ? `note: ${asText(a.note)}` : "note cleared";
   const was = asText(a.previous) !== "" ? ` (was ${asText(a.previous)})` : "";
   return `${asText(a.label)}${was}`;
 }
@@ -263,8 +265,8 @@ export const PLOTS = [
  * Create the card's DOM.
  *
  * @param {Document} doc
- * @param {object} actions callbacks for the buttons: label(name), skip(), undo(), retrain(), review(by or ""),
- *   revisit(key),
+ * @param {object} actions callbacks for the buttons: label(name), skip(), reject(), undo(), retrain(),
+ *   review(by or ""), revisit(key), note(key, text),
  *   strategy(name), toggleInsights(), showPlot(name), toggleKeymap(), toggleExpanded(),
  *   toggleFields(), closeOverlays().
  * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
@@ -347,8 +349,16 @@ export function createCard(doc, actions) {
   const votes = el("div", { class: "al-votes", hidden: true });
   const labelButtons = el("div", { class: "al-labels", role: "group", "aria-label": "labels" });
   const skip = el("button", { type: "button", class: "al-button al-move", title: "skip (s)" }, [kbd("s"), "skip"]);
+  const reject = el("button", { type: "button", class: "al-button al-move",
+                                title: "reject: the record is unusable, out of training and the line (Delete)" },
+  [kbd("Del"), "reject"]);
   const undo = el("button", { type: "button", class: "al-button al-move", title: "undo (z or Backspace)" }, [kbd("z"), "undo"]);
-  const actionsRow = el("div", { class: "al-actions" }, [labelButtons, el("div", { class: "al-moves" }, [skip, undo])]);
+  const actionsRow = el("div", { class: "al-actions" }, [labelButtons, el("div", { class: "al-moves" }, [skip, reject, undo])]);
+  // a note on the record on screen: saved when it changes (Enter or leaving the field)
+  const noteField = el("input", { type: "text", class: "al-note-field", maxlength: "10000",
+                                  placeholder: "note on this record (Enter saves)", "aria-label": "note on this record" });
+  const noteRow = el("label", { class: "al-note", hidden: true }, [el("span", { class: "al-muted", text: "note" }), noteField]);
+  let noteKey = "";
 
   // the newest answers: click one to bring its record back on the card
   const recentList = el("ol", { class: "al-recent-list" });
@@ -365,7 +375,7 @@ export function createCard(doc, actions) {
 
   const root = el("div", { class: "al-card", tabindex: "0", role: "group", "aria-label": "labeling card" }, [
     deadBanner, header, checks, keymap, errorBanner, noticeLine, reviewBar, record, suggestionSlot, votes, actionsRow,
-    recent, insights, footer,
+    noteRow, recent, insights, footer,
   ]);
 
   select.addEventListener("change", () => actions.strategy(select.value));
@@ -373,6 +383,8 @@ export function createCard(doc, actions) {
   insightsButton.addEventListener("click", () => actions.toggleInsights());
   keymapButton.addEventListener("click", () => actions.toggleKeymap());
   skip.addEventListener("click", () => actions.skip());
+  reject.addEventListener("click", () => actions.reject());
+  noteField.addEventListener("change", () => actions.note(noteKey, noteField.value));
   undo.addEventListener("click", () => actions.undo());
   reviewSelect.addEventListener("change", () => actions.review(reviewSelect.value));
   issuesButton.addEventListener("click", () => actions.review("issues"));
@@ -629,6 +641,7 @@ export function createCard(doc, actions) {
     const suggested = hasSuggestion(suggestion) && givenLabel === null ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
     const counts = asList(perLabel);
+    reject.disabled = !active;
     labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
       const label = asText(raw);
       const isSuggested = active && label === suggested;
@@ -679,8 +692,9 @@ export function createCard(doc, actions) {
     if (reviewSelect.value !== by) reviewSelect.value = by;
   }
 
-  function drawReview(review) {
-    const text = reviewText(review);
+  /** The review banner, while the record on screen is one the review shows (the page may be ahead of the kernel). */
+  function drawReview(review, onScreen) {
+    const text = onScreen ? reviewText(review) : "";
     reviewLabel.textContent = text;
     show(reviewBar, text !== "");
     root.classList.toggle("al-reviewing", text !== "");
@@ -840,8 +854,14 @@ export function createCard(doc, actions) {
     part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines], () =>
       drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines));
     part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
-    part("review", [s.review], () => drawReview(s.review));
+    part("review", [s.review, !!card.review], () => drawReview(s.review, !!card.review));
     part("recent", [s.recent, s.labelColors], () => drawRecent(s.recent, s.labelColors));
+    // the note follows the record on screen; while the user types in it, a sync does not overwrite it
+    part("note", [active ? card.key : "", asText(card.note)], () => {
+      show(noteRow, active);
+      if (card.key !== noteKey || doc.activeElement !== noteField) noteField.value = asText(card.note);
+      noteKey = active ? asText(card.key) : "";
+    });
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp, s.keyMap, s.labelColors,

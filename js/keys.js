@@ -29,6 +29,7 @@ export const COMMANDS = deepFreeze([
     inReview: { action: "keep" }, needsRecord: true, needsSuggestion: true, shiftPasses: true,
   },
   { keys: ["s"], does: "skip: put the record at the back of the line (in review: move on)", intent: { action: "skip" }, needsRecord: true },
+  { keys: ["Delete"], shown: ["Del"], does: "reject: the record is unusable (out of training and the line)", intent: { action: "reject" }, needsRecord: true },
   { keys: ["z", "Backspace"], does: "undo the last label or skip", intent: { action: "undo" } },
   { keys: ["v"], does: "review labeled records, or go back to labeling", ui: "review" },
   { keys: ["r"], does: "retrain the model now", intent: { action: "retrain" } },

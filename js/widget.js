@@ -179,10 +179,12 @@ function render({ model, el }) {
     draw();
   }
 
-  /** Start reviewing labeled records (likely errors first when there are any), or go back to labeling. */
+  /**
+   * Start reviewing labeled records (likely errors first when there are any), or go back to labeling:
+   * by what is on screen (the kernel's word on the review may lag behind the page by an answer).
+   */
   function toggleReview() {
-    const review = model.get("review");
-    if (review && review.by) {
+    if (currentCard().review) {
       send("review", { by: null });
       return;
     }
@@ -207,6 +209,10 @@ function render({ model, el }) {
   const cardView = createCard(doc, {
     label: (label) => answer("label", label),
     skip: () => answer("skip"),
+    reject: () => answer("reject"),
+    note: (key, text) => {
+      if (key) send("note", { key, text });
+    },
     undo: () => answer("undo"),
     retrain: () => send("retrain"),
     review: (by) => {
@@ -265,7 +271,7 @@ function render({ model, el }) {
     if (command.preventDefault) event.preventDefault();
     if (command.intent) {
       const { action, ...extra } = command.intent;
-      if (action === "label" || action === "accept" || action === "skip" || action === "undo" || action === "keep") answer(action, extra.label);
+      if (["label", "accept", "skip", "undo", "keep", "reject"].includes(action)) answer(action, extra.label);
       else send(action, extra);
     } else if (command.ui) {
       toggle(command.ui);

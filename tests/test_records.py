@@ -42,7 +42,7 @@ def test_grown_data_keeps_every_label_and_adds_the_new_rows_to_the_pool(labeled_
     session = reopen(grown, path)
     assert session.labeled["label"].equals(labels)
     assert session.restore_report.summary() == "20 labels restored; 70 new rows"
-    assert session.progress == {"labeled": 20, "total": 90, "session": 0, "skipped": 0}
+    assert session.progress == {"labeled": 20, "total": 90, "session": 0, "skipped": 0, "rejected": 0}
     session.close()
 
 

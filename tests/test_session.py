@@ -36,7 +36,7 @@ def test_the_card_shows_one_record_and_labeling_moves_on(make_session):
     session.label(first, "bug")
     assert session.current != first
     assert session.labeled.loc[first, "label"] == "bug"
-    assert session.progress == {"labeled": 1, "total": 60, "session": 1, "skipped": 0}
+    assert session.progress == {"labeled": 1, "total": 60, "session": 1, "skipped": 0, "rejected": 0}
 
 
 def test_the_first_records_are_not_in_index_order(make_session):
@@ -97,7 +97,7 @@ def test_labeled_and_to_frame_are_plain_pandas_aligned_with_the_input(make_sessi
     session.label(first, "feature")
     labeled = session.labeled
     assert list(labeled.columns) == ["body", "truth", "label", "labeled_at", "annotator", "source", "confidence",
-                                     "previous_label"]
+                                     "previous_label", "rejected", "note"]
     assert labeled.index.tolist() == [first]
     assert labeled.loc[first, "source"] == "hand" and labeled.loc[first, "annotator"]
     full = session.to_frame()

@@ -28,7 +28,7 @@ def test_the_card_traits_describe_the_current_record(labeler):
     assert card["key"] == labeler.session.dataset.keys[labeler.session.current_position]
     assert card["reason"]
     assert widget.labels == LABELS and "hybrid" in widget.strategies and widget.strategy == "hybrid"
-    assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0, "per_label": [0, 0, 0]}
+    assert widget.progress == {"labeled": 0, "total": 60, "session": 0, "skipped": 0, "rejected": 0, "per_label": [0, 0, 0]}
     assert widget.store_path.endswith("s.db") and widget.suggestion == {}
 
 

@@ -144,6 +144,7 @@ describe("the key map on the card", () => {
   it.each([
     ["Enter", "Enter", "accept the suggestion (in review: keep the label)"],
     ["s", "s", "skip: put the record at the back of the line (in review: move on)"],
+    ["Delete", "Del", "reject: the record is unusable (out of training and the line)"],
     ["z", "z or Backspace", "undo the last label or skip"],
     ["Backspace", "z or Backspace", "undo the last label or skip"],
     ["v", "v", "review labeled records, or go back to labeling"],
@@ -161,7 +162,7 @@ describe("the key map on the card", () => {
 
   it("has exactly these rows, in this order", () => {
     expect(keymapRows().map((row) => row.shown.join(row.between))).toEqual(
-      ["Enter", "s", "z or Backspace", "v", "r", "i", "?", "Esc"],
+      ["Enter", "s", "Del", "z or Backspace", "v", "r", "i", "?", "Esc"],
     );
   });
 });

@@ -158,6 +158,17 @@ describe("the card in review", () => {
   });
 });
 
+describe("v follows the screen, not the kernel's lagging word", () => {
+  it("after Enter on the last reviewed record, v starts a review again even before the kernel says the walk ended", () => {
+    const { model, root } = mount(reviewState({ upcoming: [], review: { by: "keys", caption: "chosen records", index: 1, total: 1 } }));
+    press(root, "Enter"); // the page shows "on its way" at once; the kernel still says "reviewing"
+    expect(root.querySelector(".al-review").hidden).toBe(true);
+    press(root, "v");
+    expect(model.sent.map((m) => m.action)).toEqual(["keep", "review"]);
+    expect(model.sent[1].by).toBe("issues");
+  });
+});
+
 describe("trust on the card", () => {
   it("says how many labels look wrong (a link into review) and what the stop hint says", () => {
     const { model, root } = mount({ checks: { issues: 3, stop_ready: false, stop_message: "too few labels of question" },

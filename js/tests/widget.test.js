@@ -623,6 +623,7 @@ describe("insights and key map", () => {
     expect(rows).toEqual([
       [["Enter"], "Enter", "accept the suggestion (in review: keep the label)"],
       [["s"], "s", "skip: put the record at the back of the line (in review: move on)"],
+      [["Del"], "Del", "reject: the record is unusable (out of training and the line)"],
       [["z", "Backspace"], "z or Backspace", "undo the last label or skip"],
       [["v"], "v", "review labeled records, or go back to labeling"],
       [["r"], "r", "retrain the model now"],

@@ -591,7 +591,7 @@ def _contrast_rgb(fg, bg) -> float:
 REVIEW_REPORT_CELL = '''\
 import json
 frame = al.labeled
-print("REVIEWED=" + json.dumps({str(k): [str(frame.loc[k, "label"]), frame.loc[k, "source"],
+print("REVIEWED=" + json.dumps({str(k): [str(frame.loc[k, "label"]), frame.loc[k, "source"] if not frame.loc[k, "rejected"] else None,
                                          None if pd.isna(frame.loc[k, "previous_label"]) else str(frame.loc[k, "previous_label"])]
                                 for k in frame.index}, sort_keys=True))'''
 
@@ -663,14 +663,29 @@ def test_recent_answers_relabel_and_review_from_the_card(frontend, start_jupyter
     wait_card(page, key_is=labeling)
     page.locator(f"{CARD} .al-review").wait_for(state="hidden", timeout=CARD_TIMEOUT_MS)
 
+    # a note on the record on screen (typed keys stay in the field), then Delete rejects it
+    note = page.locator(f"{CARD} .al-note-field")
+    note.click()
+    page.keyboard.type("same as 1s and 2s")  # s and digits type, they do not skip or label
+    page.keyboard.press("Enter")
+    page.wait_for_function("sel => (document.querySelector(sel + ' .al-recent-label') || {}).textContent === "
+                           "'note: same as 1s and 2s'", arg=CARD, timeout=CARD_TIMEOUT_MS)
+    assert current_key(page) == labeling
+    focus_card(page)
+    page.keyboard.press("Delete")
+    wait_card(page, key_not=labeling)
+    page.wait_for_function("sel => (document.querySelector(sel + ' .al-recent-label') || {}).textContent === "
+                           "'rejected'", arg=CARD, timeout=CARD_TIMEOUT_MS)
+
     run_cell(page, 1)
     reviewed = json.loads(cell_output(page, 1, "REVIEWED="))
     assert reviewed == {keys[0]: ["bug", "hand", None], keys[1]: ["feature", "hand", None],
-                        keys[2]: ["question", "hand", None]}
+                        keys[2]: ["question", "hand", None], labeling: ["nan", None, None]}
     events = store_events(server.root / "labels.db")
     assert [(action, key, label) for action, key, label in events] == [
         ("label", f"i:{keys[0]}", "bug"), ("label", f"i:{keys[1]}", "feature"), ("label", f"i:{keys[2]}", "question"),
         ("label", f"i:{keys[0]}", "question"), ("undo", f"i:{keys[0]}", None),
+        ("note", f"i:{labeling}", None), ("reject", f"i:{labeling}", None),
     ], events
     assert_not_pwned(page)
     assert_no_card_errors(page)
