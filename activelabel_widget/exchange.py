@@ -134,22 +134,26 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
         return dataset
     options = [{"id": label, "text": label} for label in labels]
     tasks = []
-    annotator, source, labeled_at = (_ours(frame.columns, name) for name in ("annotator", "source", "labeled_at"))
+    annotator, source, labeled_at, rejected = (_ours(frame.columns, name)
+                                                for name in ("annotator", "source", "labeled_at", "rejected"))
     for number, row in enumerate(frame.to_dict(orient="records"), start=1):
-        key, label = _plain(row[key_column]), str(row[label_column])
+        key = _plain(row[key_column])
+        label = None if row.get(rejected) else str(row[label_column])  # a rejected record has no label
         what, value = content(row[key_column])
         shown = _data_uri(value) if what == "image" else value
         meta = {"key": key, "annotator": _plain(row.get(annotator)), "source": _plain(row.get(source))}
-        if format == "prodigy":
-            task = {what: shown, "options": options, "accept": [label], "answer": "accept", "meta": meta,
+        if format == "prodigy":  # a rejected record is Prodigy's "reject" answer
+            task = {what: shown, "options": options, "accept": [] if label is None else [label],
+                    "answer": "reject" if label is None else "accept", "meta": meta,
                     "_input_hash": _hash(what, shown), "_task_hash": _hash(what, shown, [o["id"] for o in options])}
             tasks.append(task)
         else:
             tasks.append({"id": number, "data": {what: shown, "key": key}, "meta": meta, "annotations": [{
-                "id": number, "was_cancelled": False, "ground_truth": False,
+                "id": number, "was_cancelled": label is None, "ground_truth": False,  # a rejected record: cancelled
                 "created_at": _plain(row.get(labeled_at)),
-                "result": [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what, "type": "choices",
-                            "value": {"choices": [label]}, "origin": "manual"}],
+                "result": [] if label is None else [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what,
+                                                     "type": "choices", "value": {"choices": [label]},
+                                                     "origin": "manual"}],
             }]})
     with open(path, "w", encoding="utf-8") as out:
         if format == "prodigy":

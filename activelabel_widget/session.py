@@ -1106,13 +1106,13 @@ class LabelingSession:
         rows = read_labels_file(path, format,
                                 text_column=self.dataset.text_column if self.dataset.kind == "text" else None)
         positions = match_keys(rows["key"], self.dataset.df.index)
-        known = rows["label"].astype(str).isin(self.labels).to_numpy()
+        known = rows["label"].isna().to_numpy() | rows["label"].astype(str).isin(self.labels).to_numpy()
         same_text = np.ones(len(rows), dtype=bool)
         if self.dataset.kind == "text" and rows["text"].notna().any():
             for i, (position, text) in enumerate(zip(positions.tolist(), rows["text"].tolist())):
                 if position >= 0 and isinstance(text, str):
                     same_text[i] = str(self.dataset.cell(position, self.dataset.text_column)) == text
-        usable = (positions >= 0) & known & same_text
+        usable = (positions >= 0) & known & same_text & rows["label"].notna().to_numpy()
         frame = pd.DataFrame({"position": positions[usable], "label": rows["label"].astype(str)[usable].to_numpy(),
                               "annotator": rows["annotator"][usable].to_numpy()})
         frame = frame.drop_duplicates("position", keep="last")

@@ -82,7 +82,7 @@ def test_our_flat_exports_carry_the_record_and_every_label_column(tmp_path):
     session.export(tmp_path / "labels.csv")
     frame = pd.read_csv(tmp_path / "labels.csv")
     assert list(frame.columns) == ["key", "body", "truth", "label", "labeled_at", "annotator", "source", "confidence",
-                                   "previous_label"]
+                                   "previous_label", "rejected", "note"]
     session.export(tmp_path / "labels.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "labels.jsonl").open()]
     assert len(rows) == 6 and isinstance(rows[0]["key"], int) and rows[0]["labeled_at"].endswith("+00:00")
@@ -220,4 +220,23 @@ def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
     assert fresh.import_labels(tmp_path / "labels.csv").endswith("1 whose text changed")
     assert fresh.label_of(changed_key) is None
+    fresh.close()
+
+
+@pytest.mark.parametrize("name, format", ROUND_TRIP)
+def test_a_rejected_record_is_exported_as_a_rejection_never_as_a_label(tmp_path, name, format):
+    session = labeled_session(tmp_path)
+    rejected = session.current
+    session.reject()
+    path = session.export(tmp_path / name, format=format)
+    if format == "prodigy":
+        task = next(t for t in map(json.loads, open(path)) if t["meta"]["key"] == rejected)
+        assert (task["answer"], task["accept"]) == ("reject", [])
+    elif name.endswith(".json"):
+        task = next(t for t in json.loads(open(path).read()) if t["data"]["key"] == rejected)
+        assert task["annotations"][0]["was_cancelled"] is True and task["annotations"][0]["result"] == []
+    session.close()
+    fresh = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=tmp_path / "fresh.db", background=False)
+    assert fresh.import_labels(path, format=format).startswith("6 labels imported")
+    assert fresh.label_of(rejected) is None
     fresh.close()
