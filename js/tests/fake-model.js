@@ -157,3 +157,24 @@ export function pngBytes() {
   const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
   return new DataView(bytes.buffer);
 }
+
+const mountedCards = [];
+
+/** Draw ``widget``'s card for a FakeModel with ``state`` in the document, focused; ``unmountCards`` removes them. */
+export function mountCard(widget, state = {}) {
+  const model = new FakeModel(state);
+  const host = document.createElement("div");
+  document.body.appendChild(host);
+  mountedCards.push({ cleanup: widget.render({ model, el: host }), host });
+  const root = host.querySelector(".al-card");
+  root.focus();
+  return { model, root };
+}
+
+export function unmountCards() {
+  while (mountedCards.length) {
+    const { cleanup, host } = mountedCards.pop();
+    cleanup();
+    host.remove();
+  }
+}

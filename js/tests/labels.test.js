@@ -3,26 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { guidelineText, safeColor } from "../card.js";
 import widget from "../widget.js";
-import { FakeModel, labelButton, press } from "./fake-model.js";
+import { labelButton, press, mountCard, unmountCards } from "./fake-model.js";
 
-const mounted = [];
-afterEach(() => {
-  while (mounted.length) {
-    const { cleanup, host } = mounted.pop();
-    cleanup();
-    host.remove();
-  }
-});
-
-function mount(state = {}) {
-  const model = new FakeModel(state);
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  mounted.push({ cleanup: widget.render({ model, el: host }), host });
-  const root = host.querySelector(".al-card");
-  root.focus();
-  return { model, root };
-}
+afterEach(unmountCards);
+const mount = (state = {}) => mountCard(widget, state);
 
 const COLORS = { bug: "#0072b2", feature: "#d55e00", question: "#009e73" };
 

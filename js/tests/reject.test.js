@@ -3,26 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { recentText } from "../card.js";
 import widget from "../widget.js";
-import { FakeModel, press, textCard, upcomingRecord } from "./fake-model.js";
+import { press, textCard, upcomingRecord, mountCard, unmountCards } from "./fake-model.js";
 
-const mounted = [];
-afterEach(() => {
-  while (mounted.length) {
-    const { cleanup, host } = mounted.pop();
-    cleanup();
-    host.remove();
-  }
-});
-
-function mount(state = {}) {
-  const model = new FakeModel(state);
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  mounted.push({ cleanup: widget.render({ model, el: host }), host });
-  const root = host.querySelector(".al-card");
-  root.focus();
-  return { model, root };
-}
+afterEach(unmountCards);
+const mount = (state = {}) => mountCard(widget, state);
 
 describe("reject", () => {
   it("Delete and the button reject the record on screen and show the next at once", () => {

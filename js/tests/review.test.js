@@ -6,26 +6,10 @@ import { givenText, issuesText, recentText, reviewText, timeText } from "../card
 import { commandForKey } from "../keys.js";
 import { createPageLine } from "../line.js";
 import widget from "../widget.js";
-import { FakeModel, labelButton, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { labelButton, press, settle, textCard, upcomingRecord, mountCard, unmountCards } from "./fake-model.js";
 
-const mounted = [];
-afterEach(() => {
-  while (mounted.length) {
-    const { cleanup, host } = mounted.pop();
-    cleanup();
-    host.remove();
-  }
-});
-
-function mount(state = {}) {
-  const model = new FakeModel(state);
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  mounted.push({ cleanup: widget.render({ model, el: host }), host });
-  const root = host.querySelector(".al-card");
-  root.focus();
-  return { model, root };
-}
+afterEach(unmountCards);
+const mount = (state = {}) => mountCard(widget, state);
 
 const GIVEN = { label: "bug", source: "hand", annotator: "ana", at: "2026-12-02T14:02:00+00:00" };
 const ORDERS = { issues: "likely label errors", disagreement: "disagreement with the model", label: "by label",

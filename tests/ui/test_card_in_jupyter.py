@@ -121,6 +121,15 @@ def show_card(page):
     return card
 
 
+def open_card(start_jupyter, page, frontend: str, notebook: str, cells: list[str], **server_options):
+    """Start the front end, open a notebook of ``cells``, run the first (the card's) and focus the card."""
+    server = start_jupyter(frontend, **server_options)
+    open_notebook(page, server, write_notebook(server.root, notebook, cells))
+    run_cell(page, 0)
+    show_card(page)
+    return server
+
+
 def focus_card(page) -> None:
     """Click a neutral spot of the card (its progress line) so keys go to the card."""
     page.locator(f"{CARD} .al-progress").click()
@@ -606,11 +615,7 @@ def test_recent_answers_relabel_and_review_from_the_card(frontend, start_jupyter
     it back in review, 3 corrects it (one event, source "corrected") and labeling goes on where it
     was; z takes the correction back and shows the record with its old label; Enter keeps it; v
     walks every label newest first and v again returns to labeling."""
-    server = start_jupyter(frontend)
-    nb = write_notebook(server.root, "review.ipynb", [TEXT_SETUP, REVIEW_REPORT_CELL])
-    open_notebook(page, server, nb)
-    run_cell(page, 0)
-    show_card(page)
+    server = open_card(start_jupyter, page, frontend, "review.ipynb", [TEXT_SETUP, REVIEW_REPORT_CELL])
     name = f"{frontend}-review"
     keys = []
     for label_key in "123":
@@ -705,11 +710,7 @@ al'''
 def test_twelve_labels_each_with_its_own_key(start_jupyter, page, artifacts, publish_screenshot):
     """Labels named 0..9 are saved by their own digit, "other" gets the first free letter and
     "spam" the key chosen for it; the buttons and the key map show the same keys."""
-    server = start_jupyter("lab")
-    nb = write_notebook(server.root, "twelve.ipynb", [TWELVE_LABELS_SETUP])
-    open_notebook(page, server, nb)
-    run_cell(page, 0)
-    show_card(page)
+    server = open_card(start_jupyter, page, "lab", "twelve.ipynb", [TWELVE_LABELS_SETUP])
     hints = page.locator(f"{CARD} .al-label kbd").all_inner_texts()
     assert hints == [str(d) for d in range(10)] + ["a", "x"]
     seen = []
