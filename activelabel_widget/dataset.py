@@ -67,6 +67,13 @@ def displayable(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
+def as_texts(values) -> np.ndarray:
+    """Each value's text as a numpy object array of Python strings. Not ``astype(str)``: with pyarrow
+    installed pandas makes that an Arrow string array, which refuses a lone surrogate (file names read
+    with ``errors="surrogateescape"``, half an emoji) that a Python string holds."""
+    return np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+
+
 def _format_cell(value) -> str:
     if _is_missing(value):
         return "(missing)"

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dataset import as_texts
 from .errors import DataError
 
 __all__ = ["FORMATS", "format_for", "write_labels", "read_labels_file", "match_keys"]
@@ -85,6 +86,29 @@ def _flat(labeled: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _json(value) -> str:
+    """JSON text, readable as UTF-8: characters as they are, but a lone surrogate (which UTF-8 cannot
+    hold) as its ``\\udcff`` escape, which JSON readers take back as the same character."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
+
+
+def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with lone surrogates in text cells as U+FFFD: Arrow (Parquet, datasets) refuses them."""
+    from .dataset import displayable
+
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            out[name] = pd.Series([displayable(v) if isinstance(v, str) else v for v in out[name]], index=out.index,
+                                  dtype=object)
+    return out
+
+
 def _hash(*parts) -> int:
     """A stable signed 32-bit hash, as Prodigy's ``_input_hash`` / ``_task_hash`` are."""
     digest = hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=4).digest()
@@ -106,24 +130,24 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
     key_column, label_column = _ours(frame.columns, "key"), _ours(frame.columns, "label")
     if format == "parquet":
         try:
-            frame.to_parquet(path, index=False)
+            _arrow_safe(frame).to_parquet(path, index=False)
         except ImportError as error:
             raise DataError(f"Writing Parquet needs pyarrow: pip install pyarrow ({error}).") from error
         return path
     if format == "csv":
-        frame.to_csv(path, index=False)
+        frame.to_csv(path, index=False, errors="surrogatepass")  # read back with the same handler
         return path
     if format == "jsonl":
         with open(path, "w", encoding="utf-8") as out:
             for row in frame.to_dict(orient="records"):
-                out.write(json.dumps({name: _plain(value) for name, value in row.items()}, ensure_ascii=False) + "\n")
+                out.write(_json({name: _plain(value) for name, value in row.items()}) + "\n")
         return path
     if format == "huggingface":
         try:
             import datasets
         except ImportError as error:
             raise DataError("Exporting a Hugging Face dataset needs the datasets package: pip install datasets.") from error
-        plain = frame.assign(**{name: frame[name].map(_plain) for name in (key_column, _ours(frame.columns, "labeled_at"))
+        plain = _arrow_safe(frame).assign(**{name: frame[name].map(_plain) for name in (key_column, _ours(frame.columns, "labeled_at"))
                                 if name in frame})
         for name in plain.columns:
             if isinstance(plain[name].dtype, pd.CategoricalDtype):
@@ -157,9 +181,9 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
             }]})
     with open(path, "w", encoding="utf-8") as out:
         if format == "prodigy":
-            out.writelines(json.dumps(task, ensure_ascii=False) + "\n" for task in tasks)
+            out.writelines(_json(task) + "\n" for task in tasks)
         else:
-            json.dump(tasks, out, ensure_ascii=False, indent=1)
+            out.write(_json(tasks))
     return path
 
 
@@ -196,9 +220,11 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
             except ImportError as error:
                 raise DataError(f"Reading Parquet needs pyarrow: pip install pyarrow ({error}).") from error
         elif format == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""],
+                                encoding_errors="surrogatepass")
         else:
-            frame = pd.read_json(path, lines=True, dtype=False)
+            with open(path, encoding="utf-8") as source:  # object columns: a lone surrogate stays as read
+                frame = pd.DataFrame([json.loads(line) for line in source if line.strip()], dtype=object)
         key, label, annotator = (_ours(frame.columns, name) for name in ("key", "label", "annotator"))
         if key not in frame or label not in frame:
             raise DataError(f"{path} has no 'key' and 'label' columns: it was not written by export(); pass "
@@ -216,14 +242,14 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
             rows = _label_studio_rows(json.load(source))
         else:
             raise DataError(f"format={format!r} cannot be read back from a file; read it with the datasets package.")
-    return pd.DataFrame(rows, columns=["key", "label", "annotator", "text"])
+    return pd.DataFrame(rows, columns=["key", "label", "annotator", "text"], dtype=object)
 
 
 def match_keys(keys, index: pd.Index) -> np.ndarray:
     """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42); -1 where none
     or where two rows share the text form."""
-    text = pd.Index(index.map(str))
+    text = pd.Index(as_texts(index), dtype=object)
     unique = ~text.duplicated(keep=False)
     lookup = pd.Series(np.flatnonzero(unique), index=text[unique])
-    found = lookup.reindex([str(k) for k in keys])
+    found = lookup.reindex(pd.Index(as_texts(keys), dtype=object))
     return found.fillna(-1).to_numpy(dtype=np.int64)

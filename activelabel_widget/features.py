@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .dataset import Dataset, _is_missing
+from .dataset import Dataset, _is_missing, as_texts
 from .errors import DataError
 from .images import UnreadableImage, read_image, unit_scale
 
@@ -40,7 +40,7 @@ def compute_features(dataset: Dataset):
 
         vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=100_000, ngram_range=(1, 2), dtype=np.float32)
         try:
-            return vectorizer.fit_transform(dataset.df[dataset.text_column].astype(str))
+            return vectorizer.fit_transform(as_texts(dataset.df[dataset.text_column]))
         except ValueError:
             # every document empty or stop words only: nothing to learn from words
             return sparse.csr_matrix((len(dataset), 1), dtype=np.float32)
@@ -62,9 +62,9 @@ def table_features(frame: pd.DataFrame) -> np.ndarray:
         elif pd.api.types.is_numeric_dtype(column.dtype) and not isinstance(column.dtype, pd.CategoricalDtype):
             blocks.append(_standardise(column.to_numpy(dtype=np.float64, na_value=np.nan)))
         else:
-            values = column.astype("object").where(column.notna(), "(missing)").map(str)
-            top = values.value_counts().index[:_MAX_CATEGORIES]
-            blocks.append(np.stack([(values == value).to_numpy(np.float32) for value in top], axis=1))
+            values = as_texts(column.astype("object").where(column.notna(), "(missing)"))
+            top = pd.Series(values, dtype=object).value_counts().index[:_MAX_CATEGORIES]
+            blocks.append(np.stack([(values == value).astype(np.float32) for value in top], axis=1))
     if not blocks:
         raise DataError("No usable feature columns: pass features=[...] with numeric or categorical columns.")
     return np.hstack(blocks).astype(np.float32)

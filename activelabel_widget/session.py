@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import handoff, options, records
 from . import models as _models
-from .dataset import CardPayload, Dataset
+from .dataset import CardPayload, Dataset, as_texts
 from .errors import DataError, LabelError, ModelError
 from .events import LabelState, paused_gc
 from .features import validate_embeddings
@@ -1065,12 +1065,12 @@ class LabelingSession:
             raise _column_error(column, frame.columns, "initial_labels")
         values = frame[column]
         given = values.notna().to_numpy()
-        names = values[given].map(str)
+        names = as_texts(values[given])
         unknown = sorted(set(names) - set(self.labels))
         if unknown:
             raise LabelError(f"initial_labels={column!r} has labels {unknown[:10]} that are not in labels={self.labels}; "
                              "add them to labels= or map them first, e.g. df[column].replace({'old': 'new'}).")
-        return pd.DataFrame({"position": np.flatnonzero(given), "label": names.to_numpy(), "annotator": None})
+        return pd.DataFrame({"position": np.flatnonzero(given), "label": names, "annotator": None})
 
     def _import_frame(self, rows: pd.DataFrame, *, annotator: str) -> tuple[int, int]:
         """Save ``rows`` (position, label, annotator) on rows with no label in force, as one undo step with

@@ -36,7 +36,8 @@ def test_awkward_data_either_works_end_to_end_or_says_what_to_do(capsys):
 # -- found by the cases above, kept as plain examples ----------------------------------------------
 def test_a_string_index_with_a_lone_surrogate_labels_or_is_refused_clearly(tmp_path):
     # e.g. file names read with errors="surrogateescape" used as the index
-    df = pd.DataFrame({"body": ["one", "two"]}, index=["photo-\udcff.jpg", "photo-2.jpg"])
+    # (object dtype: with pyarrow installed, pandas' own str dtype cannot hold a lone surrogate)
+    df = pd.DataFrame({"body": ["one", "two"]}, index=pd.Index(["photo-\udcff.jpg", "photo-2.jpg"], dtype=object))
     labeler = ActiveLabeler(df, text="body", labels=["a", "b"], store=tmp_path / "s.db", background=False)
     try:
         for key in df.index:
@@ -113,3 +114,23 @@ def test_uint64_keys_above_the_int64_range_are_stored_as_they_are(tmp_path):
     labeler.close()
     stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT key FROM events").fetchall()
     assert stored == [("i:9223372036854775808",)]
+
+
+def test_lone_surrogates_in_object_columns_train_export_and_import_with_pyarrow_installed(tmp_path):
+    # pandas with pyarrow turns astype(str) into Arrow strings, which refuse a lone surrogate
+    df = pd.DataFrame({"body": [f"ticket {i} \udcff about {'crash' if i % 2 else 'feature'}" for i in range(12)],
+                       "kind": ["a\udcfe" if i % 3 else "b" for i in range(12)], "size": range(12)}, dtype=object,
+                      index=pd.Index([f"file-{i}-\udcff" for i in range(12)], dtype=object))
+    df["earlier"] = pd.Series([None] * 12, dtype=object, index=df.index)
+    df.iloc[0, df.columns.get_loc("earlier")] = "a"
+    labeler = ActiveLabeler(df, text="body", labels=["a", "b"], store=tmp_path / "s.db", background=False,
+                            initial_labels="earlier")
+    for i in range(1, 6):
+        labeler.session.label(df.index[i], "a" if i % 2 else "b")
+    labeler.retrain(wait=True)
+    assert labeler.session.model_status.fits >= 1
+    labeler.export(tmp_path / "out.json")
+    labeler.close()
+    table = ActiveLabeler(df, features=["kind", "size"], labels=["a", "b"], store=tmp_path / "t.db", background=False)
+    assert table.import_labels(tmp_path / "out.json").startswith("6 labels imported")
+    table.close()
