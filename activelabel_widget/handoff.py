@@ -52,12 +52,13 @@ def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels:
     return frame
 
 
-def full_frame(df: pd.DataFrame, events: list, labels: list[str], proba: np.ndarray | None) -> pd.DataFrame:
-    """Every row: label columns (missing where ``events[i]`` is None) and the model's prediction."""
+def full_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: list[str],
+               proba: np.ndarray | None) -> pd.DataFrame:
+    """Every row: label columns (``events[i]`` at ``positions[i]``, missing elsewhere) and the model's prediction."""
     from .strategies import confidence
 
     frame = df.copy()
-    add_label_columns(frame, events, labels, column_names(df.columns))
+    add_label_columns(frame, events, labels, column_names(df.columns), positions=positions)
     names = column_names(df.columns)
     if proba is not None:
         frame[names["prediction"]] = pd.Categorical.from_codes(proba.argmax(axis=1), categories=labels)
@@ -68,13 +69,30 @@ def full_frame(df: pd.DataFrame, events: list, labels: list[str], proba: np.ndar
     return frame
 
 
-def add_label_columns(frame: pd.DataFrame, events: list, labels: list[str], names: dict | None = None) -> None:
-    """Add label, labeled_at, annotator, source and confidence columns for ``events`` (None: unlabeled)."""
+def add_label_columns(frame: pd.DataFrame, events: list, labels: list[str], names: dict | None = None, *,
+                      positions: np.ndarray | None = None) -> None:
+    """Add label, labeled_at, annotator, source and confidence columns: ``events[i]`` (a label event, or
+    None for no label) on row ``positions[i]`` (by default row ``i``), missing values on every other row.
+
+    Only the labeled rows are visited, so a frame of a million rows with a few labels is quick.
+    """
     names = names or {name: name for name in ADDED_COLUMNS}
-    frame[names["label"]] = pd.Categorical([e.label if e else None for e in events], categories=labels)
-    frame[names["labeled_at"]] = pd.to_datetime([e.at if e else None for e in events], utc=True, format="ISO8601")
-    frame[names["annotator"]] = pd.Series([e.annotator if e else None for e in events], index=frame.index,
-                                          dtype="object")
-    frame[names["source"]] = pd.Series([e.source if e else None for e in events], index=frame.index, dtype="object")
-    frame[names["confidence"]] = np.array([e.confidence if e and e.confidence is not None else np.nan
-                                           for e in events], dtype=float)
+    n = len(frame)
+    rows = np.arange(len(events)) if positions is None else np.asarray(positions, dtype=np.int64)
+    code_of = {label: code for code, label in enumerate(labels)}
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[rows] = [code_of.get(e.label, -1) if e else -1 for e in events]
+    frame[names["label"]] = pd.Categorical.from_codes(codes, categories=labels)
+    at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    given = [i for i, e in enumerate(events) if e]
+    if given:
+        stamps = pd.to_datetime([events[i].at for i in given], utc=True, format="ISO8601")
+        at[rows[given]] = stamps.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    frame[names["labeled_at"]] = pd.DatetimeIndex(at).tz_localize("UTC")
+    for name in ("annotator", "source"):
+        column = np.full(n, None, dtype=object)
+        column[rows] = [getattr(e, name) if e else None for e in events]
+        frame[names[name]] = pd.Series(column, index=frame.index, dtype="object")
+    confidence = np.full(n, np.nan)
+    confidence[rows] = [e.confidence if e and e.confidence is not None else np.nan for e in events]
+    frame[names["confidence"]] = confidence

@@ -994,10 +994,12 @@ class LabelingSession:
     def to_frame(self) -> pd.DataFrame:
         """Every row with label columns (missing where unlabeled) and the current model's prediction."""
         with self._lock:
-            in_force = self._state.labels.get
-            events = [in_force(key) if applies else None for key, applies in zip(self.dataset.keys, self._has_label)]
+            positions = np.flatnonzero(self._has_label)
+            in_force, keys = self._state.labels, self.dataset.keys
+            events = [in_force[keys[p]] for p in positions]
             model = self._model
-        return handoff.full_frame(self.dataset.df, events, self.labels, None if model is None else model.proba)
+        return handoff.full_frame(self.dataset.df, positions, events, self.labels,
+                                  None if model is None else model.proba)
 
     def missing_labels(self) -> pd.DataFrame:
         """Labels in the store whose records are no longer in the data (or whose content changed), by store key."""

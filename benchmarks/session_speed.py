@@ -11,6 +11,8 @@ For each pool size n and dimension d (Gaussian blobs, 3 labels, 300 rows labeled
 - ``rescore``: what a background round does after a fit to the pool: the committee's
   probabilities in chunks plus ranking with the default strategy, against the floor
   ``predict_proba`` + ``argpartition`` of the uncertainty over the same pool (ratio = ours/floor);
+- ``to_frame``: ``session.to_frame()`` (every row, label columns, the model's prediction) with the
+  700 labels made above, beside ``df.copy()`` of the user's frame, the floor of any such hand-off;
 - peak RSS of the process after the size's runs.
 
 Numbers are medians on a shared machine; compare ratios within one run, not across runs.
@@ -78,6 +80,15 @@ def run(n: int, d: int) -> dict:
             session.current_payload()
             skips.append(time.perf_counter() - t0)
 
+        frames, copies = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            session.to_frame()
+            frames.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            frame.copy()  # the floor: any frame of every row with columns added copies the user's first
+            copies.append(time.perf_counter() - t0)
+
         codes = session.hand_codes()
         labeled = np.flatnonzero(codes >= 0)
         committee = _models.fit_committee([LogisticRegression(max_iter=1000)], X[labeled], codes[labeled],
@@ -103,6 +114,7 @@ def run(n: int, d: int) -> dict:
         "skip+next ms": round(median_ms(skips), 3),
         "rescore s": round(statistics.median(ours), 3), "floor s": round(statistics.median(floor), 3),
         "rescore/floor": round(statistics.median(ours) / statistics.median(floor), 2),
+        "to_frame s": round(statistics.median(frames), 3), "df.copy s": round(statistics.median(copies), 3),
         "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
