@@ -47,7 +47,8 @@ class Heuristics:
         self.session = session
         self.vote_threshold = vote_threshold
         self._functions: dict[str, weak.LabelingFunction] = {}
-        self._columns: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}  # votes as label codes of the label list they were made with
+        self._made_with: dict[str, tuple] = {}  # name -> that label list
         self.errors: dict[str, str] = {}
 
     def add(self, *functions, progress=None) -> None:
@@ -65,17 +66,34 @@ class Heuristics:
         for position, name in enumerate(result.names):
             self._functions[name] = functions[position]
             self._columns[name] = result.matrix[:, position]
+            self._made_with[name] = tuple(self.session.labels)
             self.errors.pop(name, None)
             self.session.remember_heuristic(name)
         for name, message in result.errors.items():
             self.errors[name] = message
             warnings.warn(f"heuristic {name!r} failed: {message}", stacklevel=3)
 
+    def _votes(self) -> dict[str, np.ndarray]:
+        """Each function's votes as codes of the label list now: a label added or removed since they were
+        made moves them by name, and a vote for a label that is gone becomes an abstention."""
+        labels = tuple(self.session.labels)
+        votes = {}
+        for name, column in self._columns.items():
+            made_with = self._made_with.get(name, labels)
+            if made_with == labels:
+                votes[name] = column
+                continue
+            code_now = np.array([labels.index(label) if label in labels else -1 for label in made_with] + [-1],
+                                dtype=np.int16)
+            votes[name] = code_now[np.where(column >= 0, column, len(made_with))]
+        return votes
+
     def matrix(self) -> tuple[np.ndarray, list[str]]:
         """The label matrix (n, h): labeling functions, then one column per weak classifier."""
         session = self.session
-        names = list(self._columns)
-        columns = [self._columns[name] for name in names]
+        current = self._votes()
+        names = list(current)
+        columns = [current[name] for name in names]
         # on the rows it was trained on, a model votes with its out-of-fold probabilities:
         # graded on its own training labels it would look perfect and be trusted too much
         proba, each = session.model_proba(held_out=True)
@@ -142,8 +160,11 @@ class Heuristics:
     def votes_on(self, position: int) -> list:
         """``[[name, label or None], ...]`` for one row, for the card."""
         labels = self.session.labels
-        out = [[name, None if column[position] < 0 else labels[int(column[position])]]
-               for name, column in self._columns.items()]
+        out = []
+        for name, column in self._columns.items():
+            made_with = self._made_with.get(name, labels)
+            label = None if column[position] < 0 else made_with[int(column[position])]
+            out.append([name, label if label in labels else None])  # a vote for a removed label abstains
         return out
 
     def conflicts(self) -> np.ndarray | None:

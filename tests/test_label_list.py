@@ -108,3 +108,26 @@ def test_a_round_that_started_before_a_label_was_added_lands_with_the_new_label_
     assert session.model_proba()[0].shape[1] == 4
     assert np.all(session.model_proba()[0][:, 3] == 0)
     session.close()
+
+
+def test_heuristics_follow_a_label_added_or_removed_after_they_voted(tmp_path):
+    from activelabel_widget import keywords
+
+    al = ActiveLabeler(ticket_frame(60), text="body", labels=[*LABELS, "extra"], store=tmp_path / "s.db",
+                       background=False)
+    al.add_heuristic(keywords(label="extra", column="body", words=["crash"]),
+                     keywords(label="question", column="body", words=["how"]))
+    voted = al.weak_labels()
+    asked = voted.index[voted["weak_label"] == "question"]
+    al.add_label("other")  # codes after it unchanged, a new column for nobody's votes
+    al.remove_label("extra")  # its votes become abstentions; the others keep their labels by name
+    weak = al.weak_labels()
+    assert set(weak["weak_label"].dropna()) <= {"question"}
+    assert list(weak.index[weak["weak_label"] == "question"]) == list(asked)
+    assert al.heuristics_summary() is not None
+    crash = next(k for k in al.session.dataset.df.index if "crash" in al.session.dataset.df.loc[k, "body"])
+    votes = [label for _, label in al.heuristics.votes_on(al.session.dataset.position(crash))]
+    assert votes[0] is None  # the card shows the removed label's vote as an abstention
+    votes = [label for _, label in al.heuristics.votes_on(al.session.dataset.position(asked[0]))]
+    assert votes[1] == "question"
+    al.close()
