@@ -246,8 +246,20 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
 
 
 def match_keys(keys, index: pd.Index) -> np.ndarray:
-    """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42); -1 where none
-    or where two rows share the text form."""
+    """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42), or for a
+    time index by the instant it names (a CSV writes "2024-01-05", JSON "2024-01-05T00:00:00"); -1 where
+    none or where two rows share the key."""
+    keys = list(keys)
+    if isinstance(index, pd.DatetimeIndex):
+        times = pd.to_datetime(pd.Series(keys, dtype=object), errors="coerce", utc=index.tz is not None, format="mixed")
+        if index.tz is not None:
+            times = times.dt.tz_convert(index.tz)
+        positions = np.full(len(keys), -1, dtype=np.int64)
+        unique = ~index.duplicated(keep=False)
+        lookup = pd.Series(np.flatnonzero(unique), index=index[unique])
+        given = times.notna().to_numpy()
+        positions[given] = lookup.reindex(pd.DatetimeIndex(times[given])).fillna(-1).to_numpy(dtype=np.int64)
+        return positions
     text = pd.Index(as_texts(index), dtype=object)
     unique = ~text.duplicated(keep=False)
     lookup = pd.Series(np.flatnonzero(unique), index=text[unique])

@@ -240,3 +240,20 @@ def test_a_rejected_record_is_exported_as_a_rejection_never_as_a_label(tmp_path,
     assert fresh.import_labels(path, format=format).startswith("6 labels imported")
     assert fresh.label_of(rejected) is None
     fresh.close()
+
+
+@pytest.mark.parametrize("name", ["labels.csv", "labels.jsonl", "labels.json", "labels.parquet"])
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_a_time_index_round_trips_whatever_text_form_the_format_gives_it(tmp_path, name, tz):
+    df = ticket_frame(12)
+    df.index = pd.date_range("2024-01-05", periods=12, freq="D", tz=tz)
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    for i in range(4):
+        session.label(session.current, LABELS[i % 3])
+    expected = session.labeled["label"].astype(str).to_dict()
+    session.export(tmp_path / name)
+    session.close()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / name).startswith("4 labels imported")
+    assert fresh.labeled["label"].astype(str).to_dict() == expected
+    fresh.close()
