@@ -388,7 +388,7 @@ def test_strategies_say_what_they_do(start_jupyter, page, artifacts, publish_scr
     run_cell(page, 0)
     show_card(page)
     wait_card(page, progress=["0 / 20 labeled"])
-    options = page.locator(f"{CARD} select option").evaluate_all(
+    options = page.locator(f"{CARD} select[aria-label='query strategy'] option").evaluate_all(
         "os => os.map(o => [o.value, o.getAttribute('title') || ''])"
     )
     assert options, "no strategies in the select"

@@ -152,8 +152,13 @@ print("PROGRESS=" + json.dumps([text_al.session.progress, table_al.session.progr
 _SNAPSHOT_JS = """
 (card, watched) => {
   const all = Array.from(card.querySelectorAll('*'));
+  // elements of the record's card; the recent answers list grows with the history, not with the record
+  // (its snippets are still watched below, with the whole card)
   const tags = {};
-  for (const el of all) { const t = el.tagName.toLowerCase(); tags[t] = (tags[t] || 0) + 1; }
+  for (const el of all) {
+    if (el.closest('.al-recent')) continue;
+    const t = el.tagName.toLowerCase(); tags[t] = (tags[t] || 0) + 1;
+  }
   const rows = sel => Array.from(card.querySelectorAll(sel + ' tr')).map(tr =>
     [tr.querySelector('th').textContent, tr.querySelector('td').textContent]);
   const text = card.querySelector('.al-record .al-text');
@@ -469,7 +474,7 @@ from activelabel_widget import ActiveLabeler
 
 # a lone surrogate, as bytes read with errors="surrogateescape" (or half an emoji) leave in a str
 notes = ["plain note 0", "plain note 1", "plain note 2", "plain note 3", "half an emoji: \\ud83d, a stray byte: caf\\udce9, end"]
-df = pd.DataFrame({"body": [f"plain text {i}" for i in range(len(notes))], "note": notes})
+df = pd.DataFrame({"body": [f"plain text {i}" for i in range(len(notes))], "note": notes}, dtype=object)
 al = ActiveLabeler(df, text="body", show=["note"], labels=["bug", "feature"], store="surrogates.db")
 al'''
 
