@@ -2,12 +2,14 @@
 
 from .errors import ActiveLabelError, DataError, LabelError, ModelError, OptionError, StoreError, StoreMismatchError
 from .labeler import ActiveLabeler
+from .multisession import MultiLabelSession
 from .session import LabelingSession
 from .weak import keywords, labeling_function, regex
 
 __all__ = [
     "ActiveLabeler",
     "LabelingSession",
+    "MultiLabelSession",
     "labeling_function",
     "keywords",
     "regex",

@@ -7,12 +7,16 @@ label columns) and writes one of :data:`FORMATS`:
   value) first, then the record's columns and ``label``, ``labeled_at``, ``annotator``, ``source``,
   ``confidence``, ``previous_label``. Parquet needs pyarrow.
 - ``"prodigy"``: Prodigy's choice tasks, one JSON object per line: ``text`` (or ``image`` as a
-  data URI), ``options`` (every label as ``{"id", "text"}``), ``accept`` (the chosen label's id),
+  data URI), ``options`` (every label as ``{"id", "text"}``), ``accept`` (the chosen label's id;
+  every chosen id for a label set, as Prodigy's ``choice_style: multiple`` saves them),
   ``answer: "accept"``, ``_input_hash`` and ``_task_hash``, and ``meta`` (key, annotator,
   source).
 - ``"label-studio"``: Label Studio's JSON export of annotated tasks: a list of
   ``{"id", "data", "annotations": [{"result": [{"from_name": "label", "to_name": ..., "type":
-  "choices", "value": {"choices": [label]}}], ...}], "meta"}``.
+  "choices", "value": {"choices": [label]}}], ...}], "meta"}`` (a label set's names all in
+  ``choices``, as a ``<Choices choice="multiple">`` control saves them; an empty set has no result).
+
+Label sets (multi-label) are lists in Parquet, JSONL and Hugging Face, JSON list text in CSV.
 - ``"huggingface"``: a ``datasets.Dataset`` (saved with ``save_to_disk`` when a path is given);
   needs the ``datasets`` package.
 
@@ -66,7 +70,16 @@ def _plain(value):
         return pd.Timestamp(value).isoformat()
     if isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, (list, tuple)):  # a label set
+        return [_plain(item) for item in value]
     return str(value)
+
+
+def _chosen(value) -> list[str]:
+    """The labels of a hand-off ``label`` cell: one name, or a label set's names (multi-label)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(name) for name in value]
+    return [str(value)]
 
 
 def _ours(columns, name: str) -> str:
@@ -135,6 +148,9 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
             raise DataError(f"Writing Parquet needs pyarrow: pip install pyarrow ({error}).") from error
         return path
     if format == "csv":
+        lists = [name for name in frame.columns if frame[name].map(lambda v: isinstance(v, list)).any()]
+        # label sets as JSON lists ('["sports", "money"]'), which any CSV reader can parse back
+        frame = frame.assign(**{name: frame[name].map(lambda v: _json(v) if isinstance(v, list) else v) for name in lists})
         frame.to_csv(path, index=False, errors="surrogatepass")  # read back with the same handler
         return path
     if format == "jsonl":
@@ -162,22 +178,22 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
                                                 for name in ("annotator", "source", "labeled_at", "rejected"))
     for number, row in enumerate(frame.to_dict(orient="records"), start=1):
         key = _plain(row[key_column])
-        label = None if row.get(rejected) else str(row[label_column])  # a rejected record has no label
+        chosen = None if row.get(rejected) else _chosen(row[label_column])  # a rejected record has no label
         what, value = content(row[key_column])
         shown = _data_uri(value) if what == "image" else value
         meta = {"key": key, "annotator": _plain(row.get(annotator)), "source": _plain(row.get(source))}
         if format == "prodigy":  # a rejected record is Prodigy's "reject" answer
-            task = {what: shown, "options": options, "accept": [] if label is None else [label],
-                    "answer": "reject" if label is None else "accept", "meta": meta,
+            task = {what: shown, "options": options, "accept": [] if chosen is None else chosen,
+                    "answer": "reject" if chosen is None else "accept", "meta": meta,
                     "_input_hash": _hash(what, shown), "_task_hash": _hash(what, shown, [o["id"] for o in options])}
             tasks.append(task)
         else:
             tasks.append({"id": number, "data": {what: shown, "key": key}, "meta": meta, "annotations": [{
-                "id": number, "was_cancelled": label is None, "ground_truth": False,  # a rejected record: cancelled
+                "id": number, "was_cancelled": chosen is None, "ground_truth": False,  # a rejected record: cancelled
                 "created_at": _plain(row.get(labeled_at)),
-                "result": [] if label is None else [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what,
-                                                     "type": "choices", "value": {"choices": [label]},
-                                                     "origin": "manual"}],
+                "result": [] if not chosen else [{"from_name": LABEL_STUDIO_CONTROL, "to_name": what,
+                                                  "type": "choices", "value": {"choices": chosen},
+                                                  "origin": "manual"}],
             }]})
     with open(path, "w", encoding="utf-8") as out:
         if format == "prodigy":

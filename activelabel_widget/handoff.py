@@ -45,8 +45,9 @@ def labeled_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels:
     names = column_names(df.columns)
     add_label_columns(frame, events, labels, names)
     n = len(frame)
-    frame[names["previous_label"]] = pd.Categorical(previous if previous is not None else [None] * n,
-                                                    categories=labels)
+    previous = previous if previous is not None else [None] * n
+    frame[names["previous_label"]] = (pd.Series(previous, index=frame.index, dtype="object") if labels is None
+                                      else pd.Categorical(previous, categories=labels))
     frame[names["rejected"]] = np.zeros(n, dtype=bool) if rejected is None else np.asarray(rejected, dtype=bool)
     frame[names["note"]] = pd.Series(notes if notes is not None else [None] * n, index=frame.index, dtype="object")
     return frame
@@ -73,16 +74,22 @@ def add_label_columns(frame: pd.DataFrame, events: list, labels: list[str], name
                       positions: np.ndarray | None = None) -> None:
     """Add label, labeled_at, annotator, source and confidence columns: ``events[i]`` (a label event, or
     None for no label) on row ``positions[i]`` (by default row ``i``), missing values on every other row.
+    ``labels=None`` keeps the stored label texts as they are (label sets), not as a categorical.
 
     Only the labeled rows are visited, so a frame of a million rows with a few labels is quick.
     """
     names = names or {name: name for name in ADDED_COLUMNS}
     n = len(frame)
     rows = np.arange(len(events)) if positions is None else np.asarray(positions, dtype=np.int64)
-    code_of = {label: code for code, label in enumerate(labels)}
-    codes = np.full(n, -1, dtype=np.int64)
-    codes[rows] = [code_of.get(e.label, -1) if e else -1 for e in events]
-    frame[names["label"]] = pd.Categorical.from_codes(codes, categories=labels)
+    if labels is None:  # the stored texts as they are (label sets)
+        texts = np.full(n, None, dtype=object)
+        texts[rows] = [e.label if e else None for e in events]
+        frame[names["label"]] = pd.Series(texts, index=frame.index, dtype="object")
+    else:
+        code_of = {label: code for code, label in enumerate(labels)}
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[rows] = [code_of.get(e.label, -1) if e else -1 for e in events]
+        frame[names["label"]] = pd.Categorical.from_codes(codes, categories=labels)
     at = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     given = [i for i, e in enumerate(events) if e]
     if given:

@@ -57,6 +57,7 @@ class Heuristics:
         A function that raises is reported (a warning and the summary's ``error`` column) with
         its error and row count; the others still apply.
         """
+        self._single_label_only()
         for function in functions:
             if not isinstance(function, weak.LabelingFunction):
                 raise TypeError(f"add_heuristic takes functions made with @labeling_function, keywords() or regex(); "
@@ -88,8 +89,14 @@ class Heuristics:
             votes[name] = code_now[np.where(column >= 0, column, len(made_with))]
         return votes
 
+    def _single_label_only(self) -> None:
+        if self.session.multi_label:
+            raise LabelError("Labeling heuristics and weak labels work on single labels only; this labeler is "
+                             "multi-label (multi_label=True).")
+
     def matrix(self) -> tuple[np.ndarray, list[str]]:
         """The label matrix (n, h): labeling functions, then one column per weak classifier."""
+        self._single_label_only()
         session = self.session
         current = self._votes()
         names = list(current)

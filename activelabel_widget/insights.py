@@ -53,12 +53,17 @@ class Insights:
         if proba is None:
             return plots.empty_figure("No model yet: label at least two examples each of two labels, "
                                       "then the confidence of every record shows here.", width_px=width_px)
-        scores = confidence(proba)
+        if session.multi_label:  # per record: its least sure label, and that label's confidence
+            from .multilabel import least_sure_label, record_confidence
+
+            scores, predicted = record_confidence(proba), least_sure_label(proba)[1]
+        else:
+            scores, predicted = confidence(proba), proba.argmax(axis=1)
         unlabeled = codes < 0
         threshold = float(scores[queued].max()) if len(queued) else None
-        return plots.plot_confidence(scores[unlabeled], proba[unlabeled].argmax(axis=1), session.labels,
+        return plots.plot_confidence(scores[unlabeled], predicted[unlabeled], session.labels,
                                      labeled_confidence=scores[~unlabeled], threshold=threshold,
-                                     width_px=width_px)
+                                     width_px=width_px, least_sure=session.multi_label)
 
     def coverage(self, width_px: int | None = None):
         """The embedding map: unlabeled density, labeled points by label, the next records starred."""
@@ -76,7 +81,12 @@ class Insights:
             coverage = None
         # the radius is coverage_share's default one (computed once, then reused): its caption
         # explains it by the default neighbourhood
-        return plots.plot_coverage(xy, codes, session.labels, queued=queued, coverage=coverage,
+        names = session.labels
+        if session.multi_label:  # a labeled point takes the colour of the first label of its set
+            sets = session.hand_sets()
+            names = [*session.labels, "no label"]
+            codes = np.where(labeled, np.where(sets.any(axis=1), sets.argmax(axis=1), len(session.labels)), -1)
+        return plots.plot_coverage(xy, codes, names, queued=queued, coverage=coverage,
                                    random_state=session.random_state, width_px=width_px)
 
     def learning_curve(self, width_px: int | None = None):
@@ -88,13 +98,16 @@ class Insights:
         n_labels, accuracy = map(np.asarray, zip(*history))
         hint = self.session.stop_hint()
         fired_at = None if hint.fired_at_fit is None else self.session.fit_history[hint.fired_at_fit].n_labels
-        return plots.plot_learning_curve(n_labels, accuracy, width_px=width_px, stop_hint=(fired_at, hint.message))
+        return plots.plot_learning_curve(n_labels, accuracy, width_px=width_px, stop_hint=(fired_at, hint.message),
+                                         metric=self.session.model_status.metric)
 
     def label_counts(self, width_px: int | None = None):
         """Labels per name, by source: hand, accepted suggestion, weak."""
         frame = self.session.to_frame()
         names = column_names(self.session.dataset.df.columns)
         labeled = frame[frame[names["label"]].notna()]
+        if self.session.multi_label:  # a set counts once for each of its labels
+            labeled = labeled.explode(names["label"]).dropna(subset=[names["label"]])
         counts = pd.crosstab(labeled[names["label"]], labeled[names["source"]]).reindex(index=self.session.labels,
                                                                                         fill_value=0)
         counts = counts.reindex(columns=[c for c in plots.SOURCES if c in counts.columns])

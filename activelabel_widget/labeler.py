@@ -28,7 +28,10 @@ class ActiveLabeler:
     label -> key for the card (e.g. ``{"spam": "x"}``); other labels get their own name when it
     is one digit or letter, then ``1``..``9``, ``0``, then free letters (see
     :mod:`activelabel_widget.keymap`), and ``guidelines``: label -> one short sentence on when to use
-    it, shown in the key map and on the label's button.
+    it, shown in the key map and on the label's button. ``multi_label=True`` lets a record carry a
+    set of labels (or none): keys and buttons toggle labels, Enter saves the set, the model is
+    one-vs-rest and ``labeled["label"]`` holds lists (:meth:`one_hot` gives 0/1 columns); see
+    :mod:`activelabel_widget.multilabel`.
 
     Examples
     --------
@@ -44,13 +47,19 @@ class ActiveLabeler:
 
     def __init__(self, df: pd.DataFrame, *, labels, projection: str = "pca", prefer_conflicts: bool = False,
                  preload: int = options_module.DEFAULT_PRELOAD, keys: dict | None = None,
-                 guidelines: dict | None = None, **options):
+                 guidelines: dict | None = None, multi_label: bool = False, **options):
         from .keymap import assign_keys
+        from .multisession import MultiLabelSession
 
+        if not isinstance(multi_label, bool):
+            raise options_module.OptionError(f"multi_label must be True or False, got {multi_label!r}.")
+        if multi_label and prefer_conflicts:
+            raise options_module.OptionError("prefer_conflicts=True ranks by the heuristics' conflicts, which work on "
+                                             "single labels only; leave it out with multi_label=True.")
         self._preload = options_module.check_preload(preload)
         self.key_map = assign_keys(options_module.check_labels(labels), keys)  # before any file is opened
         self._guidelines = options_module.check_guidelines(guidelines, options_module.check_labels(labels))
-        self.session = LabelingSession(df, labels=labels, **options)
+        self.session = (MultiLabelSession if multi_label else LabelingSession)(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
         self.heuristics = Heuristics(self.session)
         if prefer_conflicts:
@@ -79,9 +88,24 @@ class ActiveLabeler:
         previous_label (what a correction replaced)."""
         return self.session.labeled
 
+    @property
+    def multi_label(self) -> bool:
+        """Whether a record carries a set of labels (``multi_label=True``) rather than one."""
+        return self.session.multi_label
+
+    def one_hot(self) -> pd.DataFrame:
+        """Multi-label only: the hand-labeled rows as one 0/1 column per label, indexed like the data."""
+        if not self.multi_label:
+            raise options_module.LabelError("one_hot() is for multi_label=True labelers; al.labeled['label'] holds "
+                                            "the one label of each row here.")
+        return self.session.one_hot()
+
     def to_frame(self) -> pd.DataFrame:
-        """Every row: label columns (missing where unlabeled), the model's prediction, the weak label."""
+        """Every row: label columns (missing where unlabeled), the model's prediction, the weak label
+        (multi-label: the label set, the predicted set and its confidence; no weak label)."""
         frame = self.session.to_frame()
+        if self.multi_label:
+            return frame
         weak = self.heuristics.weak_labels()
         names = column_names(self.session.dataset.df.columns)
         frame[names["weak_label"]] = weak["weak_label"]

@@ -70,18 +70,22 @@ class FittedCommittee:
 
     estimators: list
     n_classes: int
+    multi_label: bool = False  # fitted on an indicator matrix: probabilities are per label, not a distribution
 
 
 def _fit_one(estimator, X, y):
     model = clone(estimator)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # one-vs-rest on label sets: a label no row has yet is fitted as "never", which is right
+        warnings.filterwarnings("ignore", message="Label (not )?[0-9]+ is present in all training examples")
         model.fit(X, y)
     return model
 
 
 def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedCommittee:
-    """Fit a clone of each estimator on ``X`` (m, p) and label codes ``y`` (m,).
+    """Fit a clone of each estimator on ``X`` (m, p) and label codes ``y`` (m,), or an indicator matrix
+    ``y`` (m, n_classes) of label sets (one-vs-rest estimators, see :mod:`activelabel_widget.multilabel`).
 
     Raises
     ------
@@ -94,7 +98,7 @@ def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedComm
             fitted.append(_fit_one(estimator, X, y))
         except Exception as error:  # the user's estimator may raise anything; report it, keep the old model
             raise ModelError(f"{type(estimator).__name__}.fit failed: {type(error).__name__}: {error}") from error
-    return FittedCommittee(fitted, n_classes)
+    return FittedCommittee(fitted, n_classes, multi_label=np.ndim(y) == 2)
 
 
 def _model_classes(model, n_classes: int) -> np.ndarray:
@@ -116,11 +120,15 @@ def _model_classes(model, n_classes: int) -> np.ndarray:
     return classes
 
 
-def _model_proba(model, X, n_classes: int) -> np.ndarray:
+def _model_proba(model, X, n_classes: int, multi_label: bool = False) -> np.ndarray:
     name = type(model).__name__
     classes = _model_classes(model, n_classes)
     if hasattr(model, "predict_proba"):
         raw = np.asarray(model.predict_proba(X))
+    elif multi_label and hasattr(model, "decision_function"):
+        # one score per label: the logistic function turns each into that label's probability
+        scores = np.asarray(model.decision_function(X), dtype=np.float64)
+        raw = 1.0 / (1.0 + np.exp(-np.clip(scores, -500, 500)))
     elif hasattr(model, "decision_function"):
         # no probabilities: a softmax of the decision values keeps the ranking of classes,
         # which is all suggestions and uncertainty sampling need
@@ -153,6 +161,11 @@ def _model_proba(model, X, n_classes: int) -> np.ndarray:
         raw = np.clip(raw, 0.0, None)
     out = np.zeros((X.shape[0], n_classes), dtype=np.float32)
     out[:, classes] = raw  # column j of the model is its classes_[j], whatever order it keeps
+    if multi_label:
+        if raw.max(initial=0.0) > 1.0 + 1e-6:
+            raise ModelError(f"{name} returned probabilities above 1; pass a classifier whose predict_proba gives "
+                             "probabilities.")
+        return np.clip(out, 0.0, 1.0)  # one probability per label: they need not sum to one
     total = out.sum(axis=1, keepdims=True)
     if np.abs(total - 1.0).max(initial=0.0) > 1e-4:  # most models already sum to one: skip two passes
         out /= np.where(total > 0, total, 1.0)
@@ -173,7 +186,7 @@ def predict_proba(committee: FittedCommittee, X) -> tuple[np.ndarray, np.ndarray
         probas = []
         for model in committee.estimators:
             try:
-                probas.append(_model_proba(model, block, committee.n_classes))
+                probas.append(_model_proba(model, block, committee.n_classes, committee.multi_label))
             except ModelError:
                 raise
             except Exception as error:  # the user's estimator may raise anything
@@ -213,6 +226,8 @@ def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state
     (rather than no model).
     """
     y = np.asarray(y)
+    if y.ndim == 2:
+        return _cross_validate_sets(estimators, X, y, n_classes=n_classes, random_state=random_state, on_fold=on_fold)
     present, counts = np.unique(y, return_counts=True)
     usable = present[counts >= 2]
     if len(usable) < 2:
@@ -239,6 +254,44 @@ def cross_validate(estimators, X, y: np.ndarray, *, n_classes: int, random_state
             on_fold(done, folds)
     accuracy = float((proba[keep].argmax(axis=1) == yk).mean())
     return CrossValidated(accuracy, proba, each)
+
+
+#: Label sets needed before a cross-validated estimate (fewer folds than this teach nothing).
+MIN_SETS_FOR_ESTIMATE = 10
+
+
+def _cross_validate_sets(estimators, X, Y: np.ndarray, *, n_classes: int, random_state: int,
+                         on_fold) -> CrossValidated:
+    """K-fold (k <= 5) micro-F1 and out-of-fold marginals of a committee fitted on label sets ``Y`` (m, L).
+
+    The "accuracy" of a multi-label fit is the micro-averaged F1 of its suggested sets (labels
+    at probability 0.5 or more): plain per-label accuracy would reward predicting "no label"
+    everywhere when labels are rare.
+    """
+    from sklearn.model_selection import KFold
+
+    from .multilabel import micro_f1, predicted_sets
+
+    m = len(Y)
+    if m < MIN_SETS_FOR_ESTIMATE:
+        return CrossValidated(None)
+    folds = 5 if m >= 25 else 3
+    members = len(estimators)
+    proba = np.full((m, n_classes), np.nan, dtype=np.float32)
+    each = np.full((members, m, n_classes), np.nan, dtype=np.float32) if members > 1 else None
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=random_state)
+    for done, (train, test) in enumerate(splitter.split(np.zeros(m)), start=1):
+        try:
+            committee = fit_committee(estimators, X[train], Y[train], n_classes=n_classes)
+            fold_mean, fold_each = predict_proba(committee, X[test])
+        except ModelError:
+            return CrossValidated(None)
+        proba[test] = fold_mean
+        if each is not None:
+            each[:, test] = fold_each
+        if on_fold is not None:
+            on_fold(done, folds)
+    return CrossValidated(micro_f1(Y, predicted_sets(proba)), proba, each)
 
 
 def cross_val_accuracy(estimators, X, y: np.ndarray, *, n_classes: int, random_state: int = 0) -> float | None:

@@ -462,7 +462,7 @@ def _bin_index(values):
 
 
 def plot_confidence(confidence, predicted, labels, *, labeled_confidence=None, threshold=None,
-                    ax=None, width_px=None):
+                    ax=None, width_px=None, least_sure=False):
     """How sure the model is over the unlabeled pool, stacked by predicted label.
 
     Confidence is ``1 - entropy / log(K)`` of the predicted probabilities: 0 means every label
@@ -494,6 +494,10 @@ def plot_confidence(confidence, predicted, labels, *, labeled_confidence=None, t
     width_px : int, optional
         Width of a new figure in pixels (:data:`NOTEBOOK_WIDTH_PX` by default,
         :data:`CARD_WIDTH_PX` for the card); its height follows. Ignored with ``ax``.
+    least_sure : bool, default False
+        Multi-label: ``confidence`` is each record's least sure label's (see
+        :mod:`activelabel_widget.multilabel`) and ``predicted`` that label; the axis and the
+        caption say so.
 
     Returns
     -------
@@ -542,8 +546,11 @@ def plot_confidence(confidence, predicted, labels, *, labeled_confidence=None, t
     handles, names = ax.get_legend_handles_labels()
     spines = ("left", "bottom")
     below = int(np.count_nonzero(conf < 0.5))
-    explained = [f"Bars: the {len(conf):,} unlabeled records in bins of 0.05, coloured by the "
-                 "label the model predicts (records per label in brackets); "
+    coloured_by = ("each record's least sure label (the one whose probability is nearest 0.5; records per "
+                   "label in brackets); a record is as sure as its least sure label; " if least_sure else
+                   "the label the model predicts (records per label in brackets); ")
+    explained = [f"Bars: the {len(conf):,} unlabeled records in bins of 0.05, coloured by "
+                 + coloured_by +
                  f"{below:,} records ({_percent(below / len(conf))}) below 0.5 are closer to a "
                  "guess than to certain."]
 
@@ -579,7 +586,8 @@ def plot_confidence(confidence, predicted, labels, *, labeled_confidence=None, t
     ax.set_xlim(0, 1)
     ax.set_ylim(0, max(1, bottom.max()) * 1.05)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("confidence (0 = all labels equally likely, 1 = certain)")
+    ax.set_xlabel("confidence of the least sure label (0 = 50/50, 1 = certain)" if least_sure
+                  else "confidence (0 = all labels equally likely, 1 = certain)")
     ax.set_ylabel("unlabeled records per bin")
     _style(ax, grid="y", spines=spines)
     return _finish(fig, ax, owned, title=f"Model confidence on {len(conf):,} unlabeled records",
@@ -769,7 +777,7 @@ def _wilson(p, n, z=1.96):
 
 
 def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01, min_labels=30,
-                        width_px=None, stop_hint=None):
+                        width_px=None, stop_hint=None, metric="accuracy"):
     """Cross-validated accuracy after each fit against the number of labels, with its spread.
 
     Points are drawn in fit order. Each estimate carries a shaded 95% interval: the Wilson score
@@ -802,6 +810,8 @@ def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01,
         ``(labels when the stop hint fired or None, its sentence)`` (see
         :meth:`~activelabel_widget.session.LabelingSession.stop_hint`): the sentence goes into the
         caption, and a dashed line marks where it fired.
+    metric : str, default "accuracy"
+        What ``accuracy`` measures, as the axis and title name it ("micro-F1" for label sets).
 
     Returns
     -------
@@ -866,7 +876,7 @@ def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01,
                                       label=f"stop hint at {fired_at:,.0f} labels"))
         explained.append(f"Stop hint: {sentence}")
     ax.set_xlabel("labels the model was fitted on")
-    ax.set_ylabel("estimated accuracy")
+    ax.set_ylabel(f"estimated {metric}")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     x_pad = 0.04 * (n.max() - n.min()) or 1.0
@@ -875,7 +885,7 @@ def plot_learning_curve(n_labels, accuracy, *, ax=None, window=3, min_gain=0.01,
     pad = max(0.02, 0.05 * (top - bottom))
     ax.set_ylim(max(0.0, bottom - pad), min(1.0, top + pad) + 0.005)
     _style(ax, grid="both")
-    return _finish(fig, ax, owned, title="Estimated accuracy after each fit",
+    return _finish(fig, ax, owned, title=f"Estimated {metric} after each fit",
                    caption=" ".join(explained), handles=handles,
                    names=[handle.get_label() for handle in handles],
                    axes_height=0.4 * fig.get_figwidth())

@@ -85,7 +85,7 @@ def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
     retired: dict = {}
     retired_rows = np.zeros(len(all_keys), dtype=bool)
     if labels is not None:
-        known = set(labels)
+        known = set(labels) if isinstance(labels, (list, tuple)) else labels  # or any container with `in`
         for i in np.flatnonzero(same):
             if all_labels[i] not in known:
                 retired.setdefault(all_labels[i], []).append(all_keys[i])

@@ -37,6 +37,7 @@ class ModelStatus:
     n_labels: int = 0
     fits: int = 0
     progress: float | None = None  # share done while "preparing"
+    metric: str = "accuracy"  # what ``accuracy`` measures: "accuracy", or "micro-F1" for label sets
 
     def as_dict(self) -> dict:
         return {"state": self.state, "message": self.message, "accuracy": self.accuracy, "n_labels": self.n_labels,
@@ -46,37 +47,37 @@ class ModelStatus:
         """The status while the pool is prepared (no suggestions yet; labeling goes on in random order)."""
         message = (f"{step} for {n_rows:,} rows ({done:.0%} done) · label meanwhile: records come in random order "
                    "until this is ready")
-        return ModelStatus("preparing", message, self.accuracy, self.n_labels, self.fits, done)
+        return ModelStatus("preparing", message, self.accuracy, self.n_labels, self.fits, done, self.metric)
 
     def training(self, n_labels: int, done: float | None = None) -> "ModelStatus":
         """The status while a fit on ``n_labels`` labels runs (the previous model, if any, still suggests)."""
         share = "" if done is None else f" {done:.0%} done"
         meanwhile = "the previous model suggests meanwhile" if self.fits else "label meanwhile"
         return ModelStatus("training", f"training on {n_labels:,} labels…{share} · {meanwhile}", self.accuracy,
-                           self.n_labels, self.fits, done)
+                           self.n_labels, self.fits, done, self.metric)
 
     def after_fit(self, fitted: "FittedModel") -> "ModelStatus":
         """The status once ``fitted`` is in use."""
-        return ModelStatus("ready", _fit_message(fitted.accuracy, fitted.n_labels), fitted.accuracy, fitted.n_labels,
-                           self.fits + 1)
+        return ModelStatus("ready", _fit_message(fitted.accuracy, fitted.n_labels, fitted.metric), fitted.accuracy,
+                           fitted.n_labels, self.fits + 1, metric=fitted.metric)
 
     def idle(self, *, has_model: bool) -> "ModelStatus":
         """The status when no round is running."""
         if has_model:
-            return ModelStatus("ready", _fit_message(self.accuracy, self.n_labels), self.accuracy, self.n_labels,
-                               self.fits)
+            return ModelStatus("ready", _fit_message(self.accuracy, self.n_labels, self.metric), self.accuracy,
+                               self.n_labels, self.fits, metric=self.metric)
         return ModelStatus("none", "label two examples each of two labels to start training", None, 0, 0)
 
     def after_error(self, error: BaseException, *, has_model: bool) -> "ModelStatus":
         """The status after a failed fit: the error, and whether the previous model is still in use."""
         kept = "kept the previous model" if has_model else "no model yet"
-        return ModelStatus("error", f"{error} ({kept})", self.accuracy, self.n_labels, self.fits)
+        return ModelStatus("error", f"{error} ({kept})", self.accuracy, self.n_labels, self.fits, metric=self.metric)
 
 
-def _fit_message(accuracy: float | None, n_labels: int) -> str:
+def _fit_message(accuracy: float | None, n_labels: int, metric: str = "accuracy") -> str:
     if accuracy is None:
         return f"trained on {n_labels:,} labels (too few for a cross-validated estimate)"
-    return f"{accuracy:.0%} cross-validated accuracy on {n_labels:,} labels"
+    return f"{accuracy:.0%} cross-validated {metric} on {n_labels:,} labels"
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class FittedModel:
     held_out: tuple | None
     accuracy: float | None
     n_labels: int
+    metric: str = "accuracy"  # what ``accuracy`` measures ("micro-F1" for a multi-label fit)
 
     def with_columns(self, columns: list) -> "FittedModel":
         """The same fit with its probability columns rearranged for a changed label list: new column ``j``
@@ -250,16 +252,24 @@ def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
     checked = _models.cross_validate(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes,
                                      random_state=inputs.random_state,
                                      on_fold=lambda done, folds: report((2 + done * 5 / folds) / 7))
-    return FittedModel(committee, proba, each, (inputs.labeled, checked), checked.accuracy, len(inputs.labeled))
+    return FittedModel(committee, proba, each, (inputs.labeled, checked), checked.accuracy, len(inputs.labeled),
+                       "micro-F1" if committee.multi_label else "accuracy")
 
 
 def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None) -> RankedLine:
     """The next ``rank_batch`` records by the strategy, lifted by ``boost`` when given."""
+    from .multilabel import least_sure_label
     from .strategies import rank_pool, rank_with_boost
 
-    options = dict(k=inputs.rank_batch, labeled_mask=inputs.in_use,
-                   proba=None if model is None else model.proba,
-                   committee_proba=None if model is None else model.committee_proba,
+    proba = None if model is None else model.proba
+    committee_proba = None if model is None else model.committee_proba
+    if model is not None and model.committee.multi_label:
+        # label sets: every strategy reads each record's least sure label as a two-way distribution
+        proba, which = least_sure_label(proba)
+        if committee_proba is not None:
+            chosen = committee_proba[:, np.arange(len(which)), which]
+            committee_proba = np.stack([1.0 - chosen, chosen], axis=-1)
+    options = dict(k=inputs.rank_batch, labeled_mask=inputs.in_use, proba=proba, committee_proba=committee_proba,
                    index=pool.index, random_state=inputs.random_state)
     boost = inputs.boost() if inputs.boost is not None else None
     if boost is None:

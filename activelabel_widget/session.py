@@ -129,6 +129,9 @@ class _Review:
 class LabelingSession:
     """Label a DataFrame one record at a time, with a model that trains as you label.
 
+    For label sets (a record may carry several labels, or none) see
+    :class:`~activelabel_widget.multisession.MultiLabelSession`.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -174,6 +177,9 @@ class LabelingSession:
     >>> s.close()
     """
 
+    #: Whether a record carries a set of labels (see :class:`~activelabel_widget.multisession.MultiLabelSession`).
+    multi_label = False
+
     def __init__(self, df: pd.DataFrame, *, labels, text=None, image=None, features=None, show=None, store=None,
                  model=None, strategy: str = "hybrid", retrain_every: int = 10, embeddings=None,
                  annotator: str | None = None, fit_timeout: float | None = 600.0, random_state: int = 0,
@@ -187,7 +193,8 @@ class LabelingSession:
         self.dataset = Dataset(df, text=text, image=image, features=features, show=show)
         earlier = self._initial_labels(initial_labels)  # checked before the store is opened
         user_embeddings = validate_embeddings(embeddings, self.dataset) if embeddings is not None else None
-        self._estimators = _models.check_estimators(model) or [_models.default_model(self.dataset.kind)]
+        self._estimators = self._wrap_estimators(
+            _models.check_estimators(model) or [_models.default_model(self.dataset.kind)])
         self.annotator = annotator or options.login_name()
         self._label_code = {name: code for code, name in enumerate(self.labels)}
         self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state)
@@ -197,6 +204,7 @@ class LabelingSession:
         self._lock = threading.RLock()
         self._state = LabelState()
         self._codes = np.full(n, -1, dtype=np.int32)  # hand label code by position, -1 = none
+        self._init_answers(n)
         self._has_label = np.zeros(n, dtype=bool)  # any label in force (hand or weak)
         self._rejected = np.zeros(n, dtype=bool)  # rejected: unusable, out of training and out of the line
         self._n_rejected = 0
@@ -239,7 +247,7 @@ class LabelingSession:
             store = default_store_path()
         memory = str(store) == ":memory:"
         self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
-        self.store = LabelStore(None if memory else self.store_path, labels=self.labels,
+        self.store = LabelStore(None if memory else self.store_path, labels=self.labels, multi_label=self.multi_label,
                                 on_taken_over=self._taken_over, check=self._restore)
 
         if earlier is not None:
@@ -534,12 +542,12 @@ class LabelingSession:
         is a correction: a new event with ``source="corrected"`` (the earlier label stays in the
         log, and :meth:`undo` brings it back); the same label again saves nothing.
         """
-        label = options.check_label(label, self.labels)
+        label = self._stored_label(label)
         position = self.dataset.position(key)
         with self._lock:
             on_card = position == self._current
             relabel = self._codes[position] >= 0
-            if relabel and self.labels[self._codes[position]] == label:
+            if relabel and self._state.labels[self.dataset.keys[position]].label == label:
                 if on_card and self._review is not None:  # the label stands: review moves on
                     self._review.steps.append((self._review.at, None))
                     self._review_next()
@@ -967,6 +975,10 @@ class LabelingSession:
         confidence, previous_label (the label a correction replaced; missing for a first label), rejected
         (True for a rejected row, whose label is missing: keep ``labeled[~labeled.rejected]`` to train) and
         note (the note on the row, missing when none)."""
+        return self._labeled_frame(self.labels)
+
+    def _labeled_frame(self, categories: list | None) -> pd.DataFrame:
+        """:attr:`labeled`, its label columns categorical over ``categories`` (None: the stored texts)."""
         with self._lock:
             positions = np.flatnonzero((self._codes >= 0) | self._rejected)
             keys = [self.dataset.keys[p] for p in positions]
@@ -975,7 +987,7 @@ class LabelingSession:
             replaced = self._replaced_labels({e.id for e in events if e.source == RELABELED})
             notes = self._state.notes
             noted = [notes[key].note if key in notes else None for key in keys]
-        return handoff.labeled_frame(self.dataset.df, positions, events, self.labels,
+        return handoff.labeled_frame(self.dataset.df, positions, events, categories,
                                      previous=[replaced.get(e.id) for e in events], rejected=rejected, notes=noted)
 
     def _replaced_labels(self, ids: set) -> dict:
@@ -1096,8 +1108,9 @@ class LabelingSession:
         """Fit the model(s) on every hand label now (in this thread) and return the fitted estimator(s)."""
         with self._lock:
             labeled = np.flatnonzero(self._codes >= 0)
-            y = self._codes[labeled].astype(np.int64)
-        if not _models.ready_to_train(np.bincount(y, minlength=len(self.labels))):
+            y = self._training_targets(labeled)
+            counts = self.label_counts()
+        if not _models.ready_to_train(counts):
             raise ModelError("Not enough labels to fit: label at least two examples each of two labels.")
         committee = _models.fit_committee(self._estimators, self.pool.features[labeled], y, n_classes=len(self.labels))
         return committee.estimators[0] if len(committee.estimators) == 1 else committee.estimators
@@ -1129,14 +1142,13 @@ class LabelingSession:
         self._state = store.replay()
         # labels whose name is no longer in labels= stay in the store, not applied (the report says so)
         self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path,
-                                                   labels=self.labels)
+                                                   labels=self._known_labels())
         report = self.restore_report
         positions = report.positions
         self._has_label[positions] = True
         self._n_labeled = len(positions)
         human = np.fromiter((source in HUMAN_SOURCES for source in report.sources), dtype=bool, count=len(positions))
-        codes = np.fromiter(map(self._label_code.__getitem__, report.labels), dtype=np.int32, count=len(positions))
-        self._codes[positions[human]] = codes[human]
+        self._write_codes(positions[human], [label for label, h in zip(report.labels, human) if h])
         if self._background:  # build the event objects of a large snapshot off the kernel's thread
             threading.Thread(target=self._state.unpack, name="activelabel-restore", daemon=True).start()
         for key, content in zip(*self._state.rejected_in_force()):
@@ -1161,7 +1173,7 @@ class LabelingSession:
             if position is None:
                 continue  # a record no longer in the data: its events stay in the store
             event = self._state.labels.get(key)
-            applies = (event is not None and event.label in self._label_code
+            applies = (event is not None and event.label in self._known_labels()
                        and records.label_applies(event, position, hashes))
             self._n_labeled += int(applies) - int(self._has_label[position])
             self._has_label[position] = applies
@@ -1169,13 +1181,41 @@ class LabelingSession:
             rejected = rejection is not None and records.label_applies(rejection, position, hashes)
             self._n_rejected += int(rejected) - int(self._rejected[position])
             self._rejected[position] = rejected
-            self._codes[position] = self._label_code[event.label] if applies and event.source in HUMAN_SOURCES else -1
+            self._write_codes(np.array([position]), [event.label if applies and event.source in HUMAN_SOURCES else None])
             if key in self._state.skipped:  # only a skip leaves its key skipped: it goes to the back
                 self._line.push_back(position)
                 self._skipped.add(position)
             else:
                 self._line.remove_back(position)
                 self._skipped.discard(position)
+
+    def _wrap_estimators(self, estimators: list) -> list:
+        """The estimators as fitted here (a multi-label session wraps them one-vs-rest)."""
+        return estimators
+
+    def _init_answers(self, n: int) -> None:
+        """Arrays that hold answers besides the label codes (a multi-label session's label sets)."""
+
+    def _training_targets(self, positions: np.ndarray) -> np.ndarray:
+        """What the model is fitted on for the hand-labeled rows at ``positions``: label codes (m,)."""
+        return self._codes[positions].astype(np.int64)
+
+    def _stored_label(self, label) -> str:
+        """An answer as the store saves it (checked: a :class:`LabelError` says what to pass instead)."""
+        return options.check_label(label, self.labels)
+
+    def _stop_prediction(self, proba: np.ndarray) -> np.ndarray:
+        """A fit's predictions on the stop set, as the stop hint compares them between fits."""
+        return proba.argmax(axis=1)
+
+    def _known_labels(self):
+        """What a stored label must be in to apply here (the label names; label sets in a multi-label session)."""
+        return self._label_code
+
+    def _write_codes(self, positions: np.ndarray, labels: list) -> None:
+        """Set the hand label of the rows at ``positions`` to ``labels`` (stored label texts; None: no hand label)."""
+        self._codes[positions] = np.fromiter((-1 if label is None else self._label_code[label] for label in labels),
+                                             dtype=np.int32, count=len(labels))
 
     def _content(self, position: int) -> int:
         return int(self.dataset.record_hashes()[position])
@@ -1199,9 +1239,7 @@ class LabelingSession:
                 self._state.apply(event)
         self._n_labeled += int((~self._has_label[positions]).sum())
         self._has_label[positions] = True
-        human = np.fromiter((e.source in HUMAN_SOURCES for e in events), dtype=bool, count=len(events))
-        codes = np.fromiter((self._label_code[e.label] for e in events), dtype=np.int32, count=len(events))
-        self._codes[positions] = np.where(human, codes, -1)
+        self._write_codes(positions, [e.label if e.source in HUMAN_SOURCES else None for e in events])
         for position in self._skipped.intersection(positions.tolist()):
             self._skipped.discard(position)
             self._line.remove_back(position)
@@ -1233,7 +1271,7 @@ class LabelingSession:
             refit = self._refit_requested and _models.ready_to_train(self.label_counts())
             self._refit_requested = False
             labeled = np.flatnonzero(self._codes >= 0)
-            inputs = RoundInputs(labeled, self._codes[labeled].astype(np.int64), len(self.labels), self._estimators,
+            inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
                                  self.random_state, on_fit_progress=partial(self._fitting, len(labeled)))
             self._round_refits = refit
@@ -1271,7 +1309,7 @@ class LabelingSession:
             if fitted is not None:
                 self._model = fitted
                 self.fit_history.append(FitRecord(fitted.n_labels, fitted.accuracy, result.seconds))
-                self._stop_predictions.append(fitted.proba[self._stop_set].argmax(axis=1))
+                self._stop_predictions.append(self._stop_prediction(fitted.proba[self._stop_set]))
                 self.model_status = self.model_status.after_fit(fitted)
             elif result.fit_error is not None:
                 self.model_status = self.model_status.after_error(result.fit_error, has_model=self._model is not None)

@@ -155,6 +155,9 @@ class LabelStore:
         that leaves nothing behind after :meth:`close` (``store=":memory:"``).
     labels : list of str
         The label names, recorded in the file (names may be added over time).
+    multi_label : bool
+        Whether the labels are label sets (:mod:`activelabel_widget.multilabel`), recorded in the
+        file: a store of sets is never opened as one of single labels, nor the other way round.
     on_taken_over : callable, optional
         Called (with no arguments) when a newer labeler in this process takes the store over.
     check : callable, optional
@@ -168,7 +171,8 @@ class LabelStore:
         write-ahead log.
     """
 
-    def __init__(self, path, *, labels: list[str], on_taken_over=None, check=None):
+    def __init__(self, path, *, labels: list[str], on_taken_over=None, check=None, multi_label: bool = False):
+        self.multi_label = bool(multi_label)
         self._temporary_dir = None
         if path is None:
             # SQLite's write-ahead log needs a file: a private folder (0700) that close() deletes
@@ -358,6 +362,8 @@ class LabelStore:
                         if statement.strip():
                             conn.execute(statement)
                     meta = {"app": "activelabel_widget", "labels": json.dumps(labels), "created_at": _now()}
+                    if self.multi_label:
+                        meta["multi_label"] = "1"
                     conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
                 elif app_id != APPLICATION_ID:
                     raise StoreError(
@@ -373,6 +379,7 @@ class LabelStore:
                             "Restore it from a backup or pass store= a new path."
                         )
                     self._migrate(labels)
+                    self._check_kind()
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -406,6 +413,22 @@ class LabelStore:
         merged = stored + [name for name in labels if name not in stored]
         if merged != stored:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('labels', ?)", (json.dumps(merged),))
+
+    def _check_kind(self) -> None:
+        """Refuse a store of label sets opened for single labels, and the other way round (an empty store follows)."""
+        conn = self._conn
+        row = conn.execute("SELECT value FROM meta WHERE name = 'multi_label'").fetchone()
+        stored = row is not None and row[0] == "1"
+        if stored == self.multi_label:
+            return
+        if conn.execute("SELECT 1 FROM events WHERE action = 'label' LIMIT 1").fetchone() is None:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('multi_label', ?)", ("1" if self.multi_label else "0",))
+            return
+        if stored:
+            raise StoreError(f"The label store {self.path} holds label sets (it was made with multi_label=True); "
+                             "pass multi_label=True to label with it, or store= another path for single labels.")
+        raise StoreError(f"The label store {self.path} holds single labels; pass store= another path to label sets "
+                         "(multi_label=True), or leave multi_label out to go on with single labels.")
 
     @property
     def lock_path(self) -> Path:
