@@ -91,6 +91,8 @@ class LabelingWidget(anywidget.AnyWidget):
     """``{}`` while labeling; ``{by, caption, index, total}`` while walking labeled records again."""
     review_orders = traitlets.Dict().tag(sync=True)
     """Review order name -> how the card names it."""
+    multi_label = traitlets.Bool(False).tag(sync=True)
+    """Whether a record carries a set of labels: keys and buttons toggle labels, Enter saves the set."""
     checks = traitlets.Dict().tag(sync=True)
     """``{issues, stop_ready, stop_message}``: hand labels that look wrong (null before a cross-validated fit), and
     the stop hint."""
@@ -124,6 +126,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
         self._answers_lock = threading.Lock()
         self.labels = list(session.labels)
+        self.multi_label = session.multi_label
         self.key_map = dict(key_map) if key_map is not None else assign_keys(session.labels)
         self.label_colors = _colors(session.labels)
         self.guidelines = dict(guidelines or {})
@@ -260,7 +263,7 @@ class LabelingWidget(anywidget.AnyWidget):
         if session.label_of(index) is None:
             return f"Row {session.dataset.key_label(position)} has no label any more (it was taken back); nothing changed."
         if action == "label":
-            session.label(index, str(content.get("label")))
+            session.label(index, content.get("label") if session.multi_label else str(content.get("label")))
         elif action == "reject":
             session.reject(index)
         elif session.reviewing is not None:
@@ -315,11 +318,13 @@ class LabelingWidget(anywidget.AnyWidget):
                 if position != session.current_position or session.suggestion is None:
                     return "There was no suggestion on that record to accept; press the key of its label."
                 label, confidence = session.suggestion
-            session.label(index, str(label), source=ACCEPTED, confidence=confidence)
+            session.label(index, label if session.multi_label else str(label), source=ACCEPTED, confidence=confidence)
             return ""
-        label = str(content.get("label"))
+        label = content.get("label") if session.multi_label else str(content.get("label"))
         if "suggested" in content:  # the page says what it showed: the source follows from that
-            source = CORRECTED if shown is not None and shown != label else HAND
+            differs = (set(shown) != set(label) if session.multi_label and isinstance(shown, list)
+                       and isinstance(label, list) else shown != label)
+            source = CORRECTED if shown is not None and differs else HAND
             session.label(index, label, source=source, confidence=confidence if shown is not None else None)
         else:
             session.label(index, label)
@@ -365,7 +370,7 @@ class LabelingWidget(anywidget.AnyWidget):
                 # a fit or the index came since it was picked, or a note was saved on it
                 self.card = {**self.card, "reason": view.reason, "note": view.note}
             self.progress = {**view.progress, "per_label": list(view.label_counts)}
-            self.suggestion = _suggestion(view.suggestion, accuracy)
+            self.suggestion = self._suggestion(view.suggestion, accuracy, view.position)
             self.model_status = view.model_status
             self.strategy = view.strategy
             self.votes = self._votes(view.position)
@@ -424,16 +429,50 @@ class LabelingWidget(anywidget.AnyWidget):
         payload = self._payload(record.position)
         entry = {"key": record.key, "key_label": record.key_label, "kind": payload.kind, "text": payload.text,
                  "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
-                 "suggestion": _suggestion(record.suggestion, accuracy), "votes": self._votes(record.position),
+                 "suggestion": self._suggestion(record.suggestion, accuracy, record.position), "votes": self._votes(record.position),
                  "image": payload.image}
-        entry.update(review=record.given is not None, given=None if record.given is None else record.given._asdict(),
+        entry.update(review=record.given is not None, given=self._given(record.given),
                      note=record.note)
         return entry
+
+    def _given(self, given) -> dict | None:
+        """The label a record shown in review carries, as the card reads it."""
+        if given is None:
+            return None
+        shown = {**given._asdict(), "label": self._shown_label(given.label)}
+        if self.multi_label:
+            from .multilabel import decode_set, is_label_set
+
+            shown["labels"] = decode_set(given.label) if is_label_set(given.label) else []
+        return shown
+
+    def _shown_label(self, label: str | None) -> str | None:
+        """A stored label as the card names it (a label set as "a + b", or "no label")."""
+        if label is None or not self.multi_label:
+            return label
+        from .multilabel import display_set, is_label_set
+
+        return display_set(label) if is_label_set(label) else label
+
+    def _suggestion(self, suggestion, accuracy: float | None, position: int | None) -> dict:
+        """The suggestion as the card reads it: ``{}`` or ``{label, confidence, weak, accuracy}``; for label sets
+        also ``labels`` (the suggested names) and ``per_label`` (label -> probability)."""
+        shown = _suggestion(suggestion, accuracy)
+        if shown and self.multi_label:
+            from .multilabel import decode_set, display_set
+
+            session = self.session
+            probabilities = session.label_probabilities(position) if session is not None and position is not None else None
+            shown.update(labels=decode_set(suggestion[0]), label=display_set(suggestion[0]),
+                         per_label={} if probabilities is None else
+                         {name: round(p, 4) for name, p in zip(session.labels, probabilities)})
+        return shown
 
     def _recent(self, session: LabelingSession) -> list:
         dataset = session.dataset
         return [{"key": None if a.key is None else dataset.keys[dataset.position(a.key)], "key_label": a.key_label,
-                 "snippet": a.snippet, "action": a.action, "label": a.label, "previous": a.previous,
+                 "snippet": a.snippet, "action": a.action, "label": self._shown_label(a.label),
+                 "previous": self._shown_label(a.previous),
                  "source": a.source, "annotator": a.annotator, "at": a.at, "count": a.count, "open": a.open,
                  "note": a.note}
                 for a in session.recent_answers(RECENT_SHOWN)]
@@ -464,8 +503,8 @@ class LabelingWidget(anywidget.AnyWidget):
         self.card = {
             "token": view.token, "key": view.key, "key_label": view.key_label, "kind": payload.kind,
             "text": payload.text, "fields": payload.fields, "problem": payload.problem,
-            "reason": view.reason, "previous_label": view.previous_label,
-            "review": view.given is not None, "given": None if view.given is None else view.given._asdict(),
+            "reason": view.reason, "previous_label": self._shown_label(view.previous_label),
+            "review": view.given is not None, "given": self._given(view.given),
             "note": view.note,
         }
 

@@ -353,7 +353,10 @@ export function createCard(doc, actions) {
                                 title: "reject: the record is unusable, out of training and the line (Delete)" },
   [kbd("Del"), "reject"]);
   const undo = el("button", { type: "button", class: "al-button al-move", title: "undo (z or Backspace)" }, [kbd("z"), "undo"]);
-  const actionsRow = el("div", { class: "al-actions" }, [labelButtons, el("div", { class: "al-moves" }, [skip, reject, undo])]);
+  // multi-label: the chosen labels are saved together (Enter)
+  const save = el("button", { type: "button", class: "al-button al-move al-save", hidden: true,
+                              title: "save the chosen labels for this record (Enter)" }, [kbd("Enter"), "save labels"]);
+  const actionsRow = el("div", { class: "al-actions" }, [labelButtons, el("div", { class: "al-moves" }, [save, skip, reject, undo])]);
   // a note on the record on screen: saved when it changes (Enter or leaving the field)
   const noteField = el("input", { type: "text", class: "al-note-field", maxlength: "10000",
                                   placeholder: "note on this record (Enter saves)", "aria-label": "note on this record" });
@@ -382,6 +385,7 @@ export function createCard(doc, actions) {
   retrain.addEventListener("click", () => actions.retrain());
   insightsButton.addEventListener("click", () => actions.toggleInsights());
   keymapButton.addEventListener("click", () => actions.toggleKeymap());
+  save.addEventListener("click", () => actions.submit && actions.submit());
   skip.addEventListener("click", () => actions.skip());
   reject.addEventListener("click", () => actions.reject());
   noteField.addEventListener("change", () => actions.note(noteKey, noteField.value));
@@ -579,10 +583,42 @@ export function createCard(doc, actions) {
     queueMeasure();
   }
 
-  function drawSuggestion(suggestion, active, given) {
+  /** Multi-label: the suggested set (already chosen on the buttons) and its least sure label's confidence. */
+  function drawSetSuggestion(suggestion) {
+    const hint = [" — choose labels with their keys or buttons, ", kbd("Enter"), " saves them"];
+    if (!hasSuggestion(suggestion)) {
+      suggestionSlot.classList.add("al-muted");
+      suggestionSlot.replaceChildren("no suggestion yet", ...hint, " (none chosen: \"no label\")");
+      return;
+    }
+    const weak = isWeak(suggestion);
+    suggestionSlot.classList.toggle("al-suggestion-weak", weak);
+    const confidence = finite(suggestion.confidence);
+    const accuracy = accuracyText(suggestion.accuracy);
+    const parts = ["Suggestion: ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) })];
+    if (weak) {
+      parts.push(" ", el("span", {
+        class: "al-tag al-tag-weak",
+        title: "the model is unsure of at least one label here: its least sure label's confidence is below the threshold",
+        text: "weak",
+      }));
+    }
+    if (confidence !== null) {
+      parts.push(" · ", el("span", { title: "the confidence of the least sure label (1 - its binary entropy)",
+                                     text: `confidence ${confidence.toFixed(2)}` }));
+    }
+    if (accuracy) parts.push(` · ${accuracy.replace("accurate", "micro-F1")}`);
+    suggestionSlot.replaceChildren(...parts, " — suggested labels start chosen; ", kbd("Enter"), " saves the chosen ones");
+  }
+
+  function drawSuggestion(suggestion, active, given, multiLabel) {
     suggestionSlot.classList.remove("al-muted", "al-suggestion-weak");
     if (!active) {
       suggestionSlot.replaceChildren();
+      return;
+    }
+    if (multiLabel && !(given && asText(given.label) !== "")) {
+      drawSetSuggestion(suggestion);
       return;
     }
     if (given && asText(given.label) !== "") {
@@ -635,8 +671,52 @@ export function createCard(doc, actions) {
     show(votes, active && chips.length > 0);
   }
 
+  /**
+   * Multi-label: one toggle per label (pressed = chosen), with its key, the model's probability for
+   * it and how many records carry it by hand; the suggested labels are marked.
+   */
+  function drawToggles(labels, suggestion, active, perLabel, keyMap, colors, guidelines, chosen) {
+    const suggested = hasSuggestion(suggestion) && Array.isArray(suggestion.labels) ? suggestion.labels.map(asText) : [];
+    const probability = suggestion && suggestion.per_label && typeof suggestion.per_label === "object" ? suggestion.per_label : {};
+    const counts = asList(perLabel);
+    reject.disabled = !active;
+    skip.disabled = !active;
+    labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
+      const label = asText(raw);
+      const key = keyOf(keyMap, label);
+      const on = active && chosen.includes(label);
+      const p = finite(probability[label]);
+      const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
+      const button = el("button", {
+        type: "button",
+        class: "al-button al-label al-toggle" + (on ? " al-chosen" : "") + (active && suggested.includes(label) ? " al-suggested" : ""),
+        "data-label": label,
+        "aria-pressed": String(on),
+        title: `${on ? "take off" : "put on"} ${label}` + (key !== null ? ` (${key})` : "")
+          + (p === null ? "" : ` · model: ${p.toFixed(2)}`) + (n === null ? "" : ` · ${labelCountText(n)} so far`)
+          + guidelineSuffix(guidelines, label),
+        disabled: !active,
+      }, [
+        key !== null ? kbd(key) : null,
+        el("span", { class: "al-check", "aria-hidden": "true", text: on ? "✓" : "" }),
+        swatch(colors, label),
+        el("span", { class: "al-label-name", text: label }),
+        p === null || !active ? null : el("span", { class: "al-label-p", text: p.toFixed(2) }),
+        n === null ? null : el("span", { class: "al-label-count" + (n === 0 ? " al-label-count-zero" : ""), text: count(n) }),
+      ]);
+      button.addEventListener("click", () => actions.label(raw));
+      return button;
+    }));
+  }
+
   /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
-  function drawButtons(labels, suggestion, active, perLabel, given, keyMap, colors, guidelines) {
+  function drawButtons(labels, suggestion, active, perLabel, given, keyMap, colors, guidelines, multiLabel, chosen) {
+    show(save, !!multiLabel);
+    save.disabled = !active;
+    if (multiLabel) {
+      drawToggles(labels, suggestion, active, perLabel, keyMap, colors, guidelines, asList(chosen).map(asText));
+      return;
+    }
     const givenLabel = given && asText(given.label) !== "" ? asText(given.label) : null;
     const suggested = hasSuggestion(suggestion) && givenLabel === null ? asText(suggestion.label) : null;
     const weak = isWeak(suggestion);
@@ -759,7 +839,7 @@ export function createCard(doc, actions) {
       el("div", { class: "al-plots" }, figures));
   }
 
-  function drawKeymap(open, labels, strategies, strategy, help, keyMap, colors, guidelines) {
+  function drawKeymap(open, labels, strategies, strategy, help, keyMap, colors, guidelines, multiLabel) {
     show(keymap, open);
     keymapButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (!open) {
@@ -772,7 +852,8 @@ export function createCard(doc, actions) {
     const labelRows = asList(labels).flatMap((raw) => {
       const label = asText(raw);
       const key = keyOf(keyMap, label);
-      const what = el("dd", {}, [swatch(colors, label), `label as ${label}${key === null ? " (no key left)" : ""}`,
+      const what = el("dd", {}, [swatch(colors, label),
+        `${multiLabel ? "put on or take off" : "label as"} ${label}${key === null ? " (no key left)" : ""}`,
         guidelineText(guidelines, label) ? el("span", { class: "al-guideline", text: guidelineText(guidelines, label) }) : null]);
       return [key !== null ? el("dt", {}, [kbd(key)]) : el("dt", { class: "al-muted", text: "click" }), what];
     });
@@ -793,7 +874,7 @@ export function createCard(doc, actions) {
       el("div", { class: "al-keymap-head" }, [el("h3", { class: "al-section-title", text: "keys" }), close]),
       el("div", { class: "al-keymap-body" }, [
         labelRows.length ? el("dl", { class: "al-keylist al-keylabels" }, labelRows) : null,
-        el("dl", { class: "al-keylist al-keycommands" }, keymapRows().flatMap(({ shown, does, between }) => row(shown, does, between))),
+        el("dl", { class: "al-keylist al-keycommands" }, keymapRows(multiLabel).flatMap(({ shown, does, between }) => row(shown, does, between))),
       ]),
       strategyRows.length
         ? el("div", { class: "al-keymap-strategies" }, [
@@ -848,11 +929,14 @@ export function createCard(doc, actions) {
     part("record", [recordSignature(card), s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
       drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     const given = card.review ? card.given : null;
-    part("suggestion", [s.suggestion, active, given], () => drawSuggestion(s.suggestion, active, given));
+    part("suggestion", [s.suggestion, active, given, !!s.multiLabel], () =>
+      drawSuggestion(s.suggestion, active, given, !!s.multiLabel));
     part("votes", [s.votes, active], () => drawVotes(s.votes, active));
     const perLabel = s.progress && s.progress.per_label;
-    part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines], () =>
-      drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines));
+    const chosen = asList(s.chosen).map(asText).join("\u0000");
+    part("buttons", [s.labels, s.suggestion, active, perLabel, given, s.keyMap, s.labelColors, s.guidelines,
+      !!s.multiLabel, chosen], () => drawButtons(s.labels, s.suggestion, active, perLabel, given, s.keyMap,
+      s.labelColors, s.guidelines, !!s.multiLabel, s.chosen));
     part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
     part("review", [s.review, !!card.review], () => drawReview(s.review, !!card.review));
     part("recent", [s.recent, s.labelColors], () => drawRecent(s.recent, s.labelColors));
@@ -865,8 +949,8 @@ export function createCard(doc, actions) {
     part("insights", [!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab], () =>
       drawInsights(!!s.insightsOpen, s.confidenceUrl, s.coverageUrl, s.plotTab));
     part("keymap", [!!s.keymapOpen, s.labels, s.strategies, s.strategy, s.strategyHelp, s.keyMap, s.labelColors,
-      s.guidelines], () => drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy), s.strategyHelp,
-      s.keyMap, s.labelColors, s.guidelines));
+      s.guidelines, !!s.multiLabel], () => drawKeymap(!!s.keymapOpen, s.labels, s.strategies, asText(s.strategy),
+      s.strategyHelp, s.keyMap, s.labelColors, s.guidelines, !!s.multiLabel));
     part("store", [s.storePath, s.pending], () => { storeLine.textContent = storeText(s.storePath, s.pending); });
     part("dead", [dead, s.unsaved], () => { deadDetail.textContent = DEAD_DETAIL + (dead ? unsavedText(s.unsaved) : ""); });
     // A dead card keeps what it showed, dimmed, under a banner that says why nothing works.

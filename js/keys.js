@@ -22,11 +22,15 @@
  * - `needsOverlay`: the key is the card's only while the key map or insights is open;
  *   otherwise it goes on to the notebook.
  * - `shiftPasses`: with Shift held the key goes on to the notebook (Shift+Enter runs the cell).
+ * - `multi`: what the key does instead on a multi-label card (`does`, `ui`), where label keys
+ *   toggle labels on the record (`ui: "toggle"`) and Enter saves the chosen set (`ui: "submit"`,
+ *   with or without a suggestion): the page keeps the chosen set and sends it as one answer.
  */
 export const COMMANDS = deepFreeze([
   {
     keys: ["Enter"], does: "accept the suggestion (in review: keep the label)", intent: { action: "accept" },
     inReview: { action: "keep" }, needsRecord: true, needsSuggestion: true, shiftPasses: true,
+    multi: { does: "save the chosen labels (the suggested ones start chosen; none chosen saves \"no label\")", ui: "submit" },
   },
   { keys: ["s"], does: "skip: put the record at the back of the line (in review: move on)", intent: { action: "skip" }, needsRecord: true },
   { keys: ["Delete"], shown: ["Del"], does: "reject: the record is unusable (out of training and the line)", intent: { action: "reject" }, needsRecord: true },
@@ -61,12 +65,12 @@ export function commandEntryForKey(key) {
  * The rows of the key map, one per command: `keys` (the key names that trigger it),
  * `shown` (how they are written), `between` (the text between them) and `does`.
  */
-export function keymapRows() {
+export function keymapRows(multiLabel = false) {
   return COMMANDS.map((command) => ({
     keys: command.keys,
     shown: command.shown || command.keys,
     between: command.between ?? " or ",
-    does: command.does,
+    does: multiLabel && command.multi ? command.multi.does : command.does,
   }));
 }
 
@@ -105,13 +109,16 @@ function isButton(target) {
  * @param {boolean} context.review whether the record on the card is shown in review (it has a label).
  * @param {boolean} context.active whether a record is on the card (not done / empty).
  * @param {boolean} context.overlayOpen whether the key map or insights is open.
+ * @param {boolean} context.multiLabel whether a record carries a set of labels: label keys toggle
+ *   (`{ui: "toggle", label}`) and Enter saves the set (`{ui: "submit"}`).
  * @returns {null|{intent?: object, ui?: string, preventDefault: boolean}}
  *   `null`: not the card's key, let it through (keys with ctrl / meta / alt, Shift+Enter,
  *   Tab, arrows outside the select...). Otherwise stop it from reaching the notebook;
- *   `intent` is `{action, label?}` to send, `ui` is `"insights"`, `"keymap"`, `"close"` or `"review"`,
+ *   `intent` is `{action, label?}` to send, `ui` is `"insights"`, `"keymap"`, `"close"`, `"review"`,
+ *   or on a multi-label card `"toggle"` (with `label`) or `"submit"`,
  *   and neither means the key belongs to the card but does nothing right now.
  */
-export function commandForKey(event, { keyMap = {}, hasSuggestion = false, active = false, overlayOpen = false, review = false } = {}) {
+export function commandForKey(event, { keyMap = {}, hasSuggestion = false, active = false, overlayOpen = false, review = false, multiLabel = false } = {}) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   const { key, target } = event;
   // The select and text fields keep their keys; the notebook must not see them either.
@@ -120,7 +127,10 @@ export function commandForKey(event, { keyMap = {}, hasSuggestion = false, activ
   if (isButton(target) && (key === "Enter" || key === " ")) return { preventDefault: false };
 
   const label = labelForKey(keyMap, key);
-  if (label !== null) return active ? { intent: { action: "label", label }, preventDefault: true } : { preventDefault: true };
+  if (label !== null) {
+    if (!active) return { preventDefault: true };
+    return multiLabel ? { ui: "toggle", label, preventDefault: true } : { intent: { action: "label", label }, preventDefault: true };
+  }
   const command = commandEntryForKey(key);
   if (!command) {
     // Any other printable key is kept from the notebook's command mode, where single
@@ -132,6 +142,7 @@ export function commandForKey(event, { keyMap = {}, hasSuggestion = false, activ
   if (command.needsOverlay && !overlayOpen) return null;
   const idle = { preventDefault: true };
   if (command.needsRecord && !active) return idle;
+  if (multiLabel && command.multi) return { ui: command.multi.ui, preventDefault: true };
   if (command.needsSuggestion && !hasSuggestion && !(review && command.inReview)) return idle;
   if (command.ui) return { ui: command.ui, preventDefault: true };
   return { intent: { ...(review && command.inReview ? command.inReview : command.intent) }, preventDefault: true };

@@ -41,6 +41,12 @@ function keepIfSame(current, next) {
   return sameEntry(current, next) ? current : next;
 }
 
+/** A label as the card writes it: a label set as "a + b" ("no label" when empty). */
+export function labelText(label) {
+  if (Array.isArray(label)) return label.length ? label.join(" + ") : "no label";
+  return label ?? null;
+}
+
 function suggestionOf(entry) {
   const s = entry && entry.suggestion;
   return s && typeof s === "object" && typeof s.label === "string" && s.label !== "" ? s : null;
@@ -138,13 +144,15 @@ export function createPageLine(view) {
     seq += 1;
     const intent = { action, key: entry.key, token: entry.token ?? null, view, seq };
     if (entry.review) intent.review = true; // a labeled record walked again: another label corrects it
+    // a multi-label suggestion names its set in `labels` (`label` is how the card writes it)
+    const suggested = shown ? (Array.isArray(shown.labels) ? shown.labels : shown.label) : null;
     if (action === "label") {
-      Object.assign(intent, { label, suggested: shown ? shown.label : null, confidence: shown ? shown.confidence : null });
+      Object.assign(intent, { label, suggested, confidence: shown ? shown.confidence : null });
     } else if (action === "accept") {
-      Object.assign(intent, { label: shown.label, suggested: shown.label, confidence: shown.confidence });
+      Object.assign(intent, { label: suggested, suggested, confidence: shown.confidence });
     }
     inflight.push({ seq, action, key: entry.key });
-    history.push({ entry, action, label: intent.label ?? null });
+    history.push({ entry, action, label: labelText(intent.label) });
     if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
     refusal = "";
     screen = ahead.shift() || null;

@@ -11,7 +11,7 @@ import { createPageLine } from "./line.js";
 export const TRAITS = [
   "card", "image", "labels", "key_map", "label_colors", "guidelines", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
-  "recent", "review", "review_orders", "checks",
+  "recent", "review", "review_orders", "checks", "multi_label",
 ];
 
 /** Traits that feed the page's line. */
@@ -46,6 +46,7 @@ function render({ model, el }) {
   const view = {
     insightsOpen: false, plotTab: "confidence", keymapOpen: false, expandedKey: undefined, fieldsKey: undefined,
     dead: false, armedKey: undefined, notice: "",
+    chosen: { key: undefined, labels: [] }, // multi-label: the labels toggled on the record on screen
   };
   const line = createPageLine(newViewId());
   const image = createUrlSlot("image/png");
@@ -91,7 +92,7 @@ function render({ model, el }) {
     view.notice = "";
     if (action === "accept") {
       const s = card.suggestion || {};
-      if (s.weak === true && view.armedKey !== card.key) {
+      if (s.weak === true && view.armedKey !== card.key && !model.get("multi_label")) {
         view.armedKey = card.key;
         const confidence = Number.isFinite(Number(s.confidence)) ? Number(s.confidence).toFixed(2) : "?";
         view.notice = `Weak suggestion (${s.label}, confidence ${confidence}): press Enter again to accept it, `
@@ -106,6 +107,42 @@ function render({ model, el }) {
     if (!post(intent)) line.retract(intent); // never left the page: the card keeps that record
     draw();
   }
+  /**
+   * Multi-label: the labels chosen on the record on screen. A record starts with the suggested set
+   * chosen (so Enter accepts it), or in review with the set it carries, or with none.
+   */
+  function chosenOn(card) {
+    if (view.chosen.key !== card.key) {
+      const given = card.review && card.given && Array.isArray(card.given.labels) ? card.given.labels : null;
+      const suggested = card.suggestion && Array.isArray(card.suggestion.labels) ? card.suggestion.labels : [];
+      view.chosen = { key: card.key, labels: (given || suggested).slice() };
+    }
+    return view.chosen.labels;
+  }
+
+  /** Multi-label: put a label on the record on screen, or take it off. */
+  function toggleLabel(label) {
+    const card = currentCard();
+    if (disposed || view.dead || !isActive(card)) return;
+    const chosen = chosenOn(card);
+    view.chosen.labels = chosen.includes(label) ? chosen.filter((name) => name !== label) : chosen.concat([label]);
+    view.armedKey = undefined;
+    draw();
+  }
+
+  /** Multi-label: save the chosen set (as accepting the suggestion or keeping the reviewed set when unchanged). */
+  function submitChosen() {
+    const card = currentCard();
+    if (!isActive(card)) return;
+    const labels = model.get("labels") || [];
+    const chosen = chosenOn(card);
+    const inOrder = labels.filter((name) => chosen.includes(name));
+    const same = (other) => Array.isArray(other) && other.length === inOrder.length && other.every((name) => inOrder.includes(name));
+    if (card.review) answer(card.given && same(card.given.labels) ? "keep" : "label", inOrder);
+    else if (hasSuggestion(card.suggestion) && same(card.suggestion.labels)) answer("accept");
+    else answer("label", inOrder);
+  }
+
   /** The kernel behind this card is gone: say so, and stop taking keys and clicks. */
   function die(reason) {
     if (disposed || view.dead) return;
@@ -164,6 +201,8 @@ function render({ model, el }) {
         checks: model.get("checks"),
         dead: view.dead,
         unsaved: view.dead ? line.pending() : 0,
+        multiLabel: !!model.get("multi_label"),
+        chosen: model.get("multi_label") && isActive(card) ? chosenOn(card) : [],
       });
     } catch (error) {
       // Errors in change callbacks are swallowed by the widget framework: show them.
@@ -207,7 +246,8 @@ function render({ model, el }) {
   }
 
   const cardView = createCard(doc, {
-    label: (label) => answer("label", label),
+    label: (label) => (model.get("multi_label") ? toggleLabel(label) : answer("label", label)),
+    submit: () => submitChosen(),
     skip: () => answer("skip"),
     reject: () => answer("reject"),
     note: (key, text) => {
@@ -265,6 +305,7 @@ function render({ model, el }) {
       review: !!card.review,
       active: isActive(card),
       overlayOpen: view.keymapOpen || view.insightsOpen,
+      multiLabel: !!model.get("multi_label"),
     });
     if (command === null) return;
     event.stopPropagation();
@@ -273,6 +314,10 @@ function render({ model, el }) {
       const { action, ...extra } = command.intent;
       if (["label", "accept", "skip", "undo", "keep", "reject"].includes(action)) answer(action, extra.label);
       else send(action, extra);
+    } else if (command.ui === "toggle") {
+      toggleLabel(command.label);
+    } else if (command.ui === "submit") {
+      submitChosen();
     } else if (command.ui) {
       toggle(command.ui);
     }

@@ -735,3 +735,73 @@ def test_twelve_labels_each_with_its_own_key(start_jupyter, page, artifacts, pub
     publish_screenshot(card_shot, "keymap-twelve-labels.png")
     assert_readable(page, artifacts, "lab-twelve-labels-keymap")
     assert_no_card_errors(page)
+
+
+MULTI_LABEL_SETUP = '''\
+import itertools
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+words = {"sports": "match goal team", "tech": "phone chip app", "money": "price tax bank"}
+topics = [list(c) for n in (1, 2) for c in itertools.combinations(words, n)]
+rows = [(" ".join(words[t] for t in topic) + f" story {i}", topic) for i, topic in
+        zip(range(60), itertools.cycle(topics))]
+df = pd.DataFrame({"body": [r[0] for r in rows]})
+truth = {i: r[1] for i, r in enumerate(rows)}
+al = ActiveLabeler(df, text="body", labels=list(words), store="labels.db", multi_label=True, retrain_every=3,
+                   guidelines={"money": "prices, taxes, banks"})
+al'''
+
+
+def chosen_labels(page) -> list[str]:
+    return page.locator(f"{CARD} .al-label[aria-pressed='true'] .al-label-name").all_inner_texts()
+
+
+def test_multi_label_keys_toggle_labels_and_enter_saves_the_set(start_jupyter, page, artifacts, publish_screenshot):
+    """Label keys and clicks toggle labels on the record, Enter (or the save button) saves the set,
+    nothing chosen saves the empty set, and once the model has trained its suggested set starts chosen."""
+    server = open_card(start_jupyter, page, "lab", "multi.ipynb", [MULTI_LABEL_SETUP])
+    assert page.locator(f"{CARD} .al-save").is_visible()
+    first = wait_card(page, progress=["0 / 60 labeled"])
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    assert chosen_labels(page) == ["sports", "money"]
+    page.keyboard.press("1")
+    assert chosen_labels(page) == ["money"]
+    screenshot(page, artifacts, "lab-multi-label-chosen")
+    page.keyboard.press("Enter")
+    second = wait_card(page, key_not=first, progress=["1 / 60 labeled"])
+    assert chosen_labels(page) == []  # the next record starts with nothing chosen
+    page.keyboard.press("Enter")  # nothing chosen: the empty set
+    third = wait_card(page, key_not=second, progress=["2 / 60 labeled"])
+    page.locator(f"{CARD} .al-label[data-label='tech']").click()
+    page.locator(f"{CARD} .al-save").click()
+    wait_card(page, key_not=third, progress=["3 / 60 labeled"])
+    events = store_events(server.root / "labels.db")
+    assert [(key, label) for _, key, label in events] == [(f"i:{first}", '["money"]'), (f"i:{second}", "[]"),
+                                                         (f"i:{third}", '["tech"]')], events
+    # label by the truth until the model suggests; a suggestion comes with its set already chosen
+    marker = {"sports": "goal", "tech": "chip", "money": "tax"}
+    for done in range(3, 15):
+        wait_card(page, progress=[f"{done} / 60 labeled"])
+        text = page.locator(f"{CARD} .al-body").inner_text()
+        for name in marker:  # set each toggle to what the record's words say
+            if (marker[name] in text) != (name in chosen_labels(page)):
+                page.locator(f"{CARD} .al-label[data-label='{name}']").click()
+        page.keyboard.press("Enter")
+    page.wait_for_function(f"() => !!document.querySelector('{CARD} .al-label-p')", timeout=CARD_TIMEOUT_MS)
+    suggested = page.locator(f"{CARD} .al-suggested-label").inner_text()
+    assert chosen_labels(page) == ([] if suggested == "no label" else suggested.split(" + "))
+    card_shot, _ = screenshot(page, artifacts, "lab-multi-label")
+    publish_screenshot(card_shot, "multi-label.png")
+    assert_readable(page, artifacts, "lab-multi-label")
+    key = current_key(page)
+    page.keyboard.press("Enter")  # accept the suggested set as it is
+    wait_card(page, key_not=key, progress=["16 / 60 labeled"])
+    last = store_events(server.root / "labels.db")[-1]
+    assert last[1] == f"i:{key}" and json.loads(last[2]) == ([] if suggested == "no label" else suggested.split(" + "))
+    page.keyboard.press("?")
+    page.locator(f"{CARD} .al-keymap").wait_for(state="visible")
+    assert "save the chosen labels" in page.locator(f"{CARD} .al-keycommands").inner_text()
+    assert page.locator(f"{CARD} .al-keylabels dd").first.inner_text().startswith("put on or take off sports")
+    assert_no_card_errors(page)
