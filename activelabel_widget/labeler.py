@@ -163,6 +163,11 @@ class ActiveLabeler:
         """Add a label mid-session: the card shows it (with a key of its own) and the model learns it next round."""
         self.session.add_label(name)
 
+    def rename_label(self, old: str, new: str) -> int:
+        """Rename a label: its rows are relabeled as one undo step (the log keeps the old name), the card keeps
+        its key and colour; put ``new`` in ``labels=`` for the next start. Returns how many rows changed."""
+        return self.session.rename_label(old, new)
+
     def remove_label(self, name: str) -> None:
         """Take a label no row carries off the card (relabel its rows first); other labels keep their keys."""
         self.session.remove_label(name)

@@ -6,7 +6,9 @@ only what an answer *is* changes. See :mod:`activelabel_widget.multilabel` for h
 modelled (one-vs-rest) and ranked (by each record's least sure label).
 
 What is single-label only, and refused with a clear error here: labeling heuristics and weak
-labels, ``initial_labels=``, imports, review and label-issue detection, and changing the label list.
+labels, ``initial_labels=``, imports, review and label-issue detection, and changing the label list
+mid-session (restarting with labels added to ``labels=`` works; sets with a dropped label are kept in
+the store and reported, not applied).
 """
 
 from __future__ import annotations
@@ -181,3 +183,6 @@ class MultiLabelSession(LabelingSession):
 
     def remove_label(self, name: str) -> None:
         raise _single_label_only("Removing a label mid-session")
+
+    def rename_label(self, old: str, new: str) -> int:
+        raise _single_label_only("Renaming a label mid-session")

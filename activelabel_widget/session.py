@@ -708,6 +708,11 @@ class LabelingSession:
             if step is None:
                 return None
             last = step[-1][0]
+            # an undo never strands a label: one the step's rows had before (a rename taken back) comes back
+            for name in dict.fromkeys(p.label for _, p in step if p is not None and p.action == "label"):
+                if (not self.multi_label and name not in self._known_labels()
+                        and name not in self.restore_report.retired):
+                    self._add_label(name)
             event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             self._reflect(self._state.apply(event))
             self._relabels += 1
@@ -739,16 +744,52 @@ class LabelingSession:
         Rows whose stored label has this name (kept while it was not in ``labels=``) have it again.
         """
         with self._lock:
-            labels = options.check_labels([*self.labels, str(name)])
-            added = labels[-1]
+            self._add_label(name)
+        self._notify()
+
+    def _add_label(self, name: str) -> None:
+        labels = options.check_labels([*self.labels, str(name)])
+        added = labels[-1]
+        self.labels = labels
+        self._label_code[added] = len(labels) - 1
+        if self._model is not None:
+            self._model = self._model.with_columns([*range(len(labels) - 1), None])
+        came_back = self.restore_report.retired.pop(added, [])
+        self._reflect(came_back)
+        self._relabels += 1
+
+    def rename_label(self, old: str, new: str) -> int:
+        """Give a label a new name; returns how many rows were relabeled.
+
+        Every row that carries ``old`` gets a label event with ``new`` (one undo step, keeping each
+        row's source, annotator, confidence and content), so the log still holds what was given
+        under the old name (:meth:`label_history`) and the model keeps learning from those rows.
+        The label keeps its place, key and colour on the card. :meth:`undo` right after takes the
+        rename back, ``old`` included. Restart with ``new`` in ``labels=``: a list that still says
+        ``old`` reports the renamed rows as not in ``labels=`` and applies none of them.
+
+        Raises
+        ------
+        LabelError
+            ``old`` is not a label, or ``new`` is empty or already a label.
+        """
+        with self._lock:
+            old = options.check_label(old, self.labels)
+            labels = options.check_labels([str(new) if label == old else label for label in self.labels])
+            new = labels[self.labels.index(old)]
+            carried = [event for event in self._state.labels.values() if event.label == old]
+            events = self.store.append_labels([e.key for e in carried], [new] * len(carried),
+                                              annotators=[e.annotator for e in carried],
+                                              sources=[e.source for e in carried],
+                                              confidences=[e.confidence for e in carried],
+                                              contents=[e.content for e in carried])
             self.labels = labels
-            self._label_code[added] = len(labels) - 1
-            if self._model is not None:
-                self._model = self._model.with_columns([*range(len(labels) - 1), None])
-            came_back = self.restore_report.retired.pop(added, [])
-            self._reflect(came_back)
+            self._label_code = {label: code for code, label in enumerate(labels)}
+            changed = [key for event in events for key in self._state.apply(event)]
+            self._reflect(changed + self.restore_report.retired.pop(new, []))
             self._relabels += 1
         self._notify()
+        return len(events)
 
     def remove_label(self, name: str) -> None:
         """Take a label off the card; only one no row carries now (relabel its rows first, e.g. in review).

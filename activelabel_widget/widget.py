@@ -357,10 +357,18 @@ class LabelingWidget(anywidget.AnyWidget):
             return
         with self._batch():
             view = session.snapshot(ahead=self._preload - 1)
-            if list(self.labels) != list(view.labels):  # a label added or removed: keys stay where they were
+            if list(self.labels) != list(view.labels):  # a label added, removed or renamed: keys stay where they were
                 from .keymap import assign_keys
 
-                self.key_map = assign_keys(view.labels, keep=self.key_map)
+                keep, guidelines = dict(self.key_map), dict(self.guidelines)
+                renamed = _renamed(self.labels, view.labels)
+                if renamed is not None:  # the new name takes the old one's key and guideline
+                    old, new = renamed
+                    keep[new] = keep.pop(old, None)
+                    if old in guidelines:
+                        guidelines[new] = guidelines.pop(old)
+                self.key_map = assign_keys(view.labels, keep=keep)
+                self.guidelines = guidelines
                 self.label_colors = _colors(view.labels)
                 self.labels = list(view.labels)
             accuracy = view.model_status["accuracy"]
@@ -511,6 +519,14 @@ class LabelingWidget(anywidget.AnyWidget):
     def close(self) -> None:
         self._release()
         super().close()
+
+
+def _renamed(before, after) -> tuple[str, str] | None:
+    """``(old, new)`` when ``after`` is ``before`` with one name changed in place, else None."""
+    if len(before) != len(after):
+        return None
+    changed = [(old, new) for old, new in zip(before, after) if old != new]
+    return changed[0] if len(changed) == 1 and changed[0][1] not in before else None
 
 
 def _colors(labels) -> dict:

@@ -131,3 +131,63 @@ def test_heuristics_follow_a_label_added_or_removed_after_they_voted(tmp_path):
     votes = [label for _, label in al.heuristics.votes_on(al.session.dataset.position(asked[0]))]
     assert votes[1] == "question"
     al.close()
+
+
+def test_a_renamed_label_keeps_its_rows_key_colour_and_history_and_undo_takes_it_back(tmp_path):
+    al = ActiveLabeler(ticket_frame(60), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
+                       guidelines={"feature": "something new"})
+    session = al.session
+    for _ in range(9):
+        session.label(session.current, truth_of(session, session.current))
+    session.retrain(wait=True)
+    widget = al.widget
+    keys, colors = dict(widget.key_map), dict(widget.label_colors)
+    before = session.labeled[["label", "source", "annotator"]].copy()
+    carried = before.index[before["label"] == "feature"]
+    codes = session.hand_codes().copy()
+    assert al.rename_label("feature", "request") == len(carried) > 0
+    assert session.labels == ["bug", "request", "question"] and widget.labels == session.labels
+    assert widget.key_map == {"bug": keys["bug"], "request": keys["feature"], "question": keys["question"]}
+    assert widget.label_colors["request"] == colors["feature"] and widget.guidelines == {"request": "something new"}
+    after = session.labeled
+    assert (after.loc[carried, "label"] == "request").all()
+    assert after.loc[carried, "source"].tolist() == before.loc[carried, "source"].tolist()  # still hand labels
+    np.testing.assert_array_equal(session.hand_codes(), codes)  # the model learns from them as before
+    assert session.label_history(carried[0])["label"].tolist() == ["feature", "request"]
+    assert session.suggestion is not None and session.suggestion[0] in session.labels
+    with pytest.raises(LabelError, match="more than once"):
+        al.rename_label("bug", "question")
+    with pytest.raises(LabelError, match="not one of the labels"):
+        al.rename_label("feature", "x")
+    session.undo()  # the rename was one step: it comes back whole, the old name included
+    assert (session.labeled.loc[carried, "label"] == "feature").all() and "feature" in session.labels
+    al.close()
+
+
+def test_a_rename_holds_across_a_restart_and_an_old_labels_list_is_reported_not_refused(tmp_path):
+    session = trained(tmp_path)
+    renamed = session.rename_label("bug", "defect")
+    session.close()
+    again = LabelingSession(ticket_frame(60), text="body", labels=["defect", "feature", "question"],
+                            store=tmp_path / "s.db", background=False)
+    assert (again.labeled["label"] == "defect").sum() == renamed and again.restore_report.restored == 9
+    again.close()
+    old_list = LabelingSession(ticket_frame(60), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    assert old_list.restore_report.restored == 9 - renamed
+    assert f"{renamed} label{'s' if renamed != 1 else ''} 'defect' not in labels=" in old_list.restore_report.summary()
+    old_list.add_label("defect")  # brings the renamed rows back
+    assert (old_list.labeled["label"] == "defect").sum() == renamed
+    old_list.close()
+
+
+def test_a_label_added_to_labels_between_starts_is_on_the_card_with_every_earlier_label_kept(tmp_path):
+    session = trained(tmp_path)
+    before = session.labeled["label"].astype(str).to_dict()
+    session.close()
+    al = ActiveLabeler(ticket_frame(60), text="body", labels=[*LABELS, "other"], store=tmp_path / "s.db",
+                       background=False)
+    assert al.labeled["label"].astype(str).to_dict() == before and al.widget.labels == [*LABELS, "other"]
+    assert al.widget.key_map["other"] is not None
+    al.session.label(al.session.current, "other")
+    assert (al.labeled["label"] == "other").sum() == 1
+    al.close()
