@@ -83,6 +83,14 @@ def _fit_one(estimator, X, y):
     return model
 
 
+def _name(estimator) -> str:
+    """The user's estimator's class name, also when it is wrapped one-vs-rest for label sets."""
+    inner = getattr(estimator, "estimator", None)
+    if type(estimator).__name__ == "OneVsRestClassifier" and inner is not None:
+        return f"{type(inner).__name__} (one per label)"
+    return type(estimator).__name__
+
+
 def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedCommittee:
     """Fit a clone of each estimator on ``X`` (m, p) and label codes ``y`` (m,), or an indicator matrix
     ``y`` (m, n_classes) of label sets (one-vs-rest estimators, see :mod:`activelabel_widget.multilabel`).
@@ -97,7 +105,7 @@ def fit_committee(estimators, X, y: np.ndarray, *, n_classes: int) -> FittedComm
         try:
             fitted.append(_fit_one(estimator, X, y))
         except Exception as error:  # the user's estimator may raise anything; report it, keep the old model
-            raise ModelError(f"{type(estimator).__name__}.fit failed: {type(error).__name__}: {error}") from error
+            raise ModelError(f"{_name(estimator)}.fit failed: {type(error).__name__}: {error}") from error
     return FittedCommittee(fitted, n_classes, multi_label=np.ndim(y) == 2)
 
 

@@ -718,6 +718,10 @@ def read_labels(path) -> LabelState:
         objects = {(r[0], r[1]) for r in conn.execute("SELECT type, name FROM sqlite_master")}
         if objects - _KNOWN_OBJECTS:
             raise StoreError(f"{path} holds schema objects this package never creates; nothing was imported.")
+        row = conn.execute("SELECT value FROM meta WHERE name = 'multi_label'").fetchone()
+        if row is not None and row[0] == "1":
+            raise StoreError(f"{path} holds label sets (a multi_label=True labeler's); a labeler of single labels "
+                             "cannot import them. Nothing was imported.")
         if not Path(str(path) + "-wal").exists():
             row = conn.execute("SELECT value FROM meta WHERE name = 'writing_since'").fetchone()
             if row is not None:

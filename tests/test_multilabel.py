@@ -282,3 +282,31 @@ def test_every_export_format_carries_the_whole_set(labeled_sets, tmp_path):
     assert studio[13]["result"] == [] and not studio[13]["was_cancelled"] and studio[11]["was_cancelled"]
     dataset = al.export(format="huggingface")
     assert {k: v for k, v in zip(dataset["key"], dataset["label"]) if v is not None} == expected
+
+
+def test_a_store_of_sets_is_not_imported_into_a_single_label_labeler(topics, tmp_path):
+    frame, _ = topics
+    sets = MultiLabelSession(frame, labels=["[]", "tech"], features=list(frame.columns), store=tmp_path / "sets.db",
+                             background=False)
+    sets.label(sets.current, [])  # stored as "[]", which is also a label's name here
+    sets.close()
+    single = LabelingSession(frame, labels=["[]", "tech"], features=list(frame.columns), store=tmp_path / "one.db",
+                             background=False)
+    with pytest.raises(StoreError, match="holds label sets"):
+        single.import_labels(tmp_path / "sets.db")
+    assert len(single.labeled) == 0
+    single.close()
+
+
+def test_an_estimator_that_fails_is_named_and_no_label_is_lost(topics, tmp_path):
+    class Broken(GaussianNB):
+        def fit(self, X, y):
+            raise RuntimeError("no luck")
+
+    frame, Y = topics
+    session = open_session(frame, tmp_path / "s.db", model=Broken(), retrain_every=5)
+    label_from_truth(session, Y, 12)
+    assert session.model_status.state == "error"
+    assert session.model_status.message.startswith("Broken (one per label).fit failed: RuntimeError: no luck")
+    assert len(session.labeled) == 12 and session.current is not None
+    session.close()
