@@ -805,3 +805,22 @@ def test_multi_label_keys_toggle_labels_and_enter_saves_the_set(start_jupyter, p
     assert "save the chosen labels" in page.locator(f"{CARD} .al-keycommands").inner_text()
     assert page.locator(f"{CARD} .al-keylabels dd").first.inner_text().startswith("put on or take off sports")
     assert_no_card_errors(page)
+
+
+def test_multi_label_card_reads_well_in_the_dark(start_jupyter, page, artifacts):
+    """Chosen, suggested and plain toggles, the save button and the probabilities stay readable in JupyterLab Dark."""
+    server = start_jupyter("lab", settings={"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}})
+    open_notebook(page, server, write_notebook(server.root, "multi-dark.ipynb", [MULTI_LABEL_SETUP]))
+    page.wait_for_function("document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=UI_TIMEOUT_MS)
+    run_cell(page, 0)
+    show_card(page)
+    for done in range(6):  # enough answers for a first fit: a suggestion with probabilities
+        wait_card(page, progress=[f"{done} / 60 labeled"])
+        page.keyboard.press(str(done % 3 + 1))
+        page.keyboard.press(str((done + 1) % 3 + 1))
+        page.keyboard.press("Enter")
+    page.wait_for_function(f"() => !!document.querySelector('{CARD} .al-label-p')", timeout=CARD_TIMEOUT_MS)
+    page.keyboard.press("1")  # one toggle changed from the suggestion: chosen and suggested differ somewhere
+    screenshot(page, artifacts, "lab-dark-multi-label")
+    assert_readable(page, artifacts, "lab-dark-multi-label")
+    assert_no_card_errors(page)
