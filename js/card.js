@@ -153,6 +153,14 @@ export function isLongText(text) {
   return false;
 }
 
+/** A label's confidence from its probability: 1 - its binary entropy in bits (0 at 0.5, 1 at 0 or 1). */
+export function binaryConfidence(p) {
+  const q = Math.min(1, Math.max(0, Number(p)));
+  if (!Number.isFinite(q)) return 0;
+  const h = (x) => (x > 0 ? -x * Math.log2(x) : 0);
+  return Math.min(1, Math.max(0, 1 - h(q) - h(1 - q)));
+}
+
 /** Whether a suggestion is there to accept. */
 export function hasSuggestion(suggestion) {
   return !!suggestion && suggestion.label !== null && suggestion.label !== undefined && suggestion.label !== "";
@@ -693,7 +701,8 @@ export function createCard(doc, actions) {
         "data-label": label,
         "aria-pressed": String(on),
         title: `${on ? "take off" : "put on"} ${label}` + (key !== null ? ` (${key})` : "")
-          + (p === null ? "" : ` · model: ${p.toFixed(2)}`) + (n === null ? "" : ` · ${labelCountText(n)} so far`)
+          + (p === null ? "" : ` · model: probability ${p.toFixed(2)}, confidence ${binaryConfidence(p).toFixed(2)}`)
+          + (n === null ? "" : ` · ${labelCountText(n)} so far`)
           + guidelineSuffix(guidelines, label),
         disabled: !active,
       }, [

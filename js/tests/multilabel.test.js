@@ -2,6 +2,7 @@
 // Multi-label cards: keys and buttons toggle labels, Enter saves the chosen set (empty allowed),
 // the suggested set starts chosen, and the card says what each label's probability is.
 import { afterEach, describe, expect, it } from "vitest";
+import { binaryConfidence } from "../card.js";
 import { commandForKey, keymapRows } from "../keys.js";
 import { labelText } from "../line.js";
 import widget from "../widget.js";
@@ -52,6 +53,8 @@ describe("a multi-label card", () => {
     expect(chosen(root)).toEqual(["bug", "question"]);
     expect(root.querySelector(".al-suggestion").textContent).toContain("bug + question");
     expect(labelButton(root, "question").querySelector(".al-label-p").textContent).toBe("0.55");
+    expect(labelButton(root, "bug").title).toContain("model: probability 0.91, confidence 0.56");
+    expect([0.5, 0, 1, 0.9].map((p) => binaryConfidence(p).toFixed(3))).toEqual(["0.000", "1.000", "1.000", "0.531"]);
     press(root, "Enter"); // weak, yet one Enter: the chosen labels are on screen
     expect(model.sent[0]).toMatchObject({ action: "accept", label: ["bug", "question"], suggested: ["bug", "question"] });
 
