@@ -591,26 +591,30 @@ export function createCard(doc, actions) {
     queueMeasure();
   }
 
-  /** Multi-label: the suggested set (already chosen on the buttons) and its least sure label's confidence. */
-  function drawSetSuggestion(suggestion) {
-    const hint = [" — choose labels with their keys or buttons, ", kbd("Enter"), " saves them"];
-    if (!hasSuggestion(suggestion)) {
-      suggestionSlot.classList.add("al-muted");
-      suggestionSlot.replaceChildren("no suggestion yet", ...hint, " (none chosen: \"no label\")");
-      return;
-    }
+  function noSuggestion(...hint) {
+    suggestionSlot.classList.add("al-muted");
+    suggestionSlot.replaceChildren("no suggestion yet", ...hint);
+  }
+
+  /** "Suggestion: <label>", tagged weak (with why) below the threshold; the slot is styled to match. */
+  function suggestionHead(suggestion, weakWhy) {
     const weak = isWeak(suggestion);
     suggestionSlot.classList.toggle("al-suggestion-weak", weak);
+    const parts = ["Suggestion: ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) })];
+    if (weak) parts.push(" ", el("span", { class: "al-tag al-tag-weak", title: weakWhy, text: "weak" }));
+    return parts;
+  }
+
+  /** Multi-label: the suggested set (already chosen on the buttons) and its least sure label's confidence. */
+  function drawSetSuggestion(suggestion) {
+    if (!hasSuggestion(suggestion)) {
+      noSuggestion(" — choose labels with their keys or buttons, ", kbd("Enter"), " saves them (none chosen: \"no label\")");
+      return;
+    }
     const confidence = finite(suggestion.confidence);
     const accuracy = accuracyText(suggestion.accuracy);
-    const parts = ["Suggestion: ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) })];
-    if (weak) {
-      parts.push(" ", el("span", {
-        class: "al-tag al-tag-weak",
-        title: "the model is unsure of at least one label here: its least sure label's confidence is below the threshold",
-        text: "weak",
-      }));
-    }
+    const parts = suggestionHead(suggestion,
+      "the model is unsure of at least one label here: its least sure label's confidence is below the threshold");
     if (confidence !== null) {
       parts.push(" · ", el("span", { title: "the confidence of the least sure label (1 - its binary entropy)",
                                      text: `confidence ${confidence.toFixed(2)}` }));
@@ -643,22 +647,13 @@ export function createCard(doc, actions) {
       return;
     }
     if (!hasSuggestion(suggestion)) {
-      suggestionSlot.classList.add("al-muted");
-      suggestionSlot.replaceChildren("no suggestion yet");
+      noSuggestion();
       return;
     }
     const weak = isWeak(suggestion);
-    suggestionSlot.classList.toggle("al-suggestion-weak", weak);
     const confidence = finite(suggestion.confidence);
     const accuracy = accuracyText(suggestion.accuracy);
-    const parts = ["Suggestion: ", el("strong", { class: "al-suggested-label", text: asText(suggestion.label) })];
-    if (weak) {
-      parts.push(" ", el("span", {
-        class: "al-tag al-tag-weak",
-        title: "the model is unsure of this record: its confidence is below the threshold",
-        text: "weak",
-      }));
-    }
+    const parts = suggestionHead(suggestion, "the model is unsure of this record: its confidence is below the threshold");
     if (confidence !== null) parts.push(` · confidence ${confidence.toFixed(2)}`);
     if (accuracy) parts.push(` · ${accuracy}`);
     // a weak suggestion takes a second Enter on the same card (the kernel asks for it)

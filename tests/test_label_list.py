@@ -17,13 +17,18 @@ def trained(tmp_path, n=60):
     return session
 
 
-def test_a_label_added_mid_session_is_on_the_card_at_once_and_learned_from_the_next_round(tmp_path):
+def trained_labeler(tmp_path, **options):
     al = ActiveLabeler(ticket_frame(60), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
-                       keys={"question": "q"})
-    session = al.session
+                       **options)
     for _ in range(9):
-        session.label(session.current, truth_of(session, session.current))
-    session.retrain(wait=True)
+        al.session.label(al.session.current, truth_of(al.session, al.session.current))
+    al.session.retrain(wait=True)
+    return al
+
+
+def test_a_label_added_mid_session_is_on_the_card_at_once_and_learned_from_the_next_round(tmp_path):
+    al = trained_labeler(tmp_path, keys={"question": "q"})
+    session = al.session
     before = dict(al.widget.key_map)
     al.add_label("other")
     assert al.widget.labels == [*LABELS, "other"]
@@ -134,12 +139,8 @@ def test_heuristics_follow_a_label_added_or_removed_after_they_voted(tmp_path):
 
 
 def test_a_renamed_label_keeps_its_rows_key_colour_and_history_and_undo_takes_it_back(tmp_path):
-    al = ActiveLabeler(ticket_frame(60), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
-                       guidelines={"feature": "something new"})
+    al = trained_labeler(tmp_path, guidelines={"feature": "something new"})
     session = al.session
-    for _ in range(9):
-        session.label(session.current, truth_of(session, session.current))
-    session.retrain(wait=True)
     widget = al.widget
     keys, colors = dict(widget.key_map), dict(widget.label_colors)
     before = session.labeled[["label", "source", "annotator"]].copy()
