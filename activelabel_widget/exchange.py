@@ -21,7 +21,8 @@ Label sets (multi-label) are lists in Parquet, JSONL and Hugging Face, JSON list
   needs the ``datasets`` package.
 
 Import (:func:`read_labels_file`) reads any of the file formats back as ``key, label, annotator,
-text`` rows, so every export round-trips through :meth:`ActiveLabeler.import_labels`.
+text, rejected`` rows, so every export round-trips through :meth:`ActiveLabeler.import_labels`,
+rejected records included.
 """
 
 from __future__ import annotations
@@ -209,19 +210,23 @@ def _label_studio_rows(tasks) -> list[dict]:
         data = task.get("data") or {}
         meta = task.get("meta") or {}
         for annotation in task.get("annotations") or []:
-            if annotation.get("was_cancelled"):
+            if annotation.get("was_cancelled"):  # a skipped (cancelled) task: the record was rejected
+                rows.append({"key": data.get("key", meta.get("key")), "label": None,
+                             "annotator": meta.get("annotator"), "text": data.get("text"), "rejected": True})
                 continue
             choices = [region.get("value", {}).get("choices") for region in annotation.get("result") or []
                        if region.get("type") == "choices"]
             choices = [c for c in choices if c]
             if choices and len(choices[0]) == 1:
                 rows.append({"key": data.get("key", meta.get("key")), "label": choices[0][0],
-                             "annotator": meta.get("annotator"), "text": data.get("text")})
+                             "annotator": meta.get("annotator"), "text": data.get("text"), "rejected": False})
     return rows
 
 
 def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd.DataFrame:
-    """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``): ``key, label, annotator, text``.
+    """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``): ``key, label, annotator, text,
+    rejected`` (True for a rejected record: our ``rejected`` column, Prodigy's "reject" answer, a cancelled
+    Label Studio annotation; its label is missing).
 
     ``key`` is the row's index value as written (its text form is what is matched); ``text`` is the
     record's text when the file carries it (the task's text, or our files' ``text_column``; None
@@ -241,24 +246,34 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
         else:
             with open(path, encoding="utf-8") as source:  # object columns: a lone surrogate stays as read
                 frame = pd.DataFrame([json.loads(line) for line in source if line.strip()], dtype=object)
-        key, label, annotator = (_ours(frame.columns, name) for name in ("key", "label", "annotator"))
+        key, label, annotator, rejected = (_ours(frame.columns, name) for name in ("key", "label", "annotator",
+                                                                                   "rejected"))
         if key not in frame or label not in frame:
             raise DataError(f"{path} has no 'key' and 'label' columns: it was not written by export(); pass "
                             "initial_labels= a column of your DataFrame instead.")
-        return pd.DataFrame({"key": frame[key], "label": frame[label],
-                             "annotator": frame[annotator] if annotator in frame else None,
-                             "text": frame[text_column] if text_column is not None and text_column in frame else None})
+        out = pd.DataFrame({"key": frame[key], "label": frame[label],
+                            "annotator": frame[annotator] if annotator in frame else None,
+                            "text": frame[text_column] if text_column is not None and text_column in frame else None})
+        out["rejected"] = (frame[rejected].map(lambda v: v is True or str(v).lower() == "true").astype(bool)
+                           if rejected in frame else False)
+        return out
     with open(path, encoding="utf-8") as source:
         if format == "prodigy":
             tasks = [json.loads(line) for line in source if line.strip()]
-            rows = [{"key": (t.get("meta") or {}).get("key"), "label": t["accept"][0],
-                     "annotator": (t.get("meta") or {}).get("annotator"), "text": t.get("text")}
-                    for t in tasks if t.get("answer") == "accept" and len(t.get("accept") or []) == 1]
+            # an accepted single choice is a label, a "reject" answer a rejected record
+            rows = [{"key": (t.get("meta") or {}).get("key"),
+                     "label": None if t.get("answer") == "reject" else t["accept"][0],
+                     "annotator": (t.get("meta") or {}).get("annotator"), "text": t.get("text"),
+                     "rejected": t.get("answer") == "reject"}
+                    for t in tasks if t.get("answer") == "reject"
+                    or (t.get("answer") == "accept" and len(t.get("accept") or []) == 1)]
         elif format == "label-studio":
             rows = _label_studio_rows(json.load(source))
         else:
             raise DataError(f"format={format!r} cannot be read back from a file; read it with the datasets package.")
-    return pd.DataFrame(rows, columns=["key", "label", "annotator", "text"], dtype=object)
+    out = pd.DataFrame(rows, columns=["key", "label", "annotator", "text", "rejected"], dtype=object)
+    out["rejected"] = out["rejected"].fillna(False).astype(bool)
+    return out
 
 
 def match_keys(keys, index: pd.Index) -> np.ndarray:

@@ -966,7 +966,7 @@ class LabelingSession:
 
     def _advance_if_card_labeled(self) -> None:
         """Labels saved in bulk may have labeled the card's record: labeling moves on (a review does not)."""
-        if self._review is None and self._current is not None and self._has_label[self._current]:
+        if self._review is None and self._current is not None and (self._has_label[self._current] or self._rejected[self._current]):
             self._advance()
 
     def set_strategy(self, name: str) -> None:
@@ -1128,19 +1128,24 @@ class LabelingSession:
         return pd.DataFrame({"position": np.flatnonzero(given), "label": names, "annotator": None})
 
     def _import_frame(self, rows: pd.DataFrame, *, annotator: str) -> tuple[int, int]:
-        """Save ``rows`` (position, label, annotator) on rows with no label in force, as one undo step with
-        ``source="imported"``; returns (saved, kept: rows already labeled here)."""
+        """Save ``rows`` (position, label, annotator, and optionally rejected) on rows with no label or
+        rejection in force, as one undo step with ``source="imported"``; returns (saved, kept: rows
+        already answered here)."""
         with self._lock:
             positions = rows["position"].to_numpy(dtype=np.int64)
-            open_rows = ~self._has_label[positions]
+            open_rows = ~self._has_label[positions] & ~self._rejected[positions]
             chosen = rows[open_rows]
             if len(chosen):
                 positions = chosen["position"].to_numpy(dtype=np.int64)
                 who = [a if isinstance(a, str) and a else annotator for a in chosen["annotator"]]
+                out = chosen["rejected"].to_numpy(dtype=bool) if "rejected" in chosen else np.zeros(len(chosen), bool)
                 events = self.store.append_labels([self.dataset.keys[p] for p in positions], chosen["label"].tolist(),
                                                   annotators=who, sources=IMPORTED,
-                                                  contents=[self._content(p) for p in positions])
-                self._apply_labels(events, positions)
+                                                  contents=[self._content(p) for p in positions],
+                                                  actions=np.where(out, "reject", "label").tolist())
+                self._apply_labels([e for e, o in zip(events, out) if not o], positions[~out])
+                for event in (e for e, o in zip(events, out) if o):
+                    self._reflect(self._state.apply(event))
                 self._advance_if_card_labeled()
         self._notify()
         return len(chosen), int((~open_rows).sum())
@@ -1168,12 +1173,17 @@ class LabelingSession:
             for i, (position, text) in enumerate(zip(positions.tolist(), rows["text"].tolist())):
                 if position >= 0 and isinstance(text, str):
                     same_text[i] = str(self.dataset.cell(position, self.dataset.text_column)) == text
-        usable = (positions >= 0) & known & same_text & rows["label"].notna().to_numpy()
-        frame = pd.DataFrame({"position": positions[usable], "label": rows["label"].astype(str)[usable].to_numpy(),
-                              "annotator": rows["annotator"][usable].to_numpy()})
+        rejected = rows["rejected"].to_numpy(dtype=bool)
+        usable = (positions >= 0) & known & same_text & (rows["label"].notna().to_numpy() | rejected)
+        frame = pd.DataFrame({"position": positions[usable],
+                              "label": [None if out else str(label) for label, out in
+                                        zip(rows["label"][usable], rejected[usable])],
+                              "annotator": rows["annotator"][usable].to_numpy(), "rejected": rejected[usable]})
         frame = frame.drop_duplicates("position", keep="last")
         saved, kept = self._import_frame(frame, annotator="imported")
-        return (f"{saved:,} labels imported from {path}; {kept:,} rows labeled here kept their label; "
+        n_rejected = int(frame["rejected"].sum())
+        what = f"{saved:,} labels" if not n_rejected else f"{saved:,} labels and rejections"
+        return (f"{what} imported from {path}; {kept:,} rows labeled or rejected here kept their answer; "
                 f"{int((positions < 0).sum()):,} not in this data; {int((~known).sum()):,} with a label not in "
                 f"labels=; {int((~same_text & (positions >= 0)).sum()):,} whose text changed")
 

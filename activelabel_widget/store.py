@@ -566,19 +566,24 @@ class LabelStore:
         return LabelEvent(cursor.lastrowid, at, *row)
 
     def append_labels(self, keys, labels, *, annotators=None, sources=None, confidences=None,
-                      contents=None) -> list[LabelEvent]:
+                      contents=None, actions=None) -> list[LabelEvent]:
         """Append many label events in one transaction (all or nothing) as one undo step.
 
         ``annotators``, ``sources``, ``confidences`` and ``contents`` are one per key (or a
-        single string for annotators and sources).
+        single string for annotators and sources); ``actions`` too ("label" by default, or
+        "reject" with a None label: an import's rejected records).
         """
         n = len(keys)
         if not n:
             return []
         per_row = lambda value: [value] * n if value is None or isinstance(value, str) else list(value)  # noqa: E731
-        rows = [_checked_row("label", key, label, annotator, source, confidence, None, None, content)
-                for key, label, annotator, source, confidence, content in
-                zip(keys, labels, per_row(annotators), per_row(sources), per_row(confidences), per_row(contents))]
+        actions = ["label"] * n if actions is None else list(actions)
+        if not set(actions) <= {"label", "reject"}:
+            raise LabelError(f"append_labels saves labels and rejections only, got actions {sorted(set(actions))}.")
+        rows = [_checked_row(action, key, label, annotator, source, confidence, None, None, content)
+                for action, key, label, annotator, source, confidence, content in
+                zip(actions, keys, labels, per_row(annotators), per_row(sources), per_row(confidences),
+                    per_row(contents))]
         with self._lock:
             at = _now()
             try:

@@ -161,7 +161,7 @@ def test_import_keeps_labels_made_here_and_skips_changed_or_unknown_records(tmp_
     other = next(label for label in LABELS if label != given)
     target.label(keys[2], other)
     report = target.import_labels(tmp_path / "labels.json")
-    assert report == (f"3 labels imported from {tmp_path / 'labels.json'}; 1 rows labeled here kept their label; "
+    assert report == (f"3 labels imported from {tmp_path / 'labels.json'}; 1 rows labeled or rejected here kept their answer; "
                       "1 not in this data; 0 with a label not in labels=; 1 whose text changed")
     assert target.label_of(keys[2]) == other and target.label_of(keys[0]) is None
     target.close()
@@ -224,7 +224,7 @@ def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
 
 
 @pytest.mark.parametrize("name, format", ROUND_TRIP)
-def test_a_rejected_record_is_exported_as_a_rejection_never_as_a_label(tmp_path, name, format):
+def test_a_rejected_record_is_exported_as_a_rejection_and_comes_back_as_one(tmp_path, name, format):
     session = labeled_session(tmp_path)
     rejected = session.current
     session.reject()
@@ -237,8 +237,13 @@ def test_a_rejected_record_is_exported_as_a_rejection_never_as_a_label(tmp_path,
         assert task["annotations"][0]["was_cancelled"] is True and task["annotations"][0]["result"] == []
     session.close()
     fresh = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=tmp_path / "fresh.db", background=False)
-    assert fresh.import_labels(path, format=format).startswith("6 labels imported")
+    assert fresh.import_labels(path, format=format).startswith("7 labels and rejections imported")
     assert fresh.label_of(rejected) is None
+    row = fresh.labeled.loc[rejected]
+    assert row["rejected"] and row["source"] == "imported" and pd.isna(row["label"])
+    assert rejected not in fresh.queued(30).tolist() and fresh.current != rejected  # out of the line
+    fresh.undo()  # the import was one step: the rejection goes with the labels
+    assert len(fresh.labeled) == 0
     fresh.close()
 
 
