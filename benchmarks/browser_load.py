@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/browser_load.py [--presses 400] [--rate 20]
           [--kinds text image table] [--rows 3000 1000000] [--preloads 8 1] [--busy both]
+          [--models default previous]
 
 Runs tests/ui/test_load.py once per setting: a JupyterLab server in a temp dir, a notebook with
 ``--rows`` records of one kind (movie-review snippets, 8x8 digit images, or breast-cancer table
@@ -9,7 +10,9 @@ rows; repeated to reach the row count) and ``retrain_every=10``, and ``--presses
 pressed on the card at ``--rate`` a second without waiting for anything. ``preload`` is how many
 records the card holds in the page: 8 is the product's default; 1 is the card as it was before
 the page held a line (every press waits for the kernel's next card). ``--busy`` runs each setting
-on a quiet machine, with a second process keeping one core busy, or both.
+on a quiet machine, with a second process keeping one core busy, or both. ``--models previous``
+adds runs with the text model before Newton-CG (the same logistic regression solved by L-BFGS,
+passed as ``model=``) beside the default, for the same settings.
 
 For each run it prints, from the store, the answers the kernel received and the presses:
 presses on a record, presses while the page had no record (nothing sent), labels stored,
@@ -42,11 +45,13 @@ def busy_core() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def run_one(kind: str, rows: int, preload: int, busy: bool, presses: int, rate: float) -> dict | None:
+def run_one(kind: str, rows: int, preload: int, busy: bool, presses: int, rate: float,
+            model: str = "default") -> dict | None:
     env = dict(os.environ)
     env.update({
         "ACTIVELABEL_LOAD_PRESSES": str(presses), "ACTIVELABEL_LOAD_RATE": str(rate),
         "ACTIVELABEL_LOAD_ROWS": str(rows), "ACTIVELABEL_LOAD_KIND": kind, "ACTIVELABEL_LOAD_PRELOAD": str(preload),
+        "ACTIVELABEL_LOAD_MODEL": model,
     })
     figures_file = ARTIFACTS / "browser_load.json"
     figures_file.unlink(missing_ok=True)
@@ -61,7 +66,8 @@ def run_one(kind: str, rows: int, preload: int, busy: bool, presses: int, rate: 
         if hog is not None:
             hog.kill()
     seconds = time.monotonic() - started
-    print(f"\n== {kind}, {rows:,} rows, preload={preload}, {'one core kept busy' if busy else 'quiet'}", flush=True)
+    print(f"\n== {kind}, {rows:,} rows, preload={preload}, {'one core kept busy' if busy else 'quiet'}, model {model}",
+          flush=True)
     if not figures_file.exists():
         print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
         print(f"no figures: the run failed before the end (exit {run.returncode})")
@@ -72,19 +78,19 @@ def run_one(kind: str, rows: int, preload: int, busy: bool, presses: int, rate: 
     if run.returncode != 0:
         print(run.stdout[-3000:])
     figures = json.loads(figures_file.read_text())
-    figures.update(busy=busy, passed=run.returncode == 0)
+    figures.update(busy=busy, model=model, passed=run.returncode == 0)
     return figures
 
 
 def table(results: list[dict]) -> str:
-    head = (f"{'kind':6} {'rows':>9} {'preload':>7} {'load':>5} | {'press->frame ms':>16} {'p95':>6} | "
+    head = (f"{'kind':6} {'model':8} {'rows':>9} {'preload':>7} {'load':>5} | {'press->frame ms':>16} {'p95':>6} | "
             f"{'no record':>9} {'stored':>6} {'dropped':>7} {'dup':>3} {'other row':>9} {'refused':>7} | "
             f"{'kernel ms/answer':>16} | checks")
     lines = [head, "-" * len(head)]
     for f in results:
         frame_median, frame_p95 = f["press_to_next_frame_ms"]
         lines.append(
-            f"{f['kind']:6} {f['rows']:>9,} {f['preload']:>7} {'busy' if f['busy'] else 'quiet':>5} | "
+            f"{f['kind']:6} {f.get('model', 'default'):8} {f['rows']:>9,} {f['preload']:>7} {'busy' if f['busy'] else 'quiet':>5} | "
             f"{frame_median:>16.1f} {frame_p95:>6.1f} | {f['presses_waiting']:>9} {f['labels_stored']:>6} "
             f"{f['dropped']:>7} {f['duplicated']:>3} {f['label_on_other_row']:>9} {f['refused']:>7} | "
             f"{f['kernel_answer_ms'][0]:>7.1f} (p95 {f['kernel_answer_ms'][1]:>5.1f}) | "
@@ -100,11 +106,16 @@ def main() -> int:
     parser.add_argument("--rows", nargs="+", type=int, default=[3000])
     parser.add_argument("--preloads", nargs="+", type=int, default=[8, 1])
     parser.add_argument("--busy", choices=["no", "yes", "both"], default="both")
+    parser.add_argument("--models", nargs="+", default=["default"], choices=["default", "previous"],
+                        help="text model: the default, and/or the previous one (L-BFGS)")
     args = parser.parse_args()
     busy = {"no": [False], "yes": [True], "both": [False, True]}[args.busy]
     results = []
-    for kind, rows, preload, loaded in itertools.product(args.kinds, args.rows, args.preloads, busy):
-        figures = run_one(kind, rows, preload, loaded, args.presses, args.rate)
+    for kind, rows, preload, loaded, model in itertools.product(args.kinds, args.rows, args.preloads, busy,
+                                                                args.models):
+        if model != "default" and kind != "text":
+            continue  # the previous model differs from the default for text only
+        figures = run_one(kind, rows, preload, loaded, args.presses, args.rate, model)
         if figures is not None:
             results.append(figures)
     print(f"\n{args.presses} label key presses at {args.rate:g}/s, retrain_every=10; press->frame: from the key "

@@ -16,6 +16,21 @@ For each pool size n and dimension d (Gaussian blobs, 3 labels, 300 rows labeled
 - peak RSS of the process after the size's runs.
 
 Numbers are medians on a shared machine; compare ratios within one run, not across runs.
+
+With ``--rounds``, one text round instead: the product's ``LabelingSession`` with its default text
+features, its round run inline (``retrain(wait=True)``: fit, 5-fold cross-validated estimate,
+scores over the pool, ranking) and ``FitRecord.seconds``, at 50/100/200/300 labels, the default
+model beside the previous default (``LogisticRegression(C=10, max_iter=1000,
+class_weight="balanced")``, L-BFGS) passed as ``model=``, on the same rows in the same order.
+Accuracy is the round's model on 1,000 rows never labeled. Data, all built from the bundled
+movie reviews (nothing downloaded):
+
+- ``reviews``: the 5,022 snippets (3 labels);
+- ``long docs 3k`` / ``long docs 20k``: news-length documents, each 8 snippets joined, 4 of its
+  label and 4 drawn from all (so a third of its text argues for another label), 300 words on
+  average (median 180).
+
+Run:  .venv/bin/python benchmarks/session_speed.py --rounds [--round-sets reviews "long docs 3k"]
 """
 
 from __future__ import annotations
@@ -35,6 +50,7 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from activelabel_widget import LabelingSession  # noqa: E402
+from activelabel_widget.demo_data import MOVIE_REVIEW_LABELS, load_movie_reviews  # noqa: E402
 from activelabel_widget import models as _models  # noqa: E402
 from activelabel_widget.strategies import confidence, rank_pool  # noqa: E402
 
@@ -119,11 +135,80 @@ def run(n: int, d: int) -> dict:
     }
 
 
+ROUND_SETS = ("reviews", "long docs 3k", "long docs 20k")
+ROUND_LABELS = (50, 100, 200, 300)
+
+
+def text_set(name: str, seed: int = 0) -> pd.DataFrame:
+    """One of :data:`ROUND_SETS` as a frame with ``text`` and the true ``category``."""
+    reviews = load_movie_reviews(with_truth=True)
+    if name == "reviews":
+        return reviews[["text", "category"]].reset_index(drop=True)
+    n = {"long docs 3k": 3_000, "long docs 20k": 20_000}[name]
+    rng = np.random.default_rng(seed)
+    texts, categories = reviews["text"].to_numpy(), reviews["category"].to_numpy()
+    of_label = {label: np.flatnonzero(categories == label) for label in MOVIE_REVIEW_LABELS}
+    truth = rng.choice(MOVIE_REVIEW_LABELS, size=n)
+    documents = [" ".join(texts[np.concatenate([rng.choice(of_label[label], 4), rng.integers(len(texts), size=4)])])
+                 for label in truth]
+    return pd.DataFrame({"text": documents, "category": truth})
+
+
+def previous_text_model():
+    """The default text model before Newton-CG: the same logistic regression, solved by L-BFGS."""
+    return LogisticRegression(C=10.0, max_iter=1000, class_weight="balanced")
+
+
+def run_rounds(name: str, model_name: str) -> dict:
+    """Round time and held-out accuracy of one text set with one model, at each of :data:`ROUND_LABELS`."""
+    frame = text_set(name)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(len(frame))
+    test, to_label = order[:1000], order[1000:]
+    model = None if model_name == "default" else previous_text_model()
+    started = time.perf_counter()
+    session = LabelingSession(frame[["text"]], text="text", labels=list(MOVIE_REVIEW_LABELS), store=":memory:",
+                              model=model, background=False, retrain_every=10**9)
+    session.pool.prepare()  # features, embeddings and index: the session's start, timed with its construction
+    row = {"data": name, "rows": len(frame), "model": model_name, "start s": round(time.perf_counter() - started, 1)}
+    done = 0
+    truth = frame["category"].to_numpy()
+    for n in ROUND_LABELS:
+        batch = to_label[done:n]
+        session.label_many(batch, list(truth[batch]), source="hand")
+        done = n
+        seconds = []
+        for _ in range(3):
+            session.retrain(wait=True)
+            seconds.append(session.fit_history[-1].seconds)
+        predicted = session.to_frame()["prediction"].to_numpy()[test]
+        row[f"round s @{n}"] = round(statistics.median(seconds), 2)
+        row[f"acc @{n}"] = round(float((predicted == truth[test]).mean()), 3)
+    row["peak RSS MB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    session.close()
+    return row
+
+
+def main_rounds(sets) -> None:
+    rows = []
+    for name in sets:
+        for model_name in ("L-BFGS (before)", "default"):
+            rows.append(run_rounds(name, model_name))
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    print()
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--dims", type=int, nargs="+", default=[64, 384])
+    parser.add_argument("--rounds", action="store_true", help="time text rounds instead (see the docstring)")
+    parser.add_argument("--round-sets", nargs="+", default=list(ROUND_SETS), choices=ROUND_SETS)
     args = parser.parse_args()
+    if args.rounds:
+        main_rounds(args.round_sets)
+        return
     rows = []
     for d in args.dims:
         for n in args.sizes:

@@ -20,7 +20,8 @@ compared:
 Settings (environment): ``ACTIVELABEL_LOAD_PRESSES`` (300 in the suite), ``ACTIVELABEL_LOAD_RATE``,
 ``ACTIVELABEL_LOAD_ROWS``, ``ACTIVELABEL_LOAD_KIND`` (text, image or table) and
 ``ACTIVELABEL_LOAD_PRELOAD`` (8; 1 is the card before the page held a line: every press waits on
-the kernel). ``benchmarks/browser_load.py`` runs the long versions side by side. Figures go to
+the kernel) and ``ACTIVELABEL_LOAD_MODEL`` (``default``, or ``previous``: the text model before
+Newton-CG, the same logistic regression solved by L-BFGS, passed as ``model=``). ``benchmarks/browser_load.py`` runs the long versions side by side. Figures go to
 ``tests/ui/artifacts/browser_load.json`` and ``.txt``.
 """
 
@@ -45,6 +46,7 @@ RATE = float(os.environ.get("ACTIVELABEL_LOAD_RATE", "20"))  # presses a second
 ROWS = int(os.environ.get("ACTIVELABEL_LOAD_ROWS", "3000"))
 KIND = os.environ.get("ACTIVELABEL_LOAD_KIND", "text")
 PRELOAD = int(os.environ.get("ACTIVELABEL_LOAD_PRELOAD", "8"))
+MODEL = os.environ.get("ACTIVELABEL_LOAD_MODEL", "default")
 LABELS = ["positive", "negative", "plot"]
 #: How much the kernel's resident memory may grow from the first press to the end (MB): most of it
 #: is warm-up (the model, the plots, a malloc arena for each new background thread) in the first
@@ -75,11 +77,19 @@ df = df + np.arange(len(df))[:, None] * 1e-9
 options = dict(features=list(df.columns))''',
 }
 
+#: ``model=`` for each ACTIVELABEL_LOAD_MODEL.
+MODELS = {
+    "default": "",
+    "previous": '''
+from sklearn.linear_model import LogisticRegression
+options["model"] = LogisticRegression(C=10.0, max_iter=1000, class_weight="balanced")''',
+}
+
 SETUP = f'''\
 import json, threading, time
 import pandas as pd
 from activelabel_widget import ActiveLabeler
-{DATA[KIND]}
+{DATA[KIND]}{MODELS[MODEL]}
 al = ActiveLabeler(df, labels={LABELS!r}, store="load.db", retrain_every=10, preload={PRELOAD}, **options)
 
 def rss_mb(field="VmRSS"):
