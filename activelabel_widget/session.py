@@ -1183,7 +1183,9 @@ class LabelingSession:
         saved, kept = self._import_frame(frame, annotator="imported")
         n_rejected = int(frame["rejected"].sum())
         what = f"{saved:,} labels" if not n_rejected else f"{saved:,} labels and rejections"
-        return (f"{what} imported from {path}; {kept:,} rows labeled or rejected here kept their answer; "
+        rows_kept = (f"{kept:,} rows labeled or rejected here kept their answer" if kept != 1 else
+                     "1 row labeled or rejected here kept its answer")
+        return (f"{what} imported from {path}; {rows_kept}; "
                 f"{int((positions < 0).sum()):,} not in this data; {int((~known).sum()):,} with a label not in "
                 f"labels=; {int((~same_text & (positions >= 0)).sum()):,} whose text changed")
 

@@ -161,7 +161,7 @@ def test_import_keeps_labels_made_here_and_skips_changed_or_unknown_records(tmp_
     other = next(label for label in LABELS if label != given)
     target.label(keys[2], other)
     report = target.import_labels(tmp_path / "labels.json")
-    assert report == (f"3 labels imported from {tmp_path / 'labels.json'}; 1 rows labeled or rejected here kept their answer; "
+    assert report == (f"3 labels imported from {tmp_path / 'labels.json'}; 1 row labeled or rejected here kept its answer; "
                       "1 not in this data; 0 with a label not in labels=; 1 whose text changed")
     assert target.label_of(keys[2]) == other and target.label_of(keys[0]) is None
     target.close()
