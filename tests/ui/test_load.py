@@ -152,6 +152,10 @@ print("CURRENT=" + json.dumps(report["current"]))'''
 _LOG_PRESSES_JS = """
 () => {
   window.__alPresses = [];
+  // a frame counter: what "the next frame" is, whatever the display's rate
+  window.__alFrame = 0;
+  const tick = () => { window.__alFrame += 1; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
   window.addEventListener('keydown', event => {
     const card = document.querySelector('.jp-Notebook .al-card');
     const key = card && card.querySelector('.al-key');
@@ -160,6 +164,7 @@ _LOG_PRESSES_JS = """
       row: key && key.textContent ? key.textContent : null,
       onCard: !!card && card.contains(event.target),
       t: performance.now(),
+      frameNo: window.__alFrame,
     });
   }, true);
 }
@@ -175,9 +180,10 @@ card => {
     const row = key && key.textContent ? key.textContent : null;
     if (row !== last) {
       last = row;
-      const entry = { row, t: performance.now(), frame: null };
+      const entry = { row, t: performance.now(), frame: null, frameNo: null };
       window.__alCards.push(entry);
-      requestAnimationFrame(() => { entry.frame = performance.now(); });  // the frame that paints it
+      // the frame that paints it (the counter's callback, registered earlier, has already counted it)
+      requestAnimationFrame(() => { entry.frame = performance.now(); entry.frameNo = window.__alFrame; });
     }
   }).observe(card, { childList: true, subtree: true, characterData: true });
 }
@@ -311,7 +317,7 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
 
 def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
     """How long the kernel took per answer, and from a press to the next row in the page and on screen."""
-    to_dom, to_frame = [], []
+    to_dom, to_frame, frames = [], [], []
     for press in log:
         if not press["row"]:
             continue
@@ -320,10 +326,14 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
             to_dom.append(nxt["t"] - press["t"])
             if nxt["frame"] is not None:
                 to_frame.append(nxt["frame"] - press["t"])
+                frames.append(nxt["frameNo"] - press["frameNo"])
     return {
         "kernel_answer_ms": _percentiles([r[4] for r in received]),
         "press_to_next_record_ms": _percentiles(to_dom),
         "press_to_next_frame_ms": _percentiles(to_frame),
+        # 1: painted in the first frame after the press
+        "frames_to_next_record": _percentiles(frames),
+        "share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
     }
 
 
@@ -346,6 +356,8 @@ def summary(f: dict) -> str:
         f"95th percentile {f['press_to_next_record_ms'][1]:.1f} ms",
         f"  press to the frame showing it median {f['press_to_next_frame_ms'][0]:.1f} ms, "
         f"95th percentile {f['press_to_next_frame_ms'][1]:.1f} ms",
+        f"  frames from press to showing  {f['share_in_next_frame']:.1%} in the first frame after the press, "
+        f"95th percentile {f['frames_to_next_record'][1]:g} frame(s)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
         f"{f['kernel_answer_ms'][1]:.1f} ms",
         f"  model fits during the run     {f['fits']}  (last: {f['model'].get('message', '')})",
