@@ -44,9 +44,13 @@ class ModelStatus:
                 "fits": self.fits, "progress": self.progress}
 
     def preparing(self, step: str, done: float, n_rows: int) -> "ModelStatus":
-        """The status while the pool is prepared (no suggestions yet; labeling goes on in random order)."""
-        message = (f"{step} for {n_rows:,} rows ({done:.0%} done) · label meanwhile: records come in random order "
-                   "until this is ready")
+        """The status while the pool is prepared: labeling goes on, in random order before the first fit
+        and by the model's uncertainty after it (the embedding index comes after the first fit)."""
+        if self.fits:
+            meanwhile = f"the model on {self.n_labels:,} labels suggests meanwhile, picking by uncertainty"
+        else:
+            meanwhile = "label meanwhile: records come in random order until this is ready"
+        message = f"{step} for {n_rows:,} rows ({done:.0%} done) · {meanwhile}"
         return ModelStatus("preparing", message, self.accuracy, self.n_labels, self.fits, done, self.metric)
 
     def training(self, n_labels: int, done: float | None = None) -> "ModelStatus":
@@ -160,6 +164,14 @@ class PreparedPool:
         if self.on_progress is not None:
             self.on_progress(self.STEPS[number], number / len(self.STEPS))
 
+    def prepare_features(self) -> "PreparedPool":
+        """Compute the model features only: enough to fit and score, before embeddings and the index."""
+        with self._lock:
+            if self._features is None:
+                self._step(0)
+                self._features = compute_features(self.dataset)
+        return self
+
     def prepare(self) -> "PreparedPool":
         from .strategies import build_embedding_index
 
@@ -184,9 +196,14 @@ class PreparedPool:
         return self._index is not None
 
     @property
+    def features_ready(self) -> bool:
+        """True once the model features exist (the model can fit and score)."""
+        return self._features is not None
+
+    @property
     def features(self):
-        """Model features, (n, p) array or sparse matrix."""
-        return self.prepare()._features
+        """Model features, (n, p) array or sparse matrix (computed on first need, without the embeddings)."""
+        return self.prepare_features()._features
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -231,6 +248,8 @@ class RoundResult:
     fit_error: BaseException | None = None
     ranked: RankedLine | None = None
     seconds: float = 0.0
+    #: The round fitted and ranked before the embedding index existed: a next round must build it.
+    pool_pending: bool = False
 
 
 def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
@@ -269,8 +288,9 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
         if committee_proba is not None:
             chosen = committee_proba[:, np.arange(len(which)), which]
             committee_proba = np.stack([1.0 - chosen, chosen], axis=-1)
+    # before the index exists every strategy ranks by the model alone (the hybrid by its confidence)
     options = dict(k=inputs.rank_batch, labeled_mask=inputs.in_use, proba=proba, committee_proba=committee_proba,
-                   index=pool.index, random_state=inputs.random_state)
+                   index=pool.index if pool.ready else None, random_state=inputs.random_state)
     boost = inputs.boost() if inputs.boost is not None else None
     if boost is None:
         positions, _, reasons = rank_pool(inputs.strategy, **options)
@@ -280,9 +300,17 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
 
 
 def run_round(inputs: RoundInputs, pool: PreparedPool) -> RoundResult:
-    """Prepare the pool, fit when ``inputs.refit``, then rank; a failed fit keeps the current model."""
+    """Prepare the pool, fit when ``inputs.refit``, then rank; a failed fit keeps the current model.
+
+    A round that fits before the pool's embedding index exists prepares the model features only and
+    ranks by the model alone, so the first suggestions do not wait for the embeddings and the index
+    (``pool_pending`` asks the session for the round that builds them and ranks again).
+    """
     started = time.perf_counter()
-    pool.prepare()
+    if inputs.refit and not pool.ready:
+        pool.prepare_features()
+    else:
+        pool.prepare()
     result = RoundResult()
     model = inputs.current
     if inputs.refit:
@@ -291,6 +319,7 @@ def run_round(inputs: RoundInputs, pool: PreparedPool) -> RoundResult:
         except ModelError as error:
             result.fit_error = error
     result.ranked = rank_line(inputs, pool, model)
+    result.pool_pending = not pool.ready
     result.seconds = time.perf_counter() - started
     return result
 

@@ -1373,6 +1373,8 @@ class LabelingSession:
             if self._current is None and not self._has_label.all():
                 self._advance()
         self._notify()
+        if result.pool_pending:  # ranked before the embedding index: build it now and rank again
+            self.request_rerank()
 
     def _round_failed(self, error: BaseException) -> None:
         with self._lock:

@@ -379,6 +379,44 @@ def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path)
     again.close()
 
 
+def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, monkeypatch):
+    """Reopened with labels, the session fits on the features alone and suggests at once, ranking by
+    the model; the embeddings and the index come in the next round, and then the line is ranked again."""
+    import threading
+
+    from activelabel_widget import rounds
+
+    path = tmp_path / "s.db"
+    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    label_two_of_two(first)
+    first.close()
+    release = threading.Event()
+    embed = rounds.compute_embeddings
+    monkeypatch.setattr(rounds, "compute_embeddings", lambda *a, **k: release.wait(30) and embed(*a, **k))
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
+    try:
+        deadline = time.monotonic() + 30
+        while session.suggestion is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert session.suggestion is not None and not session.pool.ready
+        assert session.fit_history[-1].n_labels == 4
+        deadline = time.monotonic() + 30
+        while session.model_status.state != "preparing" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = session.model_status
+        assert "computing embeddings for 60 rows" in status.message, status
+        assert "the model on 4 labels suggests meanwhile, picking by uncertainty" in status.message
+        session.skip()  # past the record where labeling stopped, to the ranked line
+        assert session.current_reason.startswith("confidence")  # the hybrid without the index: the model alone
+        release.set()
+        session.wait_idle(timeout=30)
+        assert session.pool.ready and session.model_status.state == "ready"
+        assert len(session.fit_history) == 1  # building the index ranked again without a second fit
+    finally:
+        release.set()
+        session.close()
+
+
 def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path):
     seen = []
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False)

@@ -579,3 +579,52 @@ def test_the_status_line_tells_what_the_session_is_doing_in_a_slow_first_round(f
     asks_for_labels = [i for i, text in enumerate(shown) if "label two examples" in text]
     assert all(shown[i].startswith("model: none yet") and i < first_fit for i in asks_for_labels), shown
     assert_no_card_errors(page)
+
+
+# -- (g) reopened with labels: the model suggests while the embedding index is still being built ---
+
+#: A store that already holds four labels, and embeddings that take 15 s, as on a big data set.
+REOPEN_SETUP = '''\
+import time
+import activelabel_widget.rounds as rounds
+from activelabel_widget.session import LabelingSession
+''' + TEXT_SETUP.replace("al = ActiveLabeler(", '''first = LabelingSession(df, text="body", labels=["bug", "feature", "question"], store="labels.db",
+                         background=False)
+first.label_many([0, 2, 1, 4], ["bug", "bug", "feature", "feature"], source="hand")  # positions
+first.close()
+_embeddings = rounds.compute_embeddings
+def slow_embeddings(*args, **kwargs):
+    time.sleep(15)
+    return _embeddings(*args, **kwargs)
+rounds.compute_embeddings = slow_embeddings
+al = ActiveLabeler(''')
+
+
+@pytest.mark.parametrize("frontend", ["lab"])
+def test_reopened_with_labels_the_card_suggests_while_the_embedding_index_is_built(frontend, start_jupyter, page,
+                                                                                   artifacts):
+    """The first fit uses the features alone: the card shows a suggestion and says the index is
+    still being built (with its share done) and that the model picks by uncertainty meanwhile."""
+    server = start_jupyter(frontend)
+    nb = write_notebook(server.root, "reopen.ipynb", [REOPEN_SETUP])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    page.wait_for_function(
+        "sel => document.querySelector(sel + ' .al-status-text').textContent.includes('picking by uncertainty')",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    status = status_on_card(page)
+    assert "computing embeddings for 20 rows" in status and "the model on 4 labels suggests meanwhile" in status
+    assert page.locator(f"{CARD} .al-status-bar").get_attribute("aria-valuenow") == "33"
+    focus_card(page)
+    page.keyboard.press("s")  # past the record where labeling stopped, to a record the model ranked
+    page.wait_for_function(
+        "sel => /confidence/.test(document.querySelector(sel + ' .al-reason').textContent)",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    suggestion = page.locator(f"{CARD} .al-suggestion").inner_text()
+    assert re.search(r"(bug|feature)", suggestion), suggestion
+    screenshot(page, artifacts, f"{frontend}-status-index-after-fit")
+    page.wait_for_function(  # the index is built: the status says what the model scored, nothing pending
+        "sel => /CV accuracy on 4 labels/.test(document.querySelector(sel + ' .al-status-text').textContent)",
+        arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    assert_no_card_errors(page)
