@@ -31,6 +31,15 @@ movie reviews (nothing downloaded):
   average (median 180).
 
 Run:  .venv/bin/python benchmarks/session_speed.py --rounds [--round-sets reviews "long docs 3k"]
+
+With ``--first-suggestion``: the time from creating a ``LabelingSession`` (background rounds, as
+the card runs it) on a store that already holds 10 labels to the first suggestion on its card
+(``session.suggestion`` no longer None), and to the pool being ready, with the process's peak RSS;
+text (the review snippets repeated, each made unique) and table data (20 numeric columns, 3
+Gaussian blobs) at 10,000, 100,000 and 1,000,000 rows. Each size runs in fresh processes: one
+writes the store, one measures.
+
+Run:  .venv/bin/python benchmarks/session_speed.py --first-suggestion [--sizes 10000 100000]
 """
 
 from __future__ import annotations
@@ -189,6 +198,87 @@ def run_rounds(name: str, model_name: str) -> dict:
     return row
 
 
+def first_suggestion_frame(kind: str, n: int) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """``(frame, session options, true label codes)`` for :func:`first_suggestion`."""
+    rng = np.random.default_rng(0)
+    if kind == "text":
+        reviews = load_movie_reviews(with_truth=True)
+        texts, categories = reviews["text"].tolist(), reviews["category"].to_numpy()
+        frame = pd.DataFrame({"text": [texts[i % len(texts)] + ("" if i < len(texts) else f" ({i})") for i in range(n)]})
+        truth = np.array([MOVIE_REVIEW_LABELS.index(categories[i % len(texts)]) for i in range(n)])
+        return frame, dict(text="text", labels=list(MOVIE_REVIEW_LABELS)), truth
+    centers = rng.normal(scale=3.0, size=(3, 20))
+    truth = rng.integers(0, 3, size=n)
+    values = (centers[truth] + rng.normal(size=(n, 20))).astype(np.float32)
+    frame = pd.DataFrame(values, columns=[f"x{j}" for j in range(20)])
+    return frame, dict(features=list(frame.columns), labels=LABELS), truth
+
+
+def _write_store(kind: str, n: int, path: str) -> None:
+    """(A child process) a store with 10 labels, 4/3/3 over the three labels, on the frame's first rows."""
+    import os
+
+    frame, options, truth = first_suggestion_frame(kind, n)
+    session = LabelingSession(frame, store=path, retrain_every=10**9, **options)
+    labels = options["labels"]
+    rows = np.concatenate([np.flatnonzero(truth == code)[:count] for code, count in enumerate((4, 3, 3))])
+    session.label_many(rows, [labels[truth[row]] for row in rows], source="hand")
+    session.close()
+    os._exit(0)  # without waiting for the round that started preparing the pool
+
+
+def _measure_first_suggestion(kind: str, n: int, path: str, queue) -> None:
+    """(A child process) open the labeled store and time the first suggestion; put the figures on ``queue``."""
+    import os
+
+    frame, options, _ = first_suggestion_frame(kind, n)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    session = LabelingSession(frame, store=path, **options)
+    created = time.perf_counter() - started
+    suggestion = ready = None
+    while suggestion is None or ready is None:
+        now = time.perf_counter() - started
+        if suggestion is None and session.suggestion is not None:
+            suggestion = now
+        if ready is None and session.pool.ready:
+            ready = now
+        if now > 1800:
+            break
+        time.sleep(0.01)
+    queue.put({"kind": kind, "n": n, "labels in store": session.progress["labeled"], "create s": round(created, 2),
+               "first suggestion s": None if suggestion is None else round(suggestion, 1),
+               "pool ready s": None if ready is None else round(ready, 1),
+               "frame MB (before)": round(rss_before),
+               "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+    queue.close()
+    queue.join_thread()  # the figures are sent before the process ends without waiting for its rounds
+    session.close()
+    os._exit(0)
+
+
+def main_first_suggestion(sizes) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for kind in ("table", "text"):
+        for n in sizes:
+            with tempfile.TemporaryDirectory() as folder:
+                path = str(Path(folder) / "labels.db")
+                writer = context.Process(target=_write_store, args=(kind, n, path))
+                writer.start()
+                writer.join()
+                queue = context.Queue()
+                measurer = context.Process(target=_measure_first_suggestion, args=(kind, n, path, queue))
+                measurer.start()
+                rows.append(queue.get())
+                measurer.join()
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    print()
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
 def main_rounds(sets) -> None:
     rows = []
     for name in sets:
@@ -205,7 +295,12 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[64, 384])
     parser.add_argument("--rounds", action="store_true", help="time text rounds instead (see the docstring)")
     parser.add_argument("--round-sets", nargs="+", default=list(ROUND_SETS), choices=ROUND_SETS)
+    parser.add_argument("--first-suggestion", action="store_true",
+                        help="time to the first suggestion instead (see the docstring)")
     args = parser.parse_args()
+    if args.first_suggestion:
+        main_first_suggestion(args.sizes)
+        return
     if args.rounds:
         main_rounds(args.round_sets)
         return
