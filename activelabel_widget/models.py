@@ -34,9 +34,9 @@ def default_model(kind: str):
     Bayes', which matters because the card shows them as confidence.
     """
     if kind == "text":
-        # Newton-CG, not L-BFGS: on ~100,000 TF-IDF columns each L-BFGS step costs tens of milliseconds
-        # however few the labels, while Newton-CG reaches the same optimum in 4-5 steps, 10-20x
-        # faster (benchmarks/session_speed.py --rounds), so the five folds of the estimate are cheap
+        # Newton-CG, not L-BFGS: on tens of thousands of TF-IDF columns each L-BFGS step costs tens of
+        # milliseconds however few the labels, while Newton-CG reaches the same optimum in 4-5 steps;
+        # a round (fit and 5-fold estimate) is 6-45x faster (benchmarks/session_speed.py --rounds)
         return LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")
     return LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
 

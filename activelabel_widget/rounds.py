@@ -196,11 +196,6 @@ class PreparedPool:
         return self._index is not None
 
     @property
-    def features_ready(self) -> bool:
-        """True once the model features exist (the model can fit and score)."""
-        return self._features is not None
-
-    @property
     def features(self):
         """Model features, (n, p) array or sparse matrix (computed on first need, without the embeddings)."""
         return self.prepare_features()._features

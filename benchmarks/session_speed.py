@@ -208,17 +208,14 @@ def run_rounds(name: str, model_name: str) -> dict:
 
 
 def first_suggestion_frame(kind: str, n: int) -> tuple[pd.DataFrame, dict, np.ndarray]:
-    """``(frame, session options, true label codes)`` for :func:`first_suggestion`."""
-    rng = np.random.default_rng(0)
+    """``(frame, session options, true label codes)`` for ``--first-suggestion`` (and the 1M round sets)."""
     if kind == "text":
         reviews = load_movie_reviews(with_truth=True)
         texts, categories = reviews["text"].tolist(), reviews["category"].to_numpy()
         frame = pd.DataFrame({"text": [texts[i % len(texts)] + ("" if i < len(texts) else f" ({i})") for i in range(n)]})
         truth = np.array([MOVIE_REVIEW_LABELS.index(categories[i % len(texts)]) for i in range(n)])
         return frame, dict(text="text", labels=list(MOVIE_REVIEW_LABELS)), truth
-    centers = rng.normal(scale=3.0, size=(3, 20))
-    truth = rng.integers(0, 3, size=n)
-    values = (centers[truth] + rng.normal(size=(n, 20))).astype(np.float32)
+    _, values, truth = pool(n, 20)  # the 3 Gaussian blobs of the click-path table, 20 columns
     frame = pd.DataFrame(values, columns=[f"x{j}" for j in range(20)])
     return frame, dict(features=list(frame.columns), labels=LABELS), truth
 

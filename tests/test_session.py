@@ -392,7 +392,12 @@ def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, mo
     first.close()
     release = threading.Event()
     embed = rounds.compute_embeddings
-    monkeypatch.setattr(rounds, "compute_embeddings", lambda *a, **k: release.wait(30) and embed(*a, **k))
+
+    def held_back_embeddings(*args, **kwargs):
+        release.wait(30)
+        return embed(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "compute_embeddings", held_back_embeddings)
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
     try:
         deadline = time.monotonic() + 30
