@@ -62,8 +62,10 @@ def full_frame(df: pd.DataFrame, positions: np.ndarray, events: list, labels: li
     add_label_columns(frame, events, labels, column_names(df.columns), positions=positions)
     names = column_names(df.columns)
     if proba is not None:
-        frame[names["prediction"]] = pd.Categorical.from_codes(proba.argmax(axis=1), categories=labels)
-        frame[names["prediction_confidence"]] = confidence(proba)
+        scored = np.isfinite(proba).all(axis=1)  # a fit on a sample leaves the other rows unscored (NaN)
+        frame[names["prediction"]] = pd.Categorical.from_codes(np.where(scored, proba.argmax(axis=1), -1),
+                                                               categories=labels)
+        frame[names["prediction_confidence"]] = np.where(scored, confidence(proba), np.nan)
     else:
         frame[names["prediction"]] = pd.Categorical([None] * len(frame), categories=labels)
         frame[names["prediction_confidence"]] = np.nan

@@ -59,10 +59,12 @@ class Insights:
             scores, predicted = record_confidence(proba), least_sure_label(proba)[1]
         else:
             scores, predicted = confidence(proba), proba.argmax(axis=1)
-        unlabeled = codes < 0
+        scored = np.isfinite(proba).all(axis=1)  # a fit on a sample leaves the other rows unscored (NaN)
+        unlabeled, labeled = (codes < 0) & scored, (codes >= 0) & scored
+        queued = [position for position in queued if scored[position]]
         threshold = float(scores[queued].max()) if len(queued) else None
         return plots.plot_confidence(scores[unlabeled], predicted[unlabeled], session.labels,
-                                     labeled_confidence=scores[~unlabeled], threshold=threshold,
+                                     labeled_confidence=scores[labeled], threshold=threshold,
                                      width_px=width_px, least_sure=session.multi_label)
 
     def coverage(self, width_px: int | None = None):

@@ -28,13 +28,13 @@ _SCORE_CHUNK = 65_536
 def default_model(kind: str):
     """A model that learns from few labels, per data kind.
 
-    Logistic regression with balanced class weights on every kind: on TF-IDF for text (solved
-    by Newton-CG), on grey thumbnails for images, on standardised columns for tables. It trains
+    Logistic regression with balanced class weights on every kind: on hashed TF-IDF features for
+    text (solved by Newton-CG), on grey thumbnails for images, on standardised columns for tables. It trains
     in milliseconds on hundreds of labels, and its probabilities are better calibrated than naive
     Bayes', which matters because the card shows them as confidence.
     """
     if kind == "text":
-        # Newton-CG, not L-BFGS: on tens of thousands of TF-IDF columns each L-BFGS step costs tens of
+        # Newton-CG, not L-BFGS: on a few hundred thousand TF-IDF columns each L-BFGS step costs tens of
         # milliseconds however few the labels, while Newton-CG reaches the same optimum in 4-5 steps;
         # a round (fit and 5-fold estimate) is 6-45x faster (benchmarks/session_speed.py --rounds)
         return LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")

@@ -106,16 +106,17 @@ class MultiLabelSession(LabelingSession):
 
     def _suggestion_at(self, position: int):
         model = self._model
-        if model is None:
+        p = None if model is None else self._proba_row(model, position)
+        if p is None:
             return None
-        p = model.proba[position]
         names = [label for label, q in zip(self.labels, p) if q >= THRESHOLD]
         return encode_set(names, self.labels), float(record_confidence(p[None])[0])
 
     def label_probabilities(self, position: int) -> list[float] | None:
         """Each label's probability for the row at ``position`` under the latest fit (None before it)."""
         model = self._model
-        return None if model is None else [float(q) for q in model.proba[position]]
+        p = None if model is None else self._proba_row(model, position)
+        return None if p is None else [float(q) for q in p]
 
     def label_of(self, key) -> list[str] | None:
         """The label set in force on the row with index value ``key`` (``[]`` for an empty set), or None."""
@@ -155,10 +156,12 @@ class MultiLabelSession(LabelingSession):
         frame[names["label"]] = pd.Series(column, index=frame.index, dtype="object")
         if model is not None:
             chosen = predicted_sets(model.proba)
+            scored = np.isfinite(model.proba).all(axis=1)  # a fit on a sample leaves the other rows unscored
             labels = np.array(self.labels, dtype=object)
-            frame[names["prediction"]] = pd.Series([labels[row].tolist() for row in chosen], index=frame.index,
-                                                   dtype="object")
-            frame[names["prediction_confidence"]] = record_confidence(model.proba)
+            frame[names["prediction"]] = pd.Series([labels[row].tolist() if ok else None
+                                                    for row, ok in zip(chosen, scored)],
+                                                   index=frame.index, dtype="object")
+            frame[names["prediction_confidence"]] = np.where(scored, record_confidence(model.proba), np.nan)
         else:
             frame[names["prediction"]] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         return frame

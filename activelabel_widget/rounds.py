@@ -17,7 +17,7 @@ import numpy as np
 
 from . import models as _models
 from .errors import ModelError
-from .features import compute_embeddings, compute_features
+from .features import SAMPLE_ROWS, TextFeaturizer, compute_embeddings, compute_features, sample_rows
 from .line import RankedLine
 
 __all__ = ["ModelStatus", "FitRecord", "FittedModel", "PreparedPool", "RoundInputs", "RoundResult", "run_round",
@@ -25,6 +25,11 @@ __all__ = ["ModelStatus", "FitRecord", "FittedModel", "PreparedPool", "RoundInpu
 
 #: How many records one round puts in the line.
 RANK_BATCH = 512
+#: Text pools above this many rows are featurised in two stages: a first fit scores the labeled rows
+#: and a sample of :data:`~activelabel_widget.features.SAMPLE_ROWS` rows, the next round featurises
+#: every row (about 30 s per million short texts) and scores them all. Below it one pass takes a few
+#: seconds at most.
+STAGED_ROWS = 50_000
 
 
 @dataclass
@@ -109,6 +114,9 @@ class FittedModel:
     accuracy: float | None
     n_labels: int
     metric: str = "accuracy"  # what ``accuracy`` measures ("micro-F1" for a multi-label fit)
+    #: bool (n,): the rows ``proba`` holds scores for (the others are NaN), or None when it holds every
+    #: row. A fit before a large text pool is featurised scores the labeled rows and a sample only.
+    scored: np.ndarray | None = None
 
     def with_columns(self, columns: list) -> "FittedModel":
         """The same fit with its probability columns rearranged for a changed label list: new column ``j``
@@ -131,6 +139,17 @@ class FittedModel:
         return replace(self, proba=remap(self.proba, -1), committee_proba=remap(self.committee_proba, -1),
                        held_out=held_out)
 
+    def rescored(self, pool: "PreparedPool") -> "FittedModel":
+        """The same fit with every row of the pool scored (once the pool's features are ready).
+
+        Raises
+        ------
+        ModelError
+            An estimator failed to score.
+        """
+        proba, each = _models.predict_proba(self.committee, pool.features)
+        return replace(self, proba=proba, committee_proba=each, scored=None)
+
     def held_out_proba(self) -> tuple[np.ndarray, np.ndarray | None]:
         """``(proba, committee_proba)`` with out-of-fold rows where the model was trained (NaN: no fold scored)."""
         proba, each = self.proba.copy(), None if self.committee_proba is None else self.committee_proba.copy()
@@ -144,7 +163,8 @@ class FittedModel:
 class PreparedPool:
     """The pool's model features, embeddings and embedding index: computed once, on first need.
 
-    Safe to call from several threads; the first caller computes, the others wait.
+    Safe to call from several threads; the first caller computes, the others wait. A large text pool
+    can fit and score before its features exist (:meth:`prepare_first`, :meth:`features_of`).
     """
 
     #: The steps of :meth:`prepare`, in order, as the card names them.
@@ -156,20 +176,45 @@ class PreparedPool:
         self._features = None
         self._embeddings = embeddings
         self._index = None
+        self._featurizer: TextFeaturizer | None = None  # text: what every row's features come from
+        #: Rows a fit scores while the features of a large text pool are not computed yet (None: no stage).
+        self.sample_positions: np.ndarray | None = None
         self._lock = threading.Lock()
         #: Optional ``(step, share_done)`` callback while preparing (step from :data:`STEPS`; None when done).
         self.on_progress: Callable[[str, float], None] | None = None
 
-    def _step(self, number: int) -> None:
+    def _step(self, number: int, share: float = 0.0) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.STEPS[number], number / len(self.STEPS))
+            self.on_progress(self.STEPS[number], (number + share) / len(self.STEPS))
+
+    def _text_featurizer(self) -> TextFeaturizer:
+        if self._featurizer is None:
+            self._featurizer = TextFeaturizer(self.dataset.df[self.dataset.text_column], random_state=self.random_state)
+        return self._featurizer
+
+    def _compute_features(self) -> None:
+        self._step(0)
+        featurizer = self._text_featurizer() if self.dataset.kind == "text" else None
+        self._features = compute_features(self.dataset, on_progress=lambda share: self._step(0, share),
+                                          featurizer=featurizer)
+
+    def prepare_first(self) -> "PreparedPool":
+        """Prepare enough to fit and score: the model features, or on a text pool of more than
+        :data:`STAGED_ROWS` rows the text featurizer and a sample of rows to score first."""
+        if self.dataset.kind != "text" or len(self.dataset) <= STAGED_ROWS:
+            return self.prepare_features()
+        with self._lock:
+            if self._features is None and self.sample_positions is None:
+                self._step(0)
+                self._text_featurizer()
+                self.sample_positions = sample_rows(len(self.dataset), SAMPLE_ROWS, self.random_state + 1)
+        return self
 
     def prepare_features(self) -> "PreparedPool":
         """Compute the model features only: enough to fit and score, before embeddings and the index."""
         with self._lock:
             if self._features is None:
-                self._step(0)
-                self._features = compute_features(self.dataset)
+                self._compute_features()
         return self
 
     def prepare(self) -> "PreparedPool":
@@ -178,8 +223,7 @@ class PreparedPool:
         with self._lock:
             prepared_now = self._index is None
             if self._features is None:
-                self._step(0)
-                self._features = compute_features(self.dataset)
+                self._compute_features()
             if self._embeddings is None:
                 self._step(1)
                 self._embeddings = compute_embeddings(self._features, random_state=self.random_state)
@@ -194,6 +238,21 @@ class PreparedPool:
     def ready(self) -> bool:
         """True once features, embeddings and the index exist."""
         return self._index is not None
+
+    @property
+    def features_ready(self) -> bool:
+        """True once every row's model features exist."""
+        return self._features is not None
+
+    def features_of(self, positions) -> object:
+        """Model features of some rows: sliced from the pool's, or featurised on their own before those
+        exist (text after :meth:`prepare_first`), so a fit and a score need not wait for the whole pool."""
+        features = self._features
+        if features is not None:
+            return features[positions]
+        if self._featurizer is not None:
+            return self._featurizer.transform(self.dataset.df[self.dataset.text_column].iloc[positions])
+        return self.features[positions]
 
     @property
     def features(self):
@@ -233,6 +292,8 @@ class RoundInputs:
     rank_batch: int = RANK_BATCH
     #: Optional ``share_done`` callback while the fit runs (the model, the pool's scores, each fold).
     on_fit_progress: Callable[[float], None] | None = None
+    #: Rows a fit must score even when it scores a sample only (the stop hint's fixed set).
+    score_also: np.ndarray | None = None
 
 
 @dataclass
@@ -241,6 +302,8 @@ class RoundResult:
 
     fitted: FittedModel | None = None
     fit_error: BaseException | None = None
+    #: The round's model (no new fit) with every row scored, replacing one that scored a sample only.
+    rescored: FittedModel | None = None
     ranked: RankedLine | None = None
     seconds: float = 0.0
     #: The round fitted and ranked before the embedding index existed: a next round must build it.
@@ -258,16 +321,36 @@ def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
     report = inputs.on_fit_progress or (lambda done: None)
     # the share done counts the model's fit and the pool's scores as one step each, then the folds
     report(0.0)
-    X = pool.features[inputs.labeled]
+    X = pool.features_of(inputs.labeled)
     committee = _models.fit_committee(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes)
     report(1 / 7)
-    proba, each = _models.predict_proba(committee, pool.features)
+    also = inputs.labeled if inputs.score_also is None else np.concatenate([inputs.labeled, inputs.score_also])
+    proba, each, scored = score_pool(committee, pool, also)
     report(2 / 7)
     checked = _models.cross_validate(inputs.estimators, X, inputs.y, n_classes=inputs.n_classes,
                                      random_state=inputs.random_state,
                                      on_fold=lambda done, folds: report((2 + done * 5 / folds) / 7))
     return FittedModel(committee, proba, each, (inputs.labeled, checked), checked.accuracy, len(inputs.labeled),
-                       "micro-F1" if committee.multi_label else "accuracy")
+                       "micro-F1" if committee.multi_label else "accuracy", scored)
+
+
+def score_pool(committee, pool: PreparedPool, also: np.ndarray):
+    """``(proba, committee_proba, scored)`` of a fitted committee: every row once the pool's features
+    exist (``scored`` None), before that the pool's sample and the rows ``also`` (NaN elsewhere)."""
+    if pool.features_ready or pool.sample_positions is None:
+        return (*_models.predict_proba(committee, pool.features), None)
+    positions = np.union1d(pool.sample_positions, also).astype(np.int64)
+    some, some_each = _models.predict_proba(committee, pool.features_of(positions))
+    n = len(pool.dataset)
+    proba = np.full((n, some.shape[1]), np.nan, dtype=some.dtype)
+    proba[positions] = some
+    each = None
+    if some_each is not None:
+        each = np.full((some_each.shape[0], n, some_each.shape[2]), np.nan, dtype=some_each.dtype)
+        each[:, positions] = some_each
+    scored = np.zeros(n, dtype=bool)
+    scored[positions] = True
+    return proba, each, scored
 
 
 def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None) -> RankedLine:
@@ -277,6 +360,13 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
 
     proba = None if model is None else model.proba
     committee_proba = None if model is None else model.committee_proba
+    in_use = inputs.in_use
+    if model is not None and model.scored is not None:
+        # a fit that scored a sample ranks within it: the other rows are left out, their NaN made even
+        in_use = in_use | ~model.scored
+        proba = np.where(model.scored[:, None], proba, np.float32(1.0 / proba.shape[1]))
+        if committee_proba is not None:
+            committee_proba = np.where(model.scored[None, :, None], committee_proba, np.float32(1.0 / proba.shape[1]))
     if model is not None and model.committee.multi_label:
         # label sets: every strategy reads each record's least sure label as a two-way distribution
         proba, which = least_sure_label(proba)
@@ -284,7 +374,7 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
             chosen = committee_proba[:, np.arange(len(which)), which]
             committee_proba = np.stack([1.0 - chosen, chosen], axis=-1)
     # before the index exists every strategy ranks by the model alone (the hybrid by its confidence)
-    options = dict(k=inputs.rank_batch, labeled_mask=inputs.in_use, proba=proba, committee_proba=committee_proba,
+    options = dict(k=inputs.rank_batch, labeled_mask=in_use, proba=proba, committee_proba=committee_proba,
                    index=pool.index if pool.ready else None, random_state=inputs.random_state)
     boost = inputs.boost() if inputs.boost is not None else None
     if boost is None:
@@ -297,13 +387,14 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
 def run_round(inputs: RoundInputs, pool: PreparedPool) -> RoundResult:
     """Prepare the pool, fit when ``inputs.refit``, then rank; a failed fit keeps the current model.
 
-    A round that fits before the pool's embedding index exists prepares the model features only and
+    A round that fits before the pool's embedding index exists prepares only what the fit needs
+    (:meth:`PreparedPool.prepare_first`: the model features, or for a large text pool a sample) and
     ranks by the model alone, so the first suggestions do not wait for the embeddings and the index
-    (``pool_pending`` asks the session for the round that builds them and ranks again).
+    (``pool_pending`` asks the session for the round that builds them, scores every row and ranks again).
     """
     started = time.perf_counter()
     if inputs.refit and not pool.ready:
-        pool.prepare_features()
+        pool.prepare_first()
     else:
         pool.prepare()
     result = RoundResult()
@@ -311,6 +402,11 @@ def run_round(inputs: RoundInputs, pool: PreparedPool) -> RoundResult:
     if inputs.refit:
         try:
             result.fitted = model = fit_model(inputs, pool)
+        except ModelError as error:
+            result.fit_error = error
+    elif model is not None and model.scored is not None and pool.features_ready:
+        try:
+            result.rescored = model = model.rescored(pool)
         except ModelError as error:
             result.fit_error = error
     result.ranked = rank_line(inputs, pool, model)

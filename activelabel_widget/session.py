@@ -418,7 +418,9 @@ class LabelingSession:
 
         With ``held_out=True`` the rows the model was trained on carry their out-of-fold
         probabilities instead (NaN where no fold scored them), so the model can be graded on its
-        training labels honestly, e.g. as a heuristic. ``(None, None)`` before the first fit.
+        training labels honestly, e.g. as a heuristic. ``(None, None)`` before the first fit. Right
+        after a first fit on a large text pool, rows outside the scored sample are NaN for the few
+        seconds until every row's features are computed.
         """
         model = self._model
         if model is None:
@@ -445,13 +447,27 @@ class LabelingSession:
         model = self._model
         if model is None:
             return None
-        row = model.proba[position : position + 1]
+        row = self._proba_row(model, position)
+        if row is None:
+            return None
+        row = row[None]
         review = self._review
         if review is not None:
             index = self._review_index(position)
             if index is not None and np.isfinite(review.oof[index]).all():
                 row = review.oof[index : index + 1]
         return self.labels[int(row.argmax())], float(confidence(row)[0])
+
+    def _proba_row(self, model: FittedModel, position: int) -> np.ndarray | None:
+        """The model's probabilities for one row, scored now when its fit scored a sample only (a
+        millisecond: the row is featurised on its own); None if the model cannot score it."""
+        row = model.proba[position]
+        if model.scored is None or model.scored[position]:
+            return row
+        try:
+            return _models.predict_proba(model.committee, self.pool.features_of([position]))[0][0]
+        except ModelError:
+            return None
 
     def _review_index(self, position: int) -> int | None:
         review = self._review
@@ -1158,7 +1174,8 @@ class LabelingSession:
             counts = self.label_counts()
         if not _models.ready_to_train(counts):
             raise ModelError("Not enough labels to fit: label at least two examples each of two labels.")
-        committee = _models.fit_committee(self._estimators, self.pool.features[labeled], y, n_classes=len(self.labels))
+        committee = _models.fit_committee(self._estimators, self.pool.features_of(labeled), y,
+                                          n_classes=len(self.labels))
         return committee.estimators[0] if len(committee.estimators) == 1 else committee.estimators
 
     def _import_exported(self, path, format: str | None) -> str:
@@ -1326,7 +1343,8 @@ class LabelingSession:
             labeled = np.flatnonzero(self._codes >= 0)
             inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
-                                 self.random_state, on_fit_progress=partial(self._fitting, len(labeled)))
+                                 self.random_state, on_fit_progress=partial(self._fitting, len(labeled)),
+                                 score_also=self._stop_set)
             self._round_refits = refit
             self._round_labels = tuple(self.labels)  # a label added or removed meanwhile is mapped at swap-in
             if refit and self.pool.ready:
@@ -1364,7 +1382,15 @@ class LabelingSession:
                 self.fit_history.append(FitRecord(fitted.n_labels, fitted.accuracy, result.seconds))
                 self._stop_predictions.append(self._stop_prediction(fitted.proba[self._stop_set]))
                 self.model_status = self.model_status.after_fit(fitted)
-            elif result.fit_error is not None:
+            elif result.rescored is not None and self._model is not None \
+                    and self._model.committee is result.rescored.committee:
+                rescored = result.rescored  # the same fit, now with every row scored
+                if tuple(self.labels) != self._round_labels:
+                    before = list(self._round_labels)
+                    rescored = rescored.with_columns([before.index(label) if label in before else None
+                                                      for label in self.labels])
+                self._model = rescored
+            if result.fit_error is not None:
                 self.model_status = self.model_status.after_error(result.fit_error, has_model=self._model is not None)
             elif self.model_status.state in ("training", "preparing") and not self._refit_requested:
                 self.model_status = self.model_status.idle(has_model=self._model is not None)

@@ -19,9 +19,16 @@ Numbers are medians on a shared machine; compare ratios within one run, not acro
 
 With ``--rounds``, one text round instead: the product's ``LabelingSession`` with its default text
 features, its round run inline (``retrain(wait=True)``: fit, 5-fold cross-validated estimate,
-scores over the pool, ranking) and ``FitRecord.seconds``, at 50/100/200/300 labels, the default
-model beside the previous default (``LogisticRegression(C=10, max_iter=1000,
-class_weight="balanced")``, L-BFGS) passed as ``model=``, on the same rows in the same order.
+scores over the pool, ranking) and ``FitRecord.seconds``, at 50/100/200/300 labels, on the same
+rows in the same order, for each variant of ``--variants``:
+
+- ``default``: the product as it is (hashed TF-IDF features, Newton-CG logistic regression);
+- ``TF-IDF vocabulary (before)``: the same session and model on the text features the product
+  used before hashing (``TfidfVectorizer(sublinear_tf=True, max_features=100_000,
+  ngram_range=(1, 2))`` fitted on every text, given to the pool with ``use_features``);
+- ``L-BFGS (earlier)``: the default features with the model before Newton-CG
+  (``LogisticRegression(C=10, max_iter=1000, class_weight="balanced")``) passed as ``model=``.
+
 Accuracy is the round's model on 1,000 rows never labeled. Data, all built from the bundled
 movie reviews (nothing downloaded):
 
@@ -36,12 +43,17 @@ Run:  .venv/bin/python benchmarks/session_speed.py --rounds [--round-sets review
 
 With ``--first-suggestion``: the time from creating a ``LabelingSession`` (background rounds, as
 the card runs it) on a store that already holds 10 labels to the first suggestion on its card
-(``session.suggestion`` no longer None), and to the pool being ready, with the process's peak RSS;
-text (the review snippets repeated, each made unique) and table data (20 numeric columns, 3
-Gaussian blobs) at 10,000, 100,000 and 1,000,000 rows. Each size runs in fresh processes: one
-writes the store, one measures.
+(``session.suggestion`` no longer None), and to the pool being ready (every row scored, embeddings
+and index built); text (the review snippets repeated, each made unique) and table data (20 numeric
+columns, 3 Gaussian blobs) at 10,000, 100,000 and 1,000,000 rows. Each size runs in fresh
+processes: one writes the store, one measures. Memory: ``frame MB`` is the measuring process's
+resident size with the user's frame built (interpreter and libraries included), ``peak RSS MB``
+its peak from then until the pool is ready (the peak is reset after the frame is built, so the
+frame's construction does not count), ``labeler MB`` the difference: what the labeler adds. Then
+``to_frame s``: ``session.to_frame()`` (every row with its label columns and prediction), median of
+3, beside ``df.copy s``, the floor of any hand-off that adds columns to the user's frame.
 
-Run:  .venv/bin/python benchmarks/session_speed.py --first-suggestion [--sizes 10000 100000]
+Run:  .venv/bin/python benchmarks/session_speed.py --first-suggestion [--sizes 10000 100000] [--kinds text]
 """
 
 from __future__ import annotations
@@ -179,15 +191,29 @@ def round_set(name: str) -> tuple[pd.DataFrame, dict, np.ndarray]:
     return frame[["text"]], dict(text="text", labels=list(MOVIE_REVIEW_LABELS)), frame["category"].to_numpy()
 
 
+VARIANTS = ("TF-IDF vocabulary (before)", "default", "L-BFGS (earlier)")
+
+
+def vocabulary_features(texts: pd.Series):
+    """The text features before hashing: a TF-IDF vocabulary of uni- and bigrams fitted on every text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=100_000, ngram_range=(1, 2),
+                                 dtype=np.float32)
+    return vectorizer.fit_transform(texts.tolist())
+
+
 def run_rounds(name: str, model_name: str) -> dict:
     """Round time and held-out accuracy of one data set with one model, at each of :data:`ROUND_LABELS`."""
     frame, options, truth = round_set(name)
     rng = np.random.default_rng(1)
     order = rng.permutation(len(frame))
     test, to_label = order[:1000], order[1000:]
-    model = None if model_name == "default" else previous_text_model()
+    model = previous_text_model() if model_name == "L-BFGS (earlier)" else None
     started = time.perf_counter()
     session = LabelingSession(frame, store=":memory:", model=model, background=False, retrain_every=10**9, **options)
+    if model_name == "TF-IDF vocabulary (before)":
+        session.pool.use_features(vocabulary_features(frame[options["text"]]))
     session.pool.prepare()  # features, embeddings and index: the session's start, timed with its construction
     row = {"data": name, "rows": len(frame), "model": model_name, "start s": round(time.perf_counter() - started, 1)}
     done = 0
@@ -233,12 +259,25 @@ def _write_store(kind: str, n: int, path: str) -> None:
     os._exit(0)  # without waiting for the round that started preparing the pool
 
 
+def _memory_mb(field: str) -> float:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak since the last reset) of this process, in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def _measure_first_suggestion(kind: str, n: int, path: str, queue) -> None:
     """(A child process) open the labeled store and time the first suggestion; put the figures on ``queue``."""
+    import gc
     import os
 
     frame, options, _ = first_suggestion_frame(kind, n)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gc.collect()
+    rss_before = _memory_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets the peak (VmHWM) to the resident size now: the frame's construction is over
     started = time.perf_counter()
     session = LabelingSession(frame, store=path, **options)
     created = time.perf_counter() - started
@@ -252,23 +291,32 @@ def _measure_first_suggestion(kind: str, n: int, path: str, queue) -> None:
         if now > 1800:
             break
         time.sleep(0.01)
+    peak = _memory_mb("VmHWM")  # before the hand-off below, which copies the frame
+    handoffs, copies = [], []
+    for _ in range(3):  # the hand-off of every row once the pool is scored, beside its floor (a copy of the frame)
+        t0 = time.perf_counter()
+        session.to_frame()
+        handoffs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        frame.copy()
+        copies.append(time.perf_counter() - t0)
     queue.put({"kind": kind, "n": n, "labels in store": session.progress["labeled"], "create s": round(created, 2),
                "first suggestion s": None if suggestion is None else round(suggestion, 1),
                "pool ready s": None if ready is None else round(ready, 1),
-               "frame MB (before)": round(rss_before),
-               "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+               "frame MB": round(rss_before), "peak RSS MB": round(peak), "labeler MB": round(peak - rss_before),
+               "to_frame s": round(statistics.median(handoffs), 3), "df.copy s": round(statistics.median(copies), 3)})
     queue.close()
     queue.join_thread()  # the figures are sent before the process ends without waiting for its rounds
     session.close()
     os._exit(0)
 
 
-def main_first_suggestion(sizes) -> None:
+def main_first_suggestion(sizes, kinds) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     rows = []
-    for kind in ("table", "text"):
+    for kind in kinds:
         for n in sizes:
             with tempfile.TemporaryDirectory() as folder:
                 path = str(Path(folder) / "labels.db")
@@ -285,11 +333,11 @@ def main_first_suggestion(sizes) -> None:
     print(pd.DataFrame(rows).to_string(index=False))
 
 
-def main_rounds(sets) -> None:
+def main_rounds(sets, variants) -> None:
     rows = []
     for name in sets:
-        # the previous model is only timed where it finishes in minutes
-        for model_name in ("default",) if name.endswith("1M") else ("L-BFGS (before)", "default"):
+        # at a million rows the default only: the earlier variants take minutes and gigabytes there
+        for model_name in ("default",) if name.endswith("1M") else variants:
             rows.append(run_rounds(name, model_name))
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     print()
@@ -302,14 +350,18 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[64, 384])
     parser.add_argument("--rounds", action="store_true", help="time text rounds instead (see the docstring)")
     parser.add_argument("--round-sets", nargs="+", default=list(ROUND_SETS), choices=ROUND_SETS)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS[:2]), choices=VARIANTS,
+                        help="with --rounds: which features and model (see the docstring)")
     parser.add_argument("--first-suggestion", action="store_true",
                         help="time to the first suggestion instead (see the docstring)")
+    parser.add_argument("--kinds", nargs="+", default=["table", "text"], choices=["table", "text"],
+                        help="with --first-suggestion: which data")
     args = parser.parse_args()
     if args.first_suggestion:
-        main_first_suggestion(args.sizes)
+        main_first_suggestion(args.sizes, args.kinds)
         return
     if args.rounds:
-        main_rounds(args.round_sets)
+        main_rounds(args.round_sets, args.variants)
         return
     rows = []
     for d in args.dims:

@@ -34,11 +34,41 @@ def test_text_features_are_sparse_tfidf_and_embeddings_unit_length():
     assert np.array_equal(embeddings, compute_embeddings(features, random_state=0))  # seeded
 
 
-def test_text_without_words_gives_one_empty_feature_not_an_error():
+def test_a_text_row_has_the_same_features_alone_as_in_the_whole_pool(monkeypatch):
+    """Hashed features need no vocabulary: a row featurised on its own (to fit or score before the pool
+    is read) equals its row in the pool's matrix, built in chunks, even when later rows hold far more
+    words than the sample the IDF and the arrays' size came from."""
+    from activelabel_widget import features as features_module
+
+    monkeypatch.setattr(features_module, "SAMPLE_ROWS", 3)
+    monkeypatch.setattr(features_module, "CHUNK_ROWS", 7)
+    frame = texts(40)
+    frame.loc[35:, "body"] = [" ".join(f"word{i}x{j}" for j in range(300)) for i in range(5)]  # long, unsampled
+    featurizer = features_module.TextFeaturizer(frame["body"], random_state=0)
+    pool = features_module.compute_features(Dataset(frame, text="body"), featurizer=featurizer)
+    assert pool.shape == (40, features_module.TEXT_HASH_COLUMNS) and pool.dtype == np.float32
+    for row in (0, 17, 35, 39):
+        alone = featurizer.transform(frame["body"].iloc[[row]])
+        assert (alone != pool[row]).nnz == 0
+    assert np.allclose(sparse.linalg.norm(pool, axis=1), 1.0, atol=1e-5)
+
+
+def test_unprintable_text_has_no_words_in_the_features():
+    class Unprintable:
+        def __str__(self):
+            raise ValueError("no text for you")
+
+    frame = pd.DataFrame({"body": ["crash on login", Unprintable(), 12]}, dtype=object)
+    features = compute_features(Dataset(frame, text="body"))
+    assert [features[row].nnz for row in range(3)] == [5, 0, 1]  # the number 12 is the word "12"
+
+
+def test_text_without_words_gives_empty_rows_not_an_error():
     dataset = Dataset(pd.DataFrame({"body": ["", " ", "\u200b"]}), text="body")
     features = compute_features(dataset)
-    assert features.shape == (3, 1) and features.nnz == 0
-    assert compute_embeddings(features).shape == (3, 1)
+    assert features.shape[0] == 3 and features.nnz == 0
+    embeddings = compute_embeddings(features)
+    assert embeddings.shape[0] == 3 and np.isfinite(embeddings).all()
 
 
 # -- images ----------------------------------------------------------------------------------------

@@ -422,6 +422,60 @@ def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, mo
         session.close()
 
 
+def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised(tmp_path, monkeypatch):
+    """On a text pool too large for one quick pass, the first fit scores the labeled rows, the stop
+    hint's rows and a sample; the line picks from them, any other row is scored when it is asked for,
+    and the next round featurises every row and rescores them with the same fit."""
+    import threading
+
+    from activelabel_widget import rounds, session as session_module
+
+    monkeypatch.setattr(rounds, "STAGED_ROWS", 30)  # the 60-row frame counts as large
+    monkeypatch.setattr(rounds, "SAMPLE_ROWS", 10)
+    monkeypatch.setattr(session_module, "STOP_SET_SIZE", 5)
+    path = tmp_path / "s.db"
+    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    label_two_of_two(first)
+    first.close()
+    release = threading.Event()
+    featurise = rounds.compute_features
+
+    def held_back_features(*args, **kwargs):
+        release.wait(30)
+        return featurise(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "compute_features", held_back_features)
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
+    try:
+        deadline = time.monotonic() + 30
+        while session.suggestion is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert session.suggestion is not None and not session.pool.features_ready
+        model = session._model
+        labeled = np.flatnonzero(session.hand_codes() >= 0)
+        expected = np.union1d(np.union1d(session.pool.sample_positions, labeled), session._stop_set)
+        assert np.array_equal(np.flatnonzero(model.scored), expected) and len(expected) < 60
+        frame = session.to_frame()
+        unscored = np.flatnonzero(~model.scored)
+        assert frame["prediction_confidence"].iloc[unscored].isna().all()
+        assert frame["prediction"].iloc[unscored].isna().all()
+        assert frame["prediction"].iloc[expected].notna().all()
+        asked = session._suggestion_at(int(unscored[0]))  # scored on demand, from the row's own features
+        assert asked is not None
+        session.skip()  # past the record where labeling stopped, to the ranked line
+        assert model.scored[session._current]
+        release.set()
+        session.wait_idle(timeout=30)
+        assert session.pool.ready and session._model.scored is None
+        assert len(session.fit_history) == 1 and session._model.committee is model.committee  # no second fit
+        later = session._suggestion_at(int(unscored[0]))
+        assert later[0] == asked[0] and later[1] == pytest.approx(asked[1], abs=1e-5)
+        assert session.to_frame()["prediction"].notna().all()
+    finally:
+        release.set()
+        session.close()
+
+
 def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path):
     seen = []
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False)
