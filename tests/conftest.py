@@ -1,5 +1,7 @@
 """Shared fixtures: small seeded data sets and a session factory with a temporary store."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,3 +56,17 @@ def make_session(tmp_path):
 
 def truth_of(session, key) -> str:
     return session.dataset.df.loc[key, "truth"]
+
+
+def hold_back(monkeypatch, module, name: str) -> threading.Event:
+    """Make ``module.name`` wait until the returned event is set (at most 30 s), then run as before:
+    a background step held back, so a test can look at what the session does meanwhile."""
+    release = threading.Event()
+    original = getattr(module, name)
+
+    def held_back(*args, **kwargs):
+        release.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held_back)
+    return release

@@ -34,13 +34,14 @@ def test_text_features_are_sparse_tfidf_and_embeddings_unit_length():
     assert np.array_equal(embeddings, compute_embeddings(features, random_state=0))  # seeded
 
 
-def test_a_text_row_has_the_same_features_alone_as_in_the_whole_pool(monkeypatch):
+@pytest.mark.parametrize("sample_rows", [3, 1000], ids=["sampled", "every row sampled"])
+def test_a_text_row_has_the_same_features_alone_as_in_the_whole_pool(monkeypatch, sample_rows):
     """Hashed features need no vocabulary: a row featurised on its own (to fit or score before the pool
-    is read) equals its row in the pool's matrix, built in chunks, even when later rows hold far more
-    words than the sample the IDF and the arrays' size came from."""
+    is read) equals its row in the pool's matrix, built in chunks (or from the sample when it was every
+    row), even when later rows hold far more words than the sample the arrays' size came from."""
     from activelabel_widget import features as features_module
 
-    monkeypatch.setattr(features_module, "SAMPLE_ROWS", 3)
+    monkeypatch.setattr(features_module, "SAMPLE_ROWS", sample_rows)
     monkeypatch.setattr(features_module, "CHUNK_ROWS", 7)
     frame = texts(40)
     frame.loc[35:, "body"] = [" ".join(f"word{i}x{j}" for j in range(300)) for i in range(5)]  # long, unsampled

@@ -105,6 +105,26 @@ def test_the_default_model_is_a_balanced_logistic_regression_per_kind(kind, C):
     assert model.max_iter >= 1000
 
 
+def test_the_text_model_solves_on_the_used_columns_and_scores_like_the_full_fit():
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(120, 5000, density=0.004, format="lil", random_state=0, dtype=np.float64)
+    y = np.array(["a", "b", "c"])[rng.integers(0, 3, size=120)]
+    X[np.flatnonzero(y == "a"), 7] = 2.0  # one column that tells "a" apart
+    X = X.tocsr()
+    train, rest = np.arange(80), np.arange(80, 120)
+    used = models.UsedColumnsLogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")
+    used.fit(X[train], y[train])
+    full = LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced").fit(X[train], y[train])
+    assert used.coef_.shape == full.coef_.shape == (3, 5000)
+    unused = np.setdiff1d(np.arange(5000), X[train].indices)
+    assert not used.coef_[:, unused].any() and np.abs(full.coef_[:, unused]).max() < 1e-6
+    assert np.abs(used.predict_proba(X[rest]) - full.predict_proba(X[rest])).max() < 1e-3
+    dense = models.UsedColumnsLogisticRegression().fit(X[train].toarray(), y[train])  # dense rows: a plain fit
+    assert dense.coef_.shape == (3, 5000)
+
+
 def test_each_call_gives_a_fresh_default_model():
     assert default_model("text") is not default_model("text")
 

@@ -310,3 +310,46 @@ def test_an_estimator_that_fails_is_named_and_no_label_is_lost(topics, tmp_path)
     assert session.model_status.message.startswith("Broken (one per label).fit failed: RuntimeError: no luck")
     assert len(session.labeled) == 12 and session.current is not None
     session.close()
+
+
+def test_before_every_text_is_featurised_unscored_rows_are_scored_when_asked(tmp_path, monkeypatch):
+    """On a large text pool the first fit scores a sample; a record outside it still gets its per-label
+    probabilities (scored on its own), and the hand-off leaves its prediction empty, never a guess."""
+    import time
+
+    from activelabel_widget import rounds, session as session_module
+    from conftest import hold_back
+
+    monkeypatch.setattr(rounds, "STAGED_ROWS", 30)
+    monkeypatch.setattr(rounds, "SAMPLE_ROWS", 10)
+    monkeypatch.setattr(session_module, "STOP_SET_SIZE", 5)
+    words = {"sports": "goal match team", "tech": "code laptop chip", "money": "bank price loan", "health": "doctor flu diet"}
+    rng = np.random.default_rng(0)
+    sets = [[name for name in LABELS if rng.random() < 0.4] for _ in range(80)]
+    frame = pd.DataFrame({"text": [" ".join(words[name] for name in chosen) + " news" for chosen in sets]})
+    path = tmp_path / "s.db"
+    first = MultiLabelSession(frame, labels=LABELS, text="text", store=path, background=False)
+    for _ in range(16):
+        key = first.current
+        first.label(key, sets[frame.index.get_loc(key)])
+    first.close()
+    release = hold_back(monkeypatch, rounds, "compute_features")
+    session = MultiLabelSession(frame, labels=LABELS, text="text", store=path)
+    try:
+        deadline = time.monotonic() + 30
+        while session._model is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        scored = session._model.scored
+        assert scored is not None and not scored.all()
+        unscored = int(np.flatnonzero(~scored)[0])
+        asked = session.label_probabilities(unscored)
+        assert len(asked) == 4 and all(0.0 <= q <= 1.0 for q in asked)
+        handed = session.to_frame()
+        assert handed["prediction"].iloc[unscored] is None and np.isnan(handed["prediction_confidence"].iloc[unscored])
+        release.set()
+        session.wait_idle(timeout=30)
+        assert session._model.scored is None
+        assert session.label_probabilities(unscored) == pytest.approx(asked, abs=1e-5)
+    finally:
+        release.set()
+        session.close()

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from activelabel_widget import LabelingSession
 from activelabel_widget.errors import DataError, LabelError, StoreMismatchError
 
-from conftest import LABELS, ticket_frame, truth_of
+from conftest import LABELS, hold_back, ticket_frame, truth_of
 
 
 def label_two_of_two(session):
@@ -382,22 +382,13 @@ def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path)
 def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, monkeypatch):
     """Reopened with labels, the session fits on the features alone and suggests at once, ranking by
     the model; the embeddings and the index come in the next round, and then the line is ranked again."""
-    import threading
-
     from activelabel_widget import rounds
 
     path = tmp_path / "s.db"
     first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
     label_two_of_two(first)
     first.close()
-    release = threading.Event()
-    embed = rounds.compute_embeddings
-
-    def held_back_embeddings(*args, **kwargs):
-        release.wait(30)
-        return embed(*args, **kwargs)
-
-    monkeypatch.setattr(rounds, "compute_embeddings", held_back_embeddings)
+    release = hold_back(monkeypatch, rounds, "compute_embeddings")
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
     try:
         deadline = time.monotonic() + 30
@@ -426,8 +417,6 @@ def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised
     """On a text pool too large for one quick pass, the first fit scores the labeled rows, the stop
     hint's rows and a sample; the line picks from them, any other row is scored when it is asked for,
     and the next round featurises every row and rescores them with the same fit."""
-    import threading
-
     from activelabel_widget import rounds, session as session_module
 
     monkeypatch.setattr(rounds, "STAGED_ROWS", 30)  # the 60-row frame counts as large
@@ -437,14 +426,7 @@ def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised
     first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
     label_two_of_two(first)
     first.close()
-    release = threading.Event()
-    featurise = rounds.compute_features
-
-    def held_back_features(*args, **kwargs):
-        release.wait(30)
-        return featurise(*args, **kwargs)
-
-    monkeypatch.setattr(rounds, "compute_features", held_back_features)
+    release = hold_back(monkeypatch, rounds, "compute_features")
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
     try:
         deadline = time.monotonic() + 30
