@@ -22,10 +22,13 @@ features, its round run inline (``retrain(wait=True)``: fit, 5-fold cross-valida
 scores over the pool, ranking) and ``FitRecord.seconds``, at 50/100/200/300 labels, on the same
 rows in the same order, for each variant of ``--variants``:
 
-- ``default``: the product as it is (hashed TF-IDF features, Newton-CG logistic regression);
-- ``TF-IDF vocabulary (before)``: the same session and model on the text features the product
-  used before hashing (``TfidfVectorizer(sublinear_tf=True, max_features=100_000,
-  ngram_range=(1, 2))`` fitted on every text, given to the pool with ``use_features``);
+- ``default``: the product as it is (hashed TF-IDF features; a Newton-CG logistic regression
+  solved on the columns the labeled rows use, ``models.UsedColumnsLogisticRegression``);
+- ``TF-IDF vocabulary (before)``: the product before hashing, in the same session: its text
+  features (``TfidfVectorizer(sublinear_tf=True, max_features=100_000, ngram_range=(1, 2))``
+  fitted on every text, given to the pool with ``use_features``) and its model
+  (``LogisticRegression(C=10, solver="newton-cg", max_iter=1000, class_weight="balanced")``,
+  passed as ``model=``);
 - ``L-BFGS (earlier)``: the default features with the model before Newton-CG
   (``LogisticRegression(C=10, max_iter=1000, class_weight="balanced")``) passed as ``model=``.
 
@@ -209,7 +212,9 @@ def run_rounds(name: str, model_name: str) -> dict:
     rng = np.random.default_rng(1)
     order = rng.permutation(len(frame))
     test, to_label = order[:1000], order[1000:]
-    model = previous_text_model() if model_name == "L-BFGS (earlier)" else None
+    model = {"L-BFGS (earlier)": previous_text_model(),
+             "TF-IDF vocabulary (before)": LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000,
+                                                              class_weight="balanced")}.get(model_name)
     started = time.perf_counter()
     session = LabelingSession(frame, store=":memory:", model=model, background=False, retrain_every=10**9, **options)
     if model_name == "TF-IDF vocabulary (before)":
