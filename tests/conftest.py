@@ -58,15 +58,19 @@ def truth_of(session, key) -> str:
     return session.dataset.df.loc[key, "truth"]
 
 
-def hold_back(monkeypatch, module, name: str) -> threading.Event:
-    """Make ``module.name`` wait until the returned event is set (at most 30 s), then run as before:
-    a background step held back, so a test can look at what the session does meanwhile."""
-    release = threading.Event()
-    original = getattr(module, name)
+@pytest.fixture
+def hold_back(monkeypatch):
+    """``hold_back(module, name)`` makes ``module.name`` wait until the returned event is set (at most
+    30 s), then run as before: a background step held back, so a test can look at the session meanwhile."""
+    def hold(module, name: str) -> threading.Event:
+        release = threading.Event()
+        original = getattr(module, name)
 
-    def held_back(*args, **kwargs):
-        release.wait(30)
-        return original(*args, **kwargs)
+        def held_back(*args, **kwargs):
+            release.wait(30)
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr(module, name, held_back)
-    return release
+        monkeypatch.setattr(module, name, held_back)
+        return release
+
+    return hold

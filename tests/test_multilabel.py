@@ -13,6 +13,7 @@ from activelabel_widget.multilabel import (check_label_set, decode_set, display_
 from activelabel_widget.multisession import MultiLabelSession
 from activelabel_widget.session import LabelingSession
 
+
 LABELS = ["sports", "tech", "money", "health"]
 
 
@@ -312,13 +313,12 @@ def test_an_estimator_that_fails_is_named_and_no_label_is_lost(topics, tmp_path)
     session.close()
 
 
-def test_before_every_text_is_featurised_unscored_rows_are_scored_when_asked(tmp_path, monkeypatch):
+def test_before_every_text_is_featurised_unscored_rows_are_scored_when_asked(tmp_path, monkeypatch, hold_back):
     """On a large text pool the first fit scores a sample; a record outside it still gets its per-label
     probabilities (scored on its own), and the hand-off leaves its prediction empty, never a guess."""
     import time
 
     from activelabel_widget import rounds, session as session_module
-    from conftest import hold_back
 
     monkeypatch.setattr(rounds, "STAGED_ROWS", 30)
     monkeypatch.setattr(rounds, "SAMPLE_ROWS", 10)
@@ -333,7 +333,7 @@ def test_before_every_text_is_featurised_unscored_rows_are_scored_when_asked(tmp
         key = first.current
         first.label(key, sets[frame.index.get_loc(key)])
     first.close()
-    release = hold_back(monkeypatch, rounds, "compute_features")
+    release = hold_back(rounds, "compute_features")
     session = MultiLabelSession(frame, labels=LABELS, text="text", store=path)
     try:
         deadline = time.monotonic() + 30

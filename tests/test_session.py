@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from activelabel_widget import LabelingSession
 from activelabel_widget.errors import DataError, LabelError, StoreMismatchError
 
-from conftest import LABELS, hold_back, ticket_frame, truth_of
+from conftest import LABELS, ticket_frame, truth_of
 
 
 def label_two_of_two(session):
@@ -379,7 +379,7 @@ def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path)
     again.close()
 
 
-def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, monkeypatch):
+def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, hold_back):
     """Reopened with labels, the session fits on the features alone and suggests at once, ranking by
     the model; the embeddings and the index come in the next round, and then the line is ranked again."""
     from activelabel_widget import rounds
@@ -388,7 +388,7 @@ def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, mo
     first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
     label_two_of_two(first)
     first.close()
-    release = hold_back(monkeypatch, rounds, "compute_embeddings")
+    release = hold_back(rounds, "compute_embeddings")
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
     try:
         deadline = time.monotonic() + 30
@@ -413,7 +413,8 @@ def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, mo
         session.close()
 
 
-def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised(tmp_path, monkeypatch):
+def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised(tmp_path, monkeypatch,
+                                                                                   hold_back):
     """On a text pool too large for one quick pass, the first fit scores the labeled rows, the stop
     hint's rows and a sample; the line picks from them, any other row is scored when it is asked for,
     and the next round featurises every row and rescores them with the same fit."""
@@ -426,7 +427,7 @@ def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised
     first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
     label_two_of_two(first)
     first.close()
-    release = hold_back(monkeypatch, rounds, "compute_features")
+    release = hold_back(rounds, "compute_features")
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
     try:
         deadline = time.monotonic() + 30
