@@ -79,6 +79,7 @@ class MultiLabelSession(LabelingSession):
         positions = np.asarray(positions, dtype=np.int64)
         given = np.fromiter((label is not None for label in labels), dtype=bool, count=len(labels))
         self._codes[positions] = np.where(given, 0, -1)  # 0: "has a hand answer" (the set is in _sets)
+        self._hand_cache = None
         self._sets[positions] = one_hot([decode_set(label) if label is not None else () for label in labels],
                                         self.labels).astype(bool)
 
@@ -97,7 +98,7 @@ class MultiLabelSession(LabelingSession):
     def label_counts(self) -> np.ndarray:
         """Hand label sets that include each label, (L,) ints."""
         with self._lock:
-            return self._sets[self._codes >= 0].sum(axis=0).astype(np.int64)
+            return self._sets[self._hand_positions()].sum(axis=0).astype(np.int64)
 
     def hand_sets(self) -> np.ndarray:
         """(n, L) bool: each row's hand label set (all False where the row has none; see :meth:`hand_codes`)."""

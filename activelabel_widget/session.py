@@ -204,6 +204,7 @@ class LabelingSession:
         self._lock = threading.RLock()
         self._state = LabelState()
         self._codes = np.full(n, -1, dtype=np.int32)  # hand label code by position, -1 = none
+        self._hand_cache: np.ndarray | None = None  # positions with a hand label; None after a write
         self._init_answers(n)
         self._has_label = np.zeros(n, dtype=bool)  # any label in force (hand or weak)
         self._rejected = np.zeros(n, dtype=bool)  # rejected: unusable, out of training and out of the line
@@ -257,7 +258,7 @@ class LabelingSession:
         self._line.replace_ranked(RankedLine(order, [RANDOM_WHILE_PREPARING] * n, "random"))
         if _models.ready_to_train(self.label_counts()):
             self._refit_requested = True
-            self._policy.started(int((self._codes >= 0).sum()))
+            self._policy.started(len(self._hand_positions()))
         self.request_rerank()
         if self._current is None:
             self._advance()
@@ -370,7 +371,16 @@ class LabelingSession:
     def label_counts(self) -> np.ndarray:
         """Hand labels per label, (K,) ints."""
         with self._lock:
-            return np.bincount(self._codes[self._codes >= 0], minlength=len(self.labels))
+            return np.bincount(self._codes[self._hand_positions()], minlength=len(self.labels))
+
+    def _hand_positions(self) -> np.ndarray:
+        """Positions with a hand label, sorted (read-only), scanned again only after the codes change:
+        the card asks several times per answer, and a scan costs a millisecond at a million rows."""
+        with self._lock:
+            if self._hand_cache is None:
+                self._hand_cache = np.flatnonzero(self._codes >= 0)
+                self._hand_cache.flags.writeable = False
+            return self._hand_cache
 
     def label_issues(self) -> pd.DataFrame:
         """Hand-labeled rows whose label is likely wrong, most likely first.
@@ -998,7 +1008,7 @@ class LabelingSession:
         """Fit the model(s) again now, in the background; ``wait=True`` blocks until the round ends."""
         with self._lock:
             self._refit_requested = True
-            self._policy.started(int((self._codes >= 0).sum()))
+            self._policy.started(len(self._hand_positions()))
         future = self.request_rerank()
         self._runner.hurry()  # asked for by the user: no pause before it
         if wait:
@@ -1286,6 +1296,7 @@ class LabelingSession:
         """Set the hand label of the rows at ``positions`` to ``labels`` (stored label texts; None: no hand label)."""
         self._codes[positions] = np.fromiter((-1 if label is None else self._label_code[label] for label in labels),
                                              dtype=np.int32, count=len(labels))
+        self._hand_cache = None
 
     def _content(self, position: int) -> int:
         return int(self.dataset.record_hashes()[position])
@@ -1330,7 +1341,7 @@ class LabelingSession:
             self.request_rerank()
 
     def _maybe_retrain(self) -> None:
-        n_hand = int((self._codes >= 0).sum())
+        n_hand = len(self._hand_positions())
         if self._policy.due(n_hand, self.label_counts()):
             self._refit_requested = True
             self._policy.started(n_hand)
@@ -1340,7 +1351,7 @@ class LabelingSession:
         with self._lock:
             refit = self._refit_requested and _models.ready_to_train(self.label_counts())
             self._refit_requested = False
-            labeled = np.flatnonzero(self._codes >= 0)
+            labeled = self._hand_positions()
             inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
                                  self.random_state, on_fit_progress=partial(self._fitting, len(labeled)),
@@ -1365,7 +1376,7 @@ class LabelingSession:
                 self.model_status = self.model_status.preparing(step, done, len(self.dataset))
             elif self._round_refits or (self._refit_requested and _models.ready_to_train(self.label_counts())):
                 # this round fits next, or the round right after it does (no pause after preparing)
-                self.model_status = self.model_status.training(int((self._codes >= 0).sum()), 0.0)
+                self.model_status = self.model_status.training(len(self._hand_positions()), 0.0)
             else:
                 self.model_status = self.model_status.idle(has_model=self._model is not None)
         self._notify()

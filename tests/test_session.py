@@ -500,3 +500,31 @@ def test_the_reason_on_the_card_says_when_it_predates_the_latest_fit(tmp_path):
     assert session.model_status.fits == 1 and session.current == key
     assert session.snapshot().reason.endswith("· picked before the latest fit")
     session.close()
+
+
+def test_label_counts_follow_every_change_of_the_hand_labels(tmp_path):
+    """The counts the card shows per answer come from a kept list of hand-labeled rows: after labels,
+    corrections, undos, rejections and a bulk save they equal a fresh count over every row."""
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "s.db", background=False,
+                              retrain_every=10**9)
+
+    def fresh_count():
+        codes = session.hand_codes()
+        return np.bincount(codes[codes >= 0], minlength=len(LABELS)).tolist()
+
+    rng = np.random.default_rng(0)
+    for step in range(60):
+        move = rng.choice(["label", "label", "undo", "reject", "relabel"])
+        if move == "label":
+            session.label(session.current, LABELS[step % 3])
+        elif move == "undo" and session.progress["labeled"]:
+            session.undo()
+        elif move == "reject":
+            session.reject(session.current)
+        elif move == "relabel" and len(session.labeled):
+            session.label(session.labeled.index[0], LABELS[(step + 1) % 3])
+        assert session.label_counts().tolist() == fresh_count(), (step, move)
+    rows = np.flatnonzero(session.hand_codes() < 0)[:5]
+    session.label_many(rows, ["bug"] * 5, source="hand")
+    assert session.label_counts().tolist() == fresh_count()
+    session.close()
