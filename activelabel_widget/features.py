@@ -62,11 +62,25 @@ class TextFeaturizer:
 
         self._hasher = HashingVectorizer(n_features=TEXT_HASH_COLUMNS, ngram_range=(1, 2), alternate_sign=False,
                                          norm=None, dtype=np.float32)
-        sample = self._hasher.transform(_feature_texts(texts.iloc[sample_rows(len(texts), SAMPLE_ROWS, random_state)]))
-        self._weights = TfidfTransformer(sublinear_tf=True).fit(sample)
-        self._terms_per_row = sample.nnz / max(1, sample.shape[0])
-        # a sample of every row is the pool hashed already: the pool's features reuse it once
-        self._hashed_pool = sample if sample.shape[0] == len(texts) else None
+        #: Positions of the rows the IDF is estimated on (every row when there are few).
+        self.sample = sample_rows(len(texts), SAMPLE_ROWS, random_state)
+        hashed = self._hasher.transform(_feature_texts(texts.iloc[self.sample]))
+        self._weights = TfidfTransformer(sublinear_tf=True).fit(hashed)
+        self._terms_per_row = hashed.nnz / max(1, hashed.shape[0])
+        # kept until the pool's features exist: the sample's features are what a first fit scores,
+        # and when the sample is every row they are the pool's features
+        self._sample_hashed = hashed
+
+    def sample_features(self) -> sparse.csr_matrix:
+        """Features of the rows :attr:`sample` (hashed once, when the IDF was estimated), until
+        :meth:`release_sample`."""
+        if self._sample_hashed is None:
+            raise RuntimeError("the sample's features were released once the pool's features existed")
+        return self._weights.transform(self._sample_hashed).astype(np.float32, copy=False)
+
+    def release_sample(self) -> None:
+        """Let go of the sample's hashed rows (the pool's features hold them now)."""
+        self._sample_hashed = None
 
     def transform(self, texts) -> sparse.csr_matrix:
         """Features (len(texts), TEXT_HASH_COLUMNS), float32 CSR, for any texts (a Series, a list)."""
@@ -80,9 +94,8 @@ class TextFeaturizer:
         chunk (a list of chunks stacked at the end would hold everything twice).
         """
         n = len(texts)
-        hashed, self._hashed_pool = self._hashed_pool, None
-        if hashed is not None and hashed.shape[0] == n:
-            return self._weights.transform(hashed).astype(np.float32, copy=False)
+        if len(self.sample) == n and self._sample_hashed is not None:  # the sample is every row
+            return self.sample_features()
         capacity = int(self._terms_per_row * n * 1.5) + 1024
         index_type = np.int32 if capacity < np.iinfo(np.int32).max else np.int64
         data, indices = np.empty(capacity, dtype=np.float32), np.empty(capacity, dtype=index_type)

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import models as _models
 from .errors import ModelError
-from .features import SAMPLE_ROWS, TextFeaturizer, compute_embeddings, compute_features, sample_rows
+from .features import TextFeaturizer, compute_embeddings, compute_features
 from .line import RankedLine
 
 __all__ = ["ModelStatus", "FitRecord", "FittedModel", "PreparedPool", "RoundInputs", "RoundResult", "run_round",
@@ -26,7 +26,8 @@ __all__ = ["ModelStatus", "FitRecord", "FittedModel", "PreparedPool", "RoundInpu
 #: How many records one round puts in the line.
 RANK_BATCH = 512
 #: Text pools above this many rows are featurised in two stages: a first fit scores the labeled rows
-#: and a sample of :data:`~activelabel_widget.features.SAMPLE_ROWS` rows, the next round featurises
+#: and the text featurizer's sample (:data:`~activelabel_widget.features.SAMPLE_ROWS` rows, hashed
+#: once for the IDF and scored from there), the next round featurises
 #: every row (about 30 s per million short texts) and scores them all. Below it one pass takes a few
 #: seconds at most.
 STAGED_ROWS = 50_000
@@ -197,6 +198,8 @@ class PreparedPool:
         featurizer = self._text_featurizer() if self.dataset.kind == "text" else None
         self._features = compute_features(self.dataset, on_progress=lambda share: self._step(0, share),
                                           featurizer=featurizer)
+        if featurizer is not None:
+            featurizer.release_sample()  # after the features are in place: sample_features reads one or the other
 
     def prepare_first(self) -> "PreparedPool":
         """Prepare enough to fit and score: the model features, or on a text pool of more than
@@ -206,8 +209,7 @@ class PreparedPool:
         with self._lock:
             if self._features is None and self.sample_positions is None:
                 self._step(0)
-                self._text_featurizer()
-                self.sample_positions = sample_rows(len(self.dataset), SAMPLE_ROWS, self.random_state + 1)
+                self.sample_positions = self._text_featurizer().sample
         return self
 
     def prepare_features(self) -> "PreparedPool":
@@ -253,6 +255,13 @@ class PreparedPool:
         if self._featurizer is not None:
             return self._featurizer.transform(self.dataset.df[self.dataset.text_column].iloc[positions])
         return self.features[positions]
+
+    def sample_features(self):
+        """Model features of :attr:`sample_positions` (hashed once already, for the text IDF)."""
+        features = self._features
+        if features is not None:
+            return features[self.sample_positions]
+        return self._featurizer.sample_features()
 
     @property
     def features(self):
@@ -337,10 +346,15 @@ def fit_model(inputs: RoundInputs, pool: PreparedPool) -> FittedModel:
 def score_pool(committee, pool: PreparedPool, also: np.ndarray):
     """``(proba, committee_proba, scored)`` of a fitted committee: every row once the pool's features
     exist (``scored`` None), before that the pool's sample and the rows ``also`` (NaN elsewhere)."""
+    from scipy import sparse
+
     if pool.features_ready or pool.sample_positions is None:
         return (*_models.predict_proba(committee, pool.features), None)
-    positions = np.union1d(pool.sample_positions, also).astype(np.int64)
-    some, some_each = _models.predict_proba(committee, pool.features_of(positions))
+    # the sample was hashed when the IDF was estimated: only the other rows are featurised here
+    rest = np.setdiff1d(np.asarray(also, dtype=np.int64), pool.sample_positions)
+    positions = np.concatenate([pool.sample_positions, rest])
+    X = sparse.vstack([pool.sample_features(), pool.features_of(rest)], format="csr")
+    some, some_each = _models.predict_proba(committee, X)
     n = len(pool.dataset)
     proba = np.full((n, some.shape[1]), np.nan, dtype=some.dtype)
     proba[positions] = some

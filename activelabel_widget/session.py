@@ -1384,10 +1384,7 @@ class LabelingSession:
     def _swap_in(self, result: RoundResult) -> None:
         """Replace model, scores and line with a round's results, atomically."""
         with self._lock:
-            fitted = result.fitted
-            if fitted is not None and tuple(self.labels) != self._round_labels:
-                before = list(self._round_labels)
-                fitted = fitted.with_columns([before.index(label) if label in before else None for label in self.labels])
+            fitted = self._with_current_labels(result.fitted)
             if fitted is not None:
                 self._model = fitted
                 self.fit_history.append(FitRecord(fitted.n_labels, fitted.accuracy, result.seconds))
@@ -1395,12 +1392,7 @@ class LabelingSession:
                 self.model_status = self.model_status.after_fit(fitted)
             elif result.rescored is not None and self._model is not None \
                     and self._model.committee is result.rescored.committee:
-                rescored = result.rescored  # the same fit, now with every row scored
-                if tuple(self.labels) != self._round_labels:
-                    before = list(self._round_labels)
-                    rescored = rescored.with_columns([before.index(label) if label in before else None
-                                                      for label in self.labels])
-                self._model = rescored
+                self._model = self._with_current_labels(result.rescored)  # the same fit, every row scored now
             if result.fit_error is not None:
                 self.model_status = self.model_status.after_error(result.fit_error, has_model=self._model is not None)
             elif self.model_status.state in ("training", "preparing") and not self._refit_requested:
@@ -1412,6 +1404,13 @@ class LabelingSession:
         self._notify()
         if result.pool_pending:  # ranked before the embedding index: build it now and rank again
             self.request_rerank()
+
+    def _with_current_labels(self, model: FittedModel | None) -> FittedModel | None:
+        """A round's model with its columns mapped onto the labels now (one was added or removed meanwhile)."""
+        if model is None or tuple(self.labels) == self._round_labels:
+            return model
+        before = list(self._round_labels)
+        return model.with_columns([before.index(label) if label in before else None for label in self.labels])
 
     def _round_failed(self, error: BaseException) -> None:
         with self._lock:

@@ -318,10 +318,10 @@ def test_before_every_text_is_featurised_unscored_rows_are_scored_when_asked(tmp
     probabilities (scored on its own), and the hand-off leaves its prediction empty, never a guess."""
     import time
 
-    from activelabel_widget import rounds, session as session_module
+    from activelabel_widget import features, rounds, session as session_module
 
     monkeypatch.setattr(rounds, "STAGED_ROWS", 30)
-    monkeypatch.setattr(rounds, "SAMPLE_ROWS", 10)
+    monkeypatch.setattr(features, "SAMPLE_ROWS", 10)
     monkeypatch.setattr(session_module, "STOP_SET_SIZE", 5)
     words = {"sports": "goal match team", "tech": "code laptop chip", "money": "bank price loan", "health": "doctor flu diet"}
     rng = np.random.default_rng(0)

@@ -379,21 +379,32 @@ def test_the_status_says_what_is_being_prepared_then_what_the_fit_used(tmp_path)
     again.close()
 
 
+def store_with_four_labels(path):
+    """A store given two labels each of two kinds (then closed)."""
+    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
+    label_two_of_two(first)
+    first.close()
+    return path
+
+
+def opened_until_suggested(path):
+    """The store opened with background rounds, once its first suggestion is on the card (at most 30 s)."""
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
+    deadline = time.monotonic() + 30
+    while session.suggestion is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return session
+
+
 def test_the_first_suggestion_does_not_wait_for_the_embedding_index(tmp_path, hold_back):
     """Reopened with labels, the session fits on the features alone and suggests at once, ranking by
     the model; the embeddings and the index come in the next round, and then the line is ranked again."""
     from activelabel_widget import rounds
 
-    path = tmp_path / "s.db"
-    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
-    label_two_of_two(first)
-    first.close()
+    path = store_with_four_labels(tmp_path / "s.db")
     release = hold_back(rounds, "compute_embeddings")
-    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
+    session = opened_until_suggested(path)
     try:
-        deadline = time.monotonic() + 30
-        while session.suggestion is None and time.monotonic() < deadline:
-            time.sleep(0.01)
         assert session.suggestion is not None and not session.pool.ready
         assert session.fit_history[-1].n_labels == 4
         deadline = time.monotonic() + 30
@@ -418,21 +429,15 @@ def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised
     """On a text pool too large for one quick pass, the first fit scores the labeled rows, the stop
     hint's rows and a sample; the line picks from them, any other row is scored when it is asked for,
     and the next round featurises every row and rescores them with the same fit."""
-    from activelabel_widget import rounds, session as session_module
+    from activelabel_widget import features, rounds, session as session_module
 
     monkeypatch.setattr(rounds, "STAGED_ROWS", 30)  # the 60-row frame counts as large
-    monkeypatch.setattr(rounds, "SAMPLE_ROWS", 10)
+    monkeypatch.setattr(features, "SAMPLE_ROWS", 10)
     monkeypatch.setattr(session_module, "STOP_SET_SIZE", 5)
-    path = tmp_path / "s.db"
-    first = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path, background=False)
-    label_two_of_two(first)
-    first.close()
+    path = store_with_four_labels(tmp_path / "s.db")
     release = hold_back(rounds, "compute_features")
-    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=path)
+    session = opened_until_suggested(path)
     try:
-        deadline = time.monotonic() + 30
-        while session.suggestion is None and time.monotonic() < deadline:
-            time.sleep(0.01)
         assert session.suggestion is not None and not session.pool.features_ready
         model = session._model
         labeled = np.flatnonzero(session.hand_codes() >= 0)
