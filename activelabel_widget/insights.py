@@ -1,7 +1,8 @@
 """Figures of a session's state: reads the session, hands plain arrays to :mod:`.plots`.
 
 The 2-D projection of the embeddings and the coverage radius are computed once per session and
-cached here; the figures are cheap after that. The widget renders the confidence and coverage
+cached here (the projection also beside the store, :mod:`.projection_cache`, so reopening does not
+recompute it); the figures are cheap after that. The widget renders the confidence and coverage
 figures to PNG in the background after each fit, never on a click: :meth:`Insights.card_pngs`
 draws them at the card's width (:data:`.plots.CARD_WIDTH_PX` by default), transparent, so they
 read in a light and a dark theme. Every figure method takes ``width_px`` (None: notebook width).
@@ -14,7 +15,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from . import plots
+from . import plots, projection_cache
 from .handoff import column_names
 from .session import LabelingSession
 
@@ -35,12 +36,26 @@ class Insights:
         self._radius: float | None = None
 
     def map_2d(self) -> np.ndarray:
-        """The (n, 2) projection of the embeddings, computed once."""
+        """The (n, 2) projection of the embeddings: computed once, read from beside the store when it was
+        computed for the same rows and embeddings before (blocks while the embeddings are being built)."""
         with self._lock:
             if self._xy is None:
-                self._xy = plots.project_2d(self.session.pool.embeddings, method=self.projection,
-                                            random_state=self.session.random_state)
+                session = self.session
+                embeddings = session.pool.embeddings
+                path = projection_cache.cache_path(session.store_path)
+                key = projection_cache.fingerprint(session.dataset.record_hashes(), embeddings, self.projection,
+                                                   session.random_state)
+                xy = projection_cache.load(path, key, len(session.dataset))
+                if xy is None:
+                    xy = plots.project_2d(embeddings, method=self.projection, random_state=session.random_state)
+                    projection_cache.save(path, key, xy)
+                self._xy = xy
             return self._xy
+
+    @property
+    def map_ready(self) -> bool:
+        """True once :meth:`map_2d` has its projection (it returns at once)."""
+        return self._xy is not None
 
     def confidence(self, width_px: int | None = None):
         """Confidence over the unlabeled pool by predicted label, hand-labeled rows for contrast."""

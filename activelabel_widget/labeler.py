@@ -65,6 +65,7 @@ class ActiveLabeler:
         if prefer_conflicts:
             self.session.priority_boost = self.heuristics.conflicts
         self._widget = None
+        self._map = None
 
     @property
     def widget(self):
@@ -77,7 +78,44 @@ class ActiveLabeler:
             report = self.session.restore_report
             if report.restored or report.changed or report.missing:
                 self._widget.notice = report.summary()  # what the store held, in one line, on the card
+            if self._map is not None:
+                self._widget.link_map(self._map)
         return self._widget
+
+    # -- the embedding map -----------------------------------------------------------------------
+    @property
+    def map(self):
+        """The embedding map (:class:`~activelabel_widget.embedding_map.EmbeddingMap`): every record as a
+        point, coloured by label, prediction, confidence or source, linked to the card. Display it, or
+        :meth:`show_map` for the map beside the card. Its projection is computed in the background on first
+        use and kept beside the store. ``al.map.selection`` holds the row keys selected on it."""
+        if self._map is None:
+            from .embedding_map import EmbeddingMap
+            from .widget import _colors
+
+            self._map = EmbeddingMap(self.session, self.insights, label_colors=_colors(self.session.labels))
+            if self._widget is not None:
+                self._widget.link_map(self._map)
+        return self._map
+
+    def show_map(self):
+        """The card and the embedding map side by side (they wrap one under the other in a narrow notebook)."""
+        import ipywidgets
+
+        return ipywidgets.HBox([self.widget, self.map.widget],
+                               layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start", gap="12px"))
+
+    def queue(self, keys) -> int:
+        """Put these records (index values) first in the line, in this order, after the one on the card;
+        labeled ones are passed over. Returns how many were queued."""
+        return self.session.queue(keys, reason="queued by al.queue")
+
+    def label_many(self, keys, label: str) -> int:
+        """Label the records with these index values ``label`` at once (``source="bulk"``): one transaction,
+        one undo step. Records that already carry a hand label keep it. Returns how many were labeled."""
+        from .embedding_map import label_many
+
+        return label_many(self.session, self.session.positions_of(keys), label)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -226,6 +264,8 @@ class ActiveLabeler:
         """Close the card, stop background work and close the store."""
         if self._widget is not None:
             self._widget.close()
+        if self._map is not None:
+            self._map.close()
         self.session.close()
 
     def __repr__(self) -> str:

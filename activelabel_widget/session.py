@@ -368,6 +368,12 @@ class LabelingSession:
         with self._lock:
             return self._codes.astype(np.int64)
 
+    def label_sources(self) -> tuple[np.ndarray, list[str]]:
+        """The hand-labeled rows' positions (sorted) and where each label came from ("hand", "bulk", ...)."""
+        with self._lock:
+            positions = self._hand_positions().copy()
+            return positions, [self._state.labels[self.dataset.keys[p]].source for p in positions.tolist()]
+
     def label_counts(self) -> np.ndarray:
         """Hand labels per label, (K,) ints."""
         with self._lock:
@@ -716,6 +722,40 @@ class LabelingSession:
                 self._line.push_front(position, reason or "next in the page's line")
                 self._advance()
         self._notify()
+
+    def positions_of(self, keys) -> np.ndarray:
+        """Row positions of many index values at once; :class:`LabelError` names the first that is not a row."""
+        keys = list(keys)
+        try:
+            positions = self.dataset.df.index.get_indexer(keys)
+        except (TypeError, ValueError):  # keys pandas cannot look up together: one at a time, for the message
+            return np.array([self.dataset.position(key) for key in keys], dtype=np.int64)
+        missing = np.flatnonzero(positions < 0)
+        if len(missing):
+            self.dataset.position(keys[missing[0]])  # raises with the message for one key
+            raise LabelError(f"Row {keys[missing[0]]!r} is not in the DataFrame's index.")
+        return positions.astype(np.int64)
+
+    def queue(self, keys, reason: str = "queued from the map") -> int:
+        """Put records first in the line, in the order given, right after the one on the card.
+
+        ``keys`` are index values (e.g. a selection on the embedding map). Records already labeled
+        or rejected, and the one on the card, are passed over; a later ``queue`` comes before an
+        earlier one. A fit's new ranking does not move them. Returns how many were queued; a key
+        that is not a row raises :class:`LabelError` and queues nothing.
+        """
+        positions = list(dict.fromkeys(self.positions_of(keys).tolist()))
+        with self._lock:
+            if self._review is not None:
+                raise LabelError("The card is walking labeled records (review): end it (v or al.end_review()) "
+                                 "to queue records for labeling.")
+            opened = [position for position in positions if self._is_open(position)]
+            for position in reversed(opened):
+                self._line.push_front(position, reason)
+            if self._current is None and opened:
+                self._advance()
+        self._notify()
+        return len(opened)
 
     def undo(self):
         """Take back the last label, skip or group of labels; a single record comes back on the card.

@@ -6,7 +6,7 @@ frame all use the names defined here.
 
 from __future__ import annotations
 
-__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "IMPORTED", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
+__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "IMPORTED", "BULK", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
 
 #: Typed on the card (or by ``label()``) with no other suggestion shown.
 HAND = "hand"
@@ -19,12 +19,15 @@ CORRECTED = "suggestion-corrected"
 RELABELED = "corrected"
 #: Brought in from earlier labels (``initial_labels=`` a column, or an exported file read back).
 IMPORTED = "imported"
+#: Given to a whole selection at once (a region lassoed on the embedding map, ``label_many()``), after a
+#: confirmation: a person's label, one undo step for the lot.
+BULK = "bulk"
 #: A weak label promoted from the committee of heuristics (``promote_weak()``).
 WEAK = "weak"
 
-SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, WEAK)
+SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK, WEAK)
 #: Sources a person stands behind: these labels train the model and are in ``labeled``.
-HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED})
+HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK})
 
 
 def check_source(source: str) -> str:

@@ -94,6 +94,8 @@ class LabelingWidget(anywidget.AnyWidget):
     multi_label = traitlets.Bool(False).tag(sync=True)
     """Whether a record carries a set of labels: keys and buttons toggle labels, Enter saves the set."""
     checks = traitlets.Dict().tag(sync=True)
+    map_selection = traitlets.Dict().tag(sync=True)
+    """``{id, count, unlabeled}``: the records selected on the embedding map (queued first); ``{}`` when none."""
     """``{issues, stop_ready, stop_message}``: hand labels that look wrong (null before a cross-validated fit), and
     the stop hint."""
 
@@ -137,7 +139,21 @@ class LabelingWidget(anywidget.AnyWidget):
         self.on_msg(self._on_intent)
         self._handling = None  # the thread handling an intent: it syncs once at the end, not on every change
         self._unsubscribe = session.subscribe(self._on_session_change)
+        self._map = None
+        self._unlink_map = lambda: None
         self._sync()
+
+    def link_map(self, embedding_map) -> None:
+        """Show the embedding map's selection on the card and take its bulk label from there."""
+        self._unlink_map()
+        self._map = embedding_map
+        self._unlink_map = embedding_map.on_selection(self._sync_map_selection)
+        self._sync_map_selection()
+
+    def _sync_map_selection(self) -> None:
+        summary = self._map.selection_summary() if self._map is not None else {}
+        with self._batch():
+            self.map_selection = summary if summary.get("count") else {}
 
     # -- intents ---------------------------------------------------------------------------------
     def _on_intent(self, _widget, content, _buffers=None) -> None:
@@ -180,6 +196,11 @@ class LabelingWidget(anywidget.AnyWidget):
                     self._revisit(session, content.get("key"))
                 elif action == "note":
                     self._note(session, content)
+                elif action == "map_label":
+                    self._map_label(content)
+                elif action == "map_clear":
+                    if self._map is not None:
+                        self._map.clear_selection()
                 elif action == "plots":
                     self._plots_wanted = bool(content.get("open"))
                     if self._plots_wanted and self._shown_fits != session.model_status.fits:
@@ -221,6 +242,16 @@ class LabelingWidget(anywidget.AnyWidget):
                 entry = {"through": next_seq, "refused": refused[-_REFUSALS_KEPT:]}
             self._answered[view] = entry
             self.answered = {name: dict(value) for name, value in self._answered.items()}
+
+    def _map_label(self, content: dict) -> None:
+        """The card confirmed labeling the map's selection: label it (one undo step) and say how many."""
+        if self._map is None:
+            self.error = "No map is linked to this card: open it with al.show_map()."
+            return
+        label = str(content.get("label"))
+        labeled = self._map.label_selection(label, selection_id=content.get("selection"))
+        self.notice = f"Labeled {labeled:,} records from the map {label!r} (one undo step: z takes them all back)."
+        self._sync_map_selection()
 
     def _settle(self, action: str, content: dict) -> str:
         """Do one answer; return why it was refused ("" when it was saved)."""
@@ -387,6 +418,8 @@ class LabelingWidget(anywidget.AnyWidget):
             self.recent = self._recent(session)
             issues, hint = session.checks()
             self.checks = {"issues": issues, "stop_ready": bool(hint.ready), "stop_message": hint.message}
+            if self.map_selection:  # labels change how many of the map's selection are still unlabeled
+                self._sync_map_selection()
         if self._plots_wanted and view.fits != self._shown_fits:
             self._draw_plots(view.fits)
 
@@ -517,6 +550,7 @@ class LabelingWidget(anywidget.AnyWidget):
         }
 
     def close(self) -> None:
+        self._unlink_map()
         self._release()
         super().close()
 

@@ -246,6 +246,26 @@ export function issuesText(issues) {
 }
 
 /** One recent answer in a line: what it was and how it was answered (the snippet is shown beside it). */
+/** What the card says of the records selected on the embedding map ("" when none). */
+export function mapSelectionText(selection) {
+  const n = Number(selection && selection.count);
+  if (!Number.isFinite(n) || n <= 0) return "";
+  const unlabeled = Number(selection.unlabeled);
+  const open = Number.isFinite(unlabeled) ? unlabeled : n;
+  const head = `${count(n)} ${n === 1 ? "record" : "records"} selected on the map`;
+  if (open === 0) return `${head}, all labeled already`;
+  return `${head}: ${count(open)} unlabeled, queued first`;
+}
+
+/** The question the card asks before labeling the map's selection at once. */
+export function mapConfirmText(selection, label) {
+  const open = Number(selection && selection.unlabeled) || 0;
+  const kept = (Number(selection && selection.count) || 0) - open;
+  return `Label ${count(open)} ${open === 1 ? "record" : "records"} "${label}" at once?`
+    + (kept > 0 ? ` The ${count(kept)} labeled already keep their labels.` : "")
+    + " One undo (z) takes them all back.";
+}
+
 export function recentText(answer) {
   const a = answer || {};
   if (a.action === "group") return `${count(a.count)} labels saved together (${asText(a.source) || "batch"})`;
@@ -338,6 +358,15 @@ export function createCard(doc, actions) {
     el("div", { class: "al-review-row" }, [reviewLabel, leaveReview]), reviewHint,
   ]);
 
+  // the records selected on the embedding map: queued first; label them all at once after a confirmation
+  const mapText = el("span", { class: "al-map-text" });
+  const mapChoices = el("span", { class: "al-map-choices", role: "group", "aria-label": "label the selection" });
+  const mapClear = el("button", { type: "button", class: "al-link al-map-clear", text: "clear selection" });
+  const mapBar = el("div", { class: "al-map-bar", role: "status", hidden: true }, [
+    el("div", { class: "al-map-row" }, [mapText, mapClear]), mapChoices,
+  ]);
+  mapClear.addEventListener("click", () => actions.mapClear && actions.mapClear());
+
   // messages
   const deadDetail = el("span", { class: "al-dead-detail", text: DEAD_DETAIL });
   const deadBanner = el("div", { class: "al-dead", role: "alert", hidden: true }, [
@@ -385,7 +414,7 @@ export function createCard(doc, actions) {
   const keymap = el("section", { class: "al-keymap", "aria-label": "key map", hidden: true });
 
   const root = el("div", { class: "al-card", tabindex: "0", role: "group", "aria-label": "labeling card" }, [
-    deadBanner, header, checks, keymap, errorBanner, noticeLine, reviewBar, record, suggestionSlot, votes, actionsRow,
+    deadBanner, header, checks, keymap, errorBanner, noticeLine, reviewBar, mapBar, record, suggestionSlot, votes, actionsRow,
     noteRow, recent, insights, footer,
   ]);
 
@@ -785,6 +814,33 @@ export function createCard(doc, actions) {
   }
 
   /** The newest answers, newest first; one still in the data comes back on the card when clicked. */
+  function drawMapSelection(selection, choice, labels, colors) {
+    const text = mapSelectionText(selection);
+    show(mapBar, text !== "");
+    if (text === "") return;
+    mapText.textContent = text;
+    const open = Number(selection.unlabeled) || 0;
+    if (choice && choice.selection === selection.id) {
+      const yes = el("button", { type: "button", class: "al-button al-map-confirm", text: `label ${count(open)}` });
+      const no = el("button", { type: "button", class: "al-button", text: "cancel" });
+      yes.addEventListener("click", () => actions.mapConfirm());
+      no.addEventListener("click", () => actions.mapChoose(null));
+      mapChoices.replaceChildren(el("span", { class: "al-map-question", text: mapConfirmText(selection, choice.label) }), yes, no);
+      return;
+    }
+    if (open === 0) {
+      mapChoices.replaceChildren();
+      return;
+    }
+    const buttons = asList(labels).map(asText).map((label) => {
+      const button = el("button", { type: "button", class: "al-button al-map-label", title: `label the selection "${label}"` },
+        [swatch(colors, label), label]);
+      button.addEventListener("click", () => actions.mapChoose(label));
+      return button;
+    });
+    mapChoices.replaceChildren(el("span", { class: "al-muted", text: "label all as" }), ...buttons);
+  }
+
   function drawRecent(list, colors) {
     const answers = asList(list);
     recentList.replaceChildren(...answers.map((a) => {
@@ -944,6 +1000,8 @@ export function createCard(doc, actions) {
     part("checks", [s.checks, s.review, s.reviewOrders], () => drawChecks(s.checks, s.review, s.reviewOrders));
     part("review", [s.review, !!card.review], () => drawReview(s.review, !!card.review));
     part("recent", [s.recent, s.labelColors], () => drawRecent(s.recent, s.labelColors));
+    part("map", [s.mapSelection, s.mapChoice, s.labels, s.labelColors], () =>
+      drawMapSelection(s.mapSelection || {}, s.mapChoice, s.labels, s.labelColors));
     // the note follows the record on screen; while the user types in it, a sync does not overwrite it
     part("note", [active ? card.key : "", asText(card.note)], () => {
       show(noteRow, active);

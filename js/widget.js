@@ -11,7 +11,7 @@ import { createPageLine } from "./line.js";
 export const TRAITS = [
   "card", "image", "labels", "key_map", "label_colors", "guidelines", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
   "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
-  "recent", "review", "review_orders", "checks", "multi_label",
+  "recent", "review", "review_orders", "checks", "multi_label", "map_selection",
 ];
 
 /** Traits that feed the page's line. */
@@ -199,6 +199,8 @@ function render({ model, el }) {
         review: model.get("review"),
         reviewOrders: model.get("review_orders"),
         checks: model.get("checks"),
+        mapSelection: model.get("map_selection"),
+        mapChoice: view.mapChoice,
         dead: view.dead,
         unsaved: view.dead ? line.pending() : 0,
         multiLabel: !!model.get("multi_label"),
@@ -268,6 +270,23 @@ function render({ model, el }) {
       root.focus({ preventScroll: true });
     },
     toggleInsights: () => toggle("insights"),
+    // the map's selection: choose a label, then confirm (the confirmation names the selection it saw)
+    mapChoose: (label) => {
+      const selection = model.get("map_selection") || {};
+      view.mapChoice = label === null ? undefined : { label, selection: selection.id };
+      draw();
+    },
+    mapConfirm: () => {
+      const choice = view.mapChoice;
+      view.mapChoice = undefined;
+      if (choice) send("map_label", { label: choice.label, selection: choice.selection });
+      draw();
+    },
+    mapClear: () => {
+      view.mapChoice = undefined;
+      send("map_clear");
+      draw();
+    },
     showPlot: (name) => {
       view.plotTab = name;
       draw();
