@@ -4,12 +4,13 @@
 the background and kept beside the store) with jupyter-scatter, a WebGL scatter widget that draws
 millions of points. Points are coloured by label, predicted label, confidence or source; the
 record on the card is drawn largest and the next records in the line larger than the rest. The
-map follows the session: labels appear as they are made (redrawn at most every
-:attr:`EmbeddingMap.refresh_interval` seconds, which grows with the pool, since every redraw sends
-each point's encoding to the page).
+map follows the session: labels appear as they are made, redrawn in the background at most every
+quarter second, and never taking more than a tenth of the kernel's time from the card (a redraw
+sends each point's colour and size again: about a second of work and 16 MB at a million points,
+so there the map catches up every ten seconds or so).
 
-A selection on the map (a click on a point, or a lasso: shift and drag, or the lasso mouse mode)
-is queued first in the line, in the order the points were selected; the card shows how many are
+A selection on the map (a click on a point, or a lasso: the lasso button of the map's toolbar, then
+drag round the points; or a long press, then drag) is queued first in the line, in the order the points were selected; the card shows how many are
 selected and offers to label all of them at once, after a confirmation (``source="bulk"``, one undo
 step, one transaction). Hovering a point shows its record's text (as text, never HTML) or a
 thumbnail of its image, fetched from the kernel for that one point.
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from .errors import LabelError
+from .plots import label_colors
 from .sources import BULK, SOURCES
 
 __all__ = ["EmbeddingMap", "COLOR_BY", "point_frame"]
@@ -45,6 +48,10 @@ _CONFIDENCE_COLORS = ("#d7301f", "#fc8d59", "#fdcc8a", "#9ecae1", "#2171b5")
 _GREY = "#9aa0a6"
 #: Characters of a record's text shown when its point is hovered.
 PREVIEW_CHARS = 280
+#: The columns behind a point's colour and size (its position never changes).
+_ENCODED = ("label", "predicted", "confidence", "source", "role")
+#: A redraw after labels waits at least this many times as long as the last one took.
+REDRAW_SHARE = 10
 #: How many records after the card's are marked as next.
 NEXT_MARKED = 20
 
@@ -95,18 +102,17 @@ class EmbeddingMap:
     line of a cell), or :meth:`ActiveLabeler.show_map` for the map beside the card.
     """
 
-    def __init__(self, session, insights, *, color_by: str = "label", height: int = 480,
-                 label_colors: dict | None = None):
+    def __init__(self, session, insights, *, color_by: str = "label", height: int = 360):
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r}: use one of {list(COLOR_BY)}.")
         self.session = session
         self.insights = insights
         self.color_by = color_by
+        # the plot fits the data's height to its own: at least as wide as high, so no point is out of view
         self.height = int(height)
-        self.label_colors = dict(label_colors or {})
-        #: Seconds between two redraws that follow labels: a redraw sends every point's encoding (16 bytes a
-        #: point), so it waits longer on a larger pool.
-        self.refresh_interval = 0.25 + 2.0 * len(session.dataset) / 1_000_000
+        #: Least seconds between two redraws that follow labels (and at least :data:`REDRAW_SHARE` times the
+        #: last redraw's own time, so the map never takes more than a tenth of the kernel from the card).
+        self.refresh_interval = 0.25
         #: Why the map could not be drawn ("" when it could).
         self.error = ""
         self._lock = threading.RLock()
@@ -162,10 +168,11 @@ class EmbeddingMap:
         proba, _ = session.model_proba()
         if proba is not None and session.multi_label:  # the least sure label's side is not one class: no colour
             proba = None
-        queued = session.queued(NEXT_MARKED + 1)
+        on_card = session.current_position
+        queued = session.queued(NEXT_MARKED + 1)  # the card's record first, when there is one
         positions, sources = session.label_sources()
         return point_frame(xy, codes, session.labels, proba, zip(positions.tolist(), sources),
-                           session.current_position, queued[1:] if len(queued) else queued)
+                           on_card, queued[1:] if on_card is not None else queued)
 
     def _codes(self) -> np.ndarray:
         session = self.session
@@ -200,7 +207,7 @@ class EmbeddingMap:
             from .plots import _SOURCE_COLORS
 
             return {**{name: _SOURCE_COLORS.get(name, _GREY) for name in SOURCES}, UNLABELED: _GREY}
-        colors = self.label_colors or dict(zip(labels, _default_colors(len(labels))))
+        colors = dict(zip(labels, label_colors(len(labels))))  # the card's colours, for the labels of now
         return {**{name: colors.get(name, _GREY) for name in labels}, (UNLABELED if by == "label" else NOT_SCORED): _GREY}
 
     # -- the selection ---------------------------------------------------------------------------
@@ -248,7 +255,7 @@ class EmbeddingMap:
         """What the card says of the selection: ``{id, count, unlabeled}``."""
         with self._lock:
             positions, selection_id = self._selection, self._selection_id
-        unlabeled = int((self.session.hand_codes()[positions] < 0).sum()) if len(positions) else 0
+        unlabeled = int(self.session.open_to_label(positions).sum())
         return {"id": selection_id, "count": int(len(positions)), "unlabeled": unlabeled}
 
     def on_selection(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -258,7 +265,7 @@ class EmbeddingMap:
 
     def label_selection(self, label: str, *, selection_id: int | None = None) -> int:
         """Label every unlabeled record of the selection ``label`` (``source="bulk"``): one transaction,
-        one undo step. Records that already carry a hand label keep it. ``selection_id`` (from the card's
+        one undo step. Records that already carry a label keep it; rejected records stay rejected. ``selection_id`` (from the card's
         confirmation) must name the current selection, so a selection changed since is never labeled.
         Returns how many records were labeled."""
         with self._lock:
@@ -275,30 +282,33 @@ class EmbeddingMap:
             if self._closed:
                 return
             self._dirty.clear()
+            started = time.perf_counter()
             try:
                 self._redraw()
             except Exception as error:  # a redraw that fails leaves the last picture; say why
                 self.error = f"The map could not follow the labels: {type(error).__name__}: {error}"
-            threading.Event().wait(self.refresh_interval)
+            # the card's answers share the kernel: redraws take at most a tenth of its time (a redraw costs
+            # about a second at a million points, milliseconds at a few thousand)
+            spent = time.perf_counter() - started
+            threading.Event().wait(max(self.refresh_interval, REDRAW_SHARE * spent))
 
     def _redraw(self) -> None:
-        with self._lock:
+        with self._lock:  # one thread at a time changes the scatter (a redraw, a new colouring)
             frame = self._current_frame()
-            unchanged = self._frame is not None and all(
-                np.array_equal(frame[name].cat.codes, self._frame[name].cat.codes)
-                for name in ("label", "predicted", "confidence", "source", "role"))
+            changed = [name for name in _ENCODED if self._frame is None or not frame[name].equals(self._frame[name])]
             self._frame = frame
             scatter = self._scatter
-        if unchanged or scatter is None:
-            return
-        # jscatter codes a categorical column by the categories present, so the colour and size maps are
-        # given again for the new data (the order it kept for the old categories would not fit); under
-        # hold_sync the points reach the page once
-        with scatter.widget.hold_sync():
-            scatter._color_order = scatter._size_order = None
-            scatter.data(frame, animate=False)
-            scatter.color(by=self.color_by, map=self._color_map(self.color_by))
-            scatter.size(by="role", map=_ROLE_SIZES)
+            if not changed or scatter is None:
+                return
+            # the points do not move: only the columns behind the colour and the size are given again, with
+            # their maps (jscatter codes a categorical column by the categories present, so the order it kept
+            # for the old ones would not fit); under hold_sync the points reach the page once
+            with scatter.widget.hold_sync():
+                for name in changed:
+                    scatter._data[name] = frame[name]
+                scatter._color_order = scatter._size_order = None
+                scatter.color(by=self.color_by, map=self._color_map(self.color_by))
+                scatter.size(by="role", map=_ROLE_SIZES)
 
     # -- the widget ------------------------------------------------------------------------------
     @property
@@ -308,7 +318,7 @@ class EmbeddingMap:
 
         if self._box is None:
             self._status = ipywidgets.Label(f"computing the map of {len(self.session.dataset):,} records…")
-            self._box = ipywidgets.VBox([self._status], layout=ipywidgets.Layout(min_width="360px", flex="1 1 480px"))
+            self._box = ipywidgets.VBox([self._status], layout=ipywidgets.Layout(min_width=f"{self.height}px", flex=f"1 1 {self.height}px"))
             self._box.add_class("al-map")
             if self.ready:
                 self._attach_scatter()
@@ -330,13 +340,17 @@ class EmbeddingMap:
         import jscatter
 
         preview_type = "image" if self.session.dataset.kind == "image" else "text"
-        scatter = jscatter.Scatter(data=frame, x="x", y="y", height=self.height, axes=False, legend=True,
+        x_scale, y_scale = _square_view(frame["x"].to_numpy(), frame["y"].to_numpy())
+        scatter = jscatter.Scatter(data=frame, x="x", y="y", x_scale=x_scale, y_scale=y_scale,
+                                   height=self.height, axes=False, legend=True,
                                    color_by=self.color_by, color_map=self._color_map(self.color_by),
                                    size_by="role", size_map=_ROLE_SIZES,
                                    opacity_unselected=0.35, lasso_initiator=True)
-        scatter.tooltip(True, properties=["label", "predicted", "confidence", "source"], preview="role",
-                        preview_type=preview_type, preview_text_lines=6)
+        # only the colouring among the properties: each listed column costs a pass over every point (2.8 s at a
+        # million); the preview says the rest
+        scatter.tooltip(True, properties=["color"], preview="role", preview_type=preview_type, preview_text_lines=8)
         widget = scatter.widget
+        widget.show(["pan_zoom", "lasso", "divider", "full_screen", "reset"])  # the lasso is a button away
         # the hovered record's text or image comes from the session, for that point only (the data
         # frame sent nowhere holds no text, and no text becomes HTML: the tooltip sets textContent)
         widget.on_msg(widget._handle_custom_msg, remove=True)
@@ -352,17 +366,23 @@ class EmbeddingMap:
         if not isinstance(event, dict) or event.get("type") != "tooltip":
             return
         position = int(event["index"])
+        widget.send({"type": "tooltip", "index": position, "preview": self.preview(position), "properties": {}})
+
+    def describe(self, position: int) -> str:
+        """One line on what the map knows of a point: its label and source, or the model's prediction."""
         frame = self._frame
-        properties = {}
-        if frame is not None and 0 <= position < len(frame):
-            properties = {name: str(frame[name].iat[position]) for name in ("label", "predicted", "confidence",
-                                                                             "source")}
-        widget.send({"type": "tooltip", "index": position, "preview": self.preview(position),
-                     "properties": properties})
+        if frame is None or not 0 <= position < len(frame):
+            return ""
+        row = frame.iloc[position]
+        if row["label"] != UNLABELED:
+            return f"labeled {row['label']} ({row['source']})"
+        if row["predicted"] == NOT_SCORED:
+            return "unlabeled, not scored yet"
+        return f"unlabeled · predicted {row['predicted']} (confidence {row['confidence']})"
 
     def preview(self, position: int) -> str:
-        """What hovering a point shows: the record's text (cut to :data:`PREVIEW_CHARS`), or its image as a
-        data URL (base64 of the card's image bytes)."""
+        """What hovering a point shows: a line on its label or prediction, then the record's text (cut to
+        :data:`PREVIEW_CHARS`); for images, the image as a data URL (base64 of the card's image bytes)."""
         dataset = self.session.dataset
         if dataset.kind == "image":
             payload = dataset.payload(position)
@@ -370,7 +390,9 @@ class EmbeddingMap:
                 return ""
             mime = "image/png" if payload.image[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
             return f"data:{mime};base64,{base64.b64encode(payload.image).decode('ascii')}"
-        return dataset.snippet(position, width=PREVIEW_CHARS)
+        line = self.describe(position)
+        text = dataset.snippet(position, width=PREVIEW_CHARS)
+        return f"{line}\n{text}" if line else text
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -387,13 +409,19 @@ def label_many(session, positions, label: str) -> int:
     positions = np.asarray(positions, dtype=np.int64)
     if not len(positions):
         raise LabelError("Nothing is selected: lasso a region of the map (or pass keys) to label it.")
-    positions = positions[session.hand_codes()[positions] < 0]
+    positions = positions[session.open_to_label(positions)]  # a label or a rejection already given stays
     if not len(positions):
         return 0
     return session.label_many(positions, [label] * len(positions), source=BULK)
 
 
-def _default_colors(n: int) -> list[str]:
-    from .plots import label_colors
+def _square_view(x: np.ndarray, y: np.ndarray, margin: float = 0.08) -> tuple[tuple, tuple]:
+    """Both axes' ranges: the same span (distances on the map mean the same across and down), round the
+    data's centre, with a margin so the outermost points are not cut by the plot's edge."""
+    if not len(x):
+        return (-1.0, 1.0), (-1.0, 1.0)
+    centre = ((x.min() + x.max()) / 2, (y.min() + y.max()) / 2)
+    half = max(x.max() - x.min(), y.max() - y.min(), 1e-9) * (0.5 + margin)
+    return ((float(centre[0] - half), float(centre[0] + half)), (float(centre[1] - half), float(centre[1] + half)))
 
-    return label_colors(n)
+

@@ -91,9 +91,8 @@ class ActiveLabeler:
         use and kept beside the store. ``al.map.selection`` holds the row keys selected on it."""
         if self._map is None:
             from .embedding_map import EmbeddingMap
-            from .widget import _colors
 
-            self._map = EmbeddingMap(self.session, self.insights, label_colors=_colors(self.session.labels))
+            self._map = EmbeddingMap(self.session, self.insights)
             if self._widget is not None:
                 self._widget.link_map(self._map)
         return self._map
@@ -102,7 +101,9 @@ class ActiveLabeler:
         """The card and the embedding map side by side (they wrap one under the other in a narrow notebook)."""
         import ipywidgets
 
-        return ipywidgets.HBox([self.widget, self.map.widget],
+        card = self.widget
+        card.layout.flex, card.layout.min_width = "0 1 560px", "320px"  # the map takes the rest of the row
+        return ipywidgets.HBox([card, self.map.widget],
                                layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start", gap="12px"))
 
     def queue(self, keys) -> int:
@@ -112,7 +113,8 @@ class ActiveLabeler:
 
     def label_many(self, keys, label: str) -> int:
         """Label the records with these index values ``label`` at once (``source="bulk"``): one transaction,
-        one undo step. Records that already carry a hand label keep it. Returns how many were labeled."""
+        one undo step. Records that already carry a label keep it; rejected ones stay rejected. Returns how many
+        were labeled."""
         from .embedding_map import label_many
 
         return label_many(self.session, self.session.positions_of(keys), label)

@@ -368,6 +368,12 @@ class LabelingSession:
         with self._lock:
             return self._codes.astype(np.int64)
 
+    def open_to_label(self, positions) -> np.ndarray:
+        """For each position, whether the row has no label and was not rejected (what a bulk label may take)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        with self._lock:
+            return ~self._has_label[positions] & ~self._rejected[positions]
+
     def label_sources(self) -> tuple[np.ndarray, list[str]]:
         """The hand-labeled rows' positions (sorted) and where each label came from ("hand", "bulk", ...)."""
         with self._lock:
@@ -745,10 +751,7 @@ class LabelingSession:
         that is not a row raises :class:`LabelError` and queues nothing.
         """
         positions = list(dict.fromkeys(self.positions_of(keys).tolist()))
-        with self._lock:
-            if self._review is not None:
-                raise LabelError("The card is walking labeled records (review): end it (v or al.end_review()) "
-                                 "to queue records for labeling.")
+        with self._lock:  # in review they wait at the head of the line until labeling resumes
             opened = [position for position in positions if self._is_open(position)]
             for position in reversed(opened):
                 self._line.push_front(position, reason)

@@ -56,6 +56,14 @@ cells = [
     nbf.v4.new_code_cell("al.plot_coverage()"),
     nbf.v4.new_code_cell("al.plot_learning_curve()"),
     nbf.v4.new_markdown_cell(
+        "## Label by region on the map\n\n"
+        "Every review is a point; the record on the card is the largest, the next ones are larger than the rest, "
+        "and labels take their colour as you make them. Hover a point to read it. Click the map's lasso button "
+        "and drag round a cluster: its records are queued first, and the card offers to label them all at once "
+        "(after asking; one `z` takes them back)."
+    ),
+    nbf.v4.new_code_cell("al.show_map()   # the card beside the map; al.map.selection holds the keys you lassoed"),
+    nbf.v4.new_markdown_cell(
         "## A committee of heuristics labels the rest\n\n"
         "Labeling functions vote a label or abstain; the trained model votes where it is confident. "
         "The summary checks each one against your hand labels."

@@ -249,13 +249,18 @@ def test_hovering_shows_the_record_as_text_never_markup(labeler):
     df.loc[df.index[0], "body"] = "<img src=x onerror=alert(1)> crash " + "long " * 200
     al = labeler(df, text="body", labels=LABELS)
     preview = al.map.wait(60).preview(0)
-    assert preview.startswith("<img src=x onerror=alert(1)>") and len(preview) <= 280
+    line, text = preview.split("\n", 1)
+    assert line == "unlabeled, not scored yet"
+    assert text.startswith("<img src=x onerror=alert(1)>") and len(text) <= 280
     sent = []
     scatter_widget = al.map.widget.children[0]
     scatter_widget.send = lambda message, buffers=None: sent.append(message)
     scatter_widget._repr_keys = None
     al.map._on_tooltip(scatter_widget, {"type": "tooltip", "index": 0, "preview": "role", "properties": []})
-    assert sent[0]["preview"] == preview and sent[0]["properties"]["label"] == UNLABELED
+    assert sent[0]["preview"] == preview
+    al.session.label(df.index[0], "bug")
+    al.map._redraw()
+    assert al.map.preview(0).startswith("labeled bug (hand)\n<img")
 
 
 def test_hovering_an_image_shows_its_thumbnail(labeler):
@@ -264,3 +269,53 @@ def test_hovering_an_image_shows_its_thumbnail(labeler):
     url = al.map.wait(60).preview(0)
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1])[:4] == b"\x89PNG"
+
+
+def test_a_bulk_label_passes_rejected_records_over(labeler):
+    al = labeler()
+    al.session.reject("s2")
+    assert al.label_many(["s1", "s2", "s3"], "small") == 2
+    assert bool(al.labeled.loc["s2", "rejected"]) and pd.isna(al.labeled.loc["s2", "label"])
+
+
+def test_records_queued_during_review_come_first_when_labeling_resumes(labeler):
+    al = labeler()
+    for key in ["s0", "b0"]:
+        al.session.label(key, "small" if key.startswith("s") else "big")
+    reached = al.session.current
+    al.review("time")
+    assert al.queue(["b7", "s9"]) == 2
+    assert al.session.reviewing is not None  # the review's card stays
+    al.end_review()
+    shown = [al.session.current]
+    for _ in range(2):
+        al.session.skip()
+        shown.append(al.session.current)
+    assert shown == ["b7", "s9", reached]
+
+
+def test_a_store_folder_that_refuses_the_projection_file_still_gives_a_map(labeler, tmp_path, monkeypatch):
+    import os as os_module
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr(os_module, "replace", refuse)
+    frame = labeler().map.wait(60).frame()
+    assert len(frame) == 200 and not (tmp_path / "labels.db.projection.npz").exists()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_every_colouring_names_what_it_shows(labeler):
+    al = labeler()
+    for key in ["s0", "s1", "b0", "b1"]:
+        al.session.label(key, "small" if key.startswith("s") else "big")
+    al.retrain(wait=True)
+    al.map.wait(60).widget
+    for by in ["predicted", "confidence", "source", "label"]:
+        al.map.color(by)
+        assert al.map._scatter.widget.color_title == by
+    with pytest.raises(ValueError, match="use one of"):
+        al.map.color("size")
+    al.add_label("medium")  # a label added later gets the card's colour for it on the next redraw
+    assert set(al.map._color_map("label")) == {"small", "big", "medium", UNLABELED}
