@@ -122,6 +122,7 @@ class EmbeddingMap:
         self._listeners: list[Callable[[], None]] = []
         self._scatter = None
         self._box = None
+        self._picker = None
         self._frame: pd.DataFrame | None = None
         self._dirty = threading.Event()
         self._closed = False
@@ -194,6 +195,8 @@ class EmbeddingMap:
         if by not in COLOR_BY:
             raise ValueError(f"color by {by!r}: use one of {list(COLOR_BY)}.")
         self.color_by = by
+        if self._picker is not None:
+            self._picker.value = by
         if self._scatter is not None:
             with self._lock:
                 self._scatter._color_order = None  # the order kept for the other column's categories
@@ -334,7 +337,13 @@ class EmbeddingMap:
         with self._lock:
             if self._scatter is None:
                 self._scatter = self._make_scatter(self._frame)
-        self._box.children = (self._scatter.widget,)
+        import ipywidgets
+
+        picker = ipywidgets.Dropdown(options=list(COLOR_BY), value=self.color_by, description="colour by",
+                                     layout=ipywidgets.Layout(width="220px"))
+        picker.observe(lambda change: change["new"] != self.color_by and self.color(change["new"]), names="value")
+        self._picker = picker
+        self._box.children = (self._scatter.widget, picker)
 
     def _make_scatter(self, frame: pd.DataFrame):
         import jscatter

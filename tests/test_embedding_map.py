@@ -315,7 +315,52 @@ def test_every_colouring_names_what_it_shows(labeler):
     for by in ["predicted", "confidence", "source", "label"]:
         al.map.color(by)
         assert al.map._scatter.widget.color_title == by
+    picker = al.map.widget.children[1]  # the map's own "colour by" menu
+    assert picker.value == "label"
+    picker.value = "source"
+    assert al.map.color_by == "source" and al.map._scatter.widget.color_title == "source"
+    al.map.color("label")
+    assert picker.value == "label"
     with pytest.raises(ValueError, match="use one of"):
         al.map.color("size")
     al.add_label("medium")  # a label added later gets the card's colour for it on the next redraw
     assert set(al.map._color_map("label")) == {"small", "big", "medium", UNLABELED}
+
+
+_BULK_LABELER = """
+import sys, numpy as np, pandas as pd
+from activelabel_widget import ActiveLabeler
+df = pd.DataFrame(np.random.default_rng(0).normal(size=({n}, 2)), columns=["f1", "f2"])
+al = ActiveLabeler(df, labels=["a", "b"], store={store!r}, background=False)
+print("OPEN", flush=True)
+al.label_many(df.index, "a")
+print("DONE", flush=True)
+"""
+
+
+def test_a_kernel_killed_during_a_bulk_label_keeps_all_of_it_or_none(tmp_path):
+    """SIGKILL while 100,000 bulk labels are being saved: the store opens and holds the whole group or nothing."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    n = 100_000
+    outcomes = []
+    for delay in (0.0, 0.05, 0.2, 0.5):
+        store = tmp_path / f"bulk-{delay}.db"
+        worker = subprocess.Popen([sys.executable, "-c", _BULK_LABELER.format(n=n, store=str(store))],
+                                  stdout=subprocess.PIPE, text=True)
+        assert worker.stdout.readline().strip() == "OPEN"
+        time.sleep(delay)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        with sqlite3.connect(store) as conn:
+            saved = conn.execute("SELECT COUNT(*) FROM events WHERE source = 'bulk'").fetchone()[0]
+        assert saved in (0, n), f"killed {delay} s in: {saved:,} of {n:,} bulk labels in the store"
+        outcomes.append(saved)
+        reopened = ActiveLabeler(pd.DataFrame(np.random.default_rng(0).normal(size=(n, 2)), columns=["f1", "f2"]),
+                                 labels=["a", "b"], store=store, background=False)
+        assert len(reopened.labeled) == saved
+        reopened.close()
+    assert outcomes[0] == 0  # killed at once: nothing half-saved
