@@ -254,6 +254,12 @@ class EmbeddingMap:
 
     _queued_count = 0
 
+    @property
+    def scatter(self):
+        """The ``jscatter.Scatter`` behind the map (None until it is shown), for what jupyter-scatter offers
+        beyond it, e.g. ``al.map.scatter.background("#111")`` in a dark theme."""
+        return self._scatter
+
     def selection_summary(self) -> dict:
         """What the card says of the selection: ``{id, count, unlabeled}``."""
         with self._lock:
@@ -357,13 +363,14 @@ class EmbeddingMap:
                                    opacity_unselected=0.35, lasso_initiator=True)
         # only the colouring among the properties: each listed column costs a pass over every point (2.8 s at a
         # million); the preview says the rest
-        scatter.tooltip(True, properties=["color"], preview="role", preview_type=preview_type, preview_text_lines=8)
+        scatter.tooltip(True, properties=["color"], preview_type=preview_type, preview_text_lines=8)
+        scatter.widget.tooltip_preview = "record"  # no column of that name: the text comes from _on_tooltip
         widget = scatter.widget
         widget.show(["pan_zoom", "lasso", "divider", "full_screen", "reset"])  # the lasso is a button away
-        # the hovered record's text or image comes from the session, for that point only (the data
-        # frame sent nowhere holds no text, and no text becomes HTML: the tooltip sets textContent)
-        widget.on_msg(widget._handle_custom_msg, remove=True)
-        widget.on_msg(self._on_tooltip)
+        # the hovered record's text or image comes from the session, for that point only (the scatter's data
+        # holds no text, and no text becomes HTML: the tooltip sets textContent); the widget answers the
+        # page's tooltip request in its own _handle_tooltip, which this instance attribute stands in for
+        widget._handle_tooltip = lambda event: self._on_tooltip(widget, event)
         widget.observe(self._on_widget_selection, names="selection")
         return scatter
 
@@ -371,7 +378,7 @@ class EmbeddingMap:
         selected = change["new"]
         self._selected(np.empty(0, dtype=np.int64) if selected is None else np.asarray(selected, dtype=np.int64))
 
-    def _on_tooltip(self, widget, event, _buffers=None) -> None:
+    def _on_tooltip(self, widget, event) -> None:
         if not isinstance(event, dict) or event.get("type") != "tooltip":
             return
         position = int(event["index"])

@@ -255,8 +255,7 @@ def test_hovering_shows_the_record_as_text_never_markup(labeler):
     sent = []
     scatter_widget = al.map.widget.children[0]
     scatter_widget.send = lambda message, buffers=None: sent.append(message)
-    scatter_widget._repr_keys = None
-    al.map._on_tooltip(scatter_widget, {"type": "tooltip", "index": 0, "preview": "role", "properties": []})
+    scatter_widget._handle_custom_msg({"type": "tooltip", "index": 0, "preview": "record", "properties": []}, [])
     assert sent[0]["preview"] == preview
     al.session.label(df.index[0], "bug")
     al.map._redraw()

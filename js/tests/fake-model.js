@@ -178,3 +178,28 @@ export function unmountCards() {
     host.remove();
   }
 }
+
+/**
+ * Draw cards of ``widget`` (the module's default export) into the document, each on its own fake
+ * model: ``mount(state)`` returns ``{ model, el, root, cleanup }``; call ``unmountAll()`` after each test.
+ */
+export function cardMounter(widget) {
+  let mounted = [];
+  return {
+    mount(state = {}) {
+      const model = new FakeModel(state);
+      const host = document.createElement("div");
+      document.body.appendChild(host);
+      const cleanup = widget.render({ model, el: host });
+      mounted.push({ cleanup, host });
+      return { model, el: host, root: host.querySelector(".al-card"), cleanup };
+    },
+    unmountAll() {
+      for (const { cleanup, host } of mounted) {
+        cleanup();
+        host.remove();
+      }
+      mounted = [];
+    },
+  };
+}

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createPageLine, kernelLine } from "../line.js";
 import widget from "../widget.js";
-import { FakeModel, core, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { cardMounter, core, press, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 const VIEW = "view-test";
 
@@ -170,7 +170,7 @@ describe("the page's line", () => {
 });
 
 describe("the card with the page's line", () => {
-  let mounted = [];
+  const { mount, unmountAll } = cardMounter(widget);
 
   beforeEach(() => {
     URL.createObjectURL = vi.fn(() => "blob:card");
@@ -179,22 +179,9 @@ describe("the card with the page's line", () => {
   });
 
   afterEach(() => {
-    for (const { cleanup, host } of mounted) {
-      cleanup();
-      host.remove();
-    }
-    mounted = [];
+    unmountAll();
     vi.restoreAllMocks();
   });
-
-  function mount(state) {
-    const model = new FakeModel(state);
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    const cleanup = widget.render({ model, el: host });
-    mounted.push({ cleanup, host });
-    return { model, root: host.querySelector(".al-card") };
-  }
 
   it("answers a burst of presses faster than the kernel, each on the record that was on screen", () => {
     const records = [7, 8, 9, 10, 11, 12, 13].map((k) => upcomingRecord(k));

@@ -2,26 +2,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../widget.js";
 import { mapConfirmText, mapSelectionText } from "../card.js";
-import { FakeModel } from "./fake-model.js";
+import { cardMounter } from "./fake-model.js";
 
-let mounted = [];
+const { mount, unmountAll } = cardMounter(widget);
 
-afterEach(() => {
-  for (const { cleanup, host } of mounted) {
-    cleanup();
-    host.remove();
-  }
-  mounted = [];
-});
-
-function mount(state = {}) {
-  const model = new FakeModel(state);
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  const cleanup = widget.render({ model, el: host });
-  mounted.push({ cleanup, host });
-  return { model, root: host.querySelector(".al-card") };
-}
+afterEach(unmountAll);
 
 const bar = (root) => root.querySelector(".al-map-bar");
 const buttons = (root) => [...root.querySelectorAll(".al-map-bar button")].map((b) => b.textContent);

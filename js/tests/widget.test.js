@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../widget.js";
-import { FakeModel, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
 
-let mounted = [];
+const { mount, unmountAll } = cardMounter(widget);
 let urlCount = 0;
 
 beforeEach(() => {
@@ -14,24 +14,10 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const { cleanup, host } of mounted) {
-    cleanup();
-    host.remove();
-  }
-  mounted = [];
+  unmountAll();
   delete URL.createObjectURL;
   delete URL.revokeObjectURL;
 });
-
-function mount(state = {}) {
-  const model = new FakeModel(state);
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  const cleanup = widget.render({ model, el: host });
-  mounted.push({ cleanup, host });
-  const root = host.querySelector(".al-card");
-  return { model, el: host, root, cleanup };
-}
 
 
 describe("the card shows the record", () => {

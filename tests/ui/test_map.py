@@ -273,3 +273,41 @@ def test_the_map_at_scale(start_jupyter, page, artifacts):
         "bytes_per_redraw": redraw_bytes,
     }
     (artifacts / "map_load.json").write_text(json.dumps(figures, indent=1))
+
+
+HOSTILE = "<img src=x onerror=window.__pwned=1> crash when saving"
+
+HOVER_SETUP = f'''\
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+texts = [f"review number {{i}} of a film" for i in range(60)]
+texts[5] = {HOSTILE!r}
+al = ActiveLabeler(pd.DataFrame({{"text": texts}}), text="text", labels=["bug", "other"], store="hover.db")
+al.map.wait(120)
+al.show_map()'''
+
+_TOOLTIP_JS = """sel => { const c = document.querySelector(sel); const box = c.parentElement.parentElement;
+  const tip = [...box.querySelectorAll('div')].find(e => e.style.pointerEvents === 'none' && e.style.borderRadius === '0.2rem'
+                                                     && e.style.opacity === '1');
+  return tip && tip.textContent.includes('crash when saving')
+    ? { text: tip.textContent, images: tip.querySelectorAll('img').length } : null; }"""
+
+
+def test_hovering_a_point_shows_its_record_as_text(start_jupyter, page, artifacts):
+    server = start_jupyter("lab")
+    open_notebook(page, server, write_notebook(server.root, "hover.ipynb", [HOVER_SETUP]))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    run_cell(page, 0)
+    page.wait_for_function(_DRAWN_JS, arg=CANVAS, timeout=KERNEL_TIMEOUT_MS)
+    page.wait_for_timeout(1000)
+    canvas = page.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = page.evaluate("sel => document.querySelector(sel).parentElement.parentElement.api.getScreenPosition(5)", CANVAS)
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tip = page.wait_for_function(_TOOLTIP_JS, arg=CANVAS, timeout=20_000).json_value()  # the text comes from the kernel
+    page.screenshot(path=str(artifacts / "map-hover.png"))
+    assert HOSTILE in tip["text"] and "unlabeled" in tip["text"], tip
+    assert tip["images"] == 0
+    assert page.evaluate("() => window.__pwned") is None
