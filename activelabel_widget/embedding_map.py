@@ -123,6 +123,7 @@ class EmbeddingMap:
         self._scatter = None
         self._box = None
         self._picker = None
+        self._background = None  # the page's, once the card has said it (a dark theme gets a dark map)
         self._frame: pd.DataFrame | None = None
         self._dirty = threading.Event()
         self._closed = False
@@ -254,6 +255,13 @@ class EmbeddingMap:
 
     _queued_count = 0
 
+    def set_background(self, color: str) -> None:
+        """Draw the map on ``color`` ("#rrggbb"), e.g. the notebook theme's (the card reports it)."""
+        self._background = color
+        with self._lock:
+            if self._scatter is not None:
+                _paint_background(self._scatter, color)
+
     @property
     def scatter(self):
         """The ``jscatter.Scatter`` behind the map (None until it is shown), for what jupyter-scatter offers
@@ -365,6 +373,8 @@ class EmbeddingMap:
         # million); the preview says the rest
         scatter.tooltip(True, properties=["color"], preview_type=preview_type, preview_text_lines=8)
         scatter.widget.tooltip_preview = "record"  # no column of that name: the text comes from _on_tooltip
+        if self._background is not None:
+            _paint_background(scatter, self._background)
         widget = scatter.widget
         widget.show(["pan_zoom", "lasso", "divider", "full_screen", "reset"])  # the lasso is a button away
         # the hovered record's text or image comes from the session, for that point only (the scatter's data
@@ -429,6 +439,22 @@ def label_many(session, positions, label: str) -> int:
     if not len(positions):
         return 0
     return session.label_many(positions, [label] * len(positions), source=BULK)
+
+
+def _paint_background(scatter, color: str) -> None:
+    """``scatter.background(color)`` without its axes colour: jupyter-scatter 1.0 draws the axes on any change
+    of their colour, even with the axes off."""
+    from jscatter.utils import calculate_luminance
+    from matplotlib.colors import to_rgba
+
+    scatter._background_color = to_rgba(color)
+    scatter._background_color_luminance = calculate_luminance(scatter._background_color)
+    widget = scatter.widget
+    with widget.hold_sync():
+        widget.background_color = scatter._background_color
+        widget.reticle_color = scatter.get_reticle_color()
+        widget.legend_color = scatter.get_legend_color()
+        widget.tooltip_color = scatter.get_tooltip_color()
 
 
 def _square_view(x: np.ndarray, y: np.ndarray, margin: float = 0.08) -> tuple[tuple, tuple]:

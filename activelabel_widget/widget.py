@@ -7,6 +7,7 @@ traits and intents.
 from __future__ import annotations
 
 import pathlib
+import re
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -141,12 +142,22 @@ class LabelingWidget(anywidget.AnyWidget):
         self._unsubscribe = session.subscribe(self._on_session_change)
         self._map = None
         self._unlink_map = lambda: None
+        self._background = None  # the page's background, as the card reports it
         self._sync()
+
+    def _page_background(self, color) -> None:
+        """Remember the page's background ("#rrggbb") and give it to the map, which draws its own."""
+        if isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            self._background = color
+            if self._map is not None:
+                self._map.set_background(color)
 
     def link_map(self, embedding_map) -> None:
         """Show the embedding map's selection on the card and take its bulk label from there."""
         self._unlink_map()
         self._map = embedding_map
+        if self._background is not None:
+            embedding_map.set_background(self._background)
         self._unlink_map = embedding_map.on_selection(self._sync_map_selection)
         self._sync_map_selection()
 
@@ -171,6 +182,9 @@ class LabelingWidget(anywidget.AnyWidget):
     def handle_intent(self, content: dict) -> None:
         """Turn an intent into a session call (public so tests can drive it with no browser)."""
         action = content.get("action")
+        if action == "theme":  # the page's background (said once, as the card is drawn): no notice is cleared
+            self._page_background(content.get("background"))
+            return
         session = self.session
         if session is None:
             self.error = "This card no longer labels: use the newest card of this labeler."

@@ -246,6 +246,13 @@ export function issuesText(issues) {
 }
 
 /** One recent answer in a line: what it was and how it was answered (the snippet is shown beside it). */
+/** A computed CSS colour ("rgb(33, 33, 33)") as "#212121"; null when it is not an opaque rgb colour. */
+export function opaqueHex(css) {
+  const match = /^rgba?\(\s*(\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\s*\)$/.exec(String(css || "").trim());
+  if (!match || (match[4] !== undefined && Number(match[4]) < 1)) return null;
+  return "#" + match.slice(1, 4).map((part) => Math.min(255, Number(part)).toString(16).padStart(2, "0")).join("");
+}
+
 /** What the card says of the records selected on the embedding map ("" when none). */
 export function mapSelectionText(selection) {
   const n = Number(selection && selection.count);

@@ -2,7 +2,7 @@
 // sends intents (docs/protocol.md). The record on screen comes from the page's short line
 // (line.js): a key press shows the next record at once and sends the answer for the one seen.
 
-import { createCard, hasSuggestion, isActive } from "./card.js";
+import { createCard, hasSuggestion, isActive, opaqueHex } from "./card.js";
 import { commandForKey, isFormField } from "./keys.js";
 import { createUrlSlot } from "./codecs.js";
 import { createPageLine } from "./line.js";
@@ -342,6 +342,17 @@ function render({ model, el }) {
     }
   }
 
+  /**
+   * The map beside the card draws on its own background: tell the kernel the theme's, so it matches.
+   * The front end puts the view in the page after render, so this looks again until it can tell.
+   */
+  function reportBackground(tries = 20) {
+    if (disposed) return;
+    const background = root.isConnected ? opaqueHex(win.getComputedStyle(root).backgroundColor) : null;
+    if (background) send("theme", { background });
+    else if (tries > 0) win.setTimeout(() => reportBackground(tries - 1), 250);
+  }
+
   function isInCard(target) {
     return !!target && typeof target.nodeType === "number" && root.contains(target);
   }
@@ -362,6 +373,7 @@ function render({ model, el }) {
   el.appendChild(root);
   line.receive(lineTraits());
   draw();
+  reportBackground();
   if (commIsGone(model, el) === true) die("drawn for a model whose kernel is gone");
 
   return function cleanup() {

@@ -363,3 +363,15 @@ def test_a_kernel_killed_during_a_bulk_label_keeps_all_of_it_or_none(tmp_path):
         assert len(reopened.labeled) == saved
         reopened.close()
     assert outcomes[0] == 0  # killed at once: nothing half-saved
+
+
+def test_the_map_takes_the_background_the_card_reports(labeler):
+    al = labeler()
+    widget = al.widget
+    widget.notice = "3 labels restored"
+    widget.handle_intent({"action": "theme", "background": "#212121"})
+    assert widget.notice == "3 labels restored"  # said as the card is drawn: nothing else changes
+    al.map.wait(60).widget
+    assert al.map.scatter.widget.background_color[:3] == pytest.approx([33 / 255] * 3)
+    widget.handle_intent({"action": "theme", "background": "url(javascript:alert(1))"})  # not a colour: ignored
+    assert al.map.scatter.widget.background_color[:3] == pytest.approx([33 / 255] * 3)

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../widget.js";
-import { mapConfirmText, mapSelectionText } from "../card.js";
+import { mapConfirmText, mapSelectionText, opaqueHex } from "../card.js";
 import { cardMounter } from "./fake-model.js";
 
 const { mount, unmountAll } = cardMounter(widget);
@@ -69,5 +69,15 @@ describe("the map's selection on the card", () => {
     root.querySelector(".al-map-label").click();
     expect(root.querySelector(".al-map-bar img")).toBe(null);
     expect(window.__pwned).toBeUndefined();
+  });
+});
+
+describe("the page's background for the map", () => {
+  it("reads a computed colour as hex, and only an opaque one", () => {
+    expect(opaqueHex("rgb(33, 33, 33)")).toBe("#212121");
+    expect(opaqueHex("rgba(255, 255, 255, 1)")).toBe("#ffffff");
+    expect(opaqueHex("rgba(0, 0, 0, 0)")).toBe(null);
+    expect(opaqueHex("var(--al-bg)")).toBe(null);
+    expect(opaqueHex("")).toBe(null);
   });
 });

@@ -294,8 +294,9 @@ _TOOLTIP_JS = """sel => { const c = document.querySelector(sel); const box = c.p
     ? { text: tip.textContent, images: tip.querySelectorAll('img').length } : null; }"""
 
 
-def test_hovering_a_point_shows_its_record_as_text(start_jupyter, page, artifacts):
-    server = start_jupyter("lab")
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_hovering_a_point_shows_its_record_as_text_on_the_themes_background(theme, start_jupyter, page, artifacts):
+    server = start_jupyter("lab", settings={"@jupyterlab/apputils-extension:themes": {"theme": theme}})
     open_notebook(page, server, write_notebook(server.root, "hover.ipynb", [HOVER_SETUP]))
     page.set_viewport_size({"width": 1400, "height": 900})
     run_cell(page, 0)
@@ -307,7 +308,20 @@ def test_hovering_a_point_shows_its_record_as_text(start_jupyter, page, artifact
     x, y = page.evaluate("sel => document.querySelector(sel).parentElement.parentElement.api.getScreenPosition(5)", CANVAS)
     page.mouse.move(box["x"] + x, box["y"] + y)
     tip = page.wait_for_function(_TOOLTIP_JS, arg=CANVAS, timeout=20_000).json_value()  # the text comes from the kernel
-    page.screenshot(path=str(artifacts / "map-hover.png"))
+    name = "map-hover-" + theme.split()[-1].lower()
+    page.screenshot(path=str(artifacts / f"{name}.png"))
     assert HOSTILE in tip["text"] and "unlabeled" in tip["text"], tip
     assert tip["images"] == 0
     assert page.evaluate("() => window.__pwned") is None
+
+    # the map draws on the card's background: a dark theme gets a dark map
+    from PIL import Image
+
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(1500)
+    shot = artifacts / f"{name}-map.png"
+    canvas.screenshot(path=str(shot))
+    image = Image.open(shot).convert("L")
+    corner = image.crop((image.width - 40, image.height - 40, image.width - 5, image.height - 5))  # no points there
+    brightness = sum(corner.getdata()) / (35 * 35)
+    assert (brightness < 80) if theme.endswith("Dark") else (brightness > 200), (theme, brightness)
