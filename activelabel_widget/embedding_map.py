@@ -105,7 +105,7 @@ class EmbeddingMap:
     def __init__(self, session, insights, *, color_by: str = "label", height: int = 360):
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r}: use one of {list(COLOR_BY)}.")
-        self.session = session
+        self._session = session
         self.insights = insights
         self.color_by = color_by
         # the plot fits the data's height to its own: at least as wide as high, so no point is out of view
@@ -129,6 +129,13 @@ class EmbeddingMap:
         self._closed = False
         self._unsubscribe = lambda: None
         threading.Thread(target=self._prepare, name="activelabel-map", daemon=True).start()
+
+    @property
+    def session(self):
+        """The labeling session the map shows; a map that stopped (its labeler closed or was replaced) says why."""
+        if self._session is None:
+            raise RuntimeError(self.error or "This map is closed.")
+        return self._session
 
     # -- the projection, in the background -------------------------------------------------------
     def _prepare(self) -> None:
@@ -299,6 +306,10 @@ class EmbeddingMap:
             if self._closed:
                 return
             self._dirty.clear()
+            session = self._session
+            if session is not None and session.closed_because:  # the cell was run again: let its data go
+                self._retire(session.closed_because)
+                return
             started = time.perf_counter()
             try:
                 self._redraw()
@@ -346,6 +357,8 @@ class EmbeddingMap:
     def _show_status(self, text: str) -> None:
         if self._box is not None:
             self._status.value = text
+            if self._status not in self._box.children:  # under the map, which keeps its view
+                self._box.children = (*self._box.children, self._status)
 
     def _attach_scatter(self) -> None:
         with self._lock:
@@ -385,6 +398,8 @@ class EmbeddingMap:
         return scatter
 
     def _on_widget_selection(self, change) -> None:
+        if self._closed:
+            return
         selected = change["new"]
         self._selected(np.empty(0, dtype=np.int64) if selected is None else np.asarray(selected, dtype=np.int64))
 
@@ -424,11 +439,20 @@ class EmbeddingMap:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
-        """Stop following the session."""
+        """Stop following the session and let go of it (the picture stays in the page)."""
+        self._retire("it was closed")
+
+    def _retire(self, reason: str) -> None:
         self._closed = True
         self._unsubscribe()
+        self._unsubscribe = lambda: None
+        self.error = f"This map no longer follows labels: its labeler stopped ({reason})."
         self._dirty.set()
-
+        with self._lock:
+            if self._scatter is not None:  # hovering asks nothing more of the session
+                self._scatter.widget._handle_tooltip = lambda event: None
+            self._session, self.insights, self._frame = None, None, None
+        self._show_status(self.error)
 
 def label_many(session, positions, label: str) -> int:
     """Label the unlabeled rows among ``positions`` ``label`` with ``source="bulk"``, as one undo step."""

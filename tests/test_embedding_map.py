@@ -41,7 +41,8 @@ def labeler(tmp_path):
 
     yield make
     for al in made:
-        al.close()
+        if getattr(al, "session", None) is not None:  # a test may have dropped it already
+            al.close()
 
 
 def counting_projections(monkeypatch) -> list:
@@ -375,3 +376,27 @@ def test_the_map_takes_the_background_the_card_reports(labeler):
     assert al.map.scatter.widget.background_color[:3] == pytest.approx([33 / 255] * 3)
     widget.handle_intent({"action": "theme", "background": "url(javascript:alert(1))"})  # not a colour: ignored
     assert al.map.scatter.widget.background_color[:3] == pytest.approx([33 / 255] * 3)
+
+
+def test_a_map_whose_labeler_was_replaced_lets_go_of_it_and_says_so(labeler, tmp_path):
+    import gc
+    import weakref
+
+    first = labeler(background=True)
+    first.map.wait(60).widget
+    old_session = weakref.ref(first.session)
+    old_map = first.map
+    second = labeler(background=True)  # the cell run again: the newer labeler takes the store over
+    deadline = time.monotonic() + 10
+    while old_map._session is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "no longer follows labels" in old_map.error and "took over" in old_map.error
+    assert old_map.error in old_map.widget.children[-1].value  # said under the map
+    with pytest.raises(RuntimeError, match="no longer follows labels"):
+        old_map.select(["s1"])
+    old_map.scatter.widget.selection = np.arange(3)  # a lasso on the old picture changes nothing
+    assert list(second.map.wait(60).selection) == []
+    first.close()
+    first.__dict__.clear()  # the user's `al` now names the newer labeler: only the old map's page views remain
+    gc.collect()
+    assert old_session() is None, "the replaced labeler's session (and its data) is still held"
