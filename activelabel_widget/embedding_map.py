@@ -10,9 +10,9 @@ sends each point's colour and size again: about a second of work and 16 MB at a 
 so there the map catches up every ten seconds or so).
 
 A selection on the map (a click on a point, or a lasso: the lasso button of the map's toolbar, then
-drag round the points; or a long press, then drag) is queued first in the line, in the order the points were selected; the card shows how many are
-selected and offers to label all of them at once, after a confirmation (``source="bulk"``, one undo
-step, one transaction). Hovering a point shows its record's text (as text, never HTML) or a
+drag round the points; or a long press, then drag) is queued first in the line, in the order the
+points were selected; the card shows how many are selected and offers to label all of them at once,
+after a confirmation (``source="bulk"``, one undo step, one transaction). Hovering a point shows its record's text (as text, never HTML) or a
 thumbnail of its image, fetched from the kernel for that one point.
 
 Everything works without a front end: :attr:`~EmbeddingMap.selection`, :meth:`~EmbeddingMap.select`,
@@ -119,6 +119,7 @@ class EmbeddingMap:
         self._ready = threading.Event()
         self._selection = np.empty(0, dtype=np.int64)
         self._selection_id = 0
+        self._queued_count = 0  # how many of the selection were queued (an echo of it gives the same count)
         self._listeners: list[Callable[[], None]] = []
         self._scatter = None
         self._box = None
@@ -219,7 +220,8 @@ class EmbeddingMap:
 
             return {**{name: _SOURCE_COLORS.get(name, _GREY) for name in SOURCES}, UNLABELED: _GREY}
         colors = dict(zip(labels, label_colors(len(labels))))  # the card's colours, for the labels of now
-        return {**{name: colors.get(name, _GREY) for name in labels}, (UNLABELED if by == "label" else NOT_SCORED): _GREY}
+        missing = UNLABELED if by == "label" else NOT_SCORED
+        return {**{name: colors.get(name, _GREY) for name in labels}, missing: _GREY}
 
     # -- the selection ---------------------------------------------------------------------------
     @property
@@ -260,8 +262,6 @@ class EmbeddingMap:
             listener()
         return queued
 
-    _queued_count = 0
-
     def set_background(self, color: str) -> None:
         """Draw the map on ``color`` ("#rrggbb"), e.g. the notebook theme's (the card reports it)."""
         self._background = color
@@ -272,7 +272,7 @@ class EmbeddingMap:
     @property
     def scatter(self):
         """The ``jscatter.Scatter`` behind the map (None until it is shown), for what jupyter-scatter offers
-        beyond it, e.g. ``al.map.scatter.background("#111")`` in a dark theme."""
+        beyond it, e.g. ``al.map.scatter.zoom(to=[...])`` or ``al.map.scatter.legend(position="bottom-right")``."""
         return self._scatter
 
     def selection_summary(self) -> dict:
@@ -289,9 +289,9 @@ class EmbeddingMap:
 
     def label_selection(self, label: str, *, selection_id: int | None = None) -> int:
         """Label every unlabeled record of the selection ``label`` (``source="bulk"``): one transaction,
-        one undo step. Records that already carry a label keep it; rejected records stay rejected. ``selection_id`` (from the card's
-        confirmation) must name the current selection, so a selection changed since is never labeled.
-        Returns how many records were labeled."""
+        one undo step. Records that already carry a label keep it; rejected records stay rejected.
+        ``selection_id`` (from the card's confirmation) must name the current selection, so a selection
+        changed since is never labeled. Returns how many records were labeled."""
         with self._lock:
             if selection_id is not None and selection_id != self._selection_id:
                 raise LabelError("The selection on the map changed since you confirmed; nothing was labeled. "
@@ -346,7 +346,9 @@ class EmbeddingMap:
 
         if self._box is None:
             self._status = ipywidgets.Label(f"computing the map of {len(self.session.dataset):,} records…")
-            self._box = ipywidgets.VBox([self._status], layout=ipywidgets.Layout(min_width=f"{self.height}px", flex=f"1 1 {self.height}px"))
+            # at least as wide as high: the plot fits the data's height to its own, so no point is out of view
+            self._box = ipywidgets.VBox([self._status], layout=ipywidgets.Layout(min_width=f"{self.height}px",
+                                                                                 flex=f"1 1 {self.height}px"))
             self._box.add_class("al-map")
             if self.ready:
                 self._attach_scatter()
