@@ -143,11 +143,20 @@ export function storeText(storePath, pending) {
   return `saving to ${path} · ${state}`;
 }
 
-/** True when a text is likely taller than CLIP_LINES lines at notebook width. */
-export function isLongText(text) {
+/**
+ * How many characters a line of the record holds in a box ``widthPx`` wide (about 7.5 px a character
+ * at the card's font); CHARS_PER_LINE when the width is not known (not laid out yet).
+ */
+export function charsPerLine(widthPx) {
+  const width = Number(widthPx);
+  return Number.isFinite(width) && width > 0 ? Math.max(20, Math.floor(width / 7.5)) : CHARS_PER_LINE;
+}
+
+/** True when a text is likely taller than CLIP_LINES lines at ``perLine`` characters a line (notebook width). */
+export function isLongText(text, perLine = CHARS_PER_LINE) {
   let lines = 0;
   for (const line of String(text).replace(/\s+$/, "").split("\n")) {
-    lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
+    lines += Math.max(1, Math.ceil(line.length / perLine));
     if (lines > CLIP_LINES) return true;
   }
   return false;
@@ -481,7 +490,8 @@ export function createCard(doc, actions) {
 
   function drawText(card, expanded) {
     const text = asText(card.text);
-    const long = isLongText(text);
+    // a narrow notebook wraps sooner: clip by the lines the text takes at the card's own width
+    const long = isLongText(text, charsPerLine(record.clientWidth));
     const box = el("div", { class: "al-text" + (long ? (expanded ? " al-expanded" : " al-clipped") : ""), text });
     if (!long) return [box];
     const toggle = el("button", {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { isLongText, modelStatusText, progressText } from "../card.js";
+import { charsPerLine, isLongText, modelStatusText, progressText } from "../card.js";
 import { h } from "../dom.js";
 
 describe("card text", () => {
@@ -23,6 +23,14 @@ describe("card text", () => {
     expect(isLongText("a\n".repeat(12))).toBe(false);
     expect(isLongText("a\n".repeat(13))).toBe(true);
     expect(isLongText("y".repeat(5000))).toBe(true);
+  });
+
+  it("clips sooner in a narrow card: 700 characters are 8 lines at notebook width, 13 in a 440 px card", () => {
+    const review = "word ".repeat(140);
+    expect(isLongText(review, charsPerLine(0))).toBe(false);
+    expect(isLongText(review, charsPerLine(720))).toBe(false);
+    expect(charsPerLine(440)).toBe(58);
+    expect(isLongText(review, charsPerLine(440))).toBe(true);
   });
 });
 
