@@ -255,8 +255,7 @@ class EmbeddingMap:
                 return self._queued_count
             self._selection = positions
             self._selection_id += 1
-        queued = self.session.queue(self.session.dataset.df.index[positions], reason="selected on the map") \
-            if len(positions) else 0
+        queued = self.session.queue_positions(positions, reason="selected on the map") if len(positions) else 0
         self._queued_count = queued
         for listener in list(self._listeners):
             listener()

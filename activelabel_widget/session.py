@@ -750,7 +750,11 @@ class LabelingSession:
         earlier one. A fit's new ranking does not move them. Returns how many were queued; a key
         that is not a row raises :class:`LabelError` and queues nothing.
         """
-        positions = list(dict.fromkeys(self.positions_of(keys).tolist()))
+        return self.queue_positions(self.positions_of(keys), reason)
+
+    def queue_positions(self, positions, reason: str = "queued from the map") -> int:
+        """:meth:`queue` by row positions (the map holds positions: no round trip through the index)."""
+        positions = list(dict.fromkeys(np.asarray(positions, dtype=np.int64).tolist()))
         with self._lock:  # in review they wait at the head of the line until labeling resumes
             opened = [position for position in positions if self._is_open(position)]
             for position in reversed(opened):
