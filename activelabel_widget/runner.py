@@ -9,20 +9,37 @@ says so at once, its waiters resolve, and its result is dropped when it finally 
 thread cannot be killed, so the abandoned job keeps running; the next round waits until it has
 ended, so at most one job ever runs (a model always slower than the limit must not pile up
 threads, each holding CPU and memory).
+
+A round's job runs on a thread of lower OS priority than the kernel's (Linux), so that under a
+loaded CPU the card's answers, the notebook server and the browser come first and the rounds
+take what is left. The round's own thread keeps its priority and, while the job runs, serves the
+job's progress reports and snapshots (:func:`on_host`) and then delivers the result: anything that takes a lock
+the card's answers wait for runs there, never on the low-priority thread (a thread cannot raise
+its priority back without privileges, so the two parts need two threads).
 """
 
 from __future__ import annotations
 
+import os
+import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from functools import partial
 
-__all__ = ["BackgroundRunner", "RoundTimeout", "MAX_REST_SECONDS"]
+__all__ = ["BackgroundRunner", "RoundTimeout", "MAX_REST_SECONDS", "JOB_NICENESS", "on_host"]
 
 #: The longest pause between two rounds (a slow model still refits every few seconds).
 MAX_REST_SECONDS = 5.0
+
+#: How much nicer than the kernel a round's job runs (Linux niceness, 0-19). At 10 a job gets about
+#: a tenth of a core that the card's answers, the server or the browser want.
+JOB_NICENESS = 10
+
+_job_context = threading.local()  # on a job's thread: the queue of reports its host thread serves
+_DONE = object()
 
 
 class RoundTimeout(TimeoutError):
@@ -134,7 +151,7 @@ class BackgroundRunner:
     def _run(self, generation: int, waiters: list[Future]) -> None:
         started = time.monotonic()
         try:
-            result = self._job()
+            result = _run_nicer(self._job)
         except BaseException as error:  # delivered to on_error, which shows it to the user
             outcome = partial(self._on_error, error)
         else:
@@ -188,6 +205,69 @@ class BackgroundRunner:
     def hurry(self) -> None:
         """End a pause between rounds now (a round the user asked for starts at once)."""
         self._woken.set()
+
+
+def on_host(callback: Callable[[], object], *, wait: bool = False) -> object:
+    """Call ``callback`` on a round's host thread (at the kernel's priority) when called inside a
+    round's job; anywhere else, now. For what takes a lock the card's answers wait for: progress
+    reports that sync the card, the snapshot of what a round needs. Calls keep their order.
+    ``wait=False`` returns None at once; ``wait=True`` returns the callback's result (or raises its
+    error) once the host has run it."""
+    reports = getattr(_job_context, "reports", None)
+    if reports is None:
+        return callback()
+    if not wait:
+        reports.put(callback)
+        return None
+    answer: Future = Future()
+
+    def call() -> None:
+        try:
+            answer.set_result(callback())
+        except BaseException as error:  # raised again on the job's thread
+            answer.set_exception(error)
+
+    reports.put(call)
+    return answer.result()
+
+
+def _run_nicer(job: Callable[[], object]) -> object:
+    """Run ``job`` on a thread of its own at a lower OS priority; serve its reports meanwhile; return
+    its result or raise its error. Where a thread's priority cannot be set, run it here."""
+    if not sys.platform.startswith("linux"):  # elsewhere a native thread id is not a process id setpriority takes
+        return job()
+    reports: queue.SimpleQueue = queue.SimpleQueue()
+    outcome: dict = {}
+
+    def work() -> None:
+        _job_context.reports = reports
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _nicer_than_now(JOB_NICENESS))
+        except OSError:  # not permitted here: run at the kernel's priority
+            pass
+        try:
+            outcome["result"] = job()
+        except BaseException as error:  # raised again on the host thread
+            outcome["error"] = error
+        finally:
+            reports.put(_DONE)
+
+    threading.Thread(target=work, name="activelabel-round-job", daemon=True).start()
+    failed = None
+    while (callback := reports.get()) is not _DONE:
+        try:
+            callback()
+        except BaseException as error:  # a report that fails fails the round, as it did on the job's thread
+            failed = failed or error
+    if "error" in outcome:
+        raise outcome["error"]
+    if failed is not None:
+        raise failed
+    return outcome["result"]
+
+
+def _nicer_than_now(step: int) -> int:
+    return min(19, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + step)
 
 
 def _resolve(futures: list[Future]) -> None:

@@ -29,7 +29,7 @@ from .events import LabelState, paused_gc
 from .features import validate_embeddings
 from .line import Line, RankedLine
 from .rounds import FitRecord, FittedModel, ModelStatus, PreparedPool, RetrainPolicy, RoundInputs, RoundResult, run_round
-from .runner import BackgroundRunner
+from .runner import BackgroundRunner, on_host
 from .review import check_order, describe_order, review_order
 from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, IMPORTED, RELABELED
 from .store import LabelStore, default_store_path
@@ -198,7 +198,7 @@ class LabelingSession:
         self.annotator = annotator or options.login_name()
         self._label_code = {name: code for code, name in enumerate(self.labels)}
         self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state)
-        self.pool.on_progress = self._preparing
+        self.pool.on_progress = lambda step, done: on_host(partial(self._preparing, step, done))
 
         n = len(self.dataset)
         self._lock = threading.RLock()
@@ -1395,20 +1395,27 @@ class LabelingSession:
             self.request_rerank()
 
     def _round(self) -> RoundResult:
+        # the snapshot and the reports run on the round's host thread, at the kernel's priority:
+        # they take the session's lock, which the card's answers wait for (see runner.py)
+        inputs = on_host(self._round_inputs, wait=True)
+        on_host(self._notify)
+        return run_round(inputs, self.pool)
+
+    def _round_inputs(self) -> RoundInputs:
         with self._lock:
             refit = self._refit_requested and _models.ready_to_train(self.label_counts())
             self._refit_requested = False
             labeled = self._hand_positions()
             inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
                                  refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
-                                 self.random_state, on_fit_progress=partial(self._fitting, len(labeled)),
+                                 self.random_state,
+                                 on_fit_progress=lambda done, n=len(labeled): on_host(partial(self._fitting, n, done)),
                                  score_also=self._stop_set)
             self._round_refits = refit
             self._round_labels = tuple(self.labels)  # a label added or removed meanwhile is mapped at swap-in
             if refit and self.pool.ready:
                 self.model_status = self.model_status.training(len(labeled), 0.0)
-        self._notify()
-        return run_round(inputs, self.pool)
+        return inputs
 
     def _fitting(self, n_labels: int, done: float) -> None:
         """Progress of a fit on ``n_labels`` labels (from the round's thread), for the card's status line."""

@@ -1,10 +1,12 @@
 """Background rounds run one at a time off the caller's thread; a burst of requests costs one extra round."""
 
+import os
+import sys
 import threading
 
 import pytest
 
-from activelabel_widget.runner import BackgroundRunner, RoundTimeout
+from activelabel_widget.runner import JOB_NICENESS, BackgroundRunner, RoundTimeout, on_host
 
 WAIT = 5.0  # upper bound for anything that should happen promptly; never reached when all is well
 
@@ -252,7 +254,8 @@ def test_no_round_starts_while_an_abandoned_job_still_runs(harness):
     (error,) = h.errors
     assert isinstance(error, RoundTimeout)
     first.result(timeout=WAIT)  # reported at once, while the job is still stuck
-    assert round_threads(before) == [h.threads[0]]  # only the abandoned job's thread
+    (host,) = round_threads(before)  # only the abandoned job's round: its host, waiting for its job
+    assert h.threads[0].is_alive() and h.threads[0].name == "activelabel-round-job"
     assert h.runs == 1 and h.active == 1
     assert h.runner.busy  # the folded round waits, so a caller waiting for idle waits too
     assert not any(future.done() for future in folded)
@@ -480,3 +483,81 @@ def test_hurry_ends_a_rest_and_the_waiting_round_starts():
     pending.result(timeout=5)
     assert len(starts) == 2
     runner.close()
+
+
+def own_niceness():
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is set on Linux only")
+def test_a_job_runs_nicer_than_the_kernel_and_its_result_is_delivered_at_the_kernels_priority():
+    seen = {}
+    delivered = threading.Event()
+
+    def job():
+        seen["job"] = own_niceness()
+        seen["report"] = on_host(own_niceness, wait=True)
+        return "fitted"
+
+    def on_done(result):
+        seen["delivery"] = own_niceness()
+        delivered.set()
+
+    runner = BackgroundRunner(job, on_done=on_done, on_error=lambda error: None)
+    try:
+        runner.request().result(timeout=WAIT)
+        assert delivered.wait(WAIT)
+    finally:
+        runner.close()
+    kernel = own_niceness()
+    assert seen["job"] == min(19, kernel + JOB_NICENESS)
+    # what takes the locks the card's answers wait for runs at the kernel's priority
+    assert seen["report"] == kernel and seen["delivery"] == kernel
+
+
+def test_reports_from_a_job_run_on_its_host_thread_in_order():
+    calls = []
+
+    def job():
+        for step in range(5):
+            on_host(lambda step=step: calls.append((step, threading.current_thread().name)))
+        answer = on_host(lambda: 42, wait=True)  # waits: every report before it has run
+        assert len(calls) == 5
+        return answer
+
+    done = []
+    runner = BackgroundRunner(job, on_done=done.append, on_error=lambda error: done.append(error))
+    try:
+        runner.request().result(timeout=WAIT)
+    finally:
+        runner.close()
+    assert done == [42]
+    assert [step for step, _ in calls] == [0, 1, 2, 3, 4]
+    assert {name for _, name in calls} == {"activelabel-round"}
+
+
+def test_a_report_that_fails_fails_its_round():
+    def broken_report():
+        raise RuntimeError("the card could not be synced")
+
+    def job():
+        on_host(broken_report)
+        with pytest.raises(ValueError, match="no snapshot"):
+            on_host(lambda: (_ for _ in ()).throw(ValueError("no snapshot")), wait=True)
+        return "fitted"
+
+    outcome = []
+    runner = BackgroundRunner(job, on_done=outcome.append, on_error=outcome.append)
+    try:
+        runner.request().result(timeout=WAIT)
+    finally:
+        runner.close()
+    (error,) = outcome
+    assert isinstance(error, RuntimeError) and "could not be synced" in str(error)
+
+
+def test_outside_a_round_on_host_calls_at_once():
+    assert on_host(lambda: "now", wait=True) == "now"
+    calls = []
+    assert on_host(lambda: calls.append(threading.current_thread())) is None
+    assert calls == [threading.current_thread()]
