@@ -239,6 +239,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
 
     figures = check_load(keys, log, report["received"], events, report["refused"])
     figures.update(latencies(log, cards, report["received"]))
+    figures["kernel_behind_ms"] = kernel_behind(log, report["received"], time_origin)
     figures.update({
         "rate_per_second": rate, "rows": ROWS, "kind": KIND, "preload": PRELOAD, "typing_seconds": round(typing_seconds, 1),
         "wall_seconds": round(wall_seconds, 1),
@@ -323,6 +324,17 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def kernel_behind(log: list[dict], received: list[list], time_origin_ms: float) -> tuple:
+    """From each press on a record to the kernel having handled its answer (median, 95th percentile,
+    most): how far the kernel fell behind the typing. The page runs dry once it is behind by the
+    whole line. Presses on a record and answers are in the same order (check_load checks it)."""
+    pressed = [time_origin_ms + press["t"] for press in log if press["row"]]
+    behind = [1000 * answer[5] - at for at, answer in zip(pressed, received)]
+    if not behind:
+        return (float("nan"),) * 3
+    return (*_percentiles(behind), max(behind))
+
+
 def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
     """How long the kernel took per answer, and from a press to the next row in the page and on screen."""
     to_dom, to_frame, frames = [], [], []
@@ -368,6 +380,8 @@ def summary(f: dict) -> str:
         f"95th percentile {f['frames_to_next_record'][1]:g} frame(s)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
         f"{f['kernel_answer_ms'][1]:.1f} ms",
+        f"  kernel behind the typing      median {f['kernel_behind_ms'][0]:.0f} ms, 95th percentile "
+        f"{f['kernel_behind_ms'][1]:.0f} ms, most {f['kernel_behind_ms'][2]:.0f} ms (press to its answer handled)",
         f"  model fits during the run     {f['fits']}  (last: {f['model'].get('message', '')})",
         f"  typing time                   {f['typing_seconds']:.1f} s; until the kernel had handled every press "
         f"{f['answered_seconds']:.1f} s; until its rounds were done too {f['wall_seconds']:.1f} s",
