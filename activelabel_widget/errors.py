@@ -28,6 +28,11 @@ class StoreError(ActiveLabelError):
     """The label store cannot be opened or written."""
 
 
+class AlreadyAnsweredError(StoreError):
+    """A team store refused an answer: as many other annotators as asked for answered the record
+    already (it reached this annotator after its lease had lapsed). Nothing was saved."""
+
+
 class StoreMismatchError(StoreError):
     """The label store was made for other data or other labels."""
 

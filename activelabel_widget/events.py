@@ -87,6 +87,11 @@ def paused_gc():
 Step = list
 
 
+def _is(current: LabelEvent | None, event: LabelEvent) -> bool:
+    """Whether ``current`` (the event in force for a record) is ``event``."""
+    return current is not None and current.id == event.id
+
+
 class LabelState:
     """The state a sequence of events describes; see the module docstring.
 
@@ -143,27 +148,59 @@ class LabelState:
             self.history.append([pair])
             return (event.key,)
         if event.action == "undo":
-            if not self.history or self.history[-1][-1][0].id != event.undoes:
-                raise StoreError(
-                    f"The store's undo event {event.id} does not match its history; the file was edited by hand "
-                    "or by another program. Restore it from a backup or start a new store."
-                )
-            step = self.history.pop()
+            step = self.history.pop(self._undoable(event))
             for undone, previous in reversed(step):
                 if undone.action in ("label", "reject"):
+                    if not (_is(self.labels.get(undone.key), undone) or _is(self.rejected.get(undone.key), undone)):
+                        self._bypass(undone, previous)  # another annotator answered the record since: theirs stays
+                        continue
                     self.labels.pop(undone.key, None)
                     self.rejected.pop(undone.key, None)
                     if previous is not None:
                         (self.labels if previous.action == "label" else self.rejected)[undone.key] = previous
                 elif undone.action == "note":
+                    if not _is(self.notes.get(undone.key), undone) and undone.note:
+                        self._bypass(undone, previous)
+                        continue
                     if previous is None or not previous.note:
                         self.notes.pop(undone.key, None)
                     else:
                         self.notes[undone.key] = previous
-                else:
+                elif _is(self.skipped.get(undone.key), undone):
                     self.skipped.pop(undone.key, None)
             return tuple(dict.fromkeys(undone.key for undone, _ in step))
         raise StoreError(f"The store has an event with unknown action {event.action!r}; it was edited by another program.")
+
+    def _undoable(self, undo: LabelEvent) -> int:
+        """Where in the history the step ``undo`` takes back is: the newest step, or, in a log several
+        annotators write (a team store), the newest step of the undo's annotator.
+
+        Raises
+        ------
+        StoreError
+            Neither: the log was edited by hand.
+        """
+        if self.history and self.history[-1][-1][0].id == undo.undoes:
+            return len(self.history) - 1
+        for index in range(len(self.history) - 1, -1, -1):
+            last = self.history[index][-1][0]
+            if last.annotator == undo.annotator and undo.annotator is not None:
+                if last.id == undo.undoes:
+                    return index
+                break
+        raise StoreError(
+            f"The store's undo event {undo.id} does not match its history; the file was edited by hand "
+            "or by another program. Restore it from a backup or start a new store."
+        )
+
+    def _bypass(self, undone: LabelEvent, previous: LabelEvent | None) -> None:
+        """``undone`` was taken back after a later event replaced it: that event's own undo must bring
+        back what came before ``undone``, not ``undone`` itself."""
+        for step in reversed(self.history):
+            for index, (later, replaced) in enumerate(step):
+                if replaced is not None and replaced.id == undone.id:
+                    step[index] = (later, previous)
+                    return
 
     def apply_all(self, events: Iterable[LabelEvent]) -> None:
         """Apply events in log order."""

@@ -21,6 +21,11 @@ if [ "$with_tests" = 1 ] && [ ! -x /usr/bin/chromium ]; then
     apt_install chromium
 fi
 
+if [ "$with_tests" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "== installing Debian's PostgreSQL server for the team-store tests"
+    apt_install postgresql
+fi
+
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"

@@ -74,3 +74,21 @@ def hold_back(monkeypatch):
         return release
 
     return hold
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole test run (see pg_server.py), stopped at the end."""
+    from pg_server import PostgresServer
+
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """The URL of a fresh database on the test server."""
+    return postgres_server.new_database()

@@ -27,6 +27,24 @@ def test_a_label_replaces_the_one_in_force_and_undo_restores_it():
     assert state.labels["k"].label == "a"
 
 
+def by(annotator, id, action, key, label=None, *, undoes=None):
+    return event(id, action, key, label, undoes=undoes)._replace(annotator=annotator)
+
+
+def test_in_a_team_log_an_undo_takes_back_its_annotators_newest_step_and_no_one_elses_answer():
+    state = LabelState()
+    state.apply(by("ana", 1, "label", "k", "a"))
+    state.apply(by("ben", 2, "label", "m", "b"))
+    state.apply(by("ben", 3, "label", "k", "c"))  # ben answers the same record after ana
+    assert state.apply(by("ana", 4, "undo", "k", undoes=1)) == ("k",)
+    assert state.labels["k"].label == "c" and state.labels["m"].label == "b"  # ben's answers stay
+    state.apply(by("ana", 5, "label", "n", "a"))
+    with pytest.raises(StoreError, match="does not match"):  # not ben's newest step
+        state.apply(by("ben", 6, "undo", "m", undoes=2))
+    state.apply(by("ben", 7, "undo", "k", undoes=3))
+    assert "k" not in state.labels  # ana's answer was taken back before: nothing comes back
+
+
 def test_a_skip_goes_to_the_back_and_a_label_takes_it_out():
     state = LabelState()
     for id, key in enumerate(["x", "y", "x"], start=1):
