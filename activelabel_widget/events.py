@@ -208,9 +208,12 @@ class LabelState:
             for event in events:
                 self.apply(event)
 
-    def last_step(self) -> Step | None:
-        """The step :meth:`apply` would take back on the next undo, or None."""
-        return self.history[-1] if self.history else None
+    def last_step(self, annotator: str | None = None) -> Step | None:
+        """The step :meth:`apply` would take back on the next undo, or None; with ``annotator``,
+        that annotator's newest step (a team store: an undo takes back only your own)."""
+        if annotator is None:
+            return self.history[-1] if self.history else None
+        return next((step for step in reversed(self.history) if step[-1][0].annotator == annotator), None)
 
     def to_bytes(self) -> bytes:
         """The state as bytes: numeric columns as arrays, texts as JSON (nothing in them can run code)."""

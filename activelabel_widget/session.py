@@ -24,7 +24,7 @@ import pandas as pd
 from . import handoff, options, records
 from . import models as _models
 from .dataset import CardPayload, Dataset, as_texts
-from .errors import DataError, LabelError, ModelError
+from .errors import AlreadyAnsweredError, DataError, LabelError, ModelError, OptionError, StoreError
 from .events import LabelState, paused_gc
 from .features import validate_embeddings
 from .line import Line, RankedLine
@@ -33,11 +33,14 @@ from .runner import BackgroundRunner, on_host
 from .review import check_order, describe_order, review_order
 from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, IMPORTED, RELABELED
 from .store import LabelStore, default_store_path
+from .team_store import is_server_url
 
 __all__ = ["LabelingSession", "CardSnapshot"]
 
 #: The line is ranked again in the background when fewer than this many ranked records remain.
 _REFILL_BELOW = 64
+#: Team store: seconds between two looks at what the other annotators did (see follow_team).
+TEAM_FOLLOW_SECONDS = 1.0
 
 
 #: Rows of the fixed sample on which the stop hint compares successive fits' predictions.
@@ -143,6 +146,9 @@ class LabelingSession:
     store : str or Path, optional
         SQLite file where every label is saved as it is made; ``":memory:"`` keeps nothing
         after :meth:`close`. Default: a file next to the notebook (see :attr:`store_path`).
+        A ``postgresql://`` URL labels as one of a team on a shared server
+        (:mod:`~activelabel_widget.team_store`): every record goes to one annotator at a time,
+        and everyone's labels reach every annotator's model.
     model : estimator or list of estimators, optional
         scikit-learn classifiers (or Pipelines) fitted on the features; a list is a committee.
         Never fitted in place. Default: :func:`~activelabel_widget.models.default_model`.
@@ -162,6 +168,9 @@ class LabelingSession:
     background : bool
         Run rounds in a background thread (default). ``False`` runs them inline (scripts, tests,
         simulations): every label that makes a fit due fits before it returns.
+    lease_seconds : float, optional
+        Team store only: how long a record on the card (or in the page's line) stays yours
+        without an answer before it goes back to the pool (default 300).
     initial_labels : str, optional
         A column of earlier labels (missing where none): rows with no label in the store get
         theirs, saved with ``source="imported"`` as one undo step (again on every start, so rows
@@ -183,7 +192,8 @@ class LabelingSession:
     def __init__(self, df: pd.DataFrame, *, labels, text=None, image=None, features=None, show=None, store=None,
                  model=None, strategy: str = "hybrid", retrain_every: int = 10, embeddings=None,
                  annotator: str | None = None, fit_timeout: float | None = 600.0, random_state: int = 0,
-                 background: bool = True, initial_labels: str | None = None):
+                 background: bool = True, initial_labels: str | None = None,
+                 lease_seconds: float | None = None):
         from .strategies import check_strategy
 
         self.labels = options.check_labels(labels)
@@ -246,10 +256,27 @@ class LabelingSession:
         # the store is opened last: matching its labels to the data fills the arrays above
         if store is None:
             store = default_store_path()
-        memory = str(store) == ":memory:"
-        self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
-        self.store = LabelStore(None if memory else self.store_path, labels=self.labels, multi_label=self.multi_label,
-                                on_taken_over=self._taken_over, check=self._restore)
+        self._team = is_server_url(store)
+        self._unavailable = np.zeros(n, dtype=bool)  # team store: records others hold or answered
+        self._seen_event_id = 0  # team store: the newest event applied from the server's log
+        #: Team store: how many records this annotator holds at once (the card and the page's line).
+        self.team_window = 8
+        if self._team:
+            from .team_store import DEFAULT_LEASE_SECONDS, TeamStore, shown_url
+
+            if self.multi_label:
+                raise OptionError("A team store holds single labels for now; label sets need a file store (store='labels.db').")
+            self.store_path = shown_url(store)
+            self.store = TeamStore(store, labels=self.labels, annotator=self.annotator, check=self._restore,
+                                   lease_seconds=DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds)
+        else:
+            if lease_seconds is not None:
+                raise OptionError("lease_seconds= is for a team store (store='postgresql://...'); a file store has one "
+                                  "annotator and no leases.")
+            memory = str(store) == ":memory:"
+            self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
+            self.store = LabelStore(None if memory else self.store_path, labels=self.labels, multi_label=self.multi_label,
+                                    on_taken_over=self._taken_over, check=self._restore)
 
         if earlier is not None:
             self._import_frame(earlier, annotator="imported")
@@ -262,6 +289,10 @@ class LabelingSession:
         self.request_rerank()
         if self._current is None:
             self._advance()
+        self._stop_following = threading.Event()
+        if self._team and self._background:
+            threading.Thread(target=self._follow_loop, args=(self._stop_following,), name="activelabel-team",
+                             daemon=True).start()
 
     @property
     def retrain_every(self) -> int:
@@ -582,6 +613,14 @@ class LabelingSession:
         """
         label = self._stored_label(label)
         position = self.dataset.position(key)
+        try:
+            self._label(position, label, source, confidence)
+        except AlreadyAnsweredError:
+            self.follow_team()  # another annotator's answer arrives here: the card moves on
+            raise
+        self._notify()
+
+    def _label(self, position: int, label: str, source: str | None, confidence: float | None) -> None:
         with self._lock:
             on_card = position == self._current
             relabel = self._codes[position] >= 0
@@ -609,7 +648,6 @@ class LabelingSession:
                     self._review_next()
                 elif on_card:
                     self._advance()
-        self._notify()
 
     def label_many(self, positions, labels, *, source: str, confidence=None) -> int:
         """Save labels for many rows (by position) in one transaction and one undo step; returns how many.
@@ -702,7 +740,7 @@ class LabelingSession:
             review = self._review
             if review is not None and review.steps:
                 return self.dataset.index_value(review.positions[review.steps[-1][0]])
-            step = self._state.last_step()
+            step = self._state.last_step(self._undo_annotator)
             if step is None:
                 return None
             position = self.dataset.position_of.get(step[-1][0].key)
@@ -777,7 +815,7 @@ class LabelingSession:
             return self.dataset.index_value(taken_back)
         with self._lock:
             self._end_review()
-            step = self._state.last_step()
+            step = self._state.last_step(self._undo_annotator)
             if step is None:
                 return None
             last = step[-1][0]
@@ -1267,6 +1305,7 @@ class LabelingSession:
     def _restore(self, store: LabelStore) -> None:
         """Replay the store and apply every label whose record is still in the data as it was labeled."""
         self._state = store.replay()
+        self._seen_event_id = getattr(store, "last_replayed_id", 0)
         # labels whose name is no longer in labels= stay in the store, not applied (the report says so)
         self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path,
                                                    labels=self._known_labels())
@@ -1373,11 +1412,14 @@ class LabelingSession:
             self._line.remove_back(position)
 
     def _is_open(self, position: int) -> bool:
-        return not self._has_label[position] and not self._rejected[position] and position != self._current
+        return (not self._has_label[position] and not self._rejected[position] and position != self._current
+                and not self._unavailable[position])
 
     def _advance(self, *, previous_label: str | None = None) -> None:
-        """Show the next record from the line (O(1) amortised)."""
+        """Show the next record from the line (O(1) amortised; a team store leases it first)."""
         self._current = None
+        if self._team:
+            self._claim_window()
         taken = self._line.pop(self._is_open)
         self._current, self._current_reason = (None, "") if taken is None else taken
         self._previous_label = previous_label
@@ -1386,6 +1428,80 @@ class LabelingSession:
         self.store.note_card(None if self._current is None else self.dataset.keys[self._current])
         if self._line.remaining_ranked() < _REFILL_BELOW:
             self.request_rerank()
+
+    @property
+    def _undo_annotator(self) -> str | None:
+        """Whose steps undo takes back: in a team, only this annotator's; alone, every step."""
+        return self.annotator if self._team else None
+
+    def _claim_window(self) -> None:
+        """Team store: lease the next records of the line to this annotator (the card and the page's
+        line, :attr:`team_window` of them); records another annotator holds are passed over until
+        their lease lapses (:meth:`follow_team` notices)."""
+        while True:
+            candidates = self._line.peek(3 * self.team_window, self._is_open)
+            if not candidates:
+                return
+            keys = [self.dataset.keys[p] for p in candidates]
+            try:
+                held = set(self.store.claim(keys, want=self.team_window))
+            except StoreError:
+                # the server is away: go on with the line as it is (an answer on a record someone
+                # else answered meanwhile is refused when it is saved, never counted twice)
+                return
+            for position, key in zip(candidates, keys):
+                if key not in held:
+                    self._unavailable[position] = True
+            if held:
+                return
+
+    def follow_team(self) -> bool:
+        """Team store: apply the labels, skips and undos other annotators saved since the last call,
+        and see which records others hold now. Returns whether anything changed. A background thread
+        calls this every :data:`TEAM_FOLLOW_SECONDS`; call it yourself in scripts and tests.
+
+        Raises
+        ------
+        StoreError
+            The server is not answering (nothing changes here; the next call tries again).
+        """
+        if not self._team:
+            return False
+        events = self.store.events(after=self._seen_event_id)
+        held_elsewhere = self.store.leased_by_others()
+        changed = False
+        with self._lock:
+            for event in events:
+                self._seen_event_id = max(self._seen_event_id, event.id)
+                if event.id in self.store.written_ids:
+                    continue  # applied when this session wrote it
+                self._reflect(self._state.apply(event))
+                changed = True
+            unavailable = np.zeros(len(self.dataset), dtype=bool)
+            positions = [self.dataset.position_of.get(key) for key in held_elsewhere]
+            unavailable[[p for p in positions if p is not None]] = True
+            if self._current is not None:
+                unavailable[self._current] = False  # this annotator holds it (see claim)
+            changed = changed or not np.array_equal(unavailable, self._unavailable)
+            self._unavailable = unavailable
+            if self._review is None and (self._current is None or self._has_label[self._current]):
+                # someone else answered the record on the card (its lease had lapsed), or records
+                # others held came back to the pool while this card had none
+                self._advance()
+            if changed:
+                self._maybe_retrain()
+        if changed:
+            self._notify()
+        return changed
+
+    def _follow_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(TEAM_FOLLOW_SECONDS):
+            try:
+                self.follow_team()
+            except StoreError:  # the server is away: try again next time
+                continue
+            except Exception:  # never let the thread die on one bad poll
+                continue
 
     def _maybe_retrain(self) -> None:
         n_hand = len(self._hand_positions())
@@ -1453,6 +1569,8 @@ class LabelingSession:
                 self.model_status = self.model_status.idle(has_model=self._model is not None)
             if result.ranked is not None:
                 self._line.replace_ranked(result.ranked)
+                if self._team:  # the next records changed: lease them
+                    self._claim_window()
             if self._current is None and not self._has_label.all():
                 self._advance()
         self._notify()
@@ -1490,7 +1608,9 @@ class LabelingSession:
             time.sleep(0.01)
 
     def close(self) -> None:
-        """Stop background rounds and close the store (keeping a snapshot for a fast reopen)."""
+        """Stop background rounds and close the store (keeping a snapshot for a fast reopen; a team
+        store gives this annotator's records back)."""
+        self._stop_following.set()
         self._runner.close()
         with self._lock:
             self.store.close(state=self._state)

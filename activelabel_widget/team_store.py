@@ -34,7 +34,7 @@ from .errors import AlreadyAnsweredError, LabelError, StoreError
 from .events import LabelEvent, LabelState, paused_gc
 from .store import _checked_row, _from_row, _now, _sql
 
-__all__ = ["TeamStore", "is_server_url", "DEFAULT_PROJECT", "DEFAULT_LEASE_SECONDS"]
+__all__ = ["TeamStore", "is_server_url", "shown_url", "DEFAULT_PROJECT", "DEFAULT_LEASE_SECONDS"]
 
 #: The project (data set) of a URL without ``?project=``.
 DEFAULT_PROJECT = "default"
@@ -121,6 +121,11 @@ def is_server_url(store) -> bool:
     return isinstance(store, str) and store.startswith(("postgresql://", "postgres://"))
 
 
+def shown_url(url: str) -> str:
+    """A server URL as the card and messages show it: without its password, with its project."""
+    return _split_url(url)[2]
+
+
 def _split_url(url: str) -> tuple[str, str, str]:
     """(the URL libpq gets, the project, the URL as shown: without a password)."""
     parts = urlsplit(url)
@@ -187,6 +192,10 @@ class TeamStore:
         self.recovered_to = None  # a file store's recovery copy; a server keeps its own
         self._events_since_snapshot = 0
         self._card_key: str | None = None
+        #: Ids of the events this store wrote (a session applies them as it writes them).
+        self.written_ids: set[int] = set()
+        #: The newest event id :meth:`replay` read.
+        self.last_replayed_id = 0
         with self._lock:
             self._run("open the project", lambda conn: self._init(conn, list(labels)))
             self._saved_card_key = self._run("read where you stopped", self._read_card)
@@ -265,6 +274,7 @@ class TeamStore:
             rows = [row[:-3] + (ids[0], *row[-2:]) for row in rows]
         with conn.cursor() as cursor:
             cursor.executemany(_INSERT, [(id, self.project, *_sql(at, row)) for id, row in zip(ids, rows)])
+        self.written_ids.update(ids)  # a rollback leaves ids no event has: harmless
         return [LabelEvent(id, at, *row) for id, row in zip(ids, rows)]
 
     def append(self, action: str, key: str, *, label=None, annotator=None, source=None, confidence=None,
@@ -425,8 +435,10 @@ class TeamStore:
 
     def replay(self) -> LabelState:
         """Every annotator's labels, skips and undo history, from the project's events."""
+        events = self.events()
         state = LabelState()
-        state.apply_all(self.events())
+        state.apply_all(events)
+        self.last_replayed_id = events[-1].id if events else 0
         return state
 
     def heuristics(self) -> list[str]:

@@ -1,0 +1,132 @@
+"""Labeling as a team on one PostgreSQL server: each record to one annotator, everyone's labels everywhere."""
+
+import multiprocessing
+import time
+
+import pytest
+
+from activelabel_widget import LabelingSession
+from activelabel_widget.errors import AlreadyAnsweredError, OptionError
+
+from conftest import LABELS, ticket_frame
+
+
+@pytest.fixture
+def team(pg_url):
+    made = []
+
+    def join(annotator, df=None, **options):
+        options.setdefault("background", False)
+        session = LabelingSession(ticket_frame() if df is None else df, text="body", labels=LABELS, store=pg_url,
+                                  annotator=annotator, **options)
+        made.append(session)
+        return session
+
+    yield join
+    for session in made:
+        session.close()
+
+
+def truth(session, key):
+    return session.dataset.df.loc[key, "truth"]
+
+
+def test_two_annotators_get_different_records_and_see_each_others_labels(team):
+    ana, ben = team("ana"), team("ben")
+    assert ana.current != ben.current
+    for _ in range(5):
+        ana.label(ana.current, truth(ana, ana.current))
+    assert ben.follow_team()
+    assert ben.progress["labeled"] == 5 and ana.progress["labeled"] == 5
+    ana_keys = set(ana.labeled.index)
+    for _ in range(5):
+        assert ben.current not in ana_keys
+        ben.label(ben.current, truth(ben, ben.current))
+    ana.follow_team()
+    assert set(ana.labeled.index) == set(ben.labeled.index) and len(ana.labeled) == 10
+    assert set(ana.labeled["annotator"]) == {"ana", "ben"}
+
+
+def test_an_undo_takes_back_only_your_own_answer(team):
+    ana, ben = team("ana"), team("ben")
+    mine = ana.current
+    ana.label(mine, "bug")
+    theirs = ben.current
+    ben.label(theirs, "feature")
+    ana.follow_team()
+    assert ana.undo() == mine  # ben's label came later, but it is not ana's to take back
+    ben.follow_team()
+    assert list(ben.labeled.index) == [theirs] and list(ana.labeled.index) == [theirs]
+
+
+def test_a_restart_brings_back_everyones_labels(team, pg_url):
+    ana, ben = team("ana"), team("ben")
+    ana.label(ana.current, "bug")
+    ben.label(ben.current, "question")
+    ana.close()
+    again = team("ana")
+    assert len(again.labeled) == 2 and set(again.labeled["annotator"]) == {"ana", "ben"}
+
+
+def test_a_late_answer_on_a_record_someone_else_answered_is_refused_and_the_card_moves_on(team):
+    ana, ben = team("ana", lease_seconds=0.3), team("ben")
+    contested = ana.current
+    time.sleep(0.5)  # ana's lease lapses
+    ben.follow_team()
+    ben.show(contested)
+    assert ben.current == contested
+    ben.label(contested, "bug")
+    with pytest.raises(AlreadyAnsweredError, match="answered by ben"):
+        ana.label(contested, "feature")
+    assert ana.current != contested
+    assert ana.labeled.loc[contested, "label"] == "bug"
+
+
+def test_lease_seconds_is_for_a_team_store(tmp_path):
+    with pytest.raises(OptionError, match="team store"):
+        LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "x.db", lease_seconds=5)
+
+
+def _label_all(url, name, rows, results):
+    """One annotator's kernel: label what the card shows until no record is left for anyone."""
+    session = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=url, annotator=name,
+                              background=False, retrain_every=100, lease_seconds=30)
+    answered, refused = [], 0
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        key = session.current
+        if key is None:
+            session.follow_team()
+            if session.current is None and session.progress["labeled"] == rows:
+                break
+            time.sleep(0.1)
+            continue
+        try:
+            session.label(key, session.dataset.df.loc[key, "truth"])
+            answered.append(int(key))
+        except AlreadyAnsweredError:
+            refused += 1
+    session.close()
+    results.put((name, answered, refused))
+
+
+@pytest.mark.slow
+def test_four_annotator_kernels_label_every_record_once(pg_url):
+    rows = 3000
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, results)) for i in range(4)]
+    for proc in procs:
+        proc.start()
+    done = [results.get(timeout=300) for _ in procs]
+    for proc in procs:
+        proc.join(60)
+    answered = [key for _, keys, _ in done for key in keys]
+    assert sorted(answered) == sorted(ticket_frame(rows).index)  # every record, none twice
+    assert all(len(keys) > 0 for _, keys, _ in done)  # everyone got work
+    reader = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=pg_url, annotator="reader",
+                             background=False)
+    try:
+        assert reader.progress["labeled"] == rows
+    finally:
+        reader.close()
