@@ -259,6 +259,7 @@ class LabelingSession:
         self._team = is_server_url(store)
         self._unavailable = np.zeros(n, dtype=bool)  # team store: records others hold or answered
         self._seen_event_id = 0  # team store: the newest event applied from the server's log
+        self._team_annotators: set[str] = set()  # team store: everyone who has answered
         #: Team store: how many records this annotator holds at once (the card and the page's line).
         self.team_window = 8
         if self._team:
@@ -482,10 +483,14 @@ class LabelingSession:
 
     @property
     def progress(self) -> dict:
-        """``{labeled, total, session, skipped, rejected}`` for the progress line."""
+        """``{labeled, total, session, skipped, rejected}`` for the progress line; with a team store also
+        ``annotators`` (people who have answered) and ``with_others`` (records others hold now)."""
         with self._lock:
-            return {"labeled": self._n_labeled, "total": len(self.dataset), "session": self._session_labels,
-                    "skipped": len(self._skipped), "rejected": self._n_rejected}
+            progress = {"labeled": self._n_labeled, "total": len(self.dataset), "session": self._session_labels,
+                        "skipped": len(self._skipped), "rejected": self._n_rejected}
+            if self._team:  # how many people have answered, and how many records others hold right now
+                progress.update(annotators=len(self._team_annotators), with_others=int(self._unavailable.sum()))
+            return progress
 
     @property
     def suggestion(self) -> tuple[str, float] | None:
@@ -638,6 +643,7 @@ class LabelingSession:
                     confidence = suggestion[1]
                 event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
                                           source=source, confidence=confidence, content=self._content(position))
+                self._team_annotators.add(self.annotator)
                 self._reflect(self._state.apply(event))
                 self._session_labels += 1
                 self._relabels += int(relabel)
@@ -1306,6 +1312,9 @@ class LabelingSession:
         """Replay the store and apply every label whose record is still in the data as it was labeled."""
         self._state = store.replay()
         self._seen_event_id = getattr(store, "last_replayed_id", 0)
+        if self._team:
+            keys, _, _, _ = self._state.in_force()
+            self._team_annotators = {self._state.labels[key].annotator for key in keys}
         # labels whose name is no longer in labels= stay in the store, not applied (the report says so)
         self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path,
                                                    labels=self._known_labels())
@@ -1475,6 +1484,8 @@ class LabelingSession:
                 self._seen_event_id = max(self._seen_event_id, event.id)
                 if event.id in self.store.written_ids:
                     continue  # applied when this session wrote it
+                if event.action in ("label", "reject"):
+                    self._team_annotators.add(event.annotator)
                 self._reflect(self._state.apply(event))
                 changed = True
             unavailable = np.zeros(len(self.dataset), dtype=bool)

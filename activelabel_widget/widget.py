@@ -124,6 +124,7 @@ class LabelingWidget(anywidget.AnyWidget):
         # an answer the kernel's thread has just settled (and the page would show that record again)
         self._sync_lock = threading.RLock()
         self._preload = options.check_preload(preload)
+        session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq

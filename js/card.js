@@ -19,10 +19,18 @@ function count(value) {
   return number.format(Number.isFinite(n) ? n : 0);
 }
 
-/** "412 / 5,000 labeled · 23 this session · 2 skipped" */
+/**
+ * "412 / 5,000 labeled · 23 this session · 2 skipped"; labeling as a team:
+ * "412 / 5,000 labeled by 3 people · 23 by you this session · 2 skipped · 8 with others now".
+ */
 export function progressText(progress) {
   const p = progress || {};
-  return `${count(p.labeled)} / ${count(p.total)} labeled · ${count(p.session)} this session · ${count(p.skipped)} skipped`;
+  if (finite(p.annotators) === null) {
+    return `${count(p.labeled)} / ${count(p.total)} labeled · ${count(p.session)} this session · ${count(p.skipped)} skipped`;
+  }
+  const people = finite(p.annotators) === 1 ? "1 person" : `${count(p.annotators)} people`;
+  return `${count(p.labeled)} / ${count(p.total)} labeled by ${people} · ${count(p.session)} by you this session · `
+    + `${count(p.skipped)} skipped · ${count(p.with_others)} with others now`;
 }
 
 /** A share in [0, 1] as a whole percent: 0.643 -> "64%". */

@@ -130,3 +130,18 @@ def test_four_annotator_kernels_label_every_record_once(pg_url):
         assert reader.progress["labeled"] == rows
     finally:
         reader.close()
+
+
+def test_the_card_says_how_many_people_label_and_how_many_records_others_hold(team):
+    from activelabel_widget.widget import LabelingWidget
+
+    ana, ben = team("ana"), team("ben")
+    card = LabelingWidget(ana, preload=4)
+    assert ana.team_window == 4
+    ben.label(ben.current, "bug")
+    ana.follow_team()  # the card refreshes when others label (a thread does this every second)
+    assert card.progress["annotators"] == 1 and card.progress["labeled"] == 1
+    assert card.progress["with_others"] == ben.team_window  # ben holds his card and his page's line
+    ana.label(ana.current, "feature")
+    assert card.progress["annotators"] == 2 and card.progress["session"] == 1
+    card.close()

@@ -10,6 +10,13 @@ describe("card text", () => {
     expect(progressText({})).toBe("0 / 0 labeled · 0 this session · 0 skipped");
   });
 
+  it("says, labeling as a team, by how many people and how many records others hold now", () => {
+    expect(progressText({ labeled: 412, total: 5000, session: 23, skipped: 2, annotators: 3, with_others: 8 }))
+      .toBe("412 / 5,000 labeled by 3 people · 23 by you this session · 2 skipped · 8 with others now");
+    expect(progressText({ labeled: 1, total: 10, session: 1, skipped: 0, annotators: 1, with_others: 0 }))
+      .toBe("1 / 10 labeled by 1 person · 1 by you this session · 0 skipped · 0 with others now");
+  });
+
   it("says what the model is doing", () => {
     expect(modelStatusText({ state: "none" })).toBe("model: none yet");
     expect(modelStatusText({ state: "none", message: "needs labels from 2 classes" }))
