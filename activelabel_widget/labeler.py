@@ -128,6 +128,22 @@ class ActiveLabeler:
         previous_label (what a correction replaced)."""
         return self.session.labeled
 
+    def answers(self) -> pd.DataFrame:
+        """Every annotator's answer in force, one row per record and annotator (see :meth:`LabelingSession.answers`)."""
+        return self.session.answers()
+
+    def agreement(self) -> dict:
+        """How far annotators agree where several answered a record (see :meth:`LabelingSession.agreement`)."""
+        return self.session.agreement()
+
+    def disagreements(self) -> pd.DataFrame:
+        """The records annotators answered differently, not yet adjudicated."""
+        return self.session.disagreements()
+
+    def adjudicate(self, key, label: str) -> None:
+        """Settle a record annotators answered differently (``source="adjudicated"``, used by :attr:`labeled`)."""
+        self.session.adjudicate(key, label)
+
     @property
     def multi_label(self) -> bool:
         """Whether a record carries a set of labels (``multi_label=True``) rather than one."""

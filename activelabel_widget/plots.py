@@ -89,7 +89,7 @@ _BLUE, _VERMILLION, _GREEN, _PURPLE, _ORANGE, _SKY, _YELLOW, _BLACK = PALETTE
 # Accepted suggestions are a lighter blue than hand labels: both are a person's label.
 _SOURCE_COLORS = {_sources.HAND: _BLUE, _sources.ACCEPTED: _SKY, _sources.CORRECTED: _GREEN,
                   _sources.RELABELED: _PURPLE, _sources.IMPORTED: _ORANGE, _sources.BULK: _YELLOW,
-                  _sources.WEAK: _VERMILLION}
+                  _sources.WEAK: _VERMILLION, _sources.ADJUDICATED: "#999999"}
 _SOURCE_MEANING = {
     _sources.HAND: "typed on the card",
     _sources.ACCEPTED: "the model's suggestion, accepted",
@@ -98,6 +98,7 @@ _SOURCE_MEANING = {
     _sources.IMPORTED: "brought in from earlier labels",
     _sources.BULK: "a region of the map labeled at once",
     _sources.WEAK: "from the heuristics, not checked by a person",
+    _sources.ADJUDICATED: "settles a record annotators answered differently",
 }
 
 #: Pixels per inch of every new figure and of :func:`figure_to_png`: one figure pixel is one

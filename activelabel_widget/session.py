@@ -31,7 +31,7 @@ from .line import Line, RankedLine
 from .rounds import FitRecord, FittedModel, ModelStatus, PreparedPool, RetrainPolicy, RoundInputs, RoundResult, run_round
 from .runner import BackgroundRunner, on_host
 from .review import check_order, describe_order, review_order
-from .sources import ACCEPTED, CORRECTED, HAND, HUMAN_SOURCES, IMPORTED, RELABELED
+from .sources import ACCEPTED, ADJUDICATED, CORRECTED, HAND, HUMAN_SOURCES, IMPORTED, RELABELED
 from .store import LabelStore, default_store_path
 from .team_store import is_server_url
 
@@ -171,6 +171,9 @@ class LabelingSession:
     lease_seconds : float, optional
         Team store only: how long a record on the card (or in the page's line) stays yours
         without an answer before it goes back to the pool (default 300).
+    overlap : int, optional
+        Team store only: how many annotators answer each record (default 1), each at most once;
+        :meth:`answers` and :meth:`agreement` compare their answers.
     initial_labels : str, optional
         A column of earlier labels (missing where none): rows with no label in the store get
         theirs, saved with ``source="imported"`` as one undo step (again on every start, so rows
@@ -193,7 +196,7 @@ class LabelingSession:
                  model=None, strategy: str = "hybrid", retrain_every: int = 10, embeddings=None,
                  annotator: str | None = None, fit_timeout: float | None = 600.0, random_state: int = 0,
                  background: bool = True, initial_labels: str | None = None,
-                 lease_seconds: float | None = None):
+                 lease_seconds: float | None = None, overlap: int | None = None):
         from .strategies import check_strategy
 
         self.labels = options.check_labels(labels)
@@ -260,6 +263,7 @@ class LabelingSession:
         self._unavailable = np.zeros(n, dtype=bool)  # team store: records others hold or answered
         self._seen_event_id = 0  # team store: the newest event applied from the server's log
         self._team_annotators: set[str] = set()  # team store: everyone who has answered
+        self._my_answers: dict[str, str] = {}  # team store with overlap: record key -> your answer in force
         #: Team store: how many records this annotator holds at once (the card and the page's line).
         self.team_window = 8
         if self._team:
@@ -268,12 +272,15 @@ class LabelingSession:
             if self.multi_label:
                 raise OptionError("A team store holds single labels for now; label sets need a file store (store='labels.db').")
             self.store_path = shown_url(store)
+            self.overlap = 1 if overlap is None else overlap
             self.store = TeamStore(store, labels=self.labels, annotator=self.annotator, check=self._restore,
-                                   lease_seconds=DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds)
+                                   lease_seconds=DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds,
+                                   overlap=self.overlap)
         else:
-            if lease_seconds is not None:
-                raise OptionError("lease_seconds= is for a team store (store='postgresql://...'); a file store has one "
-                                  "annotator and no leases.")
+            if lease_seconds is not None or overlap is not None:
+                raise OptionError("lease_seconds= and overlap= are for a team store (store='postgresql://...'); a file "
+                                  "store has one annotator and no leases.")
+            self.overlap = 1
             memory = str(store) == ":memory:"
             self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
             self.store = LabelStore(None if memory else self.store_path, labels=self.labels, multi_label=self.multi_label,
@@ -628,8 +635,14 @@ class LabelingSession:
     def _label(self, position: int, label: str, source: str | None, confidence: float | None) -> None:
         with self._lock:
             on_card = position == self._current
-            relabel = self._codes[position] >= 0
-            if relabel and self._state.labels[self.dataset.keys[position]].label == label:
+            key = self.dataset.keys[position]
+            if self.overlap > 1:  # others' answers on the record are theirs: only yours is corrected
+                relabel = key in self._my_answers
+                same = self._my_answers.get(key) == label
+            else:
+                relabel = self._codes[position] >= 0
+                same = relabel and self._state.labels[key].label == label
+            if same:
                 if on_card and self._review is not None:  # the label stands: review moves on
                     self._review.steps.append((self._review.at, None))
                     self._review_next()
@@ -644,6 +657,9 @@ class LabelingSession:
                 event = self.store.append("label", self.dataset.keys[position], label=label, annotator=self.annotator,
                                           source=source, confidence=confidence, content=self._content(position))
                 self._team_annotators.add(self.annotator)
+                if self.overlap > 1:
+                    self._unavailable[position] = True  # answered here: never offered to you again
+                    self._my_answers[key] = label
                 self._reflect(self._state.apply(event))
                 self._session_labels += 1
                 self._relabels += int(relabel)
@@ -832,6 +848,15 @@ class LabelingSession:
                     self._add_label(name)
             event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             self._reflect(self._state.apply(event))
+            if self.overlap > 1:
+                for undone, previous in step:
+                    if previous is not None and previous.annotator == self.annotator and previous.action == "label":
+                        self._my_answers[undone.key] = previous.label
+                    else:
+                        self._my_answers.pop(undone.key, None)
+                        position = self.dataset.position_of.get(undone.key)
+                        if position is not None:
+                            self._unavailable[position] = False  # yours to answer again
             self._relabels += 1
             position = self.dataset.position_of.get(last.key)
             if last.action == "label" and last.source in HUMAN_SOURCES and self._session_labels > 0:
@@ -1135,6 +1160,50 @@ class LabelingSession:
         note (the note on the row, missing when none)."""
         return self._labeled_frame(self.labels)
 
+    def answers(self) -> pd.DataFrame:
+        """Every answer in force: one row per record and annotator (several per record when
+        ``overlap`` > 1), index the record's index value, with ``label``, ``annotator``,
+        ``labeled_at`` and ``source``. An answer its annotator took back is not here; an
+        adjudication (:meth:`adjudicate`) settles records and is not an answer."""
+        events = [e for e in self.store.events() if e.source != ADJUDICATED]
+        per_annotator: dict = {}
+        for event in events:
+            per_annotator.setdefault(event.annotator, []).append(event)
+        rows = []
+        for annotator, own in per_annotator.items():
+            state = LabelState.replay(own)
+            for key, event in state.labels.items():
+                position = self.dataset.position_of.get(key)
+                if position is not None:
+                    rows.append((self.dataset.index_value(position), event.label, annotator, event.at, event.source))
+        frame = pd.DataFrame(rows, columns=["key", "label", "annotator", "labeled_at", "source"])
+        frame["labeled_at"] = pd.to_datetime(frame["labeled_at"], utc=True, format="ISO8601")
+        return frame.set_index("key").rename_axis(self.dataset.df.index.name).sort_values(["labeled_at"])
+
+    def agreement(self) -> dict:
+        """How far the annotators agree on the records several of them answered (see
+        :func:`activelabel_widget.agreement.agreement_table`): ``overall`` (Krippendorff's alpha,
+        Fleiss' kappa, Cohen's kappa for two), ``annotators`` and ``label_pairs``."""
+        from .agreement import agreement_table
+
+        return agreement_table(self.answers(), list(self.labels))
+
+    def disagreements(self) -> pd.DataFrame:
+        """The records whose annotators gave different labels, with their labels and who gave them
+        (settle each with :meth:`adjudicate`); records already adjudicated are left out."""
+        from .agreement import disagreements
+
+        split = disagreements(self.answers())
+        with self._lock:
+            settled = {self.dataset.index_value(p) for p in (self.dataset.position_of.get(k) for k, e in
+                       self._state.labels.items() if e.source == ADJUDICATED) if p is not None}
+        return split[~split.index.isin(settled)]
+
+    def adjudicate(self, key, label: str) -> None:
+        """Settle a record annotators answered differently: ``label`` with ``source="adjudicated"``,
+        the label :attr:`labeled` and the model use from now on."""
+        self.label(key, label, source=ADJUDICATED)
+
     def _labeled_frame(self, categories: list | None) -> pd.DataFrame:
         """:attr:`labeled`, its label columns categorical over ``categories`` (None: the stored texts)."""
         with self._lock:
@@ -1315,6 +1384,7 @@ class LabelingSession:
         if self._team:
             keys, _, _, _ = self._state.in_force()
             self._team_annotators = {self._state.labels[key].annotator for key in keys}
+            self._my_answers = {key: event.label for key, event in self._answers_of(self.annotator, store).items()}
         # labels whose name is no longer in labels= stay in the store, not applied (the report says so)
         self.restore_report = records.match_labels(self._state, self.dataset, store_path=self.store_path,
                                                    labels=self._known_labels())
@@ -1421,6 +1491,8 @@ class LabelingSession:
             self._line.remove_back(position)
 
     def _is_open(self, position: int) -> bool:
+        if self.overlap > 1:  # others' answers do not close a record: answered by you or by enough people does
+            return not self._unavailable[position] and position != self._current
         return (not self._has_label[position] and not self._rejected[position] and position != self._current
                 and not self._unavailable[position])
 
@@ -1437,6 +1509,11 @@ class LabelingSession:
         self.store.note_card(None if self._current is None else self.dataset.keys[self._current])
         if self._line.remaining_ranked() < _REFILL_BELOW:
             self.request_rerank()
+
+    def _answers_of(self, annotator: str, store) -> dict:
+        """Record key -> the label or rejection event of ``annotator`` in force (their own events replayed)."""
+        own = LabelState.replay(e for e in store.events() if e.annotator == annotator)
+        return {**own.labels, **own.rejected}
 
     @property
     def _undo_annotator(self) -> str | None:
@@ -1477,7 +1554,7 @@ class LabelingSession:
         if not self._team:
             return False
         events = self.store.events(after=self._seen_event_id)
-        held_elsewhere = self.store.leased_by_others()
+        held_elsewhere = self.store.closed_to_me() if self.overlap > 1 else self.store.leased_by_others()
         changed = False
         with self._lock:
             for event in events:
@@ -1494,8 +1571,11 @@ class LabelingSession:
             if self._current is not None:
                 unavailable[self._current] = False  # this annotator holds it (see claim)
             changed = changed or not np.array_equal(unavailable, self._unavailable)
+            for position in np.flatnonzero(self._unavailable & ~unavailable):  # back in the pool (a lease lapsed)
+                if self._is_open(int(position)):
+                    self._line.push_back(int(position), "back from another annotator")
             self._unavailable = unavailable
-            if self._review is None and (self._current is None or self._has_label[self._current]):
+            if self._review is None and (self._current is None or (self.overlap == 1 and self._has_label[self._current])):
                 # someone else answered the record on the card (its lease had lapsed), or records
                 # others held came back to the pool while this card had none
                 self._advance()

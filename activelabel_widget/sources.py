@@ -6,7 +6,7 @@ frame all use the names defined here.
 
 from __future__ import annotations
 
-__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "IMPORTED", "BULK", "WEAK", "SOURCES", "HUMAN_SOURCES", "check_source"]
+__all__ = ["HAND", "ACCEPTED", "CORRECTED", "RELABELED", "IMPORTED", "BULK", "WEAK", "ADJUDICATED", "SOURCES", "HUMAN_SOURCES", "check_source"]
 
 #: Typed on the card (or by ``label()``) with no other suggestion shown.
 HAND = "hand"
@@ -24,10 +24,12 @@ IMPORTED = "imported"
 BULK = "bulk"
 #: A weak label promoted from the committee of heuristics (``promote_weak()``).
 WEAK = "weak"
+#: Settles a record annotators answered differently (``adjudicate()``): the label ``labeled`` uses.
+ADJUDICATED = "adjudicated"
 
-SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK, WEAK)
+SOURCES = (HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK, WEAK, ADJUDICATED)
 #: Sources a person stands behind: these labels train the model and are in ``labeled``.
-HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK})
+HUMAN_SOURCES = frozenset({HAND, ACCEPTED, CORRECTED, RELABELED, IMPORTED, BULK, ADJUDICATED})
 
 
 def check_source(source: str) -> str:

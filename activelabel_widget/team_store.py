@@ -121,6 +121,20 @@ def is_server_url(store) -> bool:
     return isinstance(store, str) and store.startswith(("postgresql://", "postgres://"))
 
 
+#: Every record of a project closed to one annotator (see TeamStore.closed_to_me).
+_CLOSED = """
+SELECT key FROM (
+    SELECT e.key, e.annotator, e.annotator = %s AS mine FROM activelabel_events AS e
+    WHERE e.project = %s AND e.action IN ('label', 'reject')
+      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u
+                      WHERE u.project = e.project AND u.key = e.key AND u.action = 'undo' AND u.undoes = e.id)
+    UNION ALL
+    SELECT l.key, l.annotator, false FROM activelabel_leases AS l
+    WHERE l.project = %s AND l.annotator <> %s AND l.expires_at > now()
+) AS answered_or_held GROUP BY key HAVING bool_or(mine) OR count(DISTINCT annotator) >= %s
+"""
+
+
 def shown_url(url: str) -> str:
     """A server URL as the card and messages show it: without its password, with its project."""
     return _split_url(url)[2]
@@ -284,7 +298,7 @@ class TeamStore:
         at = _now()
 
         def write(conn):
-            if action in ("label", "reject"):
+            if action in ("label", "reject") and source != "adjudicated":  # an adjudication settles answers
                 self._check_not_answered(conn, str(key))
             (event,) = self._insert(conn, [row], at, one_batch=False)
             if action in ("label", "reject", "skip"):  # answered: the lease has done its work
@@ -408,6 +422,13 @@ class TeamStore:
             self._run("give records back", lambda conn: conn.execute(
                 "DELETE FROM activelabel_leases WHERE project = %s AND annotator = %s AND key = ANY(%s)",
                 (self.project, self.annotator, [str(key) for key in keys])))
+
+    def closed_to_me(self) -> set[str]:
+        """Keys this annotator must not be offered: answered by it, or answered or held by
+        :attr:`overlap` others."""
+        rows = self._run("read the leases", lambda conn: conn.execute(
+            _CLOSED, (self.annotator, self.project, self.project, self.annotator, self.overlap)).fetchall())
+        return {row[0] for row in rows}
 
     def leased_by_others(self) -> set[str]:
         """Keys other annotators hold a live lease on (not to be offered here)."""

@@ -145,3 +145,37 @@ def test_the_card_says_how_many_people_label_and_how_many_records_others_hold(te
     ana.label(ana.current, "feature")
     assert card.progress["annotators"] == 2 and card.progress["session"] == 1
     card.close()
+
+
+def test_with_overlap_two_every_record_gets_two_answers_and_agreement_is_measured(team):
+    ana, ben = team("ana", overlap=2), team("ben", overlap=2)
+    assert ana.current == ben.current  # both may answer the first record
+    first = ana.current
+    ana.label(first, "bug")
+    ben.follow_team()
+    assert ben.current == first  # ana's answer does not close it for ben
+    ben.label(first, "feature")
+    ana.follow_team()
+    assert ana.current != first and ben.current != first
+    answers = ana.answers()
+    assert sorted(answers.loc[[first], "annotator"]) == ["ana", "ben"]
+    assert list(ana.disagreements().index) == [first]
+    ana.adjudicate(first, "feature")
+    assert ana.labeled.loc[first, ["label", "source"]].tolist() == ["feature", "adjudicated"]
+    assert ana.disagreements().empty
+    assert len(ana.answers().loc[[first]]) == 2  # the adjudication settles the answers; it is not one
+    cy = team("cy", overlap=2)
+    assert cy.current != first  # two answers: closed to a third annotator
+
+
+def test_with_overlap_an_agreeing_answer_is_saved_and_a_second_answer_by_the_same_person_is_a_correction(team):
+    ana, ben = team("ana", overlap=2), team("ben", overlap=2)
+    key = ana.current
+    ana.label(key, "bug")
+    ben.follow_team()
+    ben.label(key, "bug")  # the same label as ana's: ben's own answer, saved
+    assert sorted(ben.answers().loc[[key], "annotator"]) == ["ana", "ben"]
+    ben.label(key, "question")  # ben changes his answer
+    answers = ben.answers().loc[[key]].set_index("annotator")
+    assert answers.loc["ben", "label"] == "question" and answers.loc["ana", "label"] == "bug"
+    assert answers.loc["ben", "source"] == "corrected"
