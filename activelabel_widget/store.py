@@ -603,6 +603,30 @@ class LabelStore:
         first = last - n + 1
         return [LabelEvent(first + number, at, *row) for number, row in enumerate(rows)]
 
+    def copy_in(self, events: list[LabelEvent]) -> int:
+        """Append another store's events (oldest first) as they were: times, annotators, sources,
+        undo steps and groups kept, ids renumbered. One transaction. Returns how many."""
+        with self._lock:
+            self._before_write()
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                start = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0] + 1
+                rows = renumbered(events, range(start, start + len(events)))
+                self._conn.executemany(_INSERT, [_sql(event.at, tuple(event)[2:]) for event in rows])
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as error:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise StoreError(f"Could not copy {len(events)} events into {self.path}: {error}. None was copied.") from error
+            self._after_write(len(events))
+        return len(events)
+
+    def label_names(self) -> list[str]:
+        """The label names the store records, in order."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'labels'").fetchone()
+        return json.loads(row[0]) if row else []
+
     def add_heuristic(self, name: str) -> None:
         """Record a heuristic's name so it is known again after a restart (same name replaces)."""
         with self._lock:
@@ -698,6 +722,21 @@ class LabelStore:
 
     def __repr__(self) -> str:
         return f"LabelStore({str(self.path)!r})"
+
+
+def renumbered(events: list[LabelEvent], ids) -> list[LabelEvent]:
+    """``events`` with new ids (in order), their undos and groups pointing at the new ids."""
+    ids = list(ids)
+    new_id = {event.id: new for event, new in zip(events, ids)}
+    new_batch: dict = {}
+    out = []
+    for event, new in zip(events, ids):
+        batch = None if event.batch is None else new_batch.setdefault(event.batch, new)
+        undoes = None if event.undoes is None else new_id.get(event.undoes)
+        if event.action == "undo" and undoes is None:
+            raise StoreError(f"Event {event.id} undoes event {event.undoes}, which is not among the events copied.")
+        out.append(event._replace(id=new, undoes=undoes, batch=batch))
+    return out
 
 
 def read_labels(path) -> LabelState:

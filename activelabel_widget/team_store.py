@@ -32,9 +32,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import AlreadyAnsweredError, LabelError, StoreError
 from .events import LabelEvent, LabelState, paused_gc
-from .store import _checked_row, _from_row, _now, _sql
+from .store import _checked_row, _from_row, _now, _sql, renumbered
 
-__all__ = ["TeamStore", "is_server_url", "shown_url", "DEFAULT_PROJECT", "DEFAULT_LEASE_SECONDS"]
+__all__ = ["TeamStore", "copy_store", "is_server_url", "shown_url", "DEFAULT_PROJECT", "DEFAULT_LEASE_SECONDS"]
 
 #: The project (data set) of a URL without ``?project=``.
 DEFAULT_PROJECT = "default"
@@ -341,6 +341,24 @@ class TeamStore:
         self._events_since_snapshot += n
         return events
 
+    def copy_in(self, events: list[LabelEvent]) -> int:
+        """Append another store's events (oldest first) as they were: times, annotators, sources,
+        undo steps and groups kept, ids renumbered. One transaction. Returns how many."""
+        def write(conn):
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"activelabel_widget events {self.project}",))
+            ids = [r[0] for r in conn.execute("SELECT nextval(pg_get_serial_sequence('activelabel_events', 'id')) "
+                                              "FROM generate_series(1, %s)", (len(events),))]
+            rows = renumbered(events, ids)
+            with conn.cursor() as cursor:
+                cursor.executemany(_INSERT, [(e.id, self.project, *_sql(e.at, tuple(e)[2:])) for e in rows])
+            return len(rows)
+
+        return self._run(f"copy {len(events)} events", write) if events else 0
+
+    def label_names(self) -> list[str]:
+        """The project's label names, in order."""
+        return self.labels()
+
     def add_heuristic(self, name: str) -> None:
         """Record a heuristic's name for the project (same name replaces)."""
         self._run(f"record the heuristic {name!r}", lambda conn: conn.execute(
@@ -509,3 +527,35 @@ class TeamStore:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def copy_store(source, destination) -> int:
+    """Copy every label event from one store into another, in one call: a SQLite file into a
+    PostgreSQL project (``"postgresql://.../db?project=name"``) or back. Times, annotators,
+    sources, undo steps and notes are kept; the destination must hold no events yet (nothing is
+    merged). Close any labeler on either store first. Returns how many events were copied.
+
+    Raises
+    ------
+    StoreError
+        The destination already holds events, or either store cannot be opened.
+    """
+    from .store import LabelStore
+
+    def open_store(where, labels):
+        if is_server_url(where):
+            return TeamStore(where, labels=labels, annotator="copy")
+        return LabelStore(where, labels=labels)
+
+    source_store = open_store(source, [])
+    try:
+        events, labels = source_store.events(), source_store.label_names()
+    finally:
+        source_store.close()
+    target = open_store(destination, labels)
+    try:
+        if target.events():
+            raise StoreError(f"{target.path} already holds labels; copy into a new file or project so nothing is mixed.")
+        return target.copy_in(events)
+    finally:
+        target.close()

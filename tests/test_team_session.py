@@ -179,3 +179,27 @@ def test_with_overlap_an_agreeing_answer_is_saved_and_a_second_answer_by_the_sam
     answers = ben.answers().loc[[key]].set_index("annotator")
     assert answers.loc["ben", "label"] == "question" and answers.loc["ana", "label"] == "bug"
     assert answers.loc["ben", "source"] == "corrected"
+
+
+def test_a_server_that_goes_away_is_a_clear_error_the_card_keeps_its_record_and_labeling_resumes(team, postgres_server):
+    from activelabel_widget.errors import StoreError
+    from activelabel_widget.widget import LabelingWidget
+
+    ana = team("ana")
+    card = LabelingWidget(ana)
+    ana.label(ana.current, "bug")
+    key = ana.current
+    postgres_server.stop("immediate")
+    try:
+        card.handle_intent({"action": "label", "key": str(card.card["key"]), "label": "feature",
+                            "token": card.card["token"]})
+        assert "not answering" in card.error and "Nothing was saved" in card.error
+        assert ana.current == key  # the record waits on the card for the answer that was not saved
+        with pytest.raises(StoreError):
+            ana.follow_team()
+    finally:
+        postgres_server.start()
+    ana.label(key, "feature")
+    ana.follow_team()  # the server answers again: no error
+    assert ana.labeled.loc[key, "label"] == "feature" and len(ana.answers()) == 2
+    card.close()

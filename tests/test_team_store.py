@@ -230,3 +230,41 @@ def test_an_annotator_killed_holding_leases_keeps_its_answers_and_its_records_go
     assert len(by_killed) == 10  # its committed answers stay
     assert sorted(e.key for e in events) == sorted(keys)  # its leased records went to the others
     assert len(events) == len(keys)
+
+
+def test_a_file_store_moves_to_the_server_and_back_in_one_call(tmp_path, pg_url):
+    from activelabel_widget import copy_store
+    from activelabel_widget.store import LabelStore
+
+    file = tmp_path / "labels.db"
+    store = LabelStore(file, labels=LABELS)
+    first = store.append("label", "1", label="bug", annotator="ana", source="hand", confidence=0.7, content=2**63 + 5)
+    store.append("undo", "1", annotator="ana", undoes=first.id)
+    store.append_labels(["2", "3"], ["feature", "question"], annotators="ana", sources="bulk")
+    store.append("note", "2", annotator="ana", note="check the wording")
+    store.append("skip", "4", annotator="ana")
+    before = store.events()
+    store.close()
+
+    assert copy_store(file, pg_url + "?project=moved") == len(before)
+    with pytest.raises(StoreError, match="already holds labels"):
+        copy_store(file, pg_url + "?project=moved")  # nothing is mixed
+    back = tmp_path / "back.db"
+    assert copy_store(pg_url + "?project=moved", back) == len(before)
+
+    def same(events):
+        return [(e.at, e.action, e.key, e.label, e.annotator, e.source, e.confidence, e.content, e.note) for e in events]
+
+    server = TeamStore(pg_url + "?project=moved", labels=LABELS, annotator="reader")
+    try:
+        assert same(server.events()) == same(before)
+        state = server.replay()
+    finally:
+        server.close()
+    assert sorted(state.labels) == ["2", "3"] and state.notes["2"].note == "check the wording"
+    assert len({state.labels["2"].batch, state.labels["3"].batch}) == 1  # still one undo step
+    again = LabelStore(back, labels=LABELS)
+    try:
+        assert same(again.events()) == same(before) and again.label_names() == LABELS
+    finally:
+        again.close()
