@@ -1535,7 +1535,10 @@ class LabelingSession:
                 # the server is away: go on with the line as it is (an answer on a record someone
                 # else answered meanwhile is refused when it is saved, never counted twice)
                 return
-            for position, key in zip(candidates, keys):
+            # the store walks the keys in order until it holds enough: those it passed over before the
+            # last one it took are someone else's (the ones after it were not asked about)
+            last = max((i for i, key in enumerate(keys) if key in held), default=len(keys) - 1)
+            for position, key in zip(candidates[:last + 1], keys[:last + 1]):
                 if key not in held:
                     self._unavailable[position] = True
             if held:

@@ -203,3 +203,12 @@ def test_a_server_that_goes_away_is_a_clear_error_the_card_keeps_its_record_and_
     ana.follow_team()  # the server answers again: no error
     assert ana.labeled.loc[key, "label"] == "feature" and len(ana.answers()) == 2
     card.close()
+
+
+def test_an_annotator_alone_on_the_server_labels_every_record_without_the_card_running_dry(team):
+    ana = team("ana")
+    for _ in range(60):
+        key = ana.current
+        assert key is not None, f"the card ran dry after {ana.progress['labeled']} labels"
+        ana.label(key, truth(ana, key))
+    assert ana.current is None and ana.progress["labeled"] == 60
