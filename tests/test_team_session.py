@@ -212,3 +212,18 @@ def test_an_annotator_alone_on_the_server_labels_every_record_without_the_card_r
         assert key is not None, f"the card ran dry after {ana.progress['labeled']} labels"
         ana.label(key, truth(ana, key))
     assert ana.current is None and ana.progress["labeled"] == 60
+
+
+def test_the_labeler_takes_the_team_options_and_its_card_leases_what_its_page_holds(pg_url):
+    from activelabel_widget import ActiveLabeler
+
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=pg_url + "?project=tickets",
+                       annotator="ana", overlap=2, lease_seconds=60, preload=3, background=False)
+    try:
+        assert al.widget.progress["annotators"] == 0 and al.session.team_window == 3
+        assert "(project tickets)" in al.widget.store_path and al.session.overlap == 2
+        al.session.label(al.session.current, "bug")
+        assert len(al.answers()) == 1 and al.disagreements().empty
+        assert al.agreement()["overall"]["records_with_several_answers"] == 0
+    finally:
+        al.close()
