@@ -115,6 +115,8 @@ class LabelState:
         self.skipped: dict[str, LabelEvent] = {}
         self.notes: dict[str, LabelEvent] = {}
         self.history: list[Step] = []
+        #: Ids of the events undos took back since this state was built (not kept in a snapshot).
+        self.undone_ids: set[int] = set()
 
     def apply(self, event: LabelEvent) -> tuple[str, ...]:
         """Apply one event; return the keys whose label or skip state it changed.
@@ -149,6 +151,7 @@ class LabelState:
             return (event.key,)
         if event.action == "undo":
             step = self.history.pop(self._undoable(event))
+            self.undone_ids.update(undone.id for undone, _ in step)
             for undone, previous in reversed(step):
                 if undone.action in ("label", "reject"):
                     if not (_is(self.labels.get(undone.key), undone) or _is(self.rejected.get(undone.key), undone)):
@@ -275,6 +278,7 @@ class LabelState:
             if len(packed[name]) != n or (n and not 0 <= packed[name].min() <= packed[name].max() < len(texts[name])):
                 raise ValueError(f"snapshot column {name} does not match its texts")
         state = cls.__new__(cls)
+        state.undone_ids = set()
         state._packed = (packed, texts)
         state._unpack_lock = threading.Lock()
         return state

@@ -264,6 +264,7 @@ class LabelingSession:
         self._seen_event_id = 0  # team store: the newest event applied from the server's log
         self._team_annotators: set[str] = set()  # team store: everyone who has answered
         self._my_answers: dict[str, str] = {}  # team store with overlap: record key -> your answer in force
+        self._short_of_answers = 0  # team store with overlap: records that still need another answer
         #: Team store: how many records this annotator holds at once (the card and the page's line).
         self.team_window = 8
         if self._team:
@@ -271,9 +272,13 @@ class LabelingSession:
 
             if self.multi_label:
                 raise OptionError("A team store holds single labels for now; label sets need a file store (store='labels.db').")
+            if initial_labels is not None:
+                self._refuse_on_team("initial_labels=", "import them into a file store and move it with copy_store() "
+                                     "before the team starts")
             self.store_path = shown_url(store)
             self.overlap = 1 if overlap is None else overlap
             self.store = TeamStore(store, labels=self.labels, annotator=self.annotator, check=self._restore,
+                                   on_taken_over=self._taken_over,
                                    lease_seconds=DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds,
                                    overlap=self.overlap)
         else:
@@ -491,12 +496,15 @@ class LabelingSession:
     @property
     def progress(self) -> dict:
         """``{labeled, total, session, skipped, rejected}`` for the progress line; with a team store also
-        ``annotators`` (people who have answered) and ``with_others`` (records others hold now)."""
+        ``annotators`` (people who have answered), ``with_others`` (records others hold now) and, with
+        ``overlap`` > 1, ``need_another`` (records with some answers but fewer than ``overlap``, as of
+        the last :meth:`follow_team`)."""
         with self._lock:
             progress = {"labeled": self._n_labeled, "total": len(self.dataset), "session": self._session_labels,
                         "skipped": len(self._skipped), "rejected": self._n_rejected}
             if self._team:  # how many people have answered, and how many records others hold right now
-                progress.update(annotators=len(self._team_annotators), with_others=int(self._unavailable.sum()))
+                progress.update(annotators=len(self._team_annotators), with_others=int(self._unavailable.sum()),
+                                need_another=self._short_of_answers if self.overlap > 1 else None)
             return progress
 
     @property
@@ -638,7 +646,7 @@ class LabelingSession:
             key = self.dataset.keys[position]
             if self.overlap > 1:  # others' answers on the record are theirs: only yours is corrected
                 relabel = key in self._my_answers
-                same = self._my_answers.get(key) == label
+                same = self._my_answers.get(key) == label and source != ADJUDICATED  # a settlement is always saved
             else:
                 relabel = self._codes[position] >= 0
                 same = relabel and self._state.labels[key].label == label
@@ -915,6 +923,7 @@ class LabelingSession:
         LabelError
             ``old`` is not a label, or ``new`` is empty or already a label.
         """
+        self._refuse_on_team("rename_label()", "rename it on a file store (copy_store there and back)")
         with self._lock:
             old = options.check_label(old, self.labels)
             labels = options.check_labels([str(new) if label == old else label for label in self.labels])
@@ -1165,17 +1174,11 @@ class LabelingSession:
         ``overlap`` > 1), index the record's index value, with ``label``, ``annotator``,
         ``labeled_at`` and ``source``. An answer its annotator took back is not here; an
         adjudication (:meth:`adjudicate`) settles records and is not an answer."""
-        events = [e for e in self.store.events() if e.source != ADJUDICATED]
-        per_annotator: dict = {}
-        for event in events:
-            per_annotator.setdefault(event.annotator, []).append(event)
         rows = []
-        for annotator, own in per_annotator.items():
-            state = LabelState.replay(own)
-            for key, event in state.labels.items():
-                position = self.dataset.position_of.get(key)
-                if position is not None:
-                    rows.append((self.dataset.index_value(position), event.label, annotator, event.at, event.source))
+        for (key, annotator), event in _answers_in_force(self.store.events()).items():
+            position = self.dataset.position_of.get(key)
+            if position is not None and event.action == "label":
+                rows.append((self.dataset.index_value(position), event.label, annotator, event.at, event.source))
         frame = pd.DataFrame(rows, columns=["key", "label", "annotator", "labeled_at", "source"])
         frame["labeled_at"] = pd.to_datetime(frame["labeled_at"], utc=True, format="ISO8601")
         return frame.set_index("key").rename_axis(self.dataset.df.index.name).sort_values(["labeled_at"])
@@ -1317,6 +1320,8 @@ class LabelingSession:
         """Save ``rows`` (position, label, annotator, and optionally rejected) on rows with no label or
         rejection in force, as one undo step with ``source="imported"``; returns (saved, kept: rows
         already answered here)."""
+        self._refuse_on_team("Importing labels (initial_labels=, import_labels())",
+                             "import them into a file store and move it with copy_store() before the team starts")
         with self._lock:
             positions = rows["position"].to_numpy(dtype=np.int64)
             open_rows = ~self._has_label[positions] & ~self._rejected[positions]
@@ -1511,9 +1516,14 @@ class LabelingSession:
             self.request_rerank()
 
     def _answers_of(self, annotator: str, store) -> dict:
-        """Record key -> the label or rejection event of ``annotator`` in force (their own events replayed)."""
-        own = LabelState.replay(e for e in store.events() if e.annotator == annotator)
-        return {**own.labels, **own.rejected}
+        """Record key -> the label or rejection event of ``annotator`` in force."""
+        return {key: event for (key, who), event in _answers_in_force(store.events()).items() if who == annotator}
+
+    def _refuse_on_team(self, what: str, instead: str) -> None:
+        """Some changes rewrite other annotators' answers: not on a shared server while they label."""
+        if self._team:
+            raise OptionError(f"{what} is not available on a team store: it would change other annotators' answers "
+                              f"while they label; {instead}.")
 
     @property
     def _undo_annotator(self) -> str | None:
@@ -1529,8 +1539,9 @@ class LabelingSession:
             if not candidates:
                 return
             keys = [self.dataset.keys[p] for p in candidates]
-            try:
-                held = set(self.store.claim(keys, want=self.team_window))
+            on_card = [] if self._current is None else [self.dataset.keys[self._current]]
+            try:  # the card's record and the next ones: team_window records in all
+                held = set(self.store.claim(keys, want=self.team_window - len(on_card), keep=on_card))
             except StoreError:
                 # the server is away: go on with the line as it is (an answer on a record someone
                 # else answered meanwhile is refused when it is saved, never counted twice)
@@ -1543,6 +1554,15 @@ class LabelingSession:
                     self._unavailable[position] = True
             if held:
                 return
+            if self.overlap > 1:  # the others filled many records since the last look: see which, at once
+                try:
+                    closed = self.store.closed_to_me()
+                except StoreError:
+                    return
+                for key in closed:
+                    position = self.dataset.position_of.get(key)
+                    if position is not None and position != self._current:
+                        self._unavailable[position] = True
 
     def follow_team(self) -> bool:
         """Team store: apply the labels, skips and undos other annotators saved since the last call,
@@ -1558,10 +1578,13 @@ class LabelingSession:
             return False
         events = self.store.events(after=self._seen_event_id)
         held_elsewhere = self.store.closed_to_me() if self.overlap > 1 else self.store.leased_by_others()
+        short = self.store.short_of_answers()
         changed = False
         with self._lock:
             for event in events:
-                self._seen_event_id = max(self._seen_event_id, event.id)
+                if event.id <= self._seen_event_id:
+                    continue  # another call of follow_team applied it meanwhile
+                self._seen_event_id = event.id
                 if event.id in self.store.written_ids:
                     continue  # applied when this session wrote it
                 if event.action in ("label", "reject"):
@@ -1571,16 +1594,17 @@ class LabelingSession:
             unavailable = np.zeros(len(self.dataset), dtype=bool)
             positions = [self.dataset.position_of.get(key) for key in held_elsewhere]
             unavailable[[p for p in positions if p is not None]] = True
-            if self._current is not None:
-                unavailable[self._current] = False  # this annotator holds it (see claim)
-            changed = changed or not np.array_equal(unavailable, self._unavailable)
+            taken_from_card = self._current is not None and bool(unavailable[self._current])
+            changed = changed or not np.array_equal(unavailable, self._unavailable) or short != self._short_of_answers
+            self._short_of_answers = short
             for position in np.flatnonzero(self._unavailable & ~unavailable):  # back in the pool (a lease lapsed)
                 if self._is_open(int(position)):
                     self._line.push_back(int(position), "back from another annotator")
             self._unavailable = unavailable
-            if self._review is None and (self._current is None or (self.overlap == 1 and self._has_label[self._current])):
-                # someone else answered the record on the card (its lease had lapsed), or records
-                # others held came back to the pool while this card had none
+            if self._review is None and (self._current is None or taken_from_card
+                                         or (self.overlap == 1 and self._has_label[self._current])):
+                # someone else answered the record on the card or holds it now (its lease had lapsed),
+                # or records others held came back to the pool while this card had none
                 self._advance()
             if changed:
                 self._maybe_retrain()
@@ -1617,7 +1641,7 @@ class LabelingSession:
             self._refit_requested = False
             labeled = self._hand_positions()
             inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
-                                 refit, self.strategy, self._has_label.copy(), self._model, self.priority_boost,
+                                 refit, self.strategy, self._never_ranked(), self._model, self.priority_boost,
                                  self.random_state,
                                  on_fit_progress=lambda done, n=len(labeled): on_host(partial(self._fitting, n, done)),
                                  score_also=self._stop_set)
@@ -1626,6 +1650,11 @@ class LabelingSession:
             if refit and self.pool.ready:
                 self.model_status = self.model_status.training(len(labeled), 0.0)
         return inputs
+
+    def _never_ranked(self) -> np.ndarray:
+        """Rows the line leaves out: labeled ones; with ``overlap`` > 1 those you answered or enough
+        people did (a record others answered once still needs yours)."""
+        return (self._unavailable if self.overlap > 1 else self._has_label).copy()
 
     def _fitting(self, n_labels: int, done: float) -> None:
         """Progress of a fit on ``n_labels`` labels (from the round's thread), for the card's status line."""
@@ -1714,6 +1743,17 @@ class LabelingSession:
         p = self.progress
         return (f"<LabelingSession {p['labeled']}/{p['total']} labeled, strategy={self.strategy!r}, "
                 f"model={self.model_status.state}, store={self.store_path!r}>")
+
+
+def _answers_in_force(events: list) -> dict:
+    """(record key, annotator) -> that annotator's label or rejection in force: their newest answer that no
+    undo took back (whoever's undo, whole groups included: the log's own replay decides)."""
+    undone = LabelState.replay(events).undone_ids
+    found: dict = {}
+    for event in events:  # an adjudication settles answers; it is not one
+        if event.action in ("label", "reject") and event.id not in undone and event.source != ADJUDICATED:
+            found[(event.key, event.annotator)] = event
+    return found
 
 
 def _is_store_file(path) -> bool:

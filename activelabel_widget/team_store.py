@@ -28,6 +28,7 @@ from __future__ import annotations
 import getpass
 import json
 import threading
+import weakref
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import AlreadyAnsweredError, LabelError, StoreError
@@ -40,6 +41,13 @@ __all__ = ["TeamStore", "copy_store", "is_server_url", "shown_url", "DEFAULT_PRO
 DEFAULT_PROJECT = "default"
 #: How long a record stays with an annotator who neither answers nor renews its lease.
 DEFAULT_LEASE_SECONDS = 300.0
+#: Longest a statement may run on the server before it is cancelled (and the call raises).
+STATEMENT_TIMEOUT_MS = 15_000
+
+#: Team stores open in this process, by (server, project, annotator): a re-run cell's new labeler
+#: takes the older one's place, as it does for a file.
+_OPEN: dict = {}
+_OPEN_LOCK = threading.Lock()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS activelabel_projects (
@@ -65,6 +73,8 @@ CREATE TABLE IF NOT EXISTS activelabel_events (
 );
 CREATE INDEX IF NOT EXISTS activelabel_events_by_key ON activelabel_events (project, key, id);
 CREATE INDEX IF NOT EXISTS activelabel_events_by_id ON activelabel_events (project, id);
+CREATE INDEX IF NOT EXISTS activelabel_events_undos ON activelabel_events (project, undoes) WHERE action = 'undo';
+CREATE INDEX IF NOT EXISTS activelabel_events_batches ON activelabel_events (project, batch) WHERE batch IS NOT NULL;
 CREATE TABLE IF NOT EXISTS activelabel_leases (
     project text NOT NULL,
     key text NOT NULL,
@@ -97,8 +107,8 @@ _TAKEN = """
 SELECT key, bool_or(mine), count(DISTINCT annotator) FROM (
     SELECT e.key, e.annotator, e.annotator = %s AS mine FROM activelabel_events AS e
     WHERE e.project = %s AND e.key = ANY(%s) AND e.action IN ('label', 'reject')
-      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u
-                      WHERE u.project = e.project AND u.key = e.key AND u.action = 'undo' AND u.undoes = e.id)
+      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u JOIN activelabel_events AS t ON t.project = u.project AND t.id = u.undoes
+                      WHERE u.project = e.project AND u.action = 'undo' AND (t.id = e.id OR t.batch = e.batch))
     UNION ALL
     SELECT l.key, l.annotator, false FROM activelabel_leases AS l
     WHERE l.project = %s AND l.key = ANY(%s) AND l.annotator <> %s AND l.expires_at > now()
@@ -110,8 +120,8 @@ SELECT key, bool_or(mine), count(DISTINCT annotator) FROM (
 _ANSWERED_BY_OTHERS = """
 SELECT DISTINCT e.annotator FROM activelabel_events AS e
 WHERE e.project = %s AND e.key = %s AND e.action IN ('label', 'reject') AND e.annotator <> %s
-  AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u
-                  WHERE u.project = e.project AND u.key = e.key AND u.action = 'undo' AND u.undoes = e.id)
+  AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u JOIN activelabel_events AS t ON t.project = u.project AND t.id = u.undoes
+                      WHERE u.project = e.project AND u.action = 'undo' AND (t.id = e.id OR t.batch = e.batch))
 ORDER BY 1
 """
 
@@ -126,12 +136,24 @@ _CLOSED = """
 SELECT key FROM (
     SELECT e.key, e.annotator, e.annotator = %s AS mine FROM activelabel_events AS e
     WHERE e.project = %s AND e.action IN ('label', 'reject')
-      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u
-                      WHERE u.project = e.project AND u.key = e.key AND u.action = 'undo' AND u.undoes = e.id)
+      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u JOIN activelabel_events AS t ON t.project = u.project AND t.id = u.undoes
+                      WHERE u.project = e.project AND u.action = 'undo' AND (t.id = e.id OR t.batch = e.batch))
     UNION ALL
     SELECT l.key, l.annotator, false FROM activelabel_leases AS l
     WHERE l.project = %s AND l.annotator <> %s AND l.expires_at > now()
 ) AS answered_or_held GROUP BY key HAVING bool_or(mine) OR count(DISTINCT annotator) >= %s
+"""
+
+
+#: Records with at least one answer in force and fewer than the overlap asked for.
+_SHORT = """
+SELECT count(*) FROM (
+    SELECT e.key FROM activelabel_events AS e
+    WHERE e.project = %s AND e.action IN ('label', 'reject') AND e.source IS DISTINCT FROM 'adjudicated'
+      AND NOT EXISTS (SELECT 1 FROM activelabel_events AS u JOIN activelabel_events AS t ON t.project = u.project AND t.id = u.undoes
+                      WHERE u.project = e.project AND u.action = 'undo' AND (t.id = e.id OR t.batch = e.batch))
+    GROUP BY e.key HAVING count(DISTINCT e.annotator) < %s
+) AS short
 """
 
 
@@ -203,9 +225,19 @@ class TeamStore:
         self._lock = threading.RLock()
         self._conn = None
         self._closed_because = ""
+        self._on_taken_over = on_taken_over
+        self._annotator_lock = f"activelabel_widget annotator {self.project} {self.annotator}"
+        identity = (self._conninfo, self.project, self.annotator)
+        with _OPEN_LOCK:
+            previous = _OPEN.get(identity)
+            previous = previous() if previous is not None else None
+            _OPEN[identity] = weakref.ref(self)
+        if previous is not None:
+            previous._taken_over()
         self.recovered_to = None  # a file store's recovery copy; a server keeps its own
         self._events_since_snapshot = 0
         self._card_key: str | None = None
+        self._card_noted = False  # whether note_card was called: a store refused at opening keeps the saved card
         #: Ids of the events this store wrote (a session applies them as it writes them).
         self.written_ids: set[int] = set()
         #: The newest event id :meth:`replay` read.
@@ -223,11 +255,22 @@ class TeamStore:
     # -- the connection -----------------------------------------------------------------------
     def _connect(self):
         try:
-            return self._psycopg.connect(self._conninfo, connect_timeout=10,
+            # a connection that dies silently must not hold the card for the operating system's
+            # 15 minutes: keepalives, a TCP timeout and a statement timeout end it within seconds
+            conn = self._psycopg.connect(self._conninfo, connect_timeout=10, keepalives=1, keepalives_idle=10,
+                                         keepalives_interval=5, keepalives_count=3, tcp_user_timeout=20_000,
+                                         options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
                                          application_name=f"activelabel_widget {self.annotator}"[:63])
         except self._psycopg.Error as error:
             raise StoreError(f"Could not reach the label server {self.path}: {_first_line(error)}. Nothing was "
                              "saved; check that the server runs and the URL is right, then try again.") from error
+        # one kernel per annotator and project: two would share leases and undo each other's steps
+        if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._annotator_lock,)).fetchone()[0]:
+            conn.close()
+            raise StoreError(f"{self.annotator!r} already labels the project {self.project!r} on {self.path} in another "
+                             "kernel; close that labeler, or pass annotator= a name of your own.")
+        conn.commit()
+        return conn
 
     def _run(self, what: str, work):
         """``work(conn)`` in one transaction, committed before returning. A failure rolls it back
@@ -337,7 +380,14 @@ class TeamStore:
                 for action, key, label, annotator, source, confidence, content in
                 zip(actions, keys, labels, per_row(annotators), per_row(sources), per_row(confidences), per_row(contents))]
         at = _now()
-        events = self._run(f"save {n} labels", lambda conn: self._insert(conn, rows, at, one_batch=True))
+
+        def write(conn):
+            for row in rows:  # a bulk label never answers a record more often than asked, either
+                if row[4] != "adjudicated":
+                    self._check_not_answered(conn, row[1])
+            return self._insert(conn, rows, at, one_batch=True)
+
+        events = self._run(f"save {n} labels", write)
         self._events_since_snapshot += n
         return events
 
@@ -371,7 +421,7 @@ class TeamStore:
 
     def note_card(self, key: str | None) -> None:
         """Remember the record on this annotator's card (kept when the labeler closes)."""
-        self._card_key = key
+        self._card_key, self._card_noted = key, True
 
     @property
     def card_key(self) -> str | None:
@@ -379,7 +429,7 @@ class TeamStore:
         return self._saved_card_key
 
     # -- routing -------------------------------------------------------------------------------
-    def claim(self, keys: list[str], *, want: int) -> list[str]:
+    def claim(self, keys: list[str], *, want: int, keep=()) -> list[str]:
         """Lease up to ``want`` of ``keys`` (in the order given: the active-learning order) to this
         annotator, and renew the leases it holds among them. A record can be leased while fewer
         than :attr:`overlap` annotators have answered it or hold a live lease on it, and never by one
@@ -389,10 +439,12 @@ class TeamStore:
         the records that look free, then each is taken under a lock on that record (a transaction
         advisory lock: ``SELECT ... FOR UPDATE SKIP LOCKED`` cannot lock a record nobody holds yet)
         and checked again; a record another kernel is deciding on this instant is skipped, not
-        waited for.
+        waited for. This annotator's other leases are given back, except on ``keep`` (the record
+        on its card): records it no longer means to show go back to the pool at once.
         """
         if want <= 0 or not keys:
             return []
+        keep = [str(key) for key in keep]
         keys = list(dict.fromkeys(str(key) for key in keys))
         me, project, overlap = self.annotator, self.project, self.overlap
 
@@ -402,9 +454,9 @@ class TeamStore:
             return {key: (bool(mine), int(count)) for key, mine, count in rows}
 
         def work(conn):
-            mine = {r[0] for r in conn.execute(
-                "SELECT key FROM activelabel_leases WHERE project = %s AND annotator = %s AND key = ANY(%s)",
-                (project, me, keys))}
+            mine = {r[0] for r in conn.execute(  # a lapsed lease is claimed again like any other record
+                "SELECT key FROM activelabel_leases WHERE project = %s AND annotator = %s AND key = ANY(%s) "
+                "AND expires_at > now()", (project, me, keys))}
             seen = taken(conn, keys)
             held = []
             for key in keys:
@@ -427,6 +479,8 @@ class TeamStore:
                 "SELECT %s, k, %s, now() + make_interval(secs => %s) FROM unnest(%s::text[]) AS k "
                 "ON CONFLICT (project, key, annotator) DO UPDATE SET expires_at = excluded.expires_at",
                 (project, me, self.lease_seconds, held))
+            conn.execute("DELETE FROM activelabel_leases WHERE project = %s AND annotator = %s AND NOT key = ANY(%s)",
+                         (project, me, held + keep))
             return held
 
         return self._run("hand out records", work)
@@ -447,6 +501,12 @@ class TeamStore:
         rows = self._run("read the leases", lambda conn: conn.execute(
             _CLOSED, (self.annotator, self.project, self.project, self.annotator, self.overlap)).fetchall())
         return {row[0] for row in rows}
+
+    def short_of_answers(self) -> int:
+        """Records that have some answers but fewer than :attr:`overlap` (0 when overlap is 1)."""
+        if self.overlap == 1:
+            return 0
+        return int(self._run("count the answers", lambda conn: conn.execute(_SHORT, (self.project, self.overlap)).fetchone()[0]))
 
     def leased_by_others(self) -> set[str]:
         """Keys other annotators hold a live lease on (not to be offered here)."""
@@ -502,6 +562,11 @@ class TeamStore:
             raise StoreError(f"This labeler no longer writes to {self.path}: {self._closed_because}. Nothing was "
                              "saved; use the newest labeler on this project.")
 
+    def _taken_over(self) -> None:
+        self.close(because="a newer labeler of the same annotator took the project over (was the cell run again?)")
+        if self._on_taken_over is not None:
+            self._on_taken_over()
+
     def close(self, *, because: str = "it was closed", state: LabelState | None = None) -> None:
         """Give back this annotator's leases, remember the card's record, and disconnect. Idempotent."""
         with self._lock:
@@ -511,9 +576,10 @@ class TeamStore:
                 def farewell(conn):
                     conn.execute("DELETE FROM activelabel_leases WHERE project = %s AND annotator = %s",
                                  (self.project, self.annotator))
-                    conn.execute("INSERT INTO activelabel_cards (project, annotator, key) VALUES (%s, %s, %s) "
-                                 "ON CONFLICT (project, annotator) DO UPDATE SET key = excluded.key",
-                                 (self.project, self.annotator, self._card_key))
+                    if self._card_noted:
+                        conn.execute("INSERT INTO activelabel_cards (project, annotator, key) VALUES (%s, %s, %s) "
+                                     "ON CONFLICT (project, annotator) DO UPDATE SET key = excluded.key",
+                                     (self.project, self.annotator, self._card_key))
                 self._run("close the project", farewell)
             except StoreError:
                 pass  # the server is gone: its leases lapse on their own

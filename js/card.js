@@ -21,7 +21,8 @@ function count(value) {
 
 /**
  * "412 / 5,000 labeled · 23 this session · 2 skipped"; labeling as a team:
- * "412 / 5,000 labeled by 3 people · 23 by you this session · 2 skipped · 8 with others now".
+ * "412 / 5,000 labeled by 3 people · 23 by you this session · 2 skipped · 8 with others now"
+ * (and, with overlap, "· 40 need another answer").
  */
 export function progressText(progress) {
   const p = progress || {};
@@ -29,8 +30,9 @@ export function progressText(progress) {
     return `${count(p.labeled)} / ${count(p.total)} labeled · ${count(p.session)} this session · ${count(p.skipped)} skipped`;
   }
   const people = finite(p.annotators) === 1 ? "1 person" : `${count(p.annotators)} people`;
+  const another = finite(p.need_another) === null ? "" : ` · ${count(p.need_another)} need another answer`;
   return `${count(p.labeled)} / ${count(p.total)} labeled by ${people} · ${count(p.session)} by you this session · `
-    + `${count(p.skipped)} skipped · ${count(p.with_others)} with others now`;
+    + `${count(p.skipped)} skipped · ${count(p.with_others)} with others now${another}`;
 }
 
 /** A share in [0, 1] as a whole percent: 0.643 -> "64%". */

@@ -1,6 +1,8 @@
 """Labeling as a team on one PostgreSQL server: each record to one annotator, everyone's labels everywhere."""
 
 import multiprocessing
+import os
+import signal
 import time
 
 import pytest
@@ -87,20 +89,24 @@ def test_lease_seconds_is_for_a_team_store(tmp_path):
         LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "x.db", lease_seconds=5)
 
 
-def _label_all(url, name, rows, results):
-    """One annotator's kernel: label what the card shows until no record is left for anyone."""
+def _label_all(url, name, rows, overlap, results, lease_seconds=30, kill_after=None):
+    """One annotator's kernel: label what the card shows until no record is left for anyone
+    (or, with ``kill_after``, die by SIGKILL after that many answers, holding its leases)."""
     session = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=url, annotator=name,
-                              background=False, retrain_every=100, lease_seconds=30)
+                              background=False, retrain_every=100, lease_seconds=lease_seconds, overlap=overlap)
     answered, refused = [], 0
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         key = session.current
         if key is None:
             session.follow_team()
-            if session.current is None and session.progress["labeled"] == rows:
+            progress = session.progress
+            if session.current is None and progress["labeled"] == rows and not progress["need_another"]:
                 break
             time.sleep(0.1)
             continue
+        if kill_after is not None and len(answered) >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
         try:
             session.label(key, session.dataset.df.loc[key, "truth"])
             answered.append(int(key))
@@ -111,25 +117,67 @@ def _label_all(url, name, rows, results):
 
 
 @pytest.mark.slow
-def test_four_annotator_kernels_label_every_record_once(pg_url):
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_four_annotator_kernels_answer_every_record_exactly_overlap_times(pg_url, overlap):
     rows = 3000
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    procs = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, results)) for i in range(4)]
+    procs = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, overlap, results)) for i in range(4)]
     for proc in procs:
         proc.start()
-    done = [results.get(timeout=300) for _ in procs]
+    done = [results.get(timeout=600) for _ in procs]
     for proc in procs:
         proc.join(60)
     answered = [key for _, keys, _ in done for key in keys]
-    assert sorted(answered) == sorted(ticket_frame(rows).index)  # every record, none twice
+    assert sorted(answered) == sorted(list(ticket_frame(rows).index) * overlap)  # every record, overlap times
+    assert all(len(keys) == len(set(keys)) for _, keys, _ in done)  # never twice by one annotator
     assert all(len(keys) > 0 for _, keys, _ in done)  # everyone got work
+    reader = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=pg_url, annotator="reader",
+                             background=False, overlap=overlap)
+    try:
+        assert reader.progress["labeled"] == rows
+        per_record = reader.answers().groupby(level=0)["annotator"].nunique()
+        assert len(per_record) == rows and (per_record == overlap).all()
+    finally:
+        reader.close()
+
+
+@pytest.mark.slow
+def test_an_annotator_kernel_killed_holding_leases_keeps_its_answers_and_the_others_finish_its_records(pg_url):
+    rows = 600
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    killed = ctx.Process(target=_label_all, args=(pg_url, "killed", rows, 1, results, 2.0, 25))
+    killed.start()
+    killed.join(120)
+    assert killed.exitcode == -signal.SIGKILL
+    others = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, 1, results, 2.0)) for i in range(2)]
+    for proc in others:
+        proc.start()
+    done = [results.get(timeout=300) for _ in others]
+    for proc in others:
+        proc.join(60)
     reader = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=pg_url, annotator="reader",
                              background=False)
     try:
-        assert reader.progress["labeled"] == rows
+        answers = reader.answers()
     finally:
         reader.close()
+    assert (answers["annotator"] == "killed").sum() == 25  # every answer it committed stays
+    assert sorted(answers.index) == sorted(ticket_frame(rows).index)  # its leased records went to the others
+    assert sum(len(keys) for _, keys, _ in done) == rows - 25
+
+
+def test_a_project_holding_another_data_sets_labels_is_refused(team, pg_url):
+    from activelabel_widget.errors import StoreMismatchError
+
+    ana = team("ana")
+    for _ in range(3):
+        ana.label(ana.current, "bug")
+    other = ticket_frame(start=5000)  # other rows: no label of the project matches one of them
+    other["body"] = other["body"] + " (another data set)"
+    with pytest.raises(StoreMismatchError):
+        LabelingSession(other, text="body", labels=LABELS, store=pg_url, annotator="ben", background=False)
 
 
 def test_the_card_says_how_many_people_label_and_how_many_records_others_hold(team):
@@ -154,9 +202,11 @@ def test_with_overlap_two_every_record_gets_two_answers_and_agreement_is_measure
     ana.label(first, "bug")
     ben.follow_team()
     assert ben.current == first  # ana's answer does not close it for ben
+    assert ben.progress["need_another"] == 1  # ana's answer waits for a second one
     ben.label(first, "feature")
     ana.follow_team()
     assert ana.current != first and ben.current != first
+    assert ana.progress["need_another"] == 0
     answers = ana.answers()
     assert sorted(answers.loc[[first], "annotator"]) == ["ana", "ben"]
     assert list(ana.disagreements().index) == [first]
@@ -227,3 +277,40 @@ def test_the_labeler_takes_the_team_options_and_its_card_leases_what_its_page_ho
         assert al.agreement()["overall"]["records_with_several_answers"] == 0
     finally:
         al.close()
+
+
+def test_an_undone_adjudication_and_an_undone_import_leave_the_answers_readable(team):
+    ana, ben = team("ana", overlap=2), team("ben", overlap=2)
+    key = ana.current
+    ana.label(key, "bug")
+    ben.follow_team()
+    ben.label(key, "feature")
+    ana.follow_team()
+    ana.adjudicate(key, "bug")  # the same label as ana's own answer: still saved as the settlement
+    assert ana.labeled.loc[key, "source"] == "adjudicated"
+    assert ana.undo() == key
+    answers = ana.answers().loc[[key]].set_index("annotator")["label"].to_dict()
+    assert answers == {"ana": "bug", "ben": "feature"} and list(ana.disagreements().index) == [key]
+
+
+def test_following_twice_applies_each_event_once(team):
+    ana, ben = team("ana"), team("ben")
+    ben.label(ben.current, "bug")
+    events = ana.store.events()
+    ana.store.events = lambda after=0, key=None: events  # a second follow sees the same events again
+    ana.follow_team()
+    ana.follow_team()
+    assert len(ana._state.history) == 1 and ana.progress["labeled"] == 1
+
+
+def test_with_overlap_a_record_others_filled_while_it_sat_on_your_card_moves_on(team):
+    ana = team("ana", overlap=2, lease_seconds=0.3)
+    ben, cy = team("ben", overlap=2), team("cy", overlap=2)
+    key = ana.current
+    time.sleep(0.5)  # ana's lease lapses while the record sits on her card
+    for other in (ben, cy):
+        other.follow_team()
+        other.show(key)
+        other.label(key, "bug")
+    ana.follow_team()
+    assert ana.current != key  # two answers already: the card moved on

@@ -164,10 +164,17 @@ def _annotate(url, name, keys, overlap, results, kill_after=None):
     """One annotator process: claim a few records in the given order, label them, until none is left."""
     store = TeamStore(url, labels=LABELS, annotator=name, lease_seconds=2.0, overlap=overlap)
     answered = []
-    while True:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
         held = store.claim(keys, want=4)
         if not held:
-            break
+            counts = {}
+            for event in store.events():
+                counts[event.key] = counts.get(event.key, 0) + 1
+            if all(counts.get(key, 0) >= overlap for key in keys):
+                break  # every record has its answers
+            time.sleep(0.2)  # records another annotator holds: theirs, or back to the pool when the lease lapses
+            continue
         for key in held:
             if kill_after is not None and len(answered) >= kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)  # dies holding leases
@@ -268,3 +275,42 @@ def test_a_file_store_moves_to_the_server_and_back_in_one_call(tmp_path, pg_url)
         assert same(again.events()) == same(before) and again.label_names() == LABELS
     finally:
         again.close()
+
+
+def test_an_undone_group_of_labels_is_free_again_on_the_server(open_store):
+    ana, ben = open_store("ana"), open_store("ben")
+    events = ana.append_labels(["1", "2", "3"], ["bug", "bug", "feature"], sources="bulk")
+    assert ben.claim(["1", "2", "3"], want=3) == []
+    ana.append("undo", "3", undoes=events[-1].id)  # one undo names the group's last event
+    assert ben.claim(["1", "2", "3"], want=3) == ["1", "2", "3"]
+
+
+def test_a_bulk_label_on_records_others_answered_is_refused_whole(open_store):
+    ana, ben = open_store("ana"), open_store("ben")
+    ben.append("label", "2", label="bug", source="hand")
+    with pytest.raises(AlreadyAnsweredError, match="answered by ben"):
+        ana.append_labels(["1", "2"], ["bug", "feature"], sources="bulk")
+    assert [e.key for e in ana.events()] == ["2"]  # all or nothing
+
+
+def test_a_rerun_cell_takes_the_annotators_project_over_and_another_kernel_with_the_same_name_is_refused(open_store, pg_url):
+    first = open_store("ana")
+    second = open_store("ana")  # the same annotator in this process: the newer takes over
+    with pytest.raises(StoreError, match="took the project over"):
+        first.append("label", "1", label="bug", source="hand")
+    second.append("label", "1", label="bug", source="hand")
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    other = ctx.Process(target=_open_as, args=(pg_url, "ana", results))
+    other.start()
+    message = results.get(timeout=120)
+    other.join(60)
+    assert "already labels the project" in message
+
+
+def _open_as(url, annotator, results):
+    try:
+        TeamStore(url, labels=LABELS, annotator=annotator).close()
+        results.put("opened")
+    except StoreError as error:
+        results.put(str(error))

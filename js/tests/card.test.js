@@ -15,6 +15,8 @@ describe("card text", () => {
       .toBe("412 / 5,000 labeled by 3 people · 23 by you this session · 2 skipped · 8 with others now");
     expect(progressText({ labeled: 1, total: 10, session: 1, skipped: 0, annotators: 1, with_others: 0 }))
       .toBe("1 / 10 labeled by 1 person · 1 by you this session · 0 skipped · 0 with others now");
+    expect(progressText({ labeled: 9, total: 10, session: 4, skipped: 0, annotators: 2, with_others: 1, need_another: 3 }))
+      .toBe("9 / 10 labeled by 2 people · 4 by you this session · 0 skipped · 1 with others now · 3 need another answer");
   });
 
   it("says what the model is doing", () => {
