@@ -555,7 +555,8 @@ def test_learning_curve_leaves_out_fits_without_an_estimate():
 
 def test_label_counts_stack_every_source_per_label():
     counts = pd.DataFrame({"weak": [40, 0, 7], "hand": [5, 3, 2], "suggestion-corrected": [1, 0, 0],
-                           "suggestion-accepted": [4, 1, 0], "corrected": [0, 2, 0], "imported": [3, 0, 0], "bulk": [0, 6, 0]}, index=LABELS)
+                           "suggestion-accepted": [4, 1, 0], "corrected": [0, 2, 0], "imported": [3, 0, 0], "bulk": [0, 6, 0],
+                           "adjudicated": [0, 0, 1]}, index=LABELS)
     ax = plot_label_counts(counts).axes[0]
     containers = bar_containers(ax)
     assert [c.get_label().split(" (")[0] for c in containers] == list(plots.SOURCES)
@@ -566,7 +567,7 @@ def test_label_counts_stack_every_source_per_label():
         left += counts[source].to_numpy()
     assert [t.get_text() for t in ax.get_yticklabels()] == LABELS
     assert ax.yaxis_inverted()  # first label on top
-    assert {"53", "12", "9"} <= set(all_texts(ax.figure))  # totals at the bar ends
+    assert {"53", "12", "10"} <= set(all_texts(ax.figure))  # totals at the bar ends
     words = flat(caption(ax.figure))
     assert "the number at its end is the label's total" in words
     assert "(records per source in brackets)" in words
