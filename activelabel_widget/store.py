@@ -139,6 +139,20 @@ def _checked_row(action, key, label, annotator, source, confidence, undoes, batc
             note if action == "note" else None)
 
 
+def label_rows(keys, labels, annotators, sources, confidences, contents, actions, *, default_annotator=None) -> list:
+    """The checked rows of a group of labels (see :meth:`LabelStore.append_labels`): ``annotators``,
+    ``sources``, ``confidences``, ``contents`` and ``actions`` are one per key (or a single string
+    for annotators and sources, or None)."""
+    n = len(keys)
+    per_row = lambda value: [value] * n if value is None or isinstance(value, str) else list(value)  # noqa: E731
+    actions = ["label"] * n if actions is None else list(actions)
+    if not set(actions) <= {"label", "reject"}:
+        raise LabelError(f"append_labels saves labels and rejections only, got actions {sorted(set(actions))}.")
+    return [_checked_row(action, key, label, annotator or default_annotator, source, confidence, None, None, content)
+            for action, key, label, annotator, source, confidence, content in
+            zip(actions, keys, labels, per_row(annotators), per_row(sources), per_row(confidences), per_row(contents))]
+
+
 def _sql(at: str, row: tuple) -> tuple:
     """An event row as stored: SQLite integers are signed, so the uint64 content hash is stored as int64."""
     content = row[-2]
@@ -576,14 +590,7 @@ class LabelStore:
         n = len(keys)
         if not n:
             return []
-        per_row = lambda value: [value] * n if value is None or isinstance(value, str) else list(value)  # noqa: E731
-        actions = ["label"] * n if actions is None else list(actions)
-        if not set(actions) <= {"label", "reject"}:
-            raise LabelError(f"append_labels saves labels and rejections only, got actions {sorted(set(actions))}.")
-        rows = [_checked_row(action, key, label, annotator, source, confidence, None, None, content)
-                for action, key, label, annotator, source, confidence, content in
-                zip(actions, keys, labels, per_row(annotators), per_row(sources), per_row(confidences),
-                    per_row(contents))]
+        rows = label_rows(keys, labels, annotators, sources, confidences, contents, actions)
         with self._lock:
             at = _now()
             try:

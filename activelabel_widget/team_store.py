@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import AlreadyAnsweredError, LabelError, StoreError
 from .events import LabelEvent, LabelState, paused_gc
-from .store import _checked_row, _from_row, _now, _sql, renumbered
+from .store import _checked_row, _from_row, _now, _sql, label_rows, renumbered
 
 __all__ = ["TeamStore", "copy_store", "is_server_url", "shown_url", "DEFAULT_PROJECT", "DEFAULT_LEASE_SECONDS"]
 
@@ -372,13 +372,8 @@ class TeamStore:
         n = len(keys)
         if not n:
             return []
-        per_row = lambda value: [value] * n if value is None or isinstance(value, str) else list(value)  # noqa: E731
-        actions = ["label"] * n if actions is None else list(actions)
-        if not set(actions) <= {"label", "reject"}:
-            raise LabelError(f"append_labels saves labels and rejections only, got actions {sorted(set(actions))}.")
-        rows = [_checked_row(action, key, label, annotator or self.annotator, source, confidence, None, None, content)
-                for action, key, label, annotator, source, confidence, content in
-                zip(actions, keys, labels, per_row(annotators), per_row(sources), per_row(confidences), per_row(contents))]
+        rows = label_rows(keys, labels, annotators, sources, confidences, contents, actions,
+                          default_annotator=self.annotator)
         at = _now()
 
         def write(conn):
