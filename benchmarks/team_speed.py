@@ -28,7 +28,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 
 def annotate(store: str, name: str, rows: int, seconds: float, start_at: float, results) -> None:
-    from conftest import LABELS, ticket_frame
+    from tickets import LABELS, ticket_frame
 
     from activelabel_widget import AlreadyAnsweredError, LabelingSession
 

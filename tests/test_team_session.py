@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import queue
 import signal
 import time
 
@@ -10,7 +11,7 @@ import pytest
 from activelabel_widget import LabelingSession
 from activelabel_widget.errors import AlreadyAnsweredError, OptionError
 
-from conftest import LABELS, ticket_frame
+from tickets import LABELS, ticket_frame
 
 
 @pytest.fixture
@@ -89,6 +90,21 @@ def test_lease_seconds_is_for_a_team_store(tmp_path):
         LabelingSession(ticket_frame(), text="body", labels=LABELS, store=tmp_path / "x.db", lease_seconds=5)
 
 
+def collect(results, procs, timeout: float) -> list:
+    """Each worker process's report; fails at once (with the exit codes) when a worker died without one."""
+    done, deadline = [], time.monotonic() + timeout
+    while len(done) < len(procs):
+        try:
+            done.append(results.get(timeout=1.0))
+        except queue.Empty:
+            if all(not proc.is_alive() for proc in procs) or time.monotonic() > deadline:
+                pytest.fail(f"{len(procs) - len(done)} worker(s) ended without a report; exit codes "
+                            f"{[proc.exitcode for proc in procs]} (their error is in the captured stderr)")
+    for proc in procs:
+        proc.join(60)
+    return done
+
+
 def _label_all(url, name, rows, overlap, results, lease_seconds=30, kill_after=None):
     """One annotator's kernel: label what the card shows until no record is left for anyone
     (or, with ``kill_after``, die by SIGKILL after that many answers, holding its leases)."""
@@ -125,9 +141,7 @@ def test_four_annotator_kernels_answer_every_record_exactly_overlap_times(pg_url
     procs = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, overlap, results)) for i in range(4)]
     for proc in procs:
         proc.start()
-    done = [results.get(timeout=600) for _ in procs]
-    for proc in procs:
-        proc.join(60)
+    done = collect(results, procs, 600)
     answered = [key for _, keys, _ in done for key in keys]
     assert sorted(answered) == sorted(list(ticket_frame(rows).index) * overlap)  # every record, overlap times
     assert all(len(keys) == len(set(keys)) for _, keys, _ in done)  # never twice by one annotator
@@ -154,9 +168,7 @@ def test_an_annotator_kernel_killed_holding_leases_keeps_its_answers_and_the_oth
     others = [ctx.Process(target=_label_all, args=(pg_url, f"a{i}", rows, 1, results, 2.0)) for i in range(2)]
     for proc in others:
         proc.start()
-    done = [results.get(timeout=300) for _ in others]
-    for proc in others:
-        proc.join(60)
+    done = collect(results, others, 300)
     reader = LabelingSession(ticket_frame(rows), text="body", labels=LABELS, store=pg_url, annotator="reader",
                              background=False)
     try:

@@ -194,10 +194,10 @@ def _run_team(url, names, keys, overlap, kill=None):
              for name in names]
     for proc in procs:
         proc.start()
-    answered = {}
-    for _ in range(len(names) - (1 if kill is not None else 0)):
-        name, keys_done = results.get(timeout=300)
-        answered[name] = keys_done
+    from test_team_session import collect
+
+    survivors = [proc for proc, name in zip(procs, names) if not (kill is not None and name == "a0")]
+    answered = dict(collect(results, survivors, 300))
     for proc in procs:
         proc.join(60)
     return answered, procs
