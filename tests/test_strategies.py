@@ -11,6 +11,8 @@ from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies import (
     STRATEGIES, EmbeddingIndex, build_embedding_index, check_strategy, confidence, describe,
     needs_model, rank_pool, rank_with_boost, score_pool, top_k)
+from activelabel_widget.strategies._hybrid import exploration_share
+from activelabel_widget.strategies._topk import top_k_spread
 
 settings.register_profile("strategies", max_examples=8, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -311,6 +313,82 @@ def test_hybrid_prefers_unsure_rows_in_unlabeled_regions():
                                       index=index)
     assert 0 not in blob[positions]
     assert reasons[0] == "confidence 0.00, in an unlabeled region (hybrid)"
+
+
+def test_the_hybrid_explores_as_much_as_the_model_is_expected_to_err():
+    mask = np.array([True, False, False, False])
+    uniform = np.full((4, 2), 0.5)
+    sure = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert exploration_share(uniform, mask) == 1.0  # knows nothing: explore fully
+    assert exploration_share(sure, mask) == 0.0  # sure of every unlabeled row (the labeled one is left out)
+    half = np.array([[0.5, 0.5], [0.75, 0.25], [0.75, 0.25], [0.25, 0.75]])
+    assert exploration_share(half, mask) == pytest.approx(0.5)  # expected error 0.25 of a chance-level 0.5
+    unseen = np.array([[0.9, 0.1, 0.0]] * 4)  # the third label has no example yet
+    assert exploration_share(unseen, mask) == 1.0
+
+
+def test_a_sure_model_makes_the_hybrid_plain_margin_sampling():
+    X, _ = _blobs(50, 4)
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    rng = np.random.default_rng(1)
+    top = 1.0 - rng.random(200) * 1e-3  # every row nearly sure, in a different amount
+    proba = np.stack([top, 1.0 - top], axis=1)
+    mask = np.zeros(200, bool)
+    mask[:10] = True
+    hybrid, _, _ = rank_pool("hybrid", k=20, labeled_mask=mask, proba=proba, index=index)
+    margin, _, _ = rank_pool("margin", k=20, labeled_mask=mask, proba=proba, index=index)
+    assert exploration_share(proba, mask) < 0.01
+    assert len(set(hybrid) & set(margin)) >= 18  # the steering has (almost) no say left
+
+
+def test_a_poor_model_steers_the_hybrid_to_uncovered_regions():
+    X, blob = _blobs(50, 4)
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    mask = np.zeros(200, bool)
+    mask[np.flatnonzero(blob == 0)[:10]] = True
+    proba = np.full((200, 2), 0.6)
+    proba[:, 1] = 0.4
+    proba[blob == 0] = 0.5  # the covered region is the most uncertain one
+    positions, _, _ = rank_pool("hybrid", k=3, labeled_mask=mask, proba=proba, index=index)
+    margin, _, _ = rank_pool("margin", k=3, labeled_mask=mask, proba=proba, index=index)
+    assert (blob[margin] == 0).all() and not (blob[positions] == 0).any()
+
+
+def test_a_batch_between_fits_spreads_over_the_regions():
+    X, blob = _blobs(50, 4)
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    mask = np.zeros(200, bool)
+    proba = np.full((200, 2), 0.5)
+    proba[:, 0] = np.where(blob == 2, 0.5, 0.7)  # one region holds every most-uncertain row
+    plain, _, _ = rank_pool("margin", k=8, labeled_mask=mask, proba=proba, index=index)
+    spread, _, reasons = rank_pool("margin", k=8, labeled_mask=mask, proba=proba, index=index, batch=4)
+    assert (blob[plain] == 2).all()
+    assert sorted(blob[spread[:4]]) == [0, 1, 2, 3] and sorted(blob[spread[4:]]) == [0, 1, 2, 3]
+    assert spread[0] == plain[0] and len(reasons) == 8
+    boosted, _, _ = rank_with_boost("margin", k=8, boost=np.zeros(200), labeled_mask=mask, proba=proba,
+                                    index=index, batch=4)
+    assert len(set(blob[boosted[:4]])) >= 3  # ranks are closer together than scores: a second pick may win
+    # random and diversity keep their own order; without an index there is nothing to spread over
+    assert np.array_equal(rank_pool("random", k=8, labeled_mask=mask, index=index, batch=4)[0],
+                          rank_pool("random", k=8, labeled_mask=mask, index=index)[0])
+    assert np.array_equal(rank_pool("margin", k=8, labeled_mask=mask, proba=proba, batch=4)[0], plain)
+
+
+@settings(settings.get_profile("strategies"))
+@given(seed=st.integers(0, 2**16), n=st.integers(0, 300), k=st.integers(0, 120), batch=st.integers(1, 12),
+       n_groups=st.integers(1, 9))
+def test_spread_picks_are_unique_finite_and_as_many_as_asked(seed, n, k, batch, n_groups):
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=n)  # negative scores too
+    scores[rng.random(n) < 0.2] = -np.inf
+    group = rng.integers(0, n_groups, size=n)
+    picks = top_k_spread(scores, k, group, batch)
+    n_finite = int(np.isfinite(scores).sum())
+    assert picks.dtype == np.int64 and picks.size == min(k, n_finite)
+    assert np.unique(picks).size == picks.size and np.isfinite(scores[picks]).all()
+    if picks.size:
+        assert picks[0] == top_k(scores, 1)[0]  # each run starts with the best row left
+    assert np.array_equal(top_k_spread(scores, k, group, 1), top_k(scores, k))
 
 
 def test_index_errors_say_what_to_do():

@@ -24,7 +24,7 @@ import numpy as np
 from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies._diversity import (
     cell_coverage, check_index, diversity_scores)
-from activelabel_widget.strategies._hybrid import hybrid_scores, hybrid_weight
+from activelabel_widget.strategies._hybrid import exploration_share, hybrid_scores
 from activelabel_widget.strategies._uncertainty import (
     as_proba, committee_disagreement, confidence, least_confident_uncertainty,
     margin_uncertainty)
@@ -211,9 +211,9 @@ def _hybrid_reasons(pool, scores, picks):
     conf = confidence(pool.proba[picks])
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
-    _, exponent = hybrid_weight(pool.index, pool.mask)
+    share = exploration_share(pool.proba, pool.mask)
     labels, _ = cell_coverage(pool.index, pool.mask)
-    fresh = (labels[pool.index.cell[picks]] == 0) & (exponent >= 0.05)
+    fresh = (labels[pool.index.cell[picks]] == 0) & (share >= 0.05)
     return [f"confidence {c:.2f}, in an unlabeled region" if f else f"confidence {c:.2f}"
             for c, f in zip(conf, fresh)]
 
@@ -222,8 +222,8 @@ def _hybrid_reasons(pool, scores, picks):
 
 _REGISTERED = (
     Strategy("hybrid",
-             "Asks about records the model is unsure of, preferring typical records of "
-             "regions that few labels cover yet.",
+             "Asks about records the model is unsure of; while the model is still poor it "
+             "prefers typical records of regions that few labels cover yet.",
              needs_model=True, score=_hybrid_scores, explain=_hybrid_reasons),
     Strategy("confidence",
              "Asks about the records whose predicted label probabilities are spread most "
