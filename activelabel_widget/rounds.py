@@ -299,6 +299,8 @@ class RoundInputs:
     boost: Callable[[], np.ndarray | None] | None = None
     random_state: int = 0
     rank_batch: int = RANK_BATCH
+    #: Records labeled between two fits: the ranked line spreads each run of them over the regions.
+    batch: int = 1
     #: Optional ``share_done`` callback while the fit runs (the model, the pool's scores, each fold).
     on_fit_progress: Callable[[float], None] | None = None
     #: Rows a fit must score even when it scores a sample only (the stop hint's fixed set).
@@ -389,7 +391,7 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
             committee_proba = np.stack([1.0 - chosen, chosen], axis=-1)
     # before the index exists every strategy ranks by the model alone (the hybrid by its confidence)
     options = dict(k=inputs.rank_batch, labeled_mask=in_use, proba=proba, committee_proba=committee_proba,
-                   index=pool.index if pool.ready else None, random_state=inputs.random_state)
+                   index=pool.index if pool.ready else None, random_state=inputs.random_state, batch=inputs.batch)
     boost = inputs.boost() if inputs.boost is not None else None
     if boost is None:
         positions, _, reasons = rank_pool(inputs.strategy, **options)

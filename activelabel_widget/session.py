@@ -1643,6 +1643,7 @@ class LabelingSession:
             inputs = RoundInputs(labeled, self._training_targets(labeled), len(self.labels), self._estimators,
                                  refit, self.strategy, self._never_ranked(), self._model, self.priority_boost,
                                  self.random_state,
+                                 batch=self._policy.every,
                                  on_fit_progress=lambda done, n=len(labeled): on_host(partial(self._fitting, n, done)),
                                  score_also=self._stop_set)
             self._round_refits = refit

@@ -533,3 +533,26 @@ def test_label_counts_follow_every_change_of_the_hand_labels(tmp_path):
     session.label_many(rows, ["bug"] * 5, source="hand")
     assert session.label_counts().tolist() == fresh_count()
     session.close()
+
+
+def test_the_records_asked_between_two_fits_come_from_different_regions():
+    # four tight groups; the model can only be unsure in the last one, whose labels are a coin toss
+    rng = np.random.default_rng(0)
+    group = np.repeat(np.arange(4), 60)
+    xy = np.array([[0, 0], [20, 0], [0, 20], [20, 20]])[group] + rng.normal(size=(240, 2))
+    truth = np.where(group < 2, "a", "b")
+    truth[group == 3] = np.where(rng.random(60) < 0.5, "a", "b")
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    cells_of_next = {}
+    for every in (1, 4):
+        session = LabelingSession(df, features=["x", "y"], labels=["a", "b"], strategy="margin", retrain_every=every,
+                                  store=":memory:", background=False, random_state=0)
+        for position in range(0, 240, 12):
+            session.label(df.index[position], truth[position])
+        session.retrain(wait=True)
+        cells_of_next[every] = session.pool.index.cell[session.queued(8)]
+        session.close()
+    # one fit per label: the most uncertain records first, however close together
+    assert len(set(cells_of_next[1][:4])) < 4
+    # four labels per fit: each run of four spreads over four regions
+    assert len(set(cells_of_next[4][:4])) == 4 and len(set(cells_of_next[4][4:])) == 4

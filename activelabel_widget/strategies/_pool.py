@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from activelabel_widget.strategies._registry import run
-from activelabel_widget.strategies._topk import top_k
+from activelabel_widget.strategies._registry import REGISTRY, run
+from activelabel_widget.strategies._topk import top_k, top_k_spread
 
 __all__ = ["score_pool", "rank_pool", "rank_with_boost"]
 
@@ -47,8 +47,15 @@ def score_pool(name, *, labeled_mask, proba=None, committee_proba=None, index=No
     return scores
 
 
+def _pick(name, scores, k, index, batch):
+    """The top ``k``; a model-based strategy with an index spreads each run of ``batch`` over the cells."""
+    if batch > 1 and index is not None and REGISTRY[name].needs_model:
+        return top_k_spread(scores, k, index.cell, batch)
+    return top_k(scores, k)
+
+
 def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=None,
-              random_state=0):
+              random_state=0, batch=1):
     """The next ``k`` records to ask about, their scores, and why.
 
     Parameters
@@ -57,11 +64,15 @@ def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=
         As in :func:`score_pool`.
     k : int
         How many records; fewer come back when fewer are unlabeled.
+    batch : int
+        Records asked about between two fits (the session's ``retrain_every``). With an
+        ``index``, a model-based strategy spreads each run of ``batch`` picks over the
+        embedding cells (:func:`top_k_spread`), so one model's picks are not near-duplicates.
 
     Returns
     -------
     positions : ndarray of shape (k',), int64
-        Unique unlabeled positions, best first (ties by position).
+        Unique unlabeled positions, in the order to ask (best first; ties by position).
     scores : ndarray of shape (k',), float64
         Their scores (higher = asked sooner).
     reasons : list of str, length k'
@@ -71,7 +82,7 @@ def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=
     scores, reasons = run(name, labeled_mask=labeled_mask, proba=proba,
                           committee_proba=committee_proba, index=index,
                           random_state=random_state)
-    picks = top_k(scores, k)
+    picks = _pick(name, scores, k, index, batch)
     return picks, scores[picks], reasons(picks)
 
 
@@ -91,7 +102,7 @@ def _score_ranks(scores):
 
 
 def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba=None,
-                    index=None, random_state=0):
+                    index=None, random_state=0, batch=1):
     """The next ``k`` records by the strategy's rank plus a boost, e.g. heuristics' conflicts.
 
     Each unlabeled row scores its rank under strategy ``name`` scaled into [0, 1] (0 = the
@@ -103,8 +114,8 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
     ----------
     name, labeled_mask, proba, committee_proba, index, random_state
         As in :func:`score_pool`.
-    k : int
-        How many records; fewer come back when fewer are unlabeled.
+    k, batch : int
+        As in :func:`rank_pool`.
     boost : array-like of shape (n,)
         Extra priority per pool row, in [0, 1] (e.g. how much labeling heuristics disagree
         on it); ``nan`` counts as 0.
@@ -141,7 +152,7 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
     boost = np.nan_to_num(boost, nan=0.0)
     ranks, finite = _score_ranks(scores)
     combined = np.where(finite, ranks + boost, -np.inf)
-    positions = top_k(combined, k)
+    positions = _pick(name, combined, k, index, batch)
     reasons = [f"heuristics disagree ({boost[p]:.2f}) + {name}" if boost[p] > 0
                else f"{name} rank {ranks[p]:.2f}" for p in positions]
     return positions, combined[positions], reasons
