@@ -174,6 +174,32 @@ class Heuristics:
             out.append([name, label if label in labels else None])  # a vote for a removed label abstains
         return out
 
+    def missing_label_votes(self) -> tuple[np.ndarray, list[str]] | None:
+        """Where the labeling functions point to labels that have no hand label yet.
+
+        A class nobody has labeled is invisible to the model (it cannot predict what it has never
+        seen), so the line looks for it through the heuristics' votes.
+
+        Returns
+        -------
+        (share, labels) or None
+            ``share`` (n,) in [0, 1]: the share of labeling functions that vote, on each row, for a
+            label without a hand label; ``labels``: those labels' names. None when every label has
+            an example or no function votes for a missing one.
+        """
+        if self.session.multi_label or not self._columns:
+            return None
+        counts = self.session.label_counts()
+        missing = np.flatnonzero(counts == 0)
+        if missing.size == 0:
+            return None
+        matrix = np.stack(list(self._votes().values()), axis=1)
+        hits = np.isin(matrix, missing)
+        if not hits.any():
+            return None
+        voted = np.unique(matrix[hits])
+        return hits.sum(axis=1) / matrix.shape[1], [self.session.labels[int(code)] for code in voted]
+
     def conflicts(self) -> np.ndarray | None:
         """(n,) in [0, 1]: how much the heuristics disagree on each row, or None without heuristics."""
         matrix, _ = self.matrix()

@@ -62,10 +62,25 @@ class ActiveLabeler:
         self.session = (MultiLabelSession if multi_label else LabelingSession)(df, labels=labels, **options)
         self.insights = Insights(self.session, projection=projection)
         self.heuristics = Heuristics(self.session)
-        if prefer_conflicts:
-            self.session.priority_boost = self.heuristics.conflicts
+        self._prefer_conflicts = prefer_conflicts
+        if not multi_label:
+            self.session.priority_boost = self._priority
         self._widget = None
         self._map = None
+
+    def _priority(self):
+        """What lifts a record in the line (called by each round): a labeling function's vote for a label
+        that has no example yet, always; the heuristics' conflicts with ``prefer_conflicts=True``. Returns
+        ``(boost, why)`` or None."""
+        missing = self.heuristics.missing_label_votes()
+        if missing is not None:
+            share, labels = missing
+            names = ", ".join(repr(label) for label in labels)
+            return share, f"a heuristic votes {names}, which has no label yet"
+        if self._prefer_conflicts:
+            conflicts = self.heuristics.conflicts()
+            return None if conflicts is None else (conflicts, "heuristics disagree")
+        return None
 
     @property
     def widget(self):

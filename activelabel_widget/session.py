@@ -237,8 +237,9 @@ class LabelingSession:
         self._refit_requested = False
         self._round_refits = False
         self._round_labels: tuple = ()
-        #: Optional ``() -> (n,) array in [0, 1] or None`` added to the strategy's ranking (conflicts).
-        self.priority_boost: Callable[[], np.ndarray | None] | None = None
+        #: Optional ``() -> (n,) array in [0, 1], (array, why) or None`` added to the strategy's ranking (the
+        #: labeler sets it: votes for labels with no example yet, conflicts); ``why`` names it on the card.
+        self.priority_boost: Callable[[], np.ndarray | tuple | None] | None = None
         self._background = background
         # rounds take at most about half the time while labels come fast: the card's answers share
         # the interpreter with them (see runner.py)

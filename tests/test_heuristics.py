@@ -128,3 +128,20 @@ def test_the_model_is_graded_on_held_out_votes_not_its_own_training_labels(al):
     summary = al.heuristics_summary()
     checked = summary.loc["model", "n_checked"]
     assert 0 < checked <= len(labeled)
+
+
+def test_a_label_nobody_has_given_yet_is_looked_for_through_the_heuristics_votes(tmp_path):
+    df = ticket_frame()
+    al = ActiveLabeler(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    for key in df.index[df["truth"] != "question"][:6]:  # bug and feature have examples, question none
+        al.session.label(key, df.loc[key, "truth"])
+    asks_how = keywords(label="question", column="body", words=["how"])
+    al.add_heuristic(asks_how)
+    upcoming = al.session.queued(6)[1:]  # the card's record was picked before the heuristic came
+    assert all("how" in text.lower() for text in df["body"].iloc[upcoming])
+    reasons = [record.reason for record in al.session.snapshot(ahead=5).ahead]
+    assert all(reason.startswith("a heuristic votes 'question', which has no label yet") for reason in reasons)
+    question = df.index[(df["truth"] == "question") & df["body"].str.lower().str.contains("how")][0]
+    al.session.label(question, "question")
+    assert al.heuristics.missing_label_votes() is None  # found: the line goes back to the strategy alone
+    al.close()

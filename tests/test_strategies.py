@@ -374,6 +374,16 @@ def test_a_batch_between_fits_spreads_over_the_regions():
     assert np.array_equal(rank_pool("margin", k=8, labeled_mask=mask, proba=proba, batch=4)[0], plain)
 
 
+def test_spreading_never_pushes_a_boosted_record_behind_unboosted_ones():
+    rng = np.random.default_rng(3)
+    scores = rng.random(100)  # ranks in [0, 1]
+    bonus = np.zeros(100)
+    bonus[rng.choice(100, size=12, replace=False)] = 1.0
+    group = np.zeros(100, dtype=np.int64)  # all in one region: spreading would halve them one after another
+    picks = top_k_spread(scores, 20, group, batch=10, bonus=bonus)
+    assert set(picks[:12]) == set(np.flatnonzero(bonus))
+
+
 @settings(settings.get_profile("strategies"))
 @given(seed=st.integers(0, 2**16), n=st.integers(0, 300), k=st.integers(0, 120), batch=st.integers(1, 12),
        n_groups=st.integers(1, 9))

@@ -47,11 +47,12 @@ def score_pool(name, *, labeled_mask, proba=None, committee_proba=None, index=No
     return scores
 
 
-def _pick(name, scores, k, index, batch):
-    """The top ``k``; a model-based strategy with an index spreads each run of ``batch`` over the cells."""
+def _pick(name, scores, k, index, batch, bonus=None):
+    """The top ``k`` of ``scores + bonus``; a model-based strategy with an index spreads each run of
+    ``batch`` over the cells (the bonus is never lowered by spreading)."""
     if batch > 1 and index is not None and REGISTRY[name].needs_model:
-        return top_k_spread(scores, k, index.cell, batch)
-    return top_k(scores, k)
+        return top_k_spread(scores, k, index.cell, batch, bonus=bonus)
+    return top_k(scores if bonus is None else scores + bonus, k)
 
 
 def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=None,
@@ -102,7 +103,7 @@ def _score_ranks(scores):
 
 
 def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba=None,
-                    index=None, random_state=0, batch=1):
+                    index=None, random_state=0, batch=1, why="heuristics disagree"):
     """The next ``k`` records by the strategy's rank plus a boost, e.g. heuristics' conflicts.
 
     Each unlabeled row scores its rank under strategy ``name`` scaled into [0, 1] (0 = the
@@ -119,6 +120,8 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
     boost : array-like of shape (n,)
         Extra priority per pool row, in [0, 1] (e.g. how much labeling heuristics disagree
         on it); ``nan`` counts as 0.
+    why : str
+        What the boost stands for, in the reasons of the rows it lifts.
 
     Returns
     -------
@@ -152,7 +155,7 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
     boost = np.nan_to_num(boost, nan=0.0)
     ranks, finite = _score_ranks(scores)
     combined = np.where(finite, ranks + boost, -np.inf)
-    positions = _pick(name, combined, k, index, batch)
-    reasons = [f"heuristics disagree ({boost[p]:.2f}) + {name}" if boost[p] > 0
+    positions = _pick(name, np.where(finite, ranks, -np.inf), k, index, batch, bonus=boost)
+    reasons = [f"{why} ({boost[p]:.2f}) + {name}" if boost[p] > 0
                else f"{name} rank {ranks[p]:.2f}" for p in positions]
     return positions, combined[positions], reasons

@@ -55,7 +55,7 @@ def top_k(scores, k):
     return finite[order].astype(np.int64, copy=False)
 
 
-def top_k_spread(scores, k, group, batch, *, decay=0.5):
+def top_k_spread(scores, k, group, batch, *, decay=0.5, bonus=None):
     """Like :func:`top_k`, but each run of ``batch`` picks spreads over the groups (e.g. embedding cells).
 
     Between two fits the session asks about ``batch`` records ranked by one model. Plain top-k
@@ -76,6 +76,9 @@ def top_k_spread(scores, k, group, batch, *, decay=0.5):
         Picks per run; ``batch <= 1`` is plain :func:`top_k`.
     decay : float in (0, 1)
         The factor per earlier pick from the same group.
+    bonus : array-like of shape (n,), optional
+        A priority added after the decay, which spreading never lowers (e.g. a boost the user
+        asked for): the order is by ``bonus + scores * decay ** picks_from_the_group``.
 
     Returns
     -------
@@ -96,10 +99,12 @@ def top_k_spread(scores, k, group, batch, *, decay=0.5):
     batch = int(batch)
     if batch <= 1:
         return top_k(scores, k)
-    candidates = top_k(scores, max(4 * int(k), 256))
+    scores = np.asarray(scores, dtype=np.float64)
+    extra = np.zeros_like(scores) if bonus is None else np.nan_to_num(np.asarray(bonus, dtype=np.float64))
+    candidates = top_k(scores + extra, max(4 * int(k), 256))
     if candidates.size == 0:
         return candidates
-    values = np.asarray(scores, dtype=np.float64)[candidates]
+    values, extra = scores[candidates], extra[candidates]
     if values.min() < 0.0:  # non-negative, so that a decay never raises a score
         values = values - values.min()
     groups = np.asarray(group)[candidates]
@@ -110,7 +115,7 @@ def top_k_spread(scores, k, group, batch, *, decay=0.5):
     for i in range(min(int(k), candidates.size)):
         if i % batch == 0:
             taken_in_run[:] = 0
-        effective = np.where(free, values * decay ** taken_in_run[groups], -np.inf)
+        effective = np.where(free, extra + values * decay ** taken_in_run[groups], -np.inf)
         best = int(np.argmax(effective))  # the first of equal values: candidates are in score order
         picks.append(candidates[best])
         free[best] = False
