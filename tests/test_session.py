@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from activelabel_widget import LabelingSession
 from activelabel_widget.errors import DataError, LabelError, StoreMismatchError
+from activelabel_widget.features import TEXT_HASH_COLUMNS
 
 from conftest import LABELS, ticket_frame, truth_of
 
@@ -556,3 +557,42 @@ def test_the_records_asked_between_two_fits_come_from_different_regions():
     assert len(set(cells_of_next[1][:4])) < 4
     # four labels per fit: each run of four spreads over four regions
     assert len(set(cells_of_next[4][:4])) == 4 and len(set(cells_of_next[4][4:])) == 4
+
+
+def test_a_text_model_learns_from_the_embeddings_the_user_passes():
+    # every text is a word of its own (nothing for a bag of words to generalise from); the user's
+    # encoder puts the two classes apart
+    rng = np.random.default_rng(0)
+    truth = np.where(rng.random(200) < 0.5, "a", "b")
+    df = pd.DataFrame({"text": [f"token{i}" for i in range(200)]})
+    signal = np.where(truth == "a", 1.0, -1.0)[:, None] * np.array([[1.0, 0.0, 0.0, 0.0]])
+    embeddings = signal + rng.normal(scale=0.3, size=(200, 4))
+    accuracy = {}
+    for given in (None, embeddings):
+        session = LabelingSession(df, text="text", labels=["a", "b"], embeddings=given, store=":memory:",
+                                  background=False, random_state=0)
+        session.label_many(np.arange(40), list(truth[:40]), source="hand")
+        session.retrain(wait=True)
+        proba, _ = session.model_proba()
+        accuracy[given is None] = float(np.mean(np.array(["a", "b"])[proba[40:].argmax(axis=1)] == truth[40:]))
+        if given is not None:  # the words' columns, then the embeddings'
+            assert session.pool.features.shape[1] == TEXT_HASH_COLUMNS + 4
+        session.close()
+    assert accuracy[True] < 0.7 and accuracy[False] > 0.95
+
+
+def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_pool(monkeypatch):
+    from activelabel_widget import features, rounds
+    from activelabel_widget.dataset import Dataset
+
+    monkeypatch.setattr(rounds, "STAGED_ROWS", 30)  # the 60-row frame counts as large
+    monkeypatch.setattr(features, "SAMPLE_ROWS", 10)
+    embeddings = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    pool = rounds.PreparedPool(Dataset(ticket_frame(), text="body"), embeddings=embeddings)
+    pool.prepare_first()
+    early_rows, early_sample = pool.features_of([3, 50]).toarray(), pool.sample_features().toarray()
+    assert not pool.features_ready
+    whole = pool.features.toarray()  # every row, featurised in one pass
+    assert np.allclose(early_rows, whole[[3, 50]]) and np.allclose(early_sample, whole[pool.sample_positions])
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    assert np.allclose(whole[:, -3:], unit, atol=1e-6)
