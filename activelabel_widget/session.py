@@ -158,7 +158,9 @@ class LabelingSession:
         Retrain after this many new labels (default 10); training first starts as soon as two
         labels have two examples each.
     embeddings : str or array (n, d), optional
-        A column of vectors or an array in the DataFrame's order, for diversity and coverage.
+        A column of vectors or an array in the DataFrame's order (e.g. from your own encoder), for
+        diversity and coverage; on text also for the model, beside the words (unit rows; pools of up
+        to 50 million values), which learns much faster from few labels with a good encoder.
     annotator : str, optional
         Who labels (default: the login name), saved with every label.
     fit_timeout : float, optional
