@@ -172,7 +172,9 @@ def _model_embeddings(dataset, embeddings):
     An encoder's embeddings carry what a few dozen labels cannot teach a bag of words (synonyms,
     paraphrase, sentiment), and a linear model on words and embeddings together learns faster from
     few labels than on either alone, with probabilities as well calibrated (benchmarks/text_models.py
-    --embeddings). Diversity reads them in any case; tables and images keep their own features.
+    --embeddings). It is the user's choice (``embeddings_in_model=True``): the query order then
+    serves that model, and a downstream model of words alone got less from the same number of
+    labels (benchmarks/label_efficiency.py --embeddings). Tables and images keep their own features.
     """
     if embeddings is None or dataset.kind != "text" or embeddings.size > MODEL_EMBEDDING_MAX_VALUES:
         return None
@@ -191,13 +193,13 @@ class PreparedPool:
     #: The steps of :meth:`prepare`, in order, as the card names them.
     STEPS = ("computing features", "computing embeddings", "building the embedding index")
 
-    def __init__(self, dataset, *, embeddings=None, random_state: int = 0):
+    def __init__(self, dataset, *, embeddings=None, random_state: int = 0, embeddings_in_model: bool = False):
         self.dataset = dataset
         self.random_state = random_state
         self._features = None
         self._embeddings = embeddings
-        #: Text with the user's own embeddings: the model reads them beside the words (unit rows), or None.
-        self._model_embeddings = _model_embeddings(dataset, embeddings)
+        #: Text with ``embeddings_in_model``: the user's embeddings the model reads beside the words (unit rows), or None.
+        self._model_embeddings = _model_embeddings(dataset, embeddings) if embeddings_in_model else None
         self._index = None
         self._featurizer: TextFeaturizer | None = None  # text: what every row's features come from
         #: Rows a fit scores while the features of a large text pool are not computed yet (None: no stage).

@@ -159,8 +159,12 @@ class LabelingSession:
         labels have two examples each.
     embeddings : str or array (n, d), optional
         A column of vectors or an array in the DataFrame's order (e.g. from your own encoder), for
-        diversity and coverage; on text also for the model, beside the words (unit rows; pools of up
-        to 50 million values), which learns much faster from few labels with a good encoder.
+        diversity and coverage.
+    embeddings_in_model : bool
+        Text only: the model reads ``embeddings`` beside the words (unit rows; pools of up to 50
+        million values). With a good encoder its suggestions are far more accurate from few labels;
+        the query order then serves a model that reads the embeddings, and measured with a model of
+        words alone the labels were worth less (``benchmarks/README.md``). Default False.
     annotator : str, optional
         Who labels (default: the login name), saved with every label.
     fit_timeout : float, optional
@@ -196,6 +200,7 @@ class LabelingSession:
 
     def __init__(self, df: pd.DataFrame, *, labels, text=None, image=None, features=None, show=None, store=None,
                  model=None, strategy: str = "hybrid", retrain_every: int = 10, embeddings=None,
+                 embeddings_in_model: bool = False,
                  annotator: str | None = None, fit_timeout: float | None = 600.0, random_state: int = 0,
                  background: bool = True, initial_labels: str | None = None,
                  lease_seconds: float | None = None, overlap: int | None = None):
@@ -212,7 +217,13 @@ class LabelingSession:
             _models.check_estimators(model) or [_models.default_model(self.dataset.kind)])
         self.annotator = annotator or options.login_name()
         self._label_code = {name: code for code, name in enumerate(self.labels)}
-        self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state)
+        if not isinstance(embeddings_in_model, bool):
+            raise OptionError(f"embeddings_in_model must be True or False, got {embeddings_in_model!r}.")
+        if embeddings_in_model and user_embeddings is None:
+            raise OptionError("embeddings_in_model=True needs embeddings=: pass your encoder's vectors "
+                                      "(an array in the DataFrame's order, or the name of a column of them).")
+        self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state,
+                                 embeddings_in_model=embeddings_in_model)
         self.pool.on_progress = lambda step, done: on_host(partial(self._preparing, step, done))
 
         n = len(self.dataset)

@@ -247,7 +247,7 @@ def run_ours(dataset, seed, strategy, budget, step):
     X, y, model, data, options, _ = load(dataset)
     folder = os.environ.get("ACTIVELABEL_EMBEDDINGS")  # --embeddings (read here, so that workers see it)
     if folder and dataset in TEXT_SETS:
-        options = {**options, "embeddings": np.load(Path(folder) / f"{dataset}.npy")}
+        options = {**options, "embeddings": np.load(Path(folder) / f"{dataset}.npy"), "embeddings_in_model": True}
     _SEEN.clear()
     metric = METRICS.get(dataset, "accuracy")
     curve = simulate(X, y, data=data, strategy=strategy, evaluate_with=_recorder_class()(model), budget=budget,
@@ -508,8 +508,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=None, help=f"seeds 0..n-1 (default {SEEDS})")
     parser.add_argument("--budget", type=int, default=None, help=f"labels at the end (default {BUDGET})")
     parser.add_argument("--embeddings", default=None,
-                        help="folder of <data set>.npy from encode_texts.py: ours gets them as embeddings= on the "
-                             "text sets, as a user with an encoder would pass them (everyone else is unchanged)")
+                        help="folder of <data set>.npy from encode_texts.py: ours gets them on the text sets as "
+                             "embeddings= with embeddings_in_model=True (everyone else is unchanged)")
     parser.add_argument("--ablate", choices=["spread"], default=None,
                         help="turn one part of ours off: 'spread' = rank the line without spreading the records "
                              "asked between two fits over the regions (only matters with --ours-step > 1)")
@@ -584,7 +584,8 @@ def main(argv=None):
     if args.ablate:
         ours_step += f"; ablated: {args.ablate}"
     if args.embeddings:
-        ours_step += "; ours gets the text sets' MiniLM embeddings (encode_texts.py) as embeddings="
+        ours_step += ("; ours gets the text sets' MiniLM embeddings (encode_texts.py) as embeddings= with "
+                      "embeddings_in_model=True")
     header = [
         "# Label efficiency",
         "",

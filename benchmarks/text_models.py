@@ -82,10 +82,10 @@ def feature_sets(embeddings=None):
 
         def product_with_embeddings(texts):
             frame = pd.DataFrame({"text": texts})
-            return PreparedPool(Dataset(frame, text="text"), embeddings=embeddings).features
+            return PreparedPool(Dataset(frame, text="text"), embeddings=embeddings, embeddings_in_model=True).features
 
         sets["MiniLM embeddings"] = lambda texts: embeddings
-        sets["product with embeddings= (words + MiniLM)"] = product_with_embeddings
+        sets["product with embeddings= (words + MiniLM)"] = product_with_embeddings  # embeddings_in_model=True
     return sets
 
 

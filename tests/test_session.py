@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from activelabel_widget import LabelingSession
-from activelabel_widget.errors import DataError, LabelError, StoreMismatchError
+from activelabel_widget.errors import DataError, LabelError, OptionError, StoreMismatchError
 from activelabel_widget.features import TEXT_HASH_COLUMNS
 
 from conftest import LABELS, ticket_frame, truth_of
@@ -559,7 +559,7 @@ def test_the_records_asked_between_two_fits_come_from_different_regions():
     assert len(set(cells_of_next[4][:4])) == 4 and len(set(cells_of_next[4][4:])) == 4
 
 
-def test_a_text_model_learns_from_the_embeddings_the_user_passes():
+def test_a_text_model_learns_from_the_embeddings_the_user_passes_when_asked():
     # every text is a word of its own (nothing for a bag of words to generalise from); the user's
     # encoder puts the two classes apart
     rng = np.random.default_rng(0)
@@ -569,8 +569,9 @@ def test_a_text_model_learns_from_the_embeddings_the_user_passes():
     embeddings = signal + rng.normal(scale=0.3, size=(200, 4))
     accuracy = {}
     for given in (None, embeddings):
-        session = LabelingSession(df, text="text", labels=["a", "b"], embeddings=given, store=":memory:",
-                                  background=False, random_state=0)
+        session = LabelingSession(df, text="text", labels=["a", "b"], embeddings=given,
+                                  embeddings_in_model=given is not None, store=":memory:", background=False,
+                                  random_state=0)
         session.label_many(np.arange(40), list(truth[:40]), source="hand")
         session.retrain(wait=True)
         proba, _ = session.model_proba()
@@ -581,6 +582,16 @@ def test_a_text_model_learns_from_the_embeddings_the_user_passes():
     assert accuracy[True] < 0.7 and accuracy[False] > 0.95
 
 
+def test_embeddings_serve_diversity_only_unless_the_model_is_asked_to_read_them(make_session):
+    embeddings = np.random.default_rng(0).normal(size=(60, 4))
+    session = make_session(embeddings=embeddings)
+    assert session.pool.features.shape[1] == TEXT_HASH_COLUMNS  # words only: the query order of before
+    with pytest.raises(OptionError, match="needs embeddings="):
+        make_session(embeddings_in_model=True, store=":memory:")
+    with pytest.raises(OptionError, match="True or False"):
+        make_session(embeddings=embeddings, embeddings_in_model="yes", store=":memory:")
+
+
 def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_pool(monkeypatch):
     from activelabel_widget import features, rounds
     from activelabel_widget.dataset import Dataset
@@ -588,7 +599,7 @@ def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_poo
     monkeypatch.setattr(rounds, "STAGED_ROWS", 30)  # the 60-row frame counts as large
     monkeypatch.setattr(features, "SAMPLE_ROWS", 10)
     embeddings = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
-    pool = rounds.PreparedPool(Dataset(ticket_frame(), text="body"), embeddings=embeddings)
+    pool = rounds.PreparedPool(Dataset(ticket_frame(), text="body"), embeddings=embeddings, embeddings_in_model=True)
     pool.prepare_first()
     early_rows, early_sample = pool.features_of([3, 50]).toarray(), pool.sample_features().toarray()
     assert not pool.features_ready
