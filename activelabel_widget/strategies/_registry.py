@@ -101,10 +101,16 @@ class _Pool:
         _check_rows(c, self.n, "committee_proba")
         return c
 
+    @cached_property
+    def exploration(self):
+        """The hybrid's share of exploration for these probabilities (its scores and its reasons read it)."""
+        return exploration_share(self.proba, self.mask)
+
     def standing_in(self, proba):
         """The same pool with ``proba`` as the model's probabilities."""
         other = copy.copy(self)
         other.__dict__["proba"] = proba
+        other.__dict__.pop("exploration", None)
         return other
 
 
@@ -204,16 +210,15 @@ def _committee_reasons(pool, scores, picks):
 
 
 def _hybrid_scores(pool):
-    return _explore_instead(pool) or hybrid_scores(pool.proba, pool.mask, pool.index)
+    return _explore_instead(pool) or hybrid_scores(pool.proba, pool.mask, pool.index, share=pool.exploration)
 
 
 def _hybrid_reasons(pool, scores, picks):
     conf = confidence(pool.proba[picks])
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
-    share = exploration_share(pool.proba, pool.mask)
     labels, _ = cell_coverage(pool.index, pool.mask)
-    fresh = (labels[pool.index.cell[picks]] == 0) & (share >= 0.05)
+    fresh = (labels[pool.index.cell[picks]] == 0) & (pool.exploration >= 0.05)
     return [f"confidence {c:.2f}, in an unlabeled region" if f else f"confidence {c:.2f}"
             for c, f in zip(conf, fresh)]
 
