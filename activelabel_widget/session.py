@@ -39,6 +39,8 @@ __all__ = ["LabelingSession", "CardSnapshot"]
 
 #: The line is ranked again in the background when fewer than this many ranked records remain.
 _REFILL_BELOW = 64
+#: Suggestions remembered for one model (the page's line asks for the same records answer after answer).
+_SUGGESTIONS_KEPT = 4096
 #: Team store: seconds between two looks at what the other annotators did (see follow_team).
 TEAM_FOLLOW_SECONDS = 1.0
 
@@ -241,6 +243,7 @@ class LabelingSession:
         self._session_labels = 0
         self._listeners: list[Callable[[], None]] = []
         self._model: FittedModel | None = None
+        self._suggestions: tuple = (None, [], {})  # (model, labels, position -> suggestion) for the page's line
         self.model_status = ModelStatus(message="label two examples each of two labels to start training")
         self.fit_history: list[FitRecord] = []
         # a fixed sample the stop hint compares successive fits on (seeded: the same every restart)
@@ -534,16 +537,29 @@ class LabelingSession:
         model = self._model
         if model is None:
             return None
+        review = self._review
+        # the page's line asks for the same records after every answer: remember them per model
+        memo_model, memo_labels, memo = self._suggestions
+        if review is None and memo_model is model and memo_labels == self.labels:
+            if position in memo:
+                return memo[position]
+        elif review is None:
+            memo = {}
+            self._suggestions = (model, list(self.labels), memo)
         row = self._proba_row(model, position)
         if row is None:
             return None
         row = row[None]
-        review = self._review
         if review is not None:
             index = self._review_index(position)
             if index is not None and np.isfinite(review.oof[index]).all():
                 row = review.oof[index : index + 1]
-        return self.labels[int(row.argmax())], float(confidence(row)[0])
+        suggestion = self.labels[int(row.argmax())], float(confidence(row)[0])
+        if review is None:
+            if len(memo) >= _SUGGESTIONS_KEPT:
+                memo.clear()
+            memo[position] = suggestion
+        return suggestion
 
     def _proba_row(self, model: FittedModel, position: int) -> np.ndarray | None:
         """The model's probabilities for one row, scored now when its fit scored a sample only (a
