@@ -278,7 +278,9 @@ def check_load(keys: list[str], log: list[dict], received: list[list], events: l
     on_record = [i for i, row in enumerate(shown) if row is not None]
     waiting = len(log) - len(on_record)  # the page had answered all it held: nothing to answer
     expected = [(shown[i], label_of[keys[i]]) for i in on_record]
-    answers = [(key, action) for action, key, *_ in received]
+    # in the order pressed: the kernel may enter the handler for an answer while the one before it
+    # is still being handled (the widget then applies them in seq order), so arrival order can differ
+    answers = [(key, action) for action, key, *_ in sorted(received, key=lambda r: r[2] or 0)]
     if answers != [(key, "label") for key, _ in expected]:
         first = next((j for j, (a, b) in enumerate(zip(answers, expected)) if a != (b[0], "label")),
                      min(len(answers), len(expected)))
