@@ -81,13 +81,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[3000, 1_000_000])
     parser.add_argument("--answers", type=int, default=300)
+    parser.add_argument("--preloads", nargs="+", type=int, default=[8, 1])
     args = parser.parse_args()
     print(f"kernel time per answer from the card ({args.answers} answers, table of 8 columns, retrain_every=10, "
           "fits in the background)")
     print(f"{'rows':>9} {'preload':>7} | {'handle median':>13} {'p95':>6} | {'encode median':>13} {'p95':>6} | "
           f"{'stored':>6} {'refused':>7}")
     for n in args.sizes:
-        for preload in (8, 1):
+        for preload in args.preloads:
             r = run(n, preload, args.answers)
             print(f"{n:>9,} {preload:>7} | {statistics.median(r['handle']):>10.2f} ms {percentile(r['handle'], .95):>6.2f} | "
                   f"{statistics.median(r['encode']):>10.2f} ms {percentile(r['encode'], .95):>6.2f} | "
