@@ -17,6 +17,7 @@ import traitlets
 
 from . import options
 from .errors import ActiveLabelError
+from .page_depth import MOST_TIMES, PageDepth
 from .session import LabelingSession
 from .sources import ACCEPTED, CORRECTED, HAND
 
@@ -124,8 +125,10 @@ class LabelingWidget(anywidget.AnyWidget):
         # an answer the kernel's thread has just settled (and the page would show that record again)
         self._sync_lock = threading.RLock()
         self._preload = options.check_preload(preload)
+        self._depth = PageDepth(self._preload)  # the records sent for the page's line: more while the kernel lags
         session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
+        self._content_sent: set = set()  # keys of the page's line whose content (text, fields, image) it holds
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
         self._answers_lock = threading.Lock()
@@ -197,6 +200,10 @@ class LabelingWidget(anywidget.AnyWidget):
             try:
                 if action in ANSWERS:
                     self._answer(action, content)
+                elif action == "answers":  # pressed while earlier answers were on their way: sent together
+                    for answer in content.get("answers") or []:
+                        if isinstance(answer, dict) and answer.get("action") in ANSWERS:
+                            self._answer(answer["action"], answer)
                 elif action == "retrain":
                     session.retrain()
                 elif action == "strategy":
@@ -216,6 +223,8 @@ class LabelingWidget(anywidget.AnyWidget):
                 elif action == "map_clear":
                     if self._map is not None:
                         self._map.clear_selection()
+                elif action == "line":  # a page that lacks the content of records in its line (a new view)
+                    self._content_sent = set()
                 elif action == "plots":
                     self._plots_wanted = bool(content.get("open"))
                     if self._plots_wanted and self._shown_fits != session.model_status.fits:
@@ -242,6 +251,7 @@ class LabelingWidget(anywidget.AnyWidget):
         if not view or not isinstance(seq, int):  # a caller with no page line (scripts, tests)
             self._settle(action, content)
             return
+        self._depth.note(content.get("behind"))
         with self._answers_lock:
             entry = self._answered.get(view, {"through": 0, "refused": []})
             waiting = self._waiting.setdefault(view, {})
@@ -402,7 +412,9 @@ class LabelingWidget(anywidget.AnyWidget):
             self._retire(session.closed_because)
             return
         with self._batch():
-            view = session.snapshot(ahead=self._preload - 1)
+            depth = self._depth.records
+            session.team_window = depth
+            view = session.snapshot(ahead=depth - 1)
             if list(self.labels) != list(view.labels):  # a label added, removed or renamed: keys stay where they were
                 from .keymap import assign_keys
 
@@ -428,7 +440,7 @@ class LabelingWidget(anywidget.AnyWidget):
             self.model_status = view.model_status
             self.strategy = view.strategy
             self.votes = self._votes(view.position)
-            self.upcoming = [self._ahead(record, accuracy) for record in view.ahead]
+            self.upcoming = self._line_ahead(view.ahead, accuracy)
             self.review = view.review or {}
             self.recent = self._recent(session)
             issues, hint = session.checks()
@@ -480,15 +492,29 @@ class LabelingWidget(anywidget.AnyWidget):
     def _votes(self, position: int | None) -> list:
         return self._votes_for(position) if self._votes_for and position is not None else []
 
-    def _ahead(self, record, accuracy) -> dict:
-        """One record of the page's line: everything the card shows for it, its image as bytes."""
+    def _line_ahead(self, records, accuracy) -> list:
+        """The page's line after the card. A record's content (text, fields, image) never changes, so
+        it travels once: a record that was in the line sent before comes as ``same: true`` with only
+        what may have changed (reason, suggestion, votes, review), and the page keeps its content.
+        Each answer then costs the page a few small records, not the whole line with its images."""
+        sent = self._content_sent
+        entries = [self._ahead(record, accuracy, content=record.key not in sent) for record in records]
+        self._content_sent = {record.key for record in records}
+        return entries
+
+    def _ahead(self, record, accuracy, content: bool = True) -> dict:
+        """One record of the page's line: what the card shows for it, with its content (its image as
+        bytes) or, when the page holds that already, ``same: true``."""
+        entry = {"key": record.key, "reason": record.reason,
+                 "suggestion": self._suggestion(record.suggestion, accuracy, record.position),
+                 "votes": self._votes(record.position), "review": record.given is not None,
+                 "given": self._given(record.given), "note": record.note}
+        if not content:
+            entry["same"] = True
+            return entry
         payload = self._payload(record.position)
-        entry = {"key": record.key, "key_label": record.key_label, "kind": payload.kind, "text": payload.text,
-                 "fields": payload.fields, "problem": payload.problem, "reason": record.reason,
-                 "suggestion": self._suggestion(record.suggestion, accuracy, record.position), "votes": self._votes(record.position),
-                 "image": payload.image}
-        entry.update(review=record.given is not None, given=self._given(record.given),
-                     note=record.note)
+        entry.update(key_label=record.key_label, kind=payload.kind, text=payload.text, fields=payload.fields,
+                     problem=payload.problem, image=payload.image)
         return entry
 
     def _given(self, given) -> dict | None:
@@ -539,7 +565,7 @@ class LabelingWidget(anywidget.AnyWidget):
         if payload is None:
             payload = self.session.dataset.payload(position)
         self._payloads[position] = payload
-        while len(self._payloads) > 4 * self._preload:
+        while len(self._payloads) > MOST_TIMES * self._preload:
             self._payloads.popitem(last=False)
         return payload
 

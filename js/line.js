@@ -10,6 +10,12 @@
 /** Answers kept for undo (older ones are undone by the kernel alone, and the card follows it). */
 const HISTORY_KEPT = 200;
 
+/** What a record of the line says that never changes: sent once, kept by the page. */
+const CONTENT = ["key_label", "kind", "text", "fields", "problem", "image"];
+
+/** How many sent answers may be unsettled before new ones wait to leave together (a kernel keeping up sees each at once). */
+const SENT_UNSETTLED_MOST = 8;
+
 /** Whether a record can be answered (not the "done" or "empty" placeholder). */
 function answerable(entry) {
   return !!entry && typeof entry.key === "string" && entry.key !== "" && entry.kind !== "done" && entry.kind !== "empty";
@@ -76,12 +82,16 @@ export function createPageLine(view) {
   let seq = 0;
   let screen = null; // the record on screen
   let ahead = []; // the records after it, in the kernel's order
-  let inflight = []; // answers sent and not yet committed: {seq, action, key}
+  let inflight = []; // answers pressed and not yet settled by the kernel: {seq, action, key, taken}
+  let outbox = []; // intents pressed while earlier answers were unsettled: they leave together
+  let sentThrough = 0; // the last seq handed out to be sent
+  let messages = []; // the last seq of each message handed out and not yet settled
   let history = []; // records answered on this page, newest last: {entry, action, label}
   let through = 0; // the last answer the kernel has settled (committed or refused)
   let refusal = ""; // the newest refusal, shown until the next answer
-  let undone = null; // the history entry the last undo took back (to retract it)
   let returned = []; // records an undo put back ahead of the kernel's line, until the kernel has caught up
+  let held = new Map(); // key -> the kernel's line as last received, with content: records after it come as `same`
+  let missing = false; // the kernel's line named records by `same` whose content this page never had
 
   /**
    * Take the kernel's latest state. Answers it has settled leave the in-flight list. With none
@@ -99,7 +109,7 @@ export function createPageLine(view) {
       through = mine.through;
       inflight = inflight.filter((a) => a.seq > through);
     }
-    const line = kernelLine({ card, suggestion, votes, image, upcoming });
+    const line = withContent(kernelLine({ card, suggestion, votes, image, upcoming }));
     if (!inflight.length) {
       screen = keepIfSame(screen, line[0] || null);
       ahead = line.slice(1);
@@ -131,6 +141,35 @@ export function createPageLine(view) {
   }
 
   /**
+   * A record's content (text, fields, image) travels once: a record the kernel sent before comes
+   * as `same: true` with what may have changed, and takes its content from the page's copy. One
+   * the page never had (a card drawn after it was sent) is left out, and `missing()` says so.
+   */
+  function withContent(line) {
+    const copies = new Map(held);
+    for (const entry of [screen, ...ahead, ...returned, ...history.map((h) => h.entry)]) {
+      if (answerable(entry) && !copies.has(entry.key)) copies.set(entry.key, entry);
+    }
+    missing = false;
+    const full = [];
+    for (const entry of line) {
+      if (entry.same !== true) {
+        full.push(entry);
+        continue;
+      }
+      const copy = copies.get(entry.key);
+      if (!copy) {
+        missing = true;
+        continue;
+      }
+      const { same, ...fresh } = entry;
+      full.push({ ...Object.fromEntries(CONTENT.map((name) => [name, copy[name]])), ...fresh });
+    }
+    held = new Map(full.filter(answerable).map((entry) => [entry.key, entry]));
+    return full;
+  }
+
+  /**
    * Answer the record on screen ("label" with `label`, "accept", "skip", or "keep" on a record
    * shown in review) and show the next. Returns the intent to send, or null when there is
    * nothing to answer.
@@ -142,7 +181,9 @@ export function createPageLine(view) {
     if (action === "keep" && !screen.review) return null;
     const entry = screen;
     seq += 1;
-    const intent = { action, key: entry.key, token: entry.token ?? null, view, seq };
+    // how far the page runs ahead of the kernel: it sends that many more records for the line
+    const behind = inflight.length;
+    const intent = { action, key: entry.key, token: entry.token ?? null, view, seq, behind };
     if (entry.review) intent.review = true; // a labeled record walked again: another label corrects it
     // a multi-label suggestion names its set in `labels` (`label` is how the card writes it)
     const suggested = shown ? (Array.isArray(shown.labels) ? shown.labels : shown.label) : null;
@@ -152,6 +193,7 @@ export function createPageLine(view) {
       Object.assign(intent, { label: suggested, suggested, confidence: shown.confidence });
     }
     inflight.push({ seq, action, key: entry.key });
+    outbox.push(intent);
     history.push({ entry, action, label: labelText(intent.label) });
     if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
     refusal = "";
@@ -165,8 +207,7 @@ export function createPageLine(view) {
   function undo() {
     seq += 1;
     const last = history.pop();
-    undone = last || null;
-    inflight.push({ seq, action: "undo", key: last ? last.entry.key : null });
+    inflight.push({ seq, action: "undo", key: last ? last.entry.key : null, taken: last || null });
     refusal = "";
     if (last) {
       if (answerable(screen)) {
@@ -175,19 +216,46 @@ export function createPageLine(view) {
       }
       screen = { ...last.entry, previous_label: last.action === "skip" ? null : last.label };
     } // else: answered before this page held it: once the undo is settled the kernel's card shows it
-    return { action: "undo", key: last ? last.entry.key : null, token: null, view, seq };
+    const intent = { action: "undo", key: last ? last.entry.key : null, token: null, view, seq };
+    outbox.push(intent);
+    return intent;
   }
 
   /**
-   * The intent returned last could not be sent (the kernel is gone): put the page back as if the
-   * key had not been pressed, so the card shows the record whose answer never left.
+   * The intents to send now (`force`: all that wait, e.g. as the card goes away). Each goes at
+   * once while fewer than SENT_UNSETTLED_MOST answers sent before it are unsettled. Beyond that
+   * the new ones wait and leave together, as one message, as soon as fewer than two messages are
+   * unsettled: a kernel that lags handles one message and one top-up for a whole burst, and always
+   * has the next one queued while it handles one, so it catches up instead of falling behind.
+   */
+  function outgoing(force = false) {
+    if (!outbox.length) return [];
+    messages = messages.filter((last) => last > through);
+    const unsettled = inflight.filter((a) => a.seq <= sentThrough).length;
+    if (!force && unsettled >= SENT_UNSETTLED_MOST && messages.length >= 2) return [];
+    const batch = outbox;
+    outbox = [];
+    sentThrough = batch[batch.length - 1].seq;
+    messages.push(sentThrough);
+    return batch;
+  }
+
+  /**
+   * The newest intent could not be sent (the kernel is gone): put the page back as if the key had
+   * not been pressed, so the card shows the record whose answer never left. Intents that failed
+   * together are retracted newest first.
    */
   function retract(intent) {
     if (!intent || intent.seq !== seq) return;
+    const record = inflight.find((a) => a.seq === intent.seq);
     inflight = inflight.filter((a) => a.seq !== intent.seq);
+    outbox = outbox.filter((a) => a.seq !== intent.seq);
+    seq -= 1; // it never left: the next press takes its number
+    sentThrough = Math.min(sentThrough, seq);
+    messages = messages.filter((last) => last <= seq);
     if (intent.action === "undo") {
-      if (undone) {
-        history.push(undone);
+      if (record && record.taken) {
+        history.push(record.taken);
         screen = ahead.shift() || null;
       }
     } else {
@@ -195,21 +263,23 @@ export function createPageLine(view) {
       if (answerable(screen)) ahead.unshift(screen);
       screen = last.entry;
     }
-    undone = null;
   }
 
   return {
     receive,
     answer,
     undo,
+    outgoing,
     retract,
     /** The record on screen (or the kernel's done / empty card), or null while the next is on its way. */
     screen: () => screen,
     /** The records after the one on screen. */
     ahead: () => ahead.slice(),
-    /** Answers sent and not yet settled by the kernel. */
+    /** Answers pressed and not yet settled by the kernel (sent, or waiting to leave together). */
     pending: () => inflight.length,
     /** The newest answer the kernel refused, "" when none since the last answer. */
     refusal: () => refusal,
+    /** Whether the kernel's line named records whose content the page lacks (ask for the whole line). */
+    missing: () => missing,
   };
 }

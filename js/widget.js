@@ -7,13 +7,6 @@ import { commandForKey, isFormField } from "./keys.js";
 import { createUrlSlot } from "./codecs.js";
 import { createPageLine } from "./line.js";
 
-/** Synced traits the card draws. */
-export const TRAITS = [
-  "card", "image", "labels", "key_map", "label_colors", "guidelines", "progress", "suggestion", "model_status", "votes", "upcoming", "answered",
-  "strategy", "strategies", "strategy_help", "store_path", "error", "notice", "confidence_png", "coverage_png",
-  "recent", "review", "review_orders", "checks", "multi_label", "map_selection",
-];
-
 /** Traits that feed the page's line. */
 const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answered"];
 
@@ -104,8 +97,21 @@ function render({ model, el }) {
     view.armedKey = undefined;
     const intent = action === "undo" ? line.undo() : line.answer(action, label);
     if (intent === null) return;
-    if (!post(intent)) line.retract(intent); // never left the page: the card keeps that record
+    sendAnswers();
     draw();
+  }
+
+  /**
+   * Send the answers the page's line lets go now: alone, or those pressed while earlier ones were
+   * unsettled together as one `answers` message. Answers that could not leave (the kernel is
+   * gone) are taken back: the card keeps the record whose answer never left.
+   */
+  function sendAnswers(force = false) {
+    const batch = line.outgoing(force);
+    if (!batch.length) return;
+    if (!post(batch.length === 1 ? batch[0] : { action: "answers", answers: batch })) {
+      for (const intent of batch.slice().reverse()) line.retract(intent);
+    }
   }
   /**
    * Multi-label: the labels chosen on the record on screen. A record starts with the suggested set
@@ -213,11 +219,27 @@ function render({ model, el }) {
     }
   }
 
-  /** The kernel's state changed: the page's line takes it first, then the card is drawn. */
-  function onLineChange() {
+  /**
+   * The kernel's state changed. One message from the kernel changes many traits at once and the
+   * model says "change" once after them all: the page's line takes the new state (only when one
+   * of its traits changed), then the card is drawn once, not once per trait.
+   */
+  let lineState = lineTraits();
+  function onKernelChange() {
     if (disposed) return;
-    line.receive(lineTraits());
+    const now = lineTraits();
+    if (LINE_TRAITS.some((name) => !Object.is(now[name], lineState[name]))) {
+      lineState = now;
+      line.receive(now);
+      sendAnswers(); // the answers sent before are settled: those pressed meanwhile leave now
+      askForMissingContent();
+    }
     draw();
+  }
+
+  /** The kernel named records of the line this page never got the content of: ask for all of it. */
+  function askForMissingContent() {
+    if (line.missing()) send("line");
   }
 
   /**
@@ -365,21 +387,20 @@ function render({ model, el }) {
   const win = doc.defaultView || window;
   win.addEventListener("keydown", onKeydown, true);
   root.addEventListener("click", onClick);
-  const drawn = TRAITS.filter((name) => !LINE_TRAITS.includes(name));
-  for (const name of drawn) model.on(`change:${name}`, draw);
-  for (const name of LINE_TRAITS) model.on(`change:${name}`, onLineChange);
+  model.on("change", onKernelChange);
   model.on("comm_live_update", onCommChange);
   model.on("comm:close", onCommClose);
   el.appendChild(root);
-  line.receive(lineTraits());
+  line.receive(lineState);
   draw();
+  askForMissingContent();
   reportBackground();
   if (commIsGone(model, el) === true) die("drawn for a model whose kernel is gone");
 
   return function cleanup() {
+    sendAnswers(true); // answers waiting for earlier ones to settle still leave
     disposed = true;
-    for (const name of drawn) model.off(`change:${name}`, draw);
-    for (const name of LINE_TRAITS) model.off(`change:${name}`, onLineChange);
+    model.off("change", onKernelChange);
     model.off("comm_live_update", onCommChange);
     model.off("comm:close", onCommClose);
     cardView.dispose();

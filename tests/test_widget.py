@@ -316,6 +316,105 @@ def test_preload_sets_how_many_records_the_page_holds(tmp_path):
     al.close()
 
 
+def test_the_page_line_grows_while_the_kernel_lags_and_shrinks_a_minute_after(tmp_path, monkeypatch):
+    """An answer pressed with earlier answers still on their way says so (``behind``): the page has
+    run that far ahead of the kernel's card, so the kernel sends twice that many more records (the lag
+    may grow meanwhile), and keeps the slack for a minute (the next fit will lag again), never more
+    than eight times ``preload``."""
+    import activelabel_widget.page_depth as page_depth
+
+    now = [1000.0]
+    monkeypatch.setattr(page_depth.time, "monotonic", lambda: now[0])
+    al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False, preload=4)
+    widget = al.widget
+    assert len(widget.upcoming) == 3
+    shown = [dict(widget.card), *widget.upcoming]
+    page_answer(widget, "label", shown[0], 1, label="bug", suggested=None, next=shown[1]["key"], behind=0)
+    assert len(widget.upcoming) == 3  # a kernel that keeps up: the line stays as asked
+    page_answer(widget, "label", shown[1], 2, label="bug", suggested=None, next=shown[2]["key"], behind=3)
+    assert len(widget.upcoming) == 4 + 2 * 3 - 1
+    assert al.session.team_window == 4 + 2 * 3  # a team store leases what the page may hold
+    now[0] += 30
+    page_answer(widget, "skip", shown[2], 3, next=shown[3]["key"], behind=1)
+    assert len(widget.upcoming) == 4 + 2 * 3 - 1  # the lag of half a minute ago is still remembered
+    page_answer(widget, "skip", shown[3], 4, next=widget.upcoming[0]["key"], behind=40)
+    assert len(widget.upcoming) == 8 * 4 - 1  # at most eight times preload
+    now[0] += 61
+    page_answer(widget, "skip", widget.card, 5, next=widget.upcoming[0]["key"], behind=0)
+    assert len(widget.upcoming) == 3 and al.session.team_window == 4
+    assert len(al.labeled) == 2
+    al.close()
+
+
+def test_a_records_content_travels_to_the_page_once_and_again_when_a_new_card_asks(tmp_path):
+    """Text, fields and image bytes never change for a record: the page keeps what it was sent, so
+    the line after an answer names the records it holds with ``same`` and only what may change."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"pixels": [rng.random((8, 8)) for _ in range(30)]})
+    al = ActiveLabeler(frame, image="pixels", labels=["zero", "one"], store=":memory:", background=False)
+    widget = al.widget
+    first = widget.upcoming
+    assert all(record["image"][:4] == b"\x89PNG" and "same" not in record for record in first)
+    page_answer(widget, "label", widget.card, 1, label="zero", suggested=None, next=first[0]["key"])
+    after = widget.upcoming
+    assert [r["key"] for r in after[:-1]] == [r["key"] for r in first[1:]]
+    assert all(r["same"] and "image" not in r and "text" not in r for r in after[:-1])
+    assert after[-1]["image"][:4] == b"\x89PNG" and "same" not in after[-1]  # the one new record comes whole
+    assert {"reason", "suggestion", "votes", "review", "given", "note"} <= set(after[0])
+    intent(widget, "line")  # a card drawn now lacks the content: it asks, and the whole line comes again
+    assert all(r["image"][:4] == b"\x89PNG" and "same" not in r for r in widget.upcoming)
+    assert len(al.labeled) == 1
+    al.close()
+
+
+def test_answers_sent_together_are_applied_in_order_and_reach_the_card_as_one_message(labeler):
+    widget, session = labeler.widget, labeler.session
+    shown = [dict(widget.card), *widget.upcoming[:3]]
+    messages = []
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: messages.append(data)
+    answers = [
+        {"action": "label", "key": shown[0]["key"], "token": None, "view": "v1", "seq": 1, "label": "bug",
+         "suggested": None, "next": shown[1]["key"]},
+        {"action": "skip", "key": shown[1]["key"], "token": None, "view": "v1", "seq": 2, "next": shown[2]["key"]},
+        {"action": "label", "key": shown[2]["key"], "token": None, "view": "v1", "seq": 3, "label": "question",
+         "suggested": None, "next": shown[3]["key"]},
+        "not an answer", {"action": "retrain"},
+    ]
+    widget.handle_intent({"action": "answers", "answers": answers})
+    assert widget.answered["v1"] == {"through": 3, "refused": []}
+    position = session.dataset.position_of
+    labeled = labeler.labeled["label"].to_dict()
+    assert labeled == {session.dataset.index_value(position[shown[0]["key"]]): "bug",
+                       session.dataset.index_value(position[shown[2]["key"]]): "question"}
+    assert widget.card["key"] == shown[3]["key"]
+    assert len([m for m in messages if m and m.get("method") == "update"]) == 1
+
+
+@pytest.mark.parametrize("behind", [None, -3, True, "9", 2.5])
+def test_a_page_that_says_nothing_or_nonsense_about_its_lag_gets_the_line_it_asked_for(labeler, behind):
+    widget = labeler.widget
+    page_answer(widget, "skip", widget.card, 1, next=widget.upcoming[0]["key"], behind=behind)
+    assert len(widget.upcoming) == 7 and widget.answered["v1"]["through"] == 1
+
+
+def test_the_lag_the_page_line_keeps_is_the_most_of_the_last_minute():
+    from activelabel_widget.page_depth import PageDepth
+
+    now = [0.0]
+    depth = PageDepth(8, clock=lambda: now[0])
+    for at, behind in [(0, 3), (10, 9), (20, 2), (50, 4)]:
+        now[0] = at
+        depth.note(behind)
+    assert depth.records == 8 + 2 * 9
+    now[0] = 71  # the 9 of t=10 is older than a minute: the most since is the 4 of t=50
+    assert depth.records == 8 + 2 * 4
+    now[0] = 111
+    assert depth.records == 8
+
+
 def test_answers_that_reach_the_kernel_out_of_order_are_applied_in_the_order_pressed(labeler):
     """The kernel may hand comm messages over out of order: an undo that overtakes the label it
     takes back waits for it, so the store ends as the presses say."""
@@ -368,11 +467,11 @@ def test_a_rounds_sync_during_an_answer_never_sends_the_answered_record_with_its
     round_read, answer_done = _threading.Event(), _threading.Event()
     original_ahead = widget._ahead
 
-    def slow_for_the_round(record, accuracy):  # the round's thread pauses after reading the line
+    def slow_for_the_round(record, accuracy, **kwargs):  # the round's thread pauses after reading the line
         if _threading.current_thread().name == "round":
             round_read.set()
             answer_done.wait(1.0)
-        return original_ahead(record, accuracy)
+        return original_ahead(record, accuracy, **kwargs)
 
     monkeypatch.setattr(widget, "_ahead", slow_for_the_round)
     round_thread = _threading.Thread(target=widget._sync, name="round")

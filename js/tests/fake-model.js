@@ -1,5 +1,5 @@
 // A stand-in for the anywidget model: get / set / on / off / send / save_changes,
-// with "change:name" events fired by set(). killKernel() makes it behave like a model whose
+// with "change:name" events, then "change", fired by set() and setMany(). killKernel() makes it behave like a model whose
 // kernel restarted: send throws as the comm does ("Cannot send on a closed comm").
 
 import { vi } from "vitest";
@@ -86,9 +86,18 @@ export class FakeModel {
     return this.state[name];
   }
 
+  /** One trait changed by the kernel: "change:name", then "change" (as a message with one trait). */
   set(name, value) {
-    this.state[name] = value;
-    for (const callback of [...(this.handlers.get(`change:${name}`) || [])]) callback(value);
+    this.setMany({ [name]: value });
+  }
+
+  /** One message from the kernel: "change:name" for each trait, then "change" once, as Backbone does. */
+  setMany(changes) {
+    Object.assign(this.state, changes);
+    for (const [name, value] of Object.entries(changes)) {
+      for (const callback of [...(this.handlers.get(`change:${name}`) || [])]) callback(value);
+    }
+    for (const callback of [...(this.handlers.get("change") || [])]) callback(this);
   }
 
   on(event, callback) {
@@ -132,6 +141,11 @@ export function core(intent) {
   return label === undefined ? { action, key, token } : { action, key, token, label };
 }
 
+/** The answers the page sent, in order, those sent together (``answers``) one by one. */
+export function sentAnswers(model) {
+  return model.sent.flatMap((m) => (m.action === "answers" ? m.answers : [m])).filter((m) => m.seq !== undefined);
+}
+
 /** A record of the page's line, as the kernel sends it in ``upcoming``. */
 export function upcomingRecord(key, overrides = {}) {
   return { key: `i:${key}`, key_label: String(key), kind: "text", text: `record ${key}`, fields: [], problem: "",
@@ -143,7 +157,7 @@ export function upcomingRecord(key, overrides = {}) {
  * the page shows next, report ``answered``. ``records`` is the kernel's line after the card.
  */
 export function settle(model, records) {
-  const mine = model.sent.filter((m) => m.seq !== undefined);
+  const mine = sentAnswers(model);
   if (!mine.length) return;
   const last = mine[mine.length - 1];
   const next = records.find((r) => r.key === last.next);

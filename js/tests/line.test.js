@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createPageLine, kernelLine } from "../line.js";
 import widget from "../widget.js";
-import { cardMounter, core, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { cardMounter, core, press, sentAnswers, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 const VIEW = "view-test";
 
@@ -41,6 +41,16 @@ describe("the page's line", () => {
     expect(intent).toMatchObject({ action: "label", key: "i:1", label: "bug", view: VIEW, seq: 1, next: "i:2" });
     expect(keyOf(line.screen())).toBe("i:2");
     expect(line.pending()).toBe(1);
+  });
+
+  it("says with each answer how many earlier answers are still on their way, so the kernel sends that many more", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4, 5]));
+    expect(line.answer("label", "bug").behind).toBe(0);
+    expect(line.answer("skip").behind).toBe(1);
+    expect(line.answer("label", "bug").behind).toBe(2);
+    line.receive(kernel(3, [4, 5, 6], 2)); // the kernel settled the first two
+    expect(line.answer("label", "bug").behind).toBe(1);
   });
 
   it("is topped up by the kernel while answers are on their way, never showing an answered record again", () => {
@@ -152,6 +162,69 @@ describe("the page's line", () => {
     expect(line.answer("accept")).toBeNull(); // row 2 has no suggestion
   });
 
+  it("sends each answer at once while the kernel keeps up, and a burst beyond eight unsettled as one message", () => {
+    // eight messages of one answer each are unsettled: the next answers wait, then leave as one
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]));
+    const alone = [];
+    for (let i = 0; i < 8; i += 1) {
+      line.answer("label", "bug");
+      alone.push(...line.outgoing());
+    }
+    expect(alone.map((intent) => intent.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    line.answer("skip");
+    line.undo();
+    line.answer("label", "feature");
+    expect(line.outgoing()).toEqual([]); // eight unsettled: these wait
+    expect(line.pending()).toBe(11);
+    line.receive(kernel(4, [5, 6, 7, 8, 9, 10, 11, 12, 13], 3)); // the kernel settled three
+    const together = line.outgoing();
+    expect(together.map((intent) => [intent.seq, intent.action])).toEqual([[9, "skip"], [10, "undo"], [11, "label"]]);
+    expect(line.outgoing()).toEqual([]);
+    expect(line.pending()).toBe(8);
+  });
+
+  it("keeps the next message queued behind the one the kernel handles, however many answers it carries", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, Array.from({ length: 30 }, (_, i) => i + 2)));
+    for (let i = 0; i < 10; i += 1) line.answer("label", "bug");
+    expect(line.outgoing().map((intent) => intent.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // one message
+    line.answer("skip");
+    expect(line.outgoing().map((intent) => intent.seq)).toEqual([11]); // a second one, queued behind it
+    line.answer("skip");
+    line.answer("skip");
+    expect(line.outgoing()).toEqual([]); // two messages and eleven answers unsettled: these wait
+    line.receive(kernel(11, Array.from({ length: 20 }, (_, i) => i + 12), 10)); // the first message settled
+    expect(line.outgoing().map((intent) => intent.seq)).toEqual([12, 13]);
+  });
+
+  it("lets every waiting answer leave when forced (the card goes away)", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+    for (let i = 0; i < 10; i += 1) {
+      line.answer("label", "bug");
+      line.outgoing();
+    }
+    line.answer("skip");
+    expect(line.outgoing()).toEqual([]); // 9, 10 and 11 wait behind eight unsettled messages
+    expect(line.outgoing(true).map((intent) => intent.seq)).toEqual([9, 10, 11]);
+  });
+
+  it("puts back answers that failed to leave together, newest first, undo included", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3, 4]));
+    line.answer("label", "bug"); // 1 -> screen 2
+    line.answer("label", "bug"); // 2 -> screen 3
+    line.undo(); // 3 -> screen 2 again
+    line.undo(); // 4 -> screen 1 again
+    const batch = line.outgoing();
+    for (const intent of batch.slice().reverse()) line.retract(intent);
+    expect(keyOf(line.screen())).toBe("i:1");
+    expect(keys(line.ahead())).toEqual(["i:2", "i:3", "i:4"]);
+    expect(line.pending()).toBe(0);
+    expect(line.answer("label", "bug").seq).toBe(1); // none of them left: the numbers are free again
+  });
+
   it("puts the page back when an answer could not be sent", () => {
     const line = createPageLine(VIEW);
     line.receive(kernel(1, [2, 3]));
@@ -200,6 +273,23 @@ describe("the card with the page's line", () => {
     settle(model, records);
     expect(root.querySelector(".al-store").textContent).toBe("saving to /data/tickets.labels.db · all saved");
     expect(root.querySelector(".al-key").textContent).toBe("row 12");
+  });
+
+  it("sends a burst that outruns the kernel by more than eight as one message, in the order pressed", () => {
+    const records = Array.from({ length: 14 }, (_, i) => upcomingRecord(i + 1));
+    const { model, root } = mount({ upcoming: records });
+    const keysPressed = ["1", "2", "3", "1", "2", "3", "1", "2", "s", "z", "3"];
+    for (const key of keysPressed) press(root, key);
+    expect(model.sent.map((m) => m.action)).toEqual(["label", "label", "label", "label", "label", "label", "label", "label"]);
+    expect(root.querySelector(".al-store").textContent).toContain("11 answers on their way");
+    // the kernel settles the first eight: the three pressed meanwhile leave together
+    model.setMany({ answered: { [model.sent[0].view]: { through: 8, refused: [] } } });
+    const batch = model.sent.at(-1);
+    expect(batch.action).toBe("answers");
+    expect(batch.answers.map((a) => [a.seq, a.action, a.key])).toEqual([[9, "skip", "i:8"], [10, "undo", "i:8"], [11, "label", "i:8"]]);
+    expect(sentAnswers(model).map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    settle(model, records);
+    expect(root.querySelector(".al-store").textContent).toContain("all saved");
   });
 
   it("a card whose kernel dies with answers on their way says how many were not saved", () => {
@@ -263,5 +353,61 @@ describe("undo while the kernel is behind", () => {
     expect(keyOf(line.screen())).toBe("i:5");
     line.answer("label", "bug");
     expect(keyOf(line.screen())).toBe("i:6");
+  });
+});
+
+describe("a record's content travels once", () => {
+  /** How the kernel names a record the page holds already: what may change, and `same`. */
+  const same = (key, overrides = {}) => ({ key: `i:${key}`, same: true, reason: "confidence 0.30 (hybrid)",
+                                           suggestion: {}, votes: [], ...overrides });
+
+  it("takes the content of a record the kernel sent before from the page's copy, with what changed", () => {
+    const line = createPageLine(VIEW);
+    const image = new DataView(new ArrayBuffer(8));
+    line.receive({ ...kernel(1, []), upcoming: [upcomingRecord(2, { kind: "image", text: "", image }), upcomingRecord(3)] });
+    line.receive({ ...kernel(1, []), upcoming: [same(3, { suggestion: { label: "bug", confidence: 0.9 } }), same(2), upcomingRecord(4)] });
+    const [three, two, four] = line.ahead();
+    expect(three).toMatchObject({ key: "i:3", text: "record 3", kind: "text", suggestion: { label: "bug" } });
+    expect(three.same).toBeUndefined();
+    expect(two.image).toBe(image);
+    expect(two.reason).toBe("confidence 0.30 (hybrid)");
+    expect(four.text).toBe("record 4");
+    expect(line.missing()).toBe(false);
+  });
+
+  it("keeps the content of a record it answered and the kernel still lists, by the page's own copy", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("label", "bug"); // screen 2
+    line.receive({ ...kernel(1, []), upcoming: [same(2), same(3), upcomingRecord(4)] });
+    expect(keyOf(line.screen())).toBe("i:2");
+    expect(line.screen().text).toBe("record 2");
+    expect(line.ahead().map((e) => e.text)).toEqual(["record 3", "record 4"]);
+  });
+
+  it("leaves out a record whose content it never had, and says so", () => {
+    const line = createPageLine(VIEW);
+    line.receive({ ...kernel(1, []), upcoming: [same(2), upcomingRecord(3)] });
+    expect(keys(line.ahead())).toEqual(["i:3"]);
+    expect(line.missing()).toBe(true);
+    line.receive(kernel(1, [2, 3]));
+    expect(keys(line.ahead())).toEqual(["i:2", "i:3"]);
+    expect(line.missing()).toBe(false);
+  });
+});
+
+describe("a card drawn after the kernel sent the line's content", () => {
+  const cards = cardMounter(widget);
+  afterEach(() => cards.unmountAll());
+
+  it("asks for the whole line once and shows it when it comes", () => {
+    const stub = { key: "i:7", same: true, reason: "confidence 0.30 (hybrid)", suggestion: {}, votes: [] };
+    const { model, root } = cards.mount({ upcoming: [stub] });
+    expect(model.sent.map((m) => m.action)).toContain("line");
+    press(root, "1"); // the card's own record is whole: it is answered, and nothing is left to show
+    expect(root.textContent).toContain("The next record is on its way");
+    model.setMany({ upcoming: [upcomingRecord(8)] });
+    expect(root.querySelector(".al-key").textContent).toBe("row 8");
+    expect(model.sent.filter((m) => m.action === "line")).toHaveLength(1);
   });
 });
