@@ -108,9 +108,13 @@ def handle_and_note(content):
     try:
         _handle(content)
     finally:
-        if content.get("action") != "theme":  # not an answer: the card says its background once, as it is drawn
-            received.append([content.get("action"), content.get("key"), content.get("seq"), card.get("key"),
-                             round(1000 * (time.perf_counter() - began), 2), time.time()])
+        # answers sent together (the page ran 8 ahead) count one by one, each with its share of the time
+        answers = content.get("answers") if content.get("action") == "answers" else [content]
+        spent = 1000 * (time.perf_counter() - began) / max(1, len(answers))
+        for answer in answers:
+            if answer.get("action") not in ("theme", "line"):  # not answers: the card's background, a line re-sent
+                received.append([answer.get("action"), answer.get("key"), answer.get("seq"), card.get("key"),
+                                 round(spent, 2), time.time(), len(answers)])
 card_widget.handle_intent = handle_and_note
 
 # the kernel's memory every half second, with the number of labels at that moment
@@ -331,7 +335,8 @@ def kernel_behind(log: list[dict], received: list[list], time_origin_ms: float) 
     most): how far the kernel fell behind the typing. The page runs dry once it is behind by the
     whole line. Presses on a record and answers are in the same order (check_load checks it)."""
     pressed = [time_origin_ms + press["t"] for press in log if press["row"]]
-    behind = [1000 * answer[5] - at for at, answer in zip(pressed, received)]
+    in_order = sorted(received, key=lambda answer: answer[2] or 0)
+    behind = [1000 * answer[5] - at for at, answer in zip(pressed, in_order)]
     if not behind:
         return (float("nan"),) * 3
     return (*_percentiles(behind), max(behind))
@@ -356,6 +361,9 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
         # 1: painted in the first frame after the press
         "frames_to_next_record": _percentiles(frames),
         "share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
+        # answers the page held while 8 in 2 messages or more were unsettled, sent as one message
+        "answers_sent_together": sum(1 for r in received if r[6] > 1),
+        "messages_together": round(sum(1 / r[6] for r in received if r[6] > 1)),
     }
 
 
@@ -382,6 +390,8 @@ def summary(f: dict) -> str:
         f"95th percentile {f['frames_to_next_record'][1]:g} frame(s)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
         f"{f['kernel_answer_ms'][1]:.1f} ms",
+        f"  answers sent together         {f['answers_sent_together']} in {f['messages_together']} messages "
+        "(pressed while 8 answers in 2 messages or more were unsettled)",
         f"  kernel behind the typing      median {f['kernel_behind_ms'][0]:.0f} ms, 95th percentile "
         f"{f['kernel_behind_ms'][1]:.0f} ms, most {f['kernel_behind_ms'][2]:.0f} ms (press to its answer handled)",
         f"  model fits during the run     {f['fits']}  (last: {f['model'].get('message', '')})",
