@@ -177,7 +177,7 @@ def _model_embeddings(dataset, embeddings):
     labels (benchmarks/label_efficiency.py --embeddings). Tables and images keep their own features.
     """
     if embeddings is None or dataset.kind != "text" or embeddings.size > MODEL_EMBEDDING_MAX_VALUES:
-        return None
+        return None  # the session refuses these with embeddings_in_model=True
     unit = np.asarray(embeddings, dtype=np.float32)
     norms = np.linalg.norm(unit, axis=1, keepdims=True)
     return np.divide(unit, norms, out=np.zeros_like(unit), where=norms > 0)

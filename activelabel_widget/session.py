@@ -131,6 +131,25 @@ class _Review:
     steps: list = field(default_factory=list)  # (index walked from, label event id or None for a keep)
 
 
+def _check_embeddings_in_model(dataset, embeddings) -> None:
+    """``embeddings_in_model=True`` applies to text with embeddings of at most 50 million values:
+    anything else would be silently ignored, so it is refused with what to do instead."""
+    from .rounds import MODEL_EMBEDDING_MAX_VALUES
+
+    if embeddings is None:
+        raise OptionError("embeddings_in_model=True needs embeddings=: pass your encoder's vectors "
+                          "(an array in the DataFrame's order, or the name of a column of them).")
+    if dataset.kind != "text":
+        raise OptionError(f"embeddings_in_model=True is for text records; this pool holds {dataset.kind} records, "
+                          "whose model reads their own features. Leave it out (embeddings= still serves "
+                          "diversity and the map), or pass the vectors as feature columns.")
+    if embeddings.size > MODEL_EMBEDDING_MAX_VALUES:
+        raise OptionError(f"embeddings_in_model=True takes embeddings of up to {MODEL_EMBEDDING_MAX_VALUES:,} values "
+                          f"(the model keeps a copy beside the words); these have {embeddings.size:,} "
+                          f"({embeddings.shape[0]:,} rows x {embeddings.shape[1]:,}). Reduce their dimension "
+                          "(e.g. PCA to 64), or leave the option out.")
+
+
 class LabelingSession:
     """Label a DataFrame one record at a time, with a model that trains as you label.
 
@@ -221,9 +240,8 @@ class LabelingSession:
         self._label_code = {name: code for code, name in enumerate(self.labels)}
         if not isinstance(embeddings_in_model, bool):
             raise OptionError(f"embeddings_in_model must be True or False, got {embeddings_in_model!r}.")
-        if embeddings_in_model and user_embeddings is None:
-            raise OptionError("embeddings_in_model=True needs embeddings=: pass your encoder's vectors "
-                                      "(an array in the DataFrame's order, or the name of a column of them).")
+        if embeddings_in_model:
+            _check_embeddings_in_model(self.dataset, user_embeddings)
         self.pool = PreparedPool(self.dataset, embeddings=user_embeddings, random_state=self.random_state,
                                  embeddings_in_model=embeddings_in_model)
         self.pool.on_progress = lambda step, done: on_host(partial(self._preparing, step, done))

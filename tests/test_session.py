@@ -592,6 +592,20 @@ def test_embeddings_serve_diversity_only_unless_the_model_is_asked_to_read_them(
         make_session(embeddings=embeddings, embeddings_in_model="yes", store=":memory:")
 
 
+def test_embeddings_in_the_model_where_they_cannot_apply_say_so_instead_of_being_ignored(monkeypatch):
+    from activelabel_widget import rounds
+
+    table = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 3})
+    vectors = np.random.default_rng(0).normal(size=(40, 4))
+    with pytest.raises(OptionError, match="is for text records; this pool holds table records"):
+        LabelingSession(table, features=["a", "b"], labels=["x", "y"], embeddings=vectors,
+                        embeddings_in_model=True, store=":memory:", background=False)
+    monkeypatch.setattr(rounds, "MODEL_EMBEDDING_MAX_VALUES", 100)
+    with pytest.raises(OptionError, match="up to 100 values .* these have 240 \\(60 rows x 4\\)"):
+        LabelingSession(ticket_frame(), text="body", labels=LABELS, embeddings=np.ones((60, 4)),
+                        embeddings_in_model=True, store=":memory:", background=False)
+
+
 def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_pool(monkeypatch):
     from activelabel_widget import features, rounds
     from activelabel_widget.dataset import Dataset
