@@ -385,6 +385,9 @@ function render({ model, el }) {
   }
 
   const win = doc.defaultView || window;
+  // a page being closed or left still sends the answers waiting for earlier ones to settle
+  const onPageHide = () => sendAnswers(true);
+  win.addEventListener("pagehide", onPageHide);
   win.addEventListener("keydown", onKeydown, true);
   root.addEventListener("click", onClick);
   model.on("change", onKernelChange);
@@ -405,6 +408,7 @@ function render({ model, el }) {
     model.off("comm:close", onCommClose);
     cardView.dispose();
     win.removeEventListener("keydown", onKeydown, true);
+    win.removeEventListener("pagehide", onPageHide);
     root.removeEventListener("click", onClick);
     image.release();
     confidencePlot.release();

@@ -292,6 +292,15 @@ describe("the card with the page's line", () => {
     expect(root.querySelector(".al-store").textContent).toContain("all saved");
   });
 
+  it("sends the answers still waiting when the page is closed or left", () => {
+    const records = Array.from({ length: 12 }, (_, i) => upcomingRecord(i + 1));
+    const { model, root } = mount({ upcoming: records });
+    for (const key of "1231231231") press(root, key);
+    expect(sentAnswers(model).map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    window.dispatchEvent(new Event("pagehide"));
+    expect(sentAnswers(model).map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it("a card whose kernel dies with answers on their way says how many were not saved", () => {
     const { model, root } = mount({ upcoming: [7, 8, 9].map((k) => upcomingRecord(k)) });
     press(root, "1");
