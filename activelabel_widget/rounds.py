@@ -330,8 +330,8 @@ class RoundInputs:
     strategy: str
     in_use: np.ndarray  # bool (n,): labeled rows, never ranked
     current: FittedModel | None
-    #: ``boost()``: extra priority per row in [0, 1] (or ``(priority, why)``, ``why`` for the card), or None
-    boost: Callable[[], np.ndarray | tuple | None] | None = None
+    #: ``boost()``: ``(priority, why)``, extra priority per row in [0, 1] and what it stands for on the card, or None
+    boost: Callable[[], tuple[np.ndarray, str] | None] | None = None
     random_state: int = 0
     rank_batch: int = RANK_BATCH
     #: Records labeled between two fits: the ranked line spreads each run of them over the regions.
@@ -427,13 +427,11 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
     # before the index exists every strategy ranks by the model alone (the hybrid by its confidence)
     options = dict(k=inputs.rank_batch, labeled_mask=in_use, proba=proba, committee_proba=committee_proba,
                    index=pool.index if pool.ready else None, random_state=inputs.random_state, batch=inputs.batch)
-    boost = inputs.boost() if inputs.boost is not None else None
-    why = "heuristics disagree"
-    if isinstance(boost, tuple):  # (boost, what it stands for)
-        boost, why = boost
-    if boost is None:
+    boosted = inputs.boost() if inputs.boost is not None else None  # (boost, what it stands for) or None
+    if boosted is None:
         positions, _, reasons = rank_pool(inputs.strategy, **options)
     else:
+        boost, why = boosted
         positions, _, reasons = rank_with_boost(inputs.strategy, boost=boost, why=why, **options)
     return RankedLine(np.asarray(positions, dtype=np.int64), list(reasons), inputs.strategy)
 

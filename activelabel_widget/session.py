@@ -271,9 +271,10 @@ class LabelingSession:
         self._refit_requested = False
         self._round_refits = False
         self._round_labels: tuple = ()
-        #: Optional ``() -> (n,) array in [0, 1], (array, why) or None`` added to the strategy's ranking (the
-        #: labeler sets it: votes for labels with no example yet, conflicts); ``why`` names it on the card.
-        self.priority_boost: Callable[[], np.ndarray | tuple | None] | None = None
+        #: Optional ``() -> (boost, why) or None``: ``boost`` an (n,) array in [0, 1] added to the strategy's
+        #: ranking, ``why`` what it stands for on the card (the labeler sets it: votes for labels with no
+        #: example yet, conflicts).
+        self.priority_boost: Callable[[], tuple[np.ndarray, str] | None] | None = None
         self._background = background
         # rounds take at most about half the time while labels come fast: the card's answers share
         # the interpreter with them (see runner.py)
