@@ -160,3 +160,49 @@ def test_a_kernel_restart_in_a_burst_says_what_may_not_be_saved_and_the_store_an
     on_card = encoded(row_on_screen(page))
     assert on_card not in {key for key, _ in saved}  # the card shows a record the store has no label for
     assert_no_card_errors(page)
+
+
+def test_a_card_drawn_after_the_line_was_sent_asks_for_it_and_shows_every_image(start_jupyter, page, artifacts):
+    """A record's content travels to the page once: a second view of the labeler, drawn after the
+    first card has answered (its line now names records it holds as ``same``), lacks their images.
+    It asks for the whole line, and each record it shows next has its image at once."""
+    server = start_jupyter("lab")
+    setup = '''\
+import pandas as pd
+from sklearn.datasets import load_digits
+from activelabel_widget import ActiveLabeler
+
+digits = load_digits()
+df = pd.DataFrame({"pixels": list(digits.images[:120])})
+al = ActiveLabeler(df, image="pixels", labels=["low", "high"], store="digits.db", retrain_every=1000)
+al'''
+    nb = write_notebook(server.root, "second_view.ipynb", [setup, "al", 'print("LABELS=" + str(len(al.labeled)))'])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    first = wait_card(page, progress=["0 / 120 labeled"])
+    page.keyboard.press("1")
+    second = wait_card(page, key_not=first, progress=["1 / 120 labeled"])
+    page.keyboard.press("2")
+    wait_card(page, key_not=second, progress=["2 / 120 labeled"])
+
+    run_cell(page, 1)  # the same labeler drawn again: its line names records the new view never got
+    view = ".jp-Notebook .jp-Cell:nth-child(2) .al-card"
+    page.locator(view).wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    page.locator(f"{view} .al-progress").click()
+    image = f"{view} img.al-image"
+    loaded = "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }"
+    shown = []
+    for key in "12121212":
+        page.wait_for_function(loaded, arg=image, timeout=UI_TIMEOUT_MS)
+        shown.append(page.locator(f"{view} .al-key").inner_text())
+        page.keyboard.press(key)
+    assert len(set(shown)) == 8, shown
+    page.wait_for_function("sel => document.querySelector(sel + ' .al-store').textContent.endsWith('all saved')",
+                           arg=view, timeout=KERNEL_TIMEOUT_MS)
+    run_cell(page, 2)
+    assert cell_output(page, 2, "LABELS=") == "10"
+    page.locator(view).screenshot(path=str(artifacts / "lab-second-view-card.png"), animations="disabled")
+    assert not [e for e in page.console_errors if "activelabel" in e or "al-card" in e], page.console_errors
+    for card in page.locator(CARD).all():
+        assert card.locator(".al-error").is_hidden()
