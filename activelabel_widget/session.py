@@ -60,7 +60,6 @@ class CardSnapshot:
     position: int | None
     key: str
     key_label: str
-    payload: CardPayload | None
     reason: str
     previous_label: str | None
     suggestion: tuple[str, float] | None
@@ -392,7 +391,6 @@ class LabelingSession:
                 self.card_token, position,
                 "" if position is None else self.dataset.keys[position],
                 "" if position is None else self.dataset.key_label(position),
-                None if position is None else self.dataset.payload(position),
                 self._reason_now(), self._previous_label, self.suggestion, self.progress,
                 self.model_status.as_dict(), self.strategy, self.model_status.fits,
                 tuple(AheadRecord(p, self.dataset.keys[p], self.dataset.key_label(p), reason, self._suggestion_at(p),

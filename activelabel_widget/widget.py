@@ -128,7 +128,7 @@ class LabelingWidget(anywidget.AnyWidget):
         self._depth = PageDepth(self._preload)  # the records sent for the page's line: more while the kernel lags
         session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
         self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
-        self._content_sent: set = set()  # keys of the page's line whose content (text, fields, image) it holds
+        self._content_sent: set = set()  # keys of the records (the line's and the card's) whose content the page holds
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
         self._answers_lock = threading.Lock()
@@ -430,8 +430,8 @@ class LabelingWidget(anywidget.AnyWidget):
                 self.label_colors = _colors(view.labels)
                 self.labels = list(view.labels)
             accuracy = view.model_status["accuracy"]
-            if self.card.get("token") != view.token:
-                self._sync_card(view)
+            if self.card.get("token") != view.token or (self.card.get("same") and view.key not in self._content_sent):
+                self._sync_card(view)  # a new card, or one named by key to a page that asked for the content again
             elif self.card.get("reason") != view.reason or self.card.get("note") != view.note:
                 # a fit or the index came since it was picked, or a note was saved on it
                 self.card = {**self.card, "reason": view.reason, "note": view.note}
@@ -441,6 +441,8 @@ class LabelingWidget(anywidget.AnyWidget):
             self.strategy = view.strategy
             self.votes = self._votes(view.position)
             self.upcoming = self._line_ahead(view.ahead, accuracy)
+            if view.position is not None:  # the page holds the card's content too (as its copy or by key)
+                self._content_sent.add(view.key)
             self.review = view.review or {}
             self.recent = self._recent(session)
             issues, hint = session.checks()
@@ -580,15 +582,19 @@ class LabelingWidget(anywidget.AnyWidget):
                          "text": text, "fields": [], "problem": "", "reason": "", "previous_label": None,
                          "review": False, "given": None, "note": ""}
             return
-        payload = view.payload
+        card = {"token": view.token, "key": view.key, "reason": view.reason,
+                "previous_label": self._shown_label(view.previous_label), "review": view.given is not None,
+                "given": self._given(view.given), "note": view.note}
+        if view.key in self._content_sent:
+            # the page was sent this record's content in its line and shows it from there: the card
+            # names it, and its text and image (up to 0.5 MB of PNG) do not cross the wire again
+            self.image = b""
+            self.card = {**card, "same": True}
+            return
+        payload = self._payload(view.position)
         self.image = payload.image
-        self.card = {
-            "token": view.token, "key": view.key, "key_label": view.key_label, "kind": payload.kind,
-            "text": payload.text, "fields": payload.fields, "problem": payload.problem,
-            "reason": view.reason, "previous_label": self._shown_label(view.previous_label),
-            "review": view.given is not None, "given": self._given(view.given),
-            "note": view.note,
-        }
+        self.card = {**card, "key_label": view.key_label, "kind": payload.kind, "text": payload.text,
+                     "fields": payload.fields, "problem": payload.problem}
 
     def close(self) -> None:
         self._unlink_map()

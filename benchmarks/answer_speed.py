@@ -1,6 +1,6 @@
 """The kernel's own time per answer from the card, at 3,000 and 1,000,000 rows.
 
-Run:  .venv/bin/python benchmarks/answer_speed.py [--sizes 3000 1000000] [--answers 300]
+Run:  .venv/bin/python benchmarks/answer_speed.py [--sizes 3000 1000000] [--answers 300] [--kind table|photos]
 
 Drives the card's real path with no browser: ``LabelingWidget.handle_intent`` with the answers
 the page sends (label the record on screen, name the one it shows next), on a SQLite store in a
@@ -43,19 +43,38 @@ def blobs(n: int, d: int = 8, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(X.astype(np.float32), columns=[f"x{i}" for i in range(d)])
 
 
+def photos(n: int, side: int = 640, distinct: int = 20, seed: int = 0) -> pd.DataFrame:
+    """``n`` rows of photo-like colour images (``distinct`` different ones, repeated): smooth colour
+    gradients with noise, which PNG compresses about as badly as a photograph (~0.5 MB at 512 px)."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0.0, 1.0, side)
+    images = []
+    for _ in range(distinct):
+        colour = rng.uniform(60, 220, size=3)
+        base = np.outer(ramp, ramp[::-1] if rng.random() < 0.5 else ramp)[..., None] * colour
+        images.append((base + rng.normal(0, 20, size=(side, side, 3))).clip(0, 255).astype(np.uint8))
+    return pd.DataFrame({"photo": [images[i % distinct] for i in range(n)]})
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(n: int, preload: int, answers: int) -> dict:
-    df = blobs(n)
+def run(n: int, preload: int, answers: int, kind: str = "table") -> dict:
+    df = blobs(n) if kind == "table" else photos(n)
+    data = {"features": list(df.columns)} if kind == "table" else {"image": "photo"}
     with tempfile.TemporaryDirectory() as folder:
-        al = ActiveLabeler(df, labels=LABELS, features=list(df.columns), store=Path(folder) / "speed.db",
-                           retrain_every=10, preload=preload)
+        al = ActiveLabeler(df, labels=LABELS, **data, store=Path(folder) / "speed.db", retrain_every=10,
+                           preload=preload)
         widget = al.widget
         al.session.wait_idle(600)
-        handle, encode = [], []
+        handle, encode, sent = [], [], []
+        # what the kernel sends the page while it handles an answer: the comm messages, JSON and buffers
+        wire = []
+        send = widget._send
+        widget._send = lambda msg, buffers=None: (wire.append(len(json.dumps(msg, default=str)) + sum(
+            memoryview(b).nbytes for b in buffers or [])), send(msg, buffers=buffers))[-1]
         try:
             for seq in range(1, answers + 1):
                 card, ahead = widget.card, widget.upcoming
@@ -63,8 +82,10 @@ def run(n: int, preload: int, answers: int) -> dict:
                           "label": LABELS[seq % 3], "suggested": None, "confidence": None,
                           "next": ahead[0]["key"] if ahead else None}
                 started = time.perf_counter()
+                wire.clear()
                 widget.handle_intent(intent)
                 handle.append(1000 * (time.perf_counter() - started))
+                sent.append(sum(wire) / 1024)
                 started = time.perf_counter()
                 state = widget.get_state(["card", "upcoming", "progress", "suggestion", "votes", "answered", "image"])
                 state, _, _ = _remove_buffers(state)  # image bytes travel as binary buffers, the rest as JSON
@@ -74,7 +95,8 @@ def run(n: int, preload: int, answers: int) -> dict:
             stored = len(al.labeled)
         finally:
             al.close()
-    return {"n": n, "preload": preload, "handle": handle, "encode": encode, "refused": refused, "stored": stored}
+    return {"n": n, "preload": preload, "handle": handle, "encode": encode, "sent": sent, "refused": refused,
+            "stored": stored}
 
 
 def main() -> int:
@@ -82,16 +104,20 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", type=int, default=[3000, 1_000_000])
     parser.add_argument("--answers", type=int, default=300)
     parser.add_argument("--preloads", nargs="+", type=int, default=[8, 1])
+    parser.add_argument("--kind", choices=["table", "photos"], default="table",
+                        help="a table of 8 columns, or 640x640 photo-like colour images (shown at 512 px)")
     args = parser.parse_args()
-    print(f"kernel time per answer from the card ({args.answers} answers, table of 8 columns, retrain_every=10, "
-          "fits in the background)")
+    what = "table of 8 columns" if args.kind == "table" else "photo-like images"
+    print(f"kernel time per answer from the card ({args.answers} answers, {what}, retrain_every=10, "
+          "fits in the background); sent = what the kernel sends the page while it handles the answer")
     print(f"{'rows':>9} {'preload':>7} | {'handle median':>13} {'p95':>6} | {'encode median':>13} {'p95':>6} | "
-          f"{'stored':>6} {'refused':>7}")
+          f"{'sent median':>11} {'p95':>8} | {'stored':>6} {'refused':>7}")
     for n in args.sizes:
         for preload in args.preloads:
-            r = run(n, preload, args.answers)
+            r = run(n, preload, args.answers, args.kind)
             print(f"{n:>9,} {preload:>7} | {statistics.median(r['handle']):>10.2f} ms {percentile(r['handle'], .95):>6.2f} | "
                   f"{statistics.median(r['encode']):>10.2f} ms {percentile(r['encode'], .95):>6.2f} | "
+                  f"{statistics.median(r['sent']):>8.1f} KB {percentile(r['sent'], .95):>8.1f} | "
                   f"{r['stored']:>6} {r['refused']:>7}", flush=True)
     return 0
 

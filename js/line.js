@@ -63,8 +63,10 @@ function suggestionOf(entry) {
  * first, then the upcoming ones.
  */
 export function kernelLine({ card, suggestion, votes, image, upcoming }) {
+  const named = card && typeof card === "object" && card.same === true && answerable(card);
   const head = card && typeof card === "object" && (answerable(card) || card.kind === "done" || card.kind === "empty")
-    ? [{ ...card, suggestion: suggestion || {}, votes: Array.isArray(votes) ? votes : [], image: image ?? null }]
+    // a card named by key (`same`) takes its content, image included, from the page's copy
+    ? [{ ...card, suggestion: suggestion || {}, votes: Array.isArray(votes) ? votes : [], ...(named ? {} : { image: image ?? null }) }]
     : [];
   const rest = Array.isArray(upcoming) ? upcoming.filter(answerable) : [];
   return head.concat(rest);
@@ -110,9 +112,11 @@ export function createPageLine(view) {
       inflight = inflight.filter((a) => a.seq > through);
     }
     const line = withContent(kernelLine({ card, suggestion, votes, image, upcoming }));
+    // the kernel's card named by key with no copy here (a card drawn late): nothing to show until it comes
+    const cardMissing = !!card && card.same === true && answerable(card) && !(line.length && line[0].key === card.key);
     if (!inflight.length) {
-      screen = keepIfSame(screen, line[0] || null);
-      ahead = line.slice(1);
+      screen = cardMissing ? null : keepIfSame(screen, line[0] || null);
+      ahead = cardMissing ? line : line.slice(1);
       returned = [];
       return;
     }

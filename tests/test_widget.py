@@ -116,10 +116,9 @@ def test_image_records_travel_as_png_bytes(tmp_path):
     df = pd.DataFrame({"img": [np.eye(8), "/no/such/file.png"]})
     al = ActiveLabeler(df, image="img", labels=["a", "b"], store=tmp_path / "s.db", background=False)
     widget = al.widget
-    shown = {}
-    for _ in range(2):
-        shown[widget.card["key"]] = (widget.image[:4], widget.card["problem"])
-        intent(widget, "skip")
+    # the card's record comes with its image; the next one travels ahead in the page's line
+    shown = {widget.card["key"]: (widget.image[:4], widget.card["problem"])}
+    shown.update({record["key"]: (record["image"][:4], record["problem"]) for record in widget.upcoming})
     assert shown["i:0"] == (b"\x89PNG", "") and "could not read" in shown["i:1"][1]
     al.close()
 
@@ -364,8 +363,14 @@ def test_a_records_content_travels_to_the_page_once_and_again_when_a_new_card_as
     assert all(r["same"] and "image" not in r and "text" not in r for r in after[:-1])
     assert after[-1]["image"][:4] == b"\x89PNG" and "same" not in after[-1]  # the one new record comes whole
     assert {"reason", "suggestion", "votes", "review", "given", "note"} <= set(after[0])
+    # the card moved to a record the page holds: it is named by key, its image does not travel again
+    assert widget.card["key"] == first[0]["key"] and widget.card["same"] is True and widget.image == b""
+    assert "text" not in widget.card and {"token", "reason", "review", "given", "note"} <= set(widget.card)
+    page_answer(widget, "skip", widget.card, 2, next=after[0]["key"])
+    assert widget.card["same"] is True and widget.image == b""  # the next one too, and never re-sent whole
     intent(widget, "line")  # a card drawn now lacks the content: it asks, and the whole line comes again
     assert all(r["image"][:4] == b"\x89PNG" and "same" not in r for r in widget.upcoming)
+    assert "same" not in widget.card and widget.card["kind"] == "image" and widget.image[:4] == b"\x89PNG"
     assert len(al.labeled) == 1
     al.close()
 

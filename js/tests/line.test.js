@@ -394,6 +394,33 @@ describe("a record's content travels once", () => {
     expect(line.ahead().map((e) => e.text)).toEqual(["record 3", "record 4"]);
   });
 
+  it("shows the kernel's card named by key from the page's copy, image included, with what changed", () => {
+    const line = createPageLine(VIEW);
+    const image = new DataView(new ArrayBuffer(8));
+    line.receive({ ...kernel(1, []), upcoming: [upcomingRecord(2, { kind: "image", text: "", image }), upcomingRecord(3)] });
+    // the card moved to record 2 outside this page (another view, a skip from the notebook): named by key
+    const card = { token: 2, key: "i:2", same: true, reason: "picked for coverage", note: "", review: false, given: null };
+    line.receive({ ...kernel(1, []), card, image: new DataView(new ArrayBuffer(0)), suggestion: { label: "bug", confidence: 0.8 },
+      upcoming: [same(3), upcomingRecord(4)] });
+    expect(line.screen()).toMatchObject({ key: "i:2", kind: "image", token: 2, reason: "picked for coverage", suggestion: { label: "bug" } });
+    expect(line.screen().image).toBe(image);
+    expect(line.screen().same).toBeUndefined();
+    expect(keys(line.ahead())).toEqual(["i:3", "i:4"]);
+    expect(line.missing()).toBe(false);
+  });
+
+  it("shows nothing for a card named by key it never had, asks, and shows it when it comes whole", () => {
+    const line = createPageLine(VIEW);
+    const card = { token: 5, key: "i:5", same: true, reason: "r", note: "", review: false, given: null };
+    line.receive({ ...kernel(1, []), card, upcoming: [upcomingRecord(6)] });
+    expect(line.screen()).toBe(null); // never the next record in its place
+    expect(line.missing()).toBe(true);
+    line.receive(kernel(5, [6]));
+    expect(keyOf(line.screen())).toBe("i:5");
+    expect(line.screen().text).toBe("record 5");
+    expect(line.missing()).toBe(false);
+  });
+
   it("leaves out a record whose content it never had, and says so", () => {
     const line = createPageLine(VIEW);
     line.receive({ ...kernel(1, []), upcoming: [same(2), upcomingRecord(3)] });
@@ -417,6 +444,19 @@ describe("a card drawn after the kernel sent the line's content", () => {
     expect(root.textContent).toContain("The next record is on its way");
     model.setMany({ upcoming: [upcomingRecord(8)] });
     expect(root.querySelector(".al-key").textContent).toBe("row 8");
+    expect(model.sent.filter((m) => m.action === "line")).toHaveLength(1);
+  });
+
+  it("shows no record while the card itself is named by key, asks once, and shows it when it comes whole", () => {
+    const card = { token: 7, key: "i:7", same: true, reason: "confidence 0.30 (hybrid)", review: false, given: null, note: "" };
+    const { model, root } = cards.mount({ card, upcoming: [upcomingRecord(8)] });
+    expect(model.sent.map((m) => m.action)).toEqual(expect.arrayContaining(["line"]));
+    expect(root.textContent).toContain("The next record is on its way");
+    press(root, "1"); // nothing on screen: nothing is answered
+    expect(sentAnswers(model)).toHaveLength(0);
+    model.setMany({ card: textCard({ key: "i:7", key_label: "7", token: 7, text: "record seven" }) });
+    expect(root.querySelector(".al-key").textContent).toBe("row 7");
+    expect(root.textContent).toContain("record seven");
     expect(model.sent.filter((m) => m.action === "line")).toHaveLength(1);
   });
 });
