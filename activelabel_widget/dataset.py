@@ -44,7 +44,7 @@ class CardPayload:
     kind: str
     text: str = ""
     fields: list = field(default_factory=list)
-    image: bytes = b""
+    image: bytes = b""  # PNG, or JPEG for a colour photograph (see _card_image_bytes)
     #: Why part of the record is not shown, for the user: no image in the row, an unreadable or
     #: too large image, text or cells that cannot be turned into text; "" when all of it is shown.
     problem: str = ""
@@ -115,8 +115,20 @@ def _is_missing(value) -> bool:
     return value is None or value is pd.NaT or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
-def _image_to_png(value) -> bytes:
-    """PNG bytes of an image value for the card: large images scaled down, tiny ones scaled up.
+#: A colour image with more colours than this is a photograph: the card gets it as JPEG.
+PHOTO_COLOURS = 256
+#: JPEG quality of photographs on the card: no artefact a labeler can see at 512 px.
+PHOTO_QUALITY = 90
+
+
+def _card_image_bytes(value) -> bytes:
+    """The card's image bytes of an image value: large images scaled down, tiny ones scaled up.
+
+    PNG, lossless, for grey images, images with transparency and those of few colours (digits,
+    scans, diagrams, screenshots), which PNG keeps small. A colour photograph (more than
+    :data:`PHOTO_COLOURS` colours, no transparency) is JPEG at :data:`PHOTO_QUALITY`: PNG cannot
+    compress its noise, so at 512 px it is about 0.5 MB and 50 ms to encode against JPEG's 85 KB
+    and 1-2 ms, on every record the card shows (``benchmarks/answer_speed.py --kind photos``).
 
     Raises :class:`~activelabel_widget.images.UnreadableImage` (or its ``ImageTooLarge``) when
     the value cannot be read; the caller shows a placeholder.
@@ -131,7 +143,10 @@ def _image_to_png(value) -> bytes:
         factor = math.ceil(MIN_IMAGE_SIDE / max(longest, 1))
         image = image.resize((image.size[0] * factor, image.size[1] * factor), Image.NEAREST)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    if image.mode == "RGB" and image.getcolors(PHOTO_COLOURS) is None:
+        image.save(buffer, format="JPEG", quality=PHOTO_QUALITY)
+    else:
+        image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -320,7 +335,7 @@ class Dataset:
             value = self.cell(position, self.image_column)
             if _is_missing(value):
                 return b"", "no image in this row"
-            return _image_to_png(value), ""
+            return _card_image_bytes(value), ""
         except UnreadableImage as error:
             return b"", _image_problem(error)
         except Exception as error:  # the value itself misbehaved (e.g. a raising __array__)

@@ -21,7 +21,6 @@ Everything works without a front end: :attr:`~EmbeddingMap.selection`, :meth:`~E
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelError
+from .images import image_data_url
 from .plots import label_colors
 from .sources import BULK, SOURCES
 
@@ -430,8 +430,7 @@ class EmbeddingMap:
             payload = dataset.payload(position)
             if not payload.image:
                 return ""
-            mime = "image/png" if payload.image[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
-            return f"data:{mime};base64,{base64.b64encode(payload.image).decode('ascii')}"
+            return image_data_url(payload.image)
         line = self.describe(position)
         text = dataset.snippet(position, width=PREVIEW_CHARS)
         return f"{line}\n{text}" if line else text

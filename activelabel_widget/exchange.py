@@ -27,7 +27,6 @@ rejected records included.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -38,6 +37,7 @@ import pandas as pd
 
 from .dataset import as_texts
 from .errors import DataError
+from .images import image_data_url
 
 __all__ = ["FORMATS", "format_for", "write_labels", "read_labels_file", "match_keys"]
 
@@ -129,14 +129,10 @@ def _hash(*parts) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str], kind: str, content) -> object:
     """Write the hand-off frame ``labeled`` in ``format``; see the module docstring.
 
-    ``content(key)`` gives what a task shows for a row: ``("text", str)`` or ``("image", png bytes)``
+    ``content(key)`` gives what a task shows for a row: ``("text", str)`` or ``("image", bytes)`` (PNG, or JPEG for a photograph)
     (the exchange formats of Prodigy and Label Studio carry the record itself). Returns the path
     written, or the ``datasets.Dataset`` for ``"huggingface"``.
     """
@@ -181,7 +177,7 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
         key = _plain(row[key_column])
         chosen = None if row.get(rejected) else _chosen(row[label_column])  # a rejected record has no label
         what, value = content(row[key_column])
-        shown = _data_uri(value) if what == "image" else value
+        shown = image_data_url(value) if what == "image" else value
         meta = {"key": key, "annotator": _plain(row.get(annotator)), "source": _plain(row.get(source))}
         if format == "prodigy":  # a rejected record is Prodigy's "reject" answer
             task = {what: shown, "options": options, "accept": [] if chosen is None else chosen,

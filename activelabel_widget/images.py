@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["MAX_DECODED_PIXELS", "ImageTooLarge", "UnreadableImage", "read_image", "unit_scale"]
+__all__ = ["MAX_DECODED_PIXELS", "ImageTooLarge", "UnreadableImage", "read_image", "unit_scale", "image_data_url"]
 
 #: Images with more pixels (width x height) than this are refused before they are decoded.
 MAX_DECODED_PIXELS = 40_000_000
@@ -217,3 +217,11 @@ def _describe(error: Exception) -> str:
     except Exception:  # an error whose message cannot be formed is still named
         detail = ""
     return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+
+
+def image_data_url(data: bytes) -> str:
+    """The card's image bytes (PNG, or JPEG for a photograph) as a ``data:`` URL of the right type."""
+    import base64
+
+    mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -18,17 +18,22 @@ export function toBytes(value) {
   return bytes && bytes.byteLength > 0 ? bytes : null;
 }
 
+/** The kernel sends a record's image as PNG, or as JPEG for a colour photograph: read which from its first bytes. */
+export function imageType(bytes, fallback = "image/png") {
+  return bytes.byteLength >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff ? "image/jpeg" : fallback;
+}
+
 /**
  * Make an object URL for image bytes.
  *
  * @param {DataView|ArrayBuffer|ArrayBufferView|null|undefined} value
- * @param {string} [type] MIME type of the bytes.
+ * @param {string} [type] MIME type of the bytes when they are not JPEG (JPEG is recognised by its first bytes).
  * @returns {string|null} the URL (revoke it with URL.revokeObjectURL), or `null` when empty.
  */
 export function bytesToObjectURL(value, type = "image/png") {
   const bytes = toBytes(value);
   if (bytes === null) return null;
-  return URL.createObjectURL(new Blob([bytes], { type }));
+  return URL.createObjectURL(new Blob([bytes], { type: imageType(bytes, type) }));
 }
 
 /** Whether two byte views hold the same bytes (a record's image arrives anew with each sync). */

@@ -164,3 +164,31 @@ def test_arrays_and_pil_images_are_capped_too():
     with pytest.raises(ImageTooLarge):
         read_image(Image.new("L", (30, 30)), max_pixels=899)
     assert read_image(Image.new("L", (30, 30)), max_pixels=900).size == (30, 30)
+
+
+def _photo(side=640, seed=0) -> np.ndarray:
+    """A colour image with a photograph's noise (thousands of colours), which PNG cannot compress."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, side)
+    base = np.outer(ramp, ramp)[..., None] * np.array([200.0, 150.0, 100.0])
+    return (base + rng.normal(0, 20, (side, side, 3))).clip(0, 255).astype(np.uint8)
+
+
+def test_a_colour_photograph_reaches_the_card_as_jpeg_and_everything_else_as_lossless_png():
+    from activelabel_widget.dataset import MAX_IMAGE_SIDE, _card_image_bytes
+    from activelabel_widget.images import image_data_url
+
+    photo = _card_image_bytes(_photo())
+    assert photo[:3] == b"\xff\xd8\xff" and len(photo) < 200_000  # PNG of it is about 0.55 MB
+    assert Image.open(io.BytesIO(photo)).size == (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)
+    assert image_data_url(photo).startswith("data:image/jpeg;base64,")
+    grey = _photo()[..., 0]  # a grey scan keeps every level: a medical or scientific image is never lossy
+    few_colours = np.zeros((300, 300, 3), dtype=np.uint8)
+    few_colours[100:200, 50:250] = (200, 30, 30)  # a diagram, a screenshot
+    transparent = Image.fromarray(_photo(200)).convert("RGBA")
+    for value in (grey, few_colours, transparent, np.random.default_rng(0).random((8, 8))):
+        data = _card_image_bytes(value)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image_data_url(data).startswith("data:image/png;base64,")
+    lossless = np.asarray(Image.open(io.BytesIO(_card_image_bytes(few_colours))))
+    assert (lossless == few_colours).all()

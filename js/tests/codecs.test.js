@@ -33,6 +33,11 @@ describe("codecs", () => {
     expect(URL.createObjectURL.mock.calls[0][0].type).toBe("image/png");
   });
 
+  it("makes a JPEG blob URL from the bytes of a photograph, which the kernel sends as JPEG", () => {
+    bytesToObjectURL(new DataView(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]).buffer));
+    expect(URL.createObjectURL.mock.calls[0][0].type).toBe("image/jpeg");
+  });
+
   it("keeps one URL per value and revokes it when the value changes or is released", () => {
     const slot = createUrlSlot();
     const first = new DataView(new Uint8Array([1]).buffer);

@@ -570,6 +570,44 @@ al'''
     assert_no_card_errors(page)
 
 
+def test_photographs_show_as_jpeg_and_a_key_labels_the_one_on_screen(start_jupyter, page, artifacts):
+    """Colour photographs travel as JPEG (PNG cannot compress their noise): each shows at 512 px and
+    a key labels the one on screen."""
+    server = start_jupyter("lab")
+    setup = '''\
+import numpy as np
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+
+rng = np.random.default_rng(0)
+ramp = np.linspace(0, 1, 640)
+photos = [(np.outer(ramp, ramp)[..., None] * rng.uniform(60, 220, 3) + rng.normal(0, 20, (640, 640, 3)))
+          .clip(0, 255).astype(np.uint8) for _ in range(12)]
+al = ActiveLabeler(pd.DataFrame({"photo": photos}), image="photo", labels=["keep", "drop"], store="photos.db")
+al'''
+    nb = write_notebook(server.root, "photos.ipynb", [setup, REPORT_CELL])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    image = f"{CARD} img.al-image"
+    loaded = "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }"
+    jpeg = "sel => fetch(document.querySelector(sel).src).then(r => r.blob()).then(b => b.type)"
+    shown, previous = {}, None
+    for pressed in range(3):
+        previous = wait_card(page, key_not=previous, progress=[f"{pressed} / 12 labeled"])
+        page.wait_for_function(loaded, arg=image, timeout=UI_TIMEOUT_MS)
+        assert page.evaluate("sel => document.querySelector(sel).naturalWidth", image) == 512
+        assert page.evaluate(jpeg, image) == "image/jpeg"
+        if pressed == 0:
+            screenshot(page, artifacts, "lab-photo")
+        shown[previous] = "keep" if pressed % 2 == 0 else "drop"
+        page.keyboard.press("1" if pressed % 2 == 0 else "2")
+    wait_card(page, key_not=previous, progress=["3 / 12 labeled"])
+    run_cell(page, 1)
+    assert json.loads(cell_output(page, 1, "LABELED=")) == shown
+    assert_no_card_errors(page)
+
+
 # -- colour maths for the dark-theme check -----------------------------------------------------
 
 
