@@ -1,11 +1,12 @@
 """Labeling at keyboard speed on the card in a real JupyterLab (headless Chromium).
 
 Run:  .venv/bin/python benchmarks/browser_load.py [--presses 400] [--rate 20]
-          [--kinds text image table] [--rows 3000 1000000] [--preloads 8 1] [--busy both]
+          [--kinds text image photo table] [--rows 3000 1000000] [--preloads 8 1] [--busy both]
           [--models default previous]
 
 Runs tests/ui/test_load.py once per setting: a JupyterLab server in a temp dir, a notebook with
-``--rows`` records of one kind (movie-review snippets, 8x8 digit images, or breast-cancer table
+``--rows`` records of one kind (movie-review snippets, 8x8 digit images, 640x640 photo-like colour
+images (40 different ones, repeated), or breast-cancer table
 rows; repeated to reach the row count) and ``retrain_every=10``, and ``--presses`` label keys
 pressed on the card at ``--rate`` a second without waiting for anything. ``preload`` is how many
 records the card holds in the page: 8 is the product's default; 1 is the card as it was before
@@ -106,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=400)
     parser.add_argument("--rate", type=float, default=20.0, help="key presses a second")
-    parser.add_argument("--kinds", nargs="+", default=["text", "image", "table"], choices=["text", "image", "table"])
+    parser.add_argument("--kinds", nargs="+", default=["text", "image", "table"], choices=["text", "image", "photo", "table"])
     parser.add_argument("--rows", nargs="+", type=int, default=[3000])
     parser.add_argument("--preloads", nargs="+", type=int, default=[8, 1])
     parser.add_argument("--busy", choices=["no", "yes", "both"], default="both")

@@ -18,7 +18,7 @@ compared:
   off in the second half of the run.
 
 Settings (environment): ``ACTIVELABEL_LOAD_PRESSES`` (300 in the suite), ``ACTIVELABEL_LOAD_RATE``,
-``ACTIVELABEL_LOAD_ROWS``, ``ACTIVELABEL_LOAD_KIND`` (text, image or table) and
+``ACTIVELABEL_LOAD_ROWS``, ``ACTIVELABEL_LOAD_KIND`` (text, image, photo or table) and
 ``ACTIVELABEL_LOAD_PRELOAD`` (8; 1 is the card before the page held a line: every press waits on
 the kernel) and ``ACTIVELABEL_LOAD_MODEL`` (``default``, or ``previous``: the text model before
 Newton-CG, the same logistic regression solved by L-BFGS, passed as ``model=``). ``benchmarks/browser_load.py`` runs the long versions side by side. Figures go to
@@ -67,6 +67,14 @@ from sklearn.datasets import load_digits
 images = load_digits().images
 df = pd.DataFrame({{"pixels": [images[i % len(images)] + (i // len(images)) * 1e-3 for i in range({ROWS})]}})
 options = dict(image="pixels")''',
+    "photo": f'''\
+import numpy as np
+rng = np.random.default_rng(0)
+ramp = np.linspace(0, 1, 640)
+photos = [(np.outer(ramp, ramp)[..., None] * rng.uniform(60, 220, 3) + rng.normal(0, 20, (640, 640, 3)))
+          .clip(0, 255).astype(np.uint8) for _ in range(40)]
+df = pd.DataFrame({{"photo": [photos[i % len(photos)] for i in range({ROWS})]}})
+options = dict(image="photo")''',
     "table": f'''\
 from sklearn.datasets import load_breast_cancer
 import numpy as np
