@@ -161,6 +161,17 @@ def wait_card(page, *, key_not=None, key_is=None, progress=None) -> str:
     return current_key(page)
 
 
+def label_first_two(page, total: int) -> tuple[str, str, str]:
+    """Show the card and label its first two records with keys 1 and 2, each once the card shows it;
+    return the keys of the two labeled records and of the one on the card after them."""
+    show_card(page)
+    first = wait_card(page, progress=[f"0 / {total} labeled"])
+    page.keyboard.press("1")
+    second = wait_card(page, key_not=first, progress=[f"1 / {total} labeled"])
+    page.keyboard.press("2")
+    return first, second, wait_card(page, key_not=second, progress=[f"2 / {total} labeled"])
+
+
 def current_key(page) -> str:
     text = page.locator(f"{CARD} .al-key").inner_text().strip()
     assert text.startswith("row "), text

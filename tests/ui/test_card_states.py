@@ -27,6 +27,7 @@ from test_card_in_jupyter import (
     assert_readable,
     cell_output,
     focus_card,
+    label_first_two,
     open_notebook,
     run_cell,
     screenshot,
@@ -419,12 +420,7 @@ def test_a_restart_resumes_on_the_record_that_was_on_the_card(frontend, start_ju
     nb = write_notebook(server.root, "resume.ipynb", [TEXT_SETUP])
     open_notebook(page, server, nb)
     run_cell(page, 0)
-    show_card(page)
-    first = wait_card(page, progress=["0 / 20 labeled"])
-    page.keyboard.press("1")
-    second = wait_card(page, key_not=first, progress=["1 / 20 labeled"])
-    page.keyboard.press("2")
-    on_card = wait_card(page, key_not=second, progress=["2 / 20 labeled"])
+    first, _, on_card = label_first_two(page, 20)
     page.wait_for_timeout(2500)  # the store notes the card when it folds its log in, a second after the last label
 
     restart_kernel(page)

@@ -22,6 +22,7 @@ from test_card_in_jupyter import (
     assert_no_card_errors,
     cell_output,
     current_key,
+    label_first_two,
     open_notebook,
     run_cell,
     screenshot,
@@ -179,12 +180,7 @@ al'''
     nb = write_notebook(server.root, "second_view.ipynb", [setup, "al", 'print("LABELS=" + str(len(al.labeled)))'])
     open_notebook(page, server, nb)
     run_cell(page, 0)
-    show_card(page)
-    first = wait_card(page, progress=["0 / 120 labeled"])
-    page.keyboard.press("1")
-    second = wait_card(page, key_not=first, progress=["1 / 120 labeled"])
-    page.keyboard.press("2")
-    wait_card(page, key_not=second, progress=["2 / 120 labeled"])
+    label_first_two(page, 120)
 
     run_cell(page, 1)  # the same labeler drawn again: its line names records the new view never got
     view = ".jp-Notebook .jp-Cell:nth-child(2) .al-card"
