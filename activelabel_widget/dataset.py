@@ -124,9 +124,9 @@ PHOTO_QUALITY = 90
 def _card_image_bytes(value) -> bytes:
     """The card's image bytes of an image value: large images scaled down, tiny ones scaled up.
 
-    PNG, lossless, for grey images, images with transparency and those of few colours (digits,
-    scans, diagrams, screenshots), which PNG keeps small. A colour photograph (more than
-    :data:`PHOTO_COLOURS` colours, no transparency) is JPEG at :data:`PHOTO_QUALITY`: PNG cannot
+    PNG, lossless, for grey images, images that are partly transparent and those of few colours
+    (digits, scans, diagrams, screenshots), which PNG keeps small. A colour photograph (more than
+    :data:`PHOTO_COLOURS` colours, nothing transparent) is JPEG at :data:`PHOTO_QUALITY`: PNG cannot
     compress its noise, so at 512 px it is about 0.5 MB and 50 ms to encode against JPEG's 85 KB
     and 1-2 ms, on every record the card shows (``benchmarks/answer_speed.py --kind photos``).
 
@@ -142,6 +142,8 @@ def _card_image_bytes(value) -> bytes:
     elif longest < MIN_IMAGE_SIDE:
         factor = math.ceil(MIN_IMAGE_SIDE / max(longest, 1))
         image = image.resize((image.size[0] * factor, image.size[1] * factor), Image.NEAREST)
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")  # an alpha channel that hides nothing (photographs saved as PNG often carry one)
     buffer = io.BytesIO()
     if image.mode == "RGB" and image.getcolors(PHOTO_COLOURS) is None:
         image.save(buffer, format="JPEG", quality=PHOTO_QUALITY)

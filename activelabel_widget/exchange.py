@@ -132,8 +132,9 @@ def _hash(*parts) -> int:
 def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str], kind: str, content) -> object:
     """Write the hand-off frame ``labeled`` in ``format``; see the module docstring.
 
-    ``content(key)`` gives what a task shows for a row: ``("text", str)`` or ``("image", bytes)`` (PNG, or JPEG for a photograph)
-    (the exchange formats of Prodigy and Label Studio carry the record itself). Returns the path
+    ``content(key)`` gives what a task shows for a row: ``("text", str)`` or ``("image", bytes)``
+    (PNG, or JPEG for a photograph; the exchange formats of Prodigy and Label Studio carry the
+    record itself). Returns the path
     written, or the ``datasets.Dataset`` for ``"huggingface"``.
     """
     frame = _flat(labeled)

@@ -63,10 +63,12 @@ function suggestionOf(entry) {
  * first, then the upcoming ones.
  */
 export function kernelLine({ card, suggestion, votes, image, upcoming }) {
-  const named = card && typeof card === "object" && card.same === true && answerable(card);
-  const head = card && typeof card === "object" && (answerable(card) || card.kind === "done" || card.kind === "empty")
-    // a card named by key (`same`) takes its content, image included, from the page's copy
-    ? [{ ...card, suggestion: suggestion || {}, votes: Array.isArray(votes) ? votes : [], ...(named ? {} : { image: image ?? null }) }]
+  const shown = !!card && typeof card === "object"
+    && (answerable(card) || card.kind === "done" || card.kind === "empty");
+  // a card named by key (`same`) takes its content, image included, from the page's copy
+  const content = shown && card.same === true ? {} : { image: image ?? null };
+  const head = shown
+    ? [{ ...card, suggestion: suggestion || {}, votes: Array.isArray(votes) ? votes : [], ...content }]
     : [];
   const rest = Array.isArray(upcoming) ? upcoming.filter(answerable) : [];
   return head.concat(rest);

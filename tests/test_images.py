@@ -186,6 +186,9 @@ def test_a_colour_photograph_reaches_the_card_as_jpeg_and_everything_else_as_los
     few_colours = np.zeros((300, 300, 3), dtype=np.uint8)
     few_colours[100:200, 50:250] = (200, 30, 30)  # a diagram, a screenshot
     transparent = Image.fromarray(_photo(200)).convert("RGBA")
+    transparent.putpixel((0, 0), (0, 0, 0, 0))
+    opaque = Image.fromarray(_photo(200)).convert("RGBA")  # an alpha channel that hides nothing: a photograph
+    assert _card_image_bytes(opaque)[:3] == b"\xff\xd8\xff"
     for value in (grey, few_colours, transparent, np.random.default_rng(0).random((8, 8))):
         data = _card_image_bytes(value)
         assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -400,9 +400,11 @@ describe("a record's content travels once", () => {
     line.receive({ ...kernel(1, []), upcoming: [upcomingRecord(2, { kind: "image", text: "", image }), upcomingRecord(3)] });
     // the card moved to record 2 outside this page (another view, a skip from the notebook): named by key
     const card = { token: 2, key: "i:2", same: true, reason: "picked for coverage", note: "", review: false, given: null };
-    line.receive({ ...kernel(1, []), card, image: new DataView(new ArrayBuffer(0)), suggestion: { label: "bug", confidence: 0.8 },
+    const suggestion = { label: "bug", confidence: 0.8 };
+    line.receive({ ...kernel(1, []), card, image: new DataView(new ArrayBuffer(0)), suggestion,
       upcoming: [same(3), upcomingRecord(4)] });
-    expect(line.screen()).toMatchObject({ key: "i:2", kind: "image", token: 2, reason: "picked for coverage", suggestion: { label: "bug" } });
+    expect(line.screen()).toMatchObject({ key: "i:2", kind: "image", token: 2, reason: "picked for coverage",
+      suggestion: { label: "bug" } });
     expect(line.screen().image).toBe(image);
     expect(line.screen().same).toBeUndefined();
     expect(keys(line.ahead())).toEqual(["i:3", "i:4"]);
