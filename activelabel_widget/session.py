@@ -259,6 +259,7 @@ class LabelingSession:
         self._n_labeled = 0
         self._session_labels = 0
         self._listeners: list[Callable[[], None]] = []
+        self._ranking_listeners: list[Callable[[np.ndarray], None]] = []
         self._model: FittedModel | None = None
         self._suggestions: tuple = (None, [], {})  # (model, labels, position -> suggestion) for the page's line
         self.model_status = ModelStatus(message="label two examples each of two labels to start training")
@@ -1724,6 +1725,9 @@ class LabelingSession:
 
     def _swap_in(self, result: RoundResult) -> None:
         """Replace model, scores and line with a round's results, atomically."""
+        if result.ranked is not None:
+            for listener in list(self._ranking_listeners):  # the old line serves the card meanwhile
+                listener(result.ranked.positions)
         with self._lock:
             fitted = self._with_current_labels(result.fitted)
             if fitted is not None:
@@ -1765,6 +1769,24 @@ class LabelingSession:
         """Call ``listener()`` after every change (from any thread); returns an unsubscribe function."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_ranking(self, listener: Callable[[np.ndarray], None]) -> Callable[[], None]:
+        """Call ``listener(positions)`` with a round's new ranking (best first, labeled records included)
+        before it replaces the line, on the round's thread; returns an unsubscribe function. A card
+        prepares what it will show next there while the old line still serves (see
+        :meth:`first_open`)."""
+        self._ranking_listeners.append(listener)
+        return lambda: self._ranking_listeners.remove(listener) if listener in self._ranking_listeners else None
+
+    def first_open(self, positions, k: int) -> list[int]:
+        """The first ``k`` of ``positions`` the line would still show (not labeled, rejected or on the card)."""
+        found = []
+        for position in positions:
+            if len(found) >= k:
+                break
+            if self._is_open(int(position)):
+                found.append(int(position))
+        return found
 
     def _notify(self) -> None:
         for listener in list(self._listeners):

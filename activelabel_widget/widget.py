@@ -9,7 +9,6 @@ from __future__ import annotations
 import pathlib
 import re
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
 
 import anywidget
@@ -18,6 +17,7 @@ import traitlets
 from . import options
 from .errors import ActiveLabelError
 from .page_depth import MOST_TIMES, PageDepth
+from .payload_cache import PayloadCache
 from .session import LabelingSession
 from .sources import ACCEPTED, CORRECTED, HAND
 
@@ -127,7 +127,10 @@ class LabelingWidget(anywidget.AnyWidget):
         self._preload = options.check_preload(preload)
         self._depth = PageDepth(self._preload)  # the records sent for the page's line: more while the kernel lags
         session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
-        self._payloads: OrderedDict = OrderedDict()  # position -> CardPayload of records recently sent ahead
+        # payloads of the records the page holds and of the next ones, which a worker prepares ahead
+        # for images (encoding one on the answer's path cost 10-50 ms)
+        self._payloads = PayloadCache(session.dataset.payload, (MOST_TIMES + 1) * self._preload)
+        self._prepare_ahead = session.dataset.kind == "image"
         self._content_sent: set = set()  # keys of the records (the line's and the card's) whose content the page holds
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
         self._waiting: dict = {}  # view -> {seq: (action, content)} that came before an earlier seq
@@ -144,6 +147,9 @@ class LabelingWidget(anywidget.AnyWidget):
         self.on_msg(self._on_intent)
         self._handling = None  # the thread handling an intent: it syncs once at the end, not on every change
         self._unsubscribe = session.subscribe(self._on_session_change)
+        if self._prepare_ahead:
+            unsubscribe_changes, unsubscribe_ranking = self._unsubscribe, session.subscribe_ranking(self._new_ranking)
+            self._unsubscribe = lambda: (unsubscribe_changes(), unsubscribe_ranking())
         self._map = None
         self._unlink_map = lambda: None
         self._background = None  # the page's background, as the card reports it
@@ -411,8 +417,10 @@ class LabelingWidget(anywidget.AnyWidget):
         if session.closed_because:
             self._retire(session.closed_because)
             return
+        depth = self._depth.records
+        if self._prepare_ahead:
+            self._prepare_line(session, depth)
         with self._batch():
-            depth = self._depth.records
             session.team_window = depth
             view = session.snapshot(ahead=depth - 1)
             if list(self.labels) != list(view.labels):  # a label added, removed or renamed: keys stay where they were
@@ -472,6 +480,7 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def _release(self) -> None:
         # the widget stays registered with the front end; the session, its data and models must not
+        self._payloads.close()
         self._unsubscribe()
         self._unsubscribe = lambda: None
         self.session, self._votes_for, self._insights = None, None, None
@@ -562,14 +571,32 @@ class LabelingWidget(anywidget.AnyWidget):
                 for a in session.recent_answers(RECENT_SHOWN)]
 
     def _payload(self, position: int):
-        """The record's payload, kept for the few records the page holds (images are encoded once)."""
-        payload = self._payloads.pop(position, None)
-        if payload is None:
-            payload = self.session.dataset.payload(position)
-        self._payloads[position] = payload
-        while len(self._payloads) > MOST_TIMES * self._preload:
-            self._payloads.popitem(last=False)
-        return payload
+        """The record's payload, kept for the records the page holds (images are encoded once)."""
+        return self._payloads.get(position)
+
+    def _new_ranking(self, positions) -> None:
+        """A fit ranked the pool anew: prepare the images of the line it brings before it replaces the
+        old one (on the round's thread), so the answers after a fit find them ready."""
+        session = self.session
+        if session is None or session.reviewing is not None:
+            return
+        for position in session.first_open(positions, self._depth.records + self._preload):
+            self._payloads.get(position)
+
+    def _prepare_line(self, session: LabelingSession, depth: int) -> None:
+        """Prepare the images of the page's line, and have the worker prepare the ``preload`` records
+        after it, which the next answers will bring into the line.
+
+        Done before the sync takes the lock the answers wait for: after a fit a round's thread
+        may find a line of new records, and encodes them without holding up an answer. On an
+        answer's path the line's records were prepared ahead and are only looked up.
+        """
+        if session.reviewing is not None:
+            return  # a review walks its own order; its records are prepared as they come
+        line = [int(position) for position in session.queued(depth + self._preload)]
+        self._payloads.prepare(line[depth:])
+        for position in line[:depth]:
+            self._payloads.get(position)
 
     def _sync_card(self, view) -> None:
         if view.position is None:
