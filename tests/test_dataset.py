@@ -240,6 +240,26 @@ def test_image_arrays_hash_their_pixels_whatever_the_dtype_and_paths_their_text(
     assert np.array_equal(hashes(paths, image="img"), hashes(paths.astype("string"), image="img"))
 
 
+def test_image_arrays_hash_a_few_at_a_time_so_memory_stays_bounded_and_the_hashes_do_not_change(monkeypatch):
+    import tracemalloc
+
+    from activelabel_widget import dataset as dataset_module
+
+    rng = np.random.default_rng(0)
+    images = pd.DataFrame({"img": [rng.integers(0, 255, size=(64, 64, 3), dtype=np.uint8) for _ in range(60)]})
+    all_at_once = hashes(images, image="img")  # 60 tokens of 48 KB: under the limit, one call
+    monkeypatch.setattr(dataset_module, "TOKEN_BYTES_AT_ONCE", 100_000)  # two tokens at a time
+    tracemalloc.start()
+    try:
+        chunked = hashes(images, image="img")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(chunked, all_at_once)  # stores made before keep matching their records
+    token = 64 * 64 * 3 * 4
+    assert peak < 10 * token, f"{peak:,} bytes at the peak: the tokens of all 60 images were held at once"
+
+
 def test_sets_hash_the_same_in_every_kernel():
     script = ("import pandas as pd; from activelabel_widget.dataset import Dataset; "
               "print(Dataset(pd.DataFrame({'tags': [{'python', 'pandas', 'numpy', 'scipy'}, {'rust', 'go', 'zig'}]}), "
