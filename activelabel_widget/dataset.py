@@ -135,7 +135,7 @@ def _card_image_bytes(value) -> bytes:
     """
     from PIL import Image
 
-    image = read_image(value)
+    image = read_image(value, at_least=MAX_IMAGE_SIDE)
     longest = max(image.size)
     if longest > MAX_IMAGE_SIDE:
         image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))

@@ -194,7 +194,7 @@ def _thumbnail(value) -> np.ndarray:
     try:
         if _is_missing(value):
             return blank
-        image = read_image(value)
+        image = read_image(value, at_least=THUMBNAIL_SIDE)
     except UnreadableImage:
         # the card shows why; as a feature the image is blank, so training goes on
         return blank

@@ -140,8 +140,10 @@ def _displayable_mode(image):
     return image.convert("RGB" if image.mode in _OPAQUE_COLOUR_MODES else "RGBA")
 
 
-def _open(source, max_pixels: int):
-    """Open a file (a path or a binary stream), refusing it on its header size before decoding."""
+def _open(source, max_pixels: int, at_least: int | None = None):
+    """Open a file (a path or a binary stream), refusing it on its header size before decoding; a
+    JPEG is decoded at the smallest of 1, 1/2, 1/4 or 1/8 of its size that keeps both sides at least
+    ``at_least`` (a 12-megapixel photograph shown at 512 px decodes about three times faster)."""
     from PIL import Image
 
     with _WARNINGS_LOCK, warnings.catch_warnings():
@@ -153,11 +155,13 @@ def _open(source, max_pixels: int):
             raise ImageTooLarge(width=None, height=None, limit=max_pixels) from error
     with opened:
         _check_size(*opened.size, max_pixels)
+        if at_least is not None:
+            opened.draft(opened.mode, (at_least, at_least))  # JPEG only; other formats ignore it
         opened.load()
         return _displayable_mode(opened)
 
 
-def read_image(value, *, max_pixels: int = MAX_DECODED_PIXELS):
+def read_image(value, *, max_pixels: int = MAX_DECODED_PIXELS, at_least: int | None = None):
     """Read one image value into a PIL image in mode ``"L"``, ``"RGB"`` or ``"RGBA"``.
 
     Parameters
@@ -169,6 +173,10 @@ def read_image(value, *, max_pixels: int = MAX_DECODED_PIXELS):
         Hugging Face ``datasets`` gives images in a DataFrame).
     max_pixels : int, default ``MAX_DECODED_PIXELS``
         Images with more pixels are refused; files are refused on their header, before decoding.
+    at_least : int, optional
+        The caller shows or uses the image at most this many pixels a side: a JPEG file (path or
+        bytes) may then be decoded at 1/2, 1/4 or 1/8 scale, never below ``at_least`` a side.
+        Other values are read whole.
 
     Returns
     -------
@@ -196,9 +204,9 @@ def read_image(value, *, max_pixels: int = MAX_DECODED_PIXELS):
         if isinstance(value, dict) and ("bytes" in value or "path" in value):
             value = value.get("bytes") or value.get("path")
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return _open(io.BytesIO(bytes(value)), max_pixels)
+            return _open(io.BytesIO(bytes(value)), max_pixels, at_least)
         if isinstance(value, (str, os.PathLike)):
-            return _open(value, max_pixels)
+            return _open(value, max_pixels, at_least)
         if isinstance(value, Image.Image):
             _check_size(*value.size, max_pixels)  # a lazily opened image is not decoded yet
             return _displayable_mode(value)

@@ -195,3 +195,42 @@ def test_a_colour_photograph_reaches_the_card_as_jpeg_and_everything_else_as_los
         assert image_data_url(data).startswith("data:image/png;base64,")
     lossless = np.asarray(Image.open(io.BytesIO(_card_image_bytes(few_colours))))
     assert (lossless == few_colours).all()
+
+
+def camera_jpeg(path, width: int = 2048, height: int = 1536) -> np.ndarray:
+    """A photograph-like JPEG file; returns its pixels as decoded whole."""
+    ramp = np.linspace(0, 1, width)[None, :, None] * np.linspace(0.3, 1, height)[:, None, None]
+    noise = np.random.default_rng(0).normal(0, 10, (height, width, 3))
+    Image.fromarray((255 * ramp * [0.9, 0.5, 0.2] + noise).clip(0, 255).astype(np.uint8)).save(path, quality=90)
+    return pixels(Image.open(path).convert("RGB"))
+
+
+def test_a_large_jpeg_file_is_decoded_at_a_reduced_scale_never_below_what_the_caller_needs(tmp_path):
+    path = tmp_path / "camera.jpg"
+    whole = camera_jpeg(path)
+    assert read_image(path).size == (2048, 1536)  # no size asked: read whole
+    assert read_image(path, at_least=512).size == (1024, 768)  # 1/4 would give 384 < 512 rows
+    assert read_image(path.read_bytes(), at_least=100).size == (256, 192)  # 1/8, the smallest JPEG scale
+    assert read_image(path, at_least=4096).size == (2048, 1536)
+    small = pixels(read_image(path, at_least=512)).astype(float)
+    halved = whole.reshape(768, 2, 1024, 2, 3).mean(axis=(1, 3))
+    assert np.abs(small - halved).mean() < 4  # the same picture, not a crop or another colour
+
+
+def test_png_files_are_read_whole_whatever_size_is_asked(tmp_path):
+    path = tmp_path / "diagram.png"
+    Image.fromarray(np.eye(600, dtype=np.uint8) * 255).save(path)
+    assert read_image(path, at_least=16).size == (600, 600)
+
+
+def test_a_camera_sized_jpeg_reaches_the_card_at_512_px_and_the_model_as_its_thumbnail(tmp_path):
+    from activelabel_widget.dataset import _card_image_bytes
+    from activelabel_widget.features import THUMBNAIL_SIDE, _thumbnail
+
+    path = tmp_path / "camera.jpg"
+    whole = camera_jpeg(path)
+    card = Image.open(io.BytesIO(_card_image_bytes(str(path))))
+    assert card.format == "JPEG" and card.size == (512, 384)
+    expected = Image.fromarray(whole).convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
+    thumbnail = _thumbnail(str(path))
+    assert np.abs(thumbnail - np.asarray(expected, dtype=np.float32).ravel() / 255).max() < 0.03
