@@ -107,12 +107,14 @@ class PayloadCache:
                 if position in self._kept:
                     continue
                 self._preparing = position
+            payload = None
             try:
                 payload = self._payload(position)
             except Exception:  # noqa: BLE001 - the card's own path builds it again and says what failed
-                payload = None
-            with self._lock:
-                if payload is not None:
-                    self._keep_locked(position, payload)
-                self._preparing = None
-                self._lock.notify_all()
+                pass
+            finally:  # whatever happened, an answer waiting for this record stops waiting
+                with self._lock:
+                    if payload is not None:
+                        self._keep_locked(position, payload)
+                    self._preparing = None
+                    self._lock.notify_all()

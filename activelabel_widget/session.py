@@ -1727,7 +1727,10 @@ class LabelingSession:
         """Replace model, scores and line with a round's results, atomically."""
         if result.ranked is not None:
             for listener in list(self._ranking_listeners):  # the old line serves the card meanwhile
-                listener(result.ranked.positions)
+                try:
+                    listener(result.ranked.positions)
+                except Exception:  # noqa: BLE001 - preparing ahead only saves time; the round must land
+                    pass
         with self._lock:
             fitted = self._with_current_labels(result.fitted)
             if fitted is not None:

@@ -184,3 +184,23 @@ def test_after_a_fit_the_images_of_the_new_line_are_prepared_on_the_rounds_threa
     assert ready_when_replaced and all(ready_when_replaced)
     assert line and all(built.get(p) == "activelabel-round" for p in line), built
     al.close()
+
+
+def test_a_card_that_fails_to_prepare_the_new_line_does_not_cost_the_fit(tmp_path):
+    al = ActiveLabeler(image_frame(), image="img", labels=["a", "b"], store=tmp_path / "s.db", retrain_every=1000)
+    session = al.session
+    session.wait_idle(60)
+    for i in range(6):
+        session.label(session.current, "ab"[i % 2])
+    session.wait_idle(60)
+    fits = session.model_status.fits
+
+    def broken(positions):
+        raise MemoryError("no room for the images")
+
+    session.subscribe_ranking(broken)
+    session.retrain()
+    session.wait_idle(60)
+    assert session.model_status.fits == fits + 1 and session.model_status.state != "error"
+    assert len(al.widget.upcoming) == 7
+    al.close()
