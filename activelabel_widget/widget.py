@@ -129,7 +129,7 @@ class LabelingWidget(anywidget.AnyWidget):
         session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
         # payloads of the records the page holds and of the next ones, which a worker prepares ahead
         # for images (encoding one on the answer's path cost 10-50 ms)
-        self._payloads = PayloadCache(session.dataset.payload, (MOST_TIMES + 1) * self._preload)
+        self._payloads = PayloadCache(session.dataset.payload, 2 * MOST_TIMES * self._preload)
         self._prepare_ahead = session.dataset.kind == "image"
         self._content_sent: set = set()  # keys of the records (the line's and the card's) whose content the page holds
         self._answered: dict = {}  # view -> {"through": seq, "refused": [[seq, key, message], ...]}
@@ -584,8 +584,9 @@ class LabelingWidget(anywidget.AnyWidget):
             self._payloads.get(position)
 
     def _prepare_line(self, session: LabelingSession, depth: int) -> None:
-        """Prepare the images of the page's line, and have the worker prepare the ``preload`` records
-        after it, which the next answers will bring into the line.
+        """Prepare the images of the page's line, and have the worker prepare as many records after
+        it as the line holds: the next answers bring them into the line, a whole burst of them at
+        once while the kernel lags, and the line itself grows then.
 
         Done before the sync takes the lock the answers wait for: after a fit a round's thread
         may find a line of new records, and encodes them without holding up an answer. On an
@@ -593,7 +594,7 @@ class LabelingWidget(anywidget.AnyWidget):
         """
         if session.reviewing is not None:
             return  # a review walks its own order; its records are prepared as they come
-        line = [int(position) for position in session.queued(depth + self._preload)]
+        line = [int(position) for position in session.queued(depth + max(depth, self._preload))]
         self._payloads.prepare(line[depth:])
         for position in line[:depth]:
             self._payloads.get(position)

@@ -204,3 +204,21 @@ def test_a_card_that_fails_to_prepare_the_new_line_does_not_cost_the_fit(tmp_pat
     assert session.model_status.fits == fits + 1 and session.model_status.state != "error"
     assert len(al.widget.upcoming) == 7
     al.close()
+
+
+def test_while_the_kernel_lags_the_worker_prepares_as_far_ahead_as_the_longer_line_reaches(tmp_path):
+    al = ActiveLabeler(image_frame(120), image="img", labels=["a", "b"], store=tmp_path / "s.db",
+                       retrain_every=1000, strategy="random")
+    widget, session = al.widget, al.session
+    session.wait_idle(60)
+    session._runner.close()  # no round from here on: what is prepared ahead is the worker's alone
+    card, ahead = widget.card, widget.upcoming
+    # pressed while 10 earlier answers were on their way: the line grows to 8 + 2 x 10 records
+    widget.handle_intent({"action": "label", "key": card["key"], "view": "v", "seq": 1, "label": "a",
+                          "next": ahead[0]["key"], "behind": 10})
+    assert len(widget.upcoming) == 27
+    # a burst as long as the line may come next: the worker prepares as many records after it
+    coming = [int(p) for p in session.queued(56)[28:]]
+    wait_until(lambda: all(p in widget._payloads._kept for p in coming))
+    assert len(coming) == 28
+    al.close()
