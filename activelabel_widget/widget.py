@@ -580,8 +580,8 @@ class LabelingWidget(anywidget.AnyWidget):
         session = self.session
         if session is None or session.reviewing is not None:
             return
-        for position in session.first_open(positions, self._depth.records + self._preload):
-            self._payloads.get(position)
+        depth = self._depth.records
+        self._prepare(session.first_open(positions, depth + max(depth, self._preload)), depth)
 
     def _prepare_line(self, session: LabelingSession, depth: int) -> None:
         """Prepare the images of the page's line, and have the worker prepare as many records after
@@ -594,7 +594,10 @@ class LabelingWidget(anywidget.AnyWidget):
         """
         if session.reviewing is not None:
             return  # a review walks its own order; its records are prepared as they come
-        line = [int(position) for position in session.queued(depth + max(depth, self._preload))]
+        self._prepare([int(p) for p in session.queued(depth + max(depth, self._preload))], depth)
+
+    def _prepare(self, line: list[int], depth: int) -> None:
+        """Prepare the first ``depth`` records of ``line`` now and have the worker prepare the rest."""
         self._payloads.prepare(line[depth:])
         for position in line[:depth]:
             self._payloads.get(position)
