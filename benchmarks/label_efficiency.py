@@ -242,9 +242,25 @@ def _ablate():
         _pool.top_k_spread = lambda scores, k, group, batch, **_: _pool.top_k(scores, k)
 
 
+def evaluation_like_model(dataset):
+    """``--ours-model evaluation``: the evaluation model's estimator and settings (logistic regression,
+    C=1, no class weights) as the session's model, on the session's own features. On text it is solved
+    as the product's text model is (Newton-CG on the columns the labeled rows use): the same optimum,
+    in a time a learning curve of 300 fits can afford on 2**18 hashed columns."""
+    from sklearn.linear_model import LogisticRegression
+
+    from activelabel_widget.models import UsedColumnsLogisticRegression
+
+    if dataset in TEXT_SETS:
+        return UsedColumnsLogisticRegression(C=1.0, solver="newton-cg", max_iter=1000)
+    return LogisticRegression(max_iter=1000)
+
+
 def run_ours(dataset, seed, strategy, budget, step):
     _ablate()
     X, y, model, data, options, _ = load(dataset)
+    if os.environ.get("ACTIVELABEL_OURS_MODEL") == "evaluation":  # --ours-model (read here, so that workers see it)
+        options = {**options, "model": evaluation_like_model(dataset)}
     folder = os.environ.get("ACTIVELABEL_EMBEDDINGS")  # --embeddings (read here, so that workers see it)
     if folder and dataset in TEXT_SETS:
         options = {**options, "embeddings": np.load(Path(folder) / f"{dataset}.npy"), "embeddings_in_model": True}
@@ -515,6 +531,10 @@ def main(argv=None):
                              "asked between two fits over the regions (only matters with --ours-step > 1)")
     parser.add_argument("--ours-step", type=int, default=1,
                         help="labels per round of ours (the session refits every step labels); default 1")
+    parser.add_argument("--ours-model", choices=["product", "evaluation"], default="product",
+                        help="the session's model: the product's default (balanced class weights; C=10 on text), "
+                             "or 'evaluation' = the evaluation model's settings on the product's features, to "
+                             "separate what the query model costs from what the product's line costs")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--save", default=None,
                         help="file for the table (default: benchmarks/results/label_efficiency.txt for a run "
@@ -522,6 +542,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.ablate:
         os.environ["ACTIVELABEL_ABLATE"] = args.ablate
+    if args.ours_model != "product":
+        os.environ["ACTIVELABEL_OURS_MODEL"] = args.ours_model
     if args.embeddings:
         os.environ["ACTIVELABEL_EMBEDDINGS"] = str(Path(args.embeddings).resolve())
     n_seeds = args.seeds or (2 if args.quick else SEEDS)
@@ -583,6 +605,9 @@ def main(argv=None):
     ours_step = "1 (as for everyone)" if args.ours_step == 1 else f"{args.ours_step} (everyone else: 1)"
     if args.ablate:
         ours_step += f"; ablated: {args.ablate}"
+    if args.ours_model != "product":
+        ours_step += ("; ours queries with the evaluation model's settings (LogisticRegression, C=1, no class "
+                      "weights) on its own features")
     if args.embeddings:
         ours_step += ("; ours gets the text sets' MiniLM embeddings (encode_texts.py) as embeddings= with "
                       "embeddings_in_model=True")
@@ -618,6 +643,7 @@ def main(argv=None):
     print()
     print(text)
     default_run = (not args.quick and not args.ablate and not args.embeddings and args.ours_step == 1
+                   and args.ours_model == "product"
                    and args.strategies == "all"
                    and datasets == list(DATASETS)
                    and n_seeds == SEEDS and budget == BUDGET)
