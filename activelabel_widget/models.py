@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .errors import ModelError
 
-__all__ = ["default_model", "UsedColumnsLogisticRegression", "check_estimators", "FittedCommittee", "fit_committee",
+__all__ = ["default_model", "balanced_class_weights", "UsedColumnsLogisticRegression", "check_estimators", "FittedCommittee", "fit_committee",
            "predict_proba", "cross_validate", "CrossValidated", "cross_val_accuracy", "ready_to_train"]
 
 _SCORE_CHUNK = 65_536
@@ -65,6 +65,21 @@ def default_model(kind: str):
         # a round (fit and 5-fold estimate) is 6-45x faster (benchmarks/session_speed.py --rounds)
         return UsedColumnsLogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, class_weight="balanced")
     return LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+
+
+def balanced_class_weights(estimators) -> bool:
+    """Whether every estimator weighs its classes as balanced (``class_weight="balanced"``, a
+    pipeline's step included): its probabilities are then those of a pool of equally frequent classes."""
+
+    def balanced(estimator) -> bool:
+        try:
+            params = estimator.get_params(deep=True)
+        except Exception:  # not a scikit-learn estimator: nothing to read
+            return False
+        return any((key == "class_weight" or key.endswith("__class_weight")) and isinstance(value, str)
+                   and value == "balanced" for key, value in params.items())
+
+    return bool(estimators) and all(balanced(e) for e in estimators)
 
 
 def check_estimators(model) -> list:

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from activelabel_widget import LabelingSession
 from activelabel_widget.errors import DataError, LabelError, OptionError, StoreMismatchError
 from activelabel_widget.features import TEXT_HASH_COLUMNS
+from activelabel_widget import strategies as strategies_module
 
 from conftest import LABELS, ticket_frame, truth_of
 
@@ -621,3 +622,47 @@ def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_poo
     assert np.allclose(early_rows, whole[[3, 50]]) and np.allclose(early_sample, whole[pool.sample_positions])
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     assert np.allclose(whole[:, -3:], unit, atol=1e-6)
+
+
+def test_the_ranking_reads_a_balanced_model_at_the_labels_class_mix_and_a_plain_one_as_is():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from activelabel_widget.models import balanced_class_weights, default_model
+
+    assert balanced_class_weights([default_model("text")]) and balanced_class_weights([default_model("table")])
+    assert balanced_class_weights([make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))])
+    assert not balanced_class_weights([LogisticRegression()])
+    assert not balanced_class_weights([default_model("table"), LogisticRegression()])
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "z": rng.normal(size=200)})
+    labels = np.where(frame["x"] > 1.0, "rare", "common")
+    for model, expect_mix in ((None, True), (LogisticRegression(), False)):
+        session = LabelingSession(frame, labels=["common", "rare"], features=["x", "z"], model=model,
+                                  store=":memory:", background=False)
+        try:
+            positions = list(range(0, 200, 5))
+            session.label_many(positions, [labels[p] for p in positions], source="hand")
+            session.retrain(wait=True)
+            seen = []
+            original = strategies_module.rank_pool
+
+            def spy(name, **options):
+                seen.append(options["label_mix"])
+                return original(name, **options)
+
+            strategies_module.rank_pool = spy
+            try:
+                session.retrain(wait=True)
+            finally:
+                strategies_module.rank_pool = original
+            assert seen, "a round ranked the pool"
+            if expect_mix:
+                counts = np.bincount([0 if labels[p] == "common" else 1 for p in positions], minlength=2)
+                assert seen[-1].tolist() == counts.tolist()
+            else:
+                assert seen[-1] is None
+        finally:
+            session.close()

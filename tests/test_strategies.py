@@ -562,3 +562,23 @@ def test_a_boost_of_the_wrong_length_is_refused_clearly():
         rank_with_boost("margin", k=1, boost=np.zeros(4), labeled_mask=np.zeros(3, bool))
     with pytest.raises(ValueError, match="boost must have shape"):
         rank_with_boost("margin", k=1, boost=np.zeros((3, 1)), labeled_mask=np.zeros(3, bool))
+
+
+def test_a_balanced_model_is_ranked_at_the_labels_class_mix():
+    # a balanced model's 50/50 row is, at a 9:1 mix of labels, a sure "common" row; its 20/80 row is the
+    # one a model without class weights would be torn on
+    from activelabel_widget.strategies._uncertainty import at_label_mix
+
+    mask = np.array([False, False, False])
+    proba = np.array([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]])
+    assert rank_pool("margin", k=1, labeled_mask=mask, proba=proba)[0].tolist() == [0]
+    positions, _, reasons = rank_pool("margin", k=1, labeled_mask=mask, proba=proba, label_mix=[9, 1])
+    assert positions.tolist() == [1]
+    shifted = at_label_mix(proba, [9, 1])
+    assert np.allclose(shifted.sum(axis=1), 1.0) and shifted[0, 0] > 0.8
+    # the reason quotes the probabilities the card shows, not the shifted ones
+    assert reasons == ["margin 0.60 between the two likeliest labels (margin)"]
+    # equal counts change nothing
+    assert np.allclose(at_label_mix(proba, [4, 4]), proba)
+    with pytest.raises(ValueError, match="one count"):
+        at_label_mix(proba, [1, 2, 3])

@@ -4,12 +4,13 @@ import numpy as np
 
 from activelabel_widget.strategies._registry import REGISTRY, run
 from activelabel_widget.strategies._topk import top_k, top_k_spread
+from activelabel_widget.strategies._uncertainty import at_label_mix  # noqa: F401  (named in the docs)
 
 __all__ = ["score_pool", "rank_pool", "rank_with_boost"]
 
 
 def score_pool(name, *, labeled_mask, proba=None, committee_proba=None, index=None,
-               random_state=0):
+               random_state=0, label_mix=None):
     """Score every pool row for strategy ``name``; higher means "ask sooner".
 
     Parameters
@@ -30,6 +31,11 @@ def score_pool(name, *, labeled_mask, proba=None, committee_proba=None, index=No
         Without it those fall back to a seeded random order.
     random_state : int
         Seed for the random strategy and random fallbacks.
+    label_mix : array-like of shape (K,), optional
+        Labeled examples per class, when ``proba`` comes from a model fitted with balanced class
+        weights: the strategies then rank by the probabilities at the labels' own class mix
+        (:func:`at_label_mix`), those of a model without class weights, whose boundary is the one
+        a plain classifier trained on these labels draws. The reasons still quote ``proba``.
 
     Returns
     -------
@@ -42,8 +48,8 @@ def score_pool(name, *, labeled_mask, proba=None, committee_proba=None, index=No
     >>> score_pool("margin", labeled_mask=mask, proba=[[1, 0], [.5, .5], [.9, .1]])
     array([-inf,  1. ,  0.2])
     """
-    scores, _ = run(name, labeled_mask=labeled_mask, proba=proba,
-                    committee_proba=committee_proba, index=index, random_state=random_state)
+    scores, _ = run(name, labeled_mask=labeled_mask, proba=proba, committee_proba=committee_proba,
+                    index=index, random_state=random_state, label_mix=label_mix)
     return scores
 
 
@@ -56,12 +62,12 @@ def _pick(name, scores, k, index, batch, bonus=None):
 
 
 def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=None,
-              random_state=0, batch=1):
+              random_state=0, batch=1, label_mix=None):
     """The next ``k`` records to ask about, their scores, and why.
 
     Parameters
     ----------
-    name, labeled_mask, proba, committee_proba, index, random_state
+    name, labeled_mask, proba, committee_proba, index, random_state, label_mix
         As in :func:`score_pool`.
     k : int
         How many records; fewer come back when fewer are unlabeled.
@@ -80,9 +86,8 @@ def rank_pool(name, *, k, labeled_mask, proba=None, committee_proba=None, index=
         Short texts for the card, e.g. ``"confidence 0.12 (hybrid)"`` or
         ``"no model yet: exploring an unlabeled region (margin)"``.
     """
-    scores, reasons = run(name, labeled_mask=labeled_mask, proba=proba,
-                          committee_proba=committee_proba, index=index,
-                          random_state=random_state)
+    scores, reasons = run(name, labeled_mask=labeled_mask, proba=proba, committee_proba=committee_proba,
+                          index=index, random_state=random_state, label_mix=label_mix)
     picks = _pick(name, scores, k, index, batch)
     return picks, scores[picks], reasons(picks)
 
@@ -103,7 +108,7 @@ def _score_ranks(scores):
 
 
 def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba=None,
-                    index=None, random_state=0, batch=1, why="heuristics disagree"):
+                    index=None, random_state=0, batch=1, why="heuristics disagree", label_mix=None):
     """The next ``k`` records by the strategy's rank plus a boost, e.g. heuristics' conflicts.
 
     Each unlabeled row scores its rank under strategy ``name`` scaled into [0, 1] (0 = the
@@ -113,7 +118,7 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
 
     Parameters
     ----------
-    name, labeled_mask, proba, committee_proba, index, random_state
+    name, labeled_mask, proba, committee_proba, index, random_state, label_mix
         As in :func:`score_pool`.
     k, batch : int
         As in :func:`rank_pool`.
@@ -149,9 +154,8 @@ def rank_with_boost(name, *, k, boost, labeled_mask, proba=None, committee_proba
     if mask.ndim == 1 and boost.shape != mask.shape:
         raise ValueError(f"boost must have shape ({mask.shape[0]},), one value per pool row "
                          f"in the order of labeled_mask, got shape {boost.shape}.")
-    scores = score_pool(name, labeled_mask=labeled_mask, proba=proba,
-                        committee_proba=committee_proba, index=index,
-                        random_state=random_state)
+    scores = score_pool(name, labeled_mask=labeled_mask, proba=proba, committee_proba=committee_proba,
+                        index=index, random_state=random_state, label_mix=label_mix)
     boost = np.nan_to_num(boost, nan=0.0)
     ranks, finite = _score_ranks(scores)
     combined = np.where(finite, ranks + boost, -np.inf)

@@ -26,7 +26,7 @@ from activelabel_widget.strategies._diversity import (
     cell_coverage, check_index, diversity_scores)
 from activelabel_widget.strategies._hybrid import exploration_share, hybrid_scores
 from activelabel_widget.strategies._uncertainty import (
-    as_proba, committee_disagreement, confidence, least_confident_uncertainty,
+    as_proba, at_label_mix, committee_disagreement, confidence, least_confident_uncertainty,
     margin_uncertainty)
 
 __all__ = ["Strategy", "REGISTRY", "STRATEGIES", "check_strategy", "describe", "needs_model"]
@@ -70,7 +70,7 @@ class _Instead(NamedTuple):
 class _Pool:
     """The arrays a strategy reads, checked once; probabilities are checked when first read."""
 
-    def __init__(self, labeled_mask, proba, committee_proba, index, random_state):
+    def __init__(self, labeled_mask, proba, committee_proba, index, random_state, label_mix=None):
         self.mask = _check_mask(labeled_mask)
         self.n = self.mask.shape[0]
         if index is not None:
@@ -79,15 +79,24 @@ class _Pool:
         self.random_state = random_state
         self._proba = proba
         self._committee_proba = committee_proba
+        self._label_mix = label_mix
 
     @cached_property
-    def proba(self):
-        """Clean (n, K) class probabilities of the current model, or None."""
+    def shown_proba(self):
+        """Clean (n, K) class probabilities of the current model as the card shows them, or None."""
         if self._proba is None:
             return None
         p = as_proba(self._proba)
         _check_rows(p, self.n, "proba")
         return p
+
+    @cached_property
+    def proba(self):
+        """The probabilities the strategies rank by: :attr:`shown_proba`, at the labels' class mix
+        when the model was fitted with balanced class weights (:func:`at_label_mix`)."""
+        if self.shown_proba is None or self._label_mix is None:
+            return self.shown_proba
+        return at_label_mix(self.shown_proba, self._label_mix)
 
     @cached_property
     def committee(self):
@@ -109,7 +118,7 @@ class _Pool:
     def standing_in(self, proba):
         """The same pool with ``proba`` as the model's probabilities."""
         other = copy.copy(self)
-        other.__dict__["proba"] = proba
+        other.__dict__["proba"] = other.__dict__["shown_proba"] = proba
         other.__dict__.pop("exploration", None)
         return other
 
@@ -176,7 +185,7 @@ def _confidence_scores(pool):
 
 
 def _confidence_reasons(pool, scores, picks):
-    return [f"confidence {c:.2f}" for c in confidence(pool.proba[picks])]
+    return [f"confidence {c:.2f}" for c in confidence(pool.shown_proba[picks])]
 
 
 def _margin_scores(pool):
@@ -184,7 +193,8 @@ def _margin_scores(pool):
 
 
 def _margin_reasons(pool, scores, picks):
-    return [f"margin {1.0 - scores[i]:.2f} between the two likeliest labels" for i in picks]
+    gaps = 1.0 - margin_uncertainty(pool.shown_proba[picks])
+    return [f"margin {g:.2f} between the two likeliest labels" for g in gaps]
 
 
 def _least_confident_scores(pool):
@@ -192,7 +202,7 @@ def _least_confident_scores(pool):
 
 
 def _least_confident_reasons(pool, scores, picks):
-    return [f"top probability {1.0 - scores[i]:.2f}" for i in picks]
+    return [f"top probability {p:.2f}" for p in pool.shown_proba[picks].max(axis=1)]
 
 
 def _committee_scores(pool):
@@ -214,7 +224,7 @@ def _hybrid_scores(pool):
 
 
 def _hybrid_reasons(pool, scores, picks):
-    conf = confidence(pool.proba[picks])
+    conf = confidence(pool.shown_proba[picks])
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
     labels, _ = cell_coverage(pool.index, pool.mask)
@@ -308,8 +318,11 @@ def needs_model(name):
     return REGISTRY[check_strategy(name)].needs_model
 
 
-def run(name, *, labeled_mask, proba, committee_proba, index, random_state):
+def run(name, *, labeled_mask, proba, committee_proba, index, random_state, label_mix=None):
     """Score the pool with strategy ``name``, or whichever stands in for it (internal).
+
+    With ``label_mix`` (labeled examples per class) the model-based strategies rank by the
+    probabilities at the labels' class mix; the reasons quote the probabilities as given.
 
     Returns
     -------
@@ -320,7 +333,7 @@ def run(name, *, labeled_mask, proba, committee_proba, index, random_state):
         why another strategy stood in (empty when none did).
     """
     entry = REGISTRY[check_strategy(name)]
-    pool = _Pool(labeled_mask, proba, committee_proba, index, random_state)
+    pool = _Pool(labeled_mask, proba, committee_proba, index, random_state, label_mix)
     why = ""
     scores = entry.score(pool)
     while isinstance(scores, _Instead):

@@ -6,6 +6,7 @@ Every function here is pure: it reads arrays and returns a new one.
 import numpy as np
 
 __all__ = [
+    "at_label_mix",
     "as_proba",
     "confidence",
     "margin_uncertainty",
@@ -44,6 +45,42 @@ def as_proba(proba, *, name="proba"):
         p[empty] = 1.0
         total[empty] = p.shape[1]
     p /= total
+    return p
+
+
+def at_label_mix(proba, label_counts):
+    """Probabilities of a model fitted with balanced class weights, moved to its labels' class mix.
+
+    Balanced class weights fit a model as if every class were equally frequent among the labels.
+    Multiplying each row by the classes' shares among the labels (one added to every count) and
+    renormalising gives the probabilities at the labels' own mix: the prior-shift correction of
+    Saerens, Latinne and Decaestecker (2002), which estimates what a model without class weights
+    fitted on the same labels would say, from the same fit.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, K)
+        Class probabilities of the balanced model.
+    label_counts : array-like of shape (K,)
+        Labeled examples per class, in the columns' order.
+
+    Returns
+    -------
+    p : ndarray of shape (n, K), float64
+        A new array with rows that sum to one.
+
+    Examples
+    --------
+    >>> at_label_mix([[0.5, 0.5], [0.9, 0.1]], [8, 0]).round(3).tolist()
+    [[0.9, 0.1], [0.988, 0.012]]
+    """
+    p = as_proba(proba)
+    counts = np.asarray(label_counts, dtype=np.float64)
+    if counts.shape != (p.shape[1],) or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(f"label_counts must hold one count (>= 0) per class column ({p.shape[1]}), "
+                         f"got {np.asarray(label_counts)!r}.")
+    p *= (counts + 1.0) / (counts.sum() + counts.size)
+    p /= p.sum(axis=1, keepdims=True)  # every factor is positive and every row of p sums to one
     return p
 
 
