@@ -23,11 +23,12 @@ from activelabel_widget.strategies._pool import rank_pool, rank_with_boost, scor
 from activelabel_widget.strategies._registry import (
     STRATEGIES, check_strategy, describe, needs_model)
 from activelabel_widget.strategies._topk import top_k
-from activelabel_widget.strategies._uncertainty import confidence
+from activelabel_widget.strategies._uncertainty import at_label_mix, confidence
 
 __all__ = [
     "STRATEGIES",
     "confidence",
+    "at_label_mix",
     "EmbeddingIndex",
     "build_embedding_index",
     "score_pool",

@@ -4,7 +4,6 @@ import numpy as np
 
 from activelabel_widget.strategies._registry import REGISTRY, run
 from activelabel_widget.strategies._topk import top_k, top_k_spread
-from activelabel_widget.strategies._uncertainty import at_label_mix  # noqa: F401  (named in the docs)
 
 __all__ = ["score_pool", "rank_pool", "rank_with_boost"]
 
