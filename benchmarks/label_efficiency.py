@@ -311,11 +311,15 @@ def _picker(name, model, X_pool, dense_pool, y_pool, classes, seed):
         import modAL.uncertainty as modal_uncertainty
 
         fn = getattr(modal_uncertainty, MODAL[name])
+        rng = np.random.default_rng(seed)
 
         def pick(fitted, labeled):
             unlabeled = np.flatnonzero(~labeled)
-            if len(fitted.classes_) < 2:  # one class labeled so far: every row is equally (un)certain
-                return int(unlabeled[0])
+            if len(fitted.classes_) < 2:
+                # one class labeled so far: modAL cannot rank, so a random row (seeded), as a user would
+                # draw one. Not the first unlabeled row: that is the file's order, and shuttle's file
+                # starts with anomalies (seeds 1 and 3 found theirs at the first pick that way)
+                return int(rng.choice(unlabeled))
             result = fn(fitted, X_pool[unlabeled], n_instances=1)
             chosen = result[0] if isinstance(result, tuple) else result
             return int(unlabeled[np.asarray(chosen, dtype=np.int64).ravel()[0]])
