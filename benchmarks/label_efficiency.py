@@ -16,7 +16,8 @@ measured the same way:
 The competitors query with the evaluation model on the evaluation features (CoreSet, which needs
 no model, on the same features; for text on a 100-component truncated SVD of them, as it needs
 dense rows). Ours queries with whatever the session uses: on the tables the columns of X, on
-text the product's own text features (``data=frame, text="text"``).
+text the product's own text features (``data=frame, text="text"``). modAL cannot rank while the
+labels hold one class (possible on shuttle): it then takes a seeded random row, as a user would.
 
 Data sets (six, three of them text, each shipped inside a package: nothing is downloaded at run
 time) and evaluation models (``LogisticRegression(max_iter=1000)`` for every set; text sets on
@@ -624,7 +625,8 @@ def main(argv=None):
         "Ours = activelabel_widget.simulate.simulate: the product's own LabelingSession (its features, model, "
         "inline rounds, line and ranking) picks every record and is answered with the true label. modAL, "
         "scikit-activeml and a random order start from the same split and initial labels (simulate.split) "
-        "and query with the evaluation model on the evaluation features.",
+        "and query with the evaluation model on the evaluation features (modAL, which cannot rank while one "
+        "class is labeled, then takes a seeded random row).",
         f"Protocol: stratified 70/30 split, {INITIAL} random initial labels, one query at a time; labels per "
         f"round for ours: {ours_step}. After every round the evaluation model (the same for everyone; "
         "LogisticRegression(max_iter=1000) on pixels / 16, standardized columns, or TF-IDF of the text) is "
