@@ -8,7 +8,8 @@ This script separates them. The product's session labels through
 fit, and at every pick it notes:
 
 * **own top**: whether the record the session serves is the top of its own margin order at that
-  moment (the smallest gap between the two likeliest labels of its model, among unlabeled rows).
+  moment (the smallest gap between the two likeliest labels of its model, among unlabeled rows;
+  a model with balanced class weights read at the labels' class mix, as the ranking reads it).
   If the line lost labels, this is where it would show;
 * **same as modAL**: whether modAL's ``margin_sampling`` (the evaluation model, fitted on the
   same labeled rows, on the evaluation features: exactly as ``label_efficiency.py`` runs it) asks
@@ -54,6 +55,18 @@ def _gap(proba, labeled):
     return gap
 
 
+def _as_ranked(session, proba):
+    """The probabilities the session's ranking reads: a balanced model's at the labels' class mix."""
+    from activelabel_widget.models import balanced_class_weights
+    from activelabel_widget.strategies import at_label_mix
+
+    if not balanced_class_weights(session._estimators):
+        return proba
+    codes = session.hand_codes()
+    k = proba.shape[1]
+    return at_label_mix(proba, np.bincount(codes[codes >= 0], minlength=k)[:k])
+
+
 def check(dataset, seed, budget, ours_model):
     """Per pick of the product's margin line: (before the first fit, own top, same as modAL, rank in modAL's order)."""
     from threadpoolctl import threadpool_limits
@@ -74,7 +87,7 @@ def check(dataset, seed, budget, ours_model):
         if proba is None:
             picks.append((True, False, False, -1))
         else:
-            own = _gap(proba, labeled)
+            own = _gap(_as_ranked(session, proba), labeled)
             fitted = le._fit(model, X_pool[labeled], y_pool[labeled])
             theirs = _gap(fitted.predict_proba(X_pool), labeled)
             rank = int(np.sum(theirs < theirs[position] - TIE))
