@@ -412,9 +412,8 @@ def _label_mix(inputs: RoundInputs, model: FittedModel | None) -> np.ndarray | N
     fit downstream, and the evaluation model of benchmarks/label_efficiency.py) has its own boundary
     where the labels' class mix puts it. So the ranking reads the probabilities at that mix
     (:func:`~activelabel_widget.strategies.at_label_mix`); the card keeps showing the balanced ones.
-    Hybrid AULC over 5 seeds (benchmarks/README.md): the debates 0.5926 against 0.5672, shuttle
-    0.9776 against 0.9764, the movie reviews 0.5465 against 0.5568 (the one set it costs), the
-    other three level.
+    Hybrid AULC over 5 seeds (benchmarks/README.md): the debates 0.5879 against 0.5672, shuttle
+    0.9775 against 0.9764, the other four within a standard deviation of before.
     """
     if model is None or model.committee.multi_label or not _models.balanced_class_weights(inputs.estimators):
         return None

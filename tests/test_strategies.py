@@ -564,6 +564,26 @@ def test_a_boost_of_the_wrong_length_is_refused_clearly():
         rank_with_boost("margin", k=1, boost=np.zeros((3, 1)), labeled_mask=np.zeros(3, bool))
 
 
+def test_the_labels_class_mix_moves_where_the_hybrid_looks_not_how_much_it_explores():
+    # a balanced model torn between a common and a rare label on every row: at a 49:1 mix of labels it is
+    # sure of the common one, but how much the hybrid explores is the expected error the card shows
+    from activelabel_widget.strategies._hybrid import hybrid_scores
+    from activelabel_widget.strategies._uncertainty import at_label_mix
+
+    rng = np.random.default_rng(0)
+    rare = rng.uniform(0.3, 0.5, size=400)
+    proba = np.column_stack([1.0 - rare, rare])
+    mask = np.zeros(400, dtype=bool)
+    index = build_embedding_index(rng.normal(size=(400, 4)).astype(np.float32), random_state=0)
+    shifted = at_label_mix(proba, [49, 1])
+    shown_share, shifted_share = exploration_share(proba, mask), exploration_share(shifted, mask)
+    assert shown_share > 0.8 and shifted_share < 0.2  # the two readings explore very differently
+    scores = score_pool("hybrid", labeled_mask=mask, proba=proba, index=index, label_mix=[49, 1])
+    expected = hybrid_scores(shifted, mask, index, share=shown_share)
+    assert np.allclose(scores, expected)
+    assert not np.allclose(scores, hybrid_scores(shifted, mask, index, share=shifted_share))
+
+
 def test_a_balanced_model_is_ranked_at_the_labels_class_mix():
     # a balanced model's 50/50 row is, at a 9:1 mix of labels, a sure "common" row; its 20/80 row is the
     # one a model without class weights would be torn on
