@@ -404,8 +404,9 @@ def score_pool(committee, pool: PreparedPool, also: np.ndarray):
     return proba, each, scored
 
 
-def _label_mix(inputs: RoundInputs, model: FittedModel | None) -> np.ndarray | None:
-    """Labeled examples per label when the model weighs its classes as balanced, else None.
+def ranking_label_mix(estimators, y, model: FittedModel | None) -> np.ndarray | None:
+    """Labeled examples per label (``y``: the label codes ``model`` was fitted on) when the model
+    weighs its classes as balanced, else None: the ``label_mix`` the ranking reads the model at.
 
     Balanced weights serve the card: a rare label is still suggested. But the boundary they draw
     leans into the common labels, and a plain classifier trained on the same labels (what most users
@@ -415,10 +416,10 @@ def _label_mix(inputs: RoundInputs, model: FittedModel | None) -> np.ndarray | N
     Hybrid AULC over 5 seeds (benchmarks/README.md): the debates 0.5879 against 0.5672, shuttle
     0.9775 against 0.9764, the other four within a standard deviation of before.
     """
-    if model is None or model.committee.multi_label or not _models.balanced_class_weights(inputs.estimators):
+    if model is None or model.committee.multi_label or not _models.balanced_class_weights(estimators):
         return None
     k = model.proba.shape[1]  # a label added since this fit has no column yet: its count is not read
-    return np.bincount(np.asarray(inputs.y, dtype=np.int64), minlength=k)[:k]
+    return np.bincount(np.asarray(y, dtype=np.int64), minlength=k)[:k]
 
 
 def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None) -> RankedLine:
@@ -444,7 +445,7 @@ def rank_line(inputs: RoundInputs, pool: PreparedPool, model: FittedModel | None
     # before the index exists every strategy ranks by the model alone (the hybrid by its confidence)
     options = dict(k=inputs.rank_batch, labeled_mask=in_use, proba=proba, committee_proba=committee_proba,
                    index=pool.index if pool.ready else None, random_state=inputs.random_state, batch=inputs.batch,
-                   label_mix=_label_mix(inputs, model))
+                   label_mix=ranking_label_mix(inputs.estimators, inputs.y, model))
     boosted = inputs.boost() if inputs.boost is not None else None  # (boost, what it stands for) or None
     if boosted is None:
         positions, _, reasons = rank_pool(inputs.strategy, **options)

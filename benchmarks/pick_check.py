@@ -56,15 +56,14 @@ def _gap(proba, labeled):
 
 
 def _as_ranked(session, proba):
-    """The probabilities the session's ranking reads: a balanced model's at the labels' class mix."""
-    from activelabel_widget.models import balanced_class_weights
+    """The probabilities the session's ranking reads (a balanced model's at the labels' class mix),
+    decided as the session's rounds decide it."""
+    from activelabel_widget.rounds import ranking_label_mix
     from activelabel_widget.strategies import at_label_mix
 
-    if not balanced_class_weights(session._estimators):
-        return proba
     codes = session.hand_codes()
-    k = proba.shape[1]
-    return at_label_mix(proba, np.bincount(codes[codes >= 0], minlength=k)[:k])
+    mix = ranking_label_mix(session._estimators, codes[codes >= 0], session._model)
+    return proba if mix is None else at_label_mix(proba, mix)
 
 
 def check(dataset, seed, budget, ours_model):

@@ -625,7 +625,6 @@ def test_a_large_text_pool_adds_the_embeddings_to_rows_featurised_before_the_poo
 
 
 def test_the_ranking_reads_a_balanced_model_at_the_labels_class_mix_and_a_plain_one_as_is():
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 

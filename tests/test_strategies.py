@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies import (
-    STRATEGIES, EmbeddingIndex, build_embedding_index, check_strategy, confidence, describe,
+    STRATEGIES, EmbeddingIndex, at_label_mix, build_embedding_index, check_strategy, confidence, describe,
     needs_model, rank_pool, rank_with_boost, score_pool, top_k)
 from activelabel_widget.strategies._hybrid import exploration_share
 from activelabel_widget.strategies._topk import top_k_spread
@@ -568,7 +568,6 @@ def test_the_labels_class_mix_moves_where_the_hybrid_looks_not_how_much_it_explo
     # a balanced model torn between a common and a rare label on every row: at a 49:1 mix of labels it is
     # sure of the common one, but how much the hybrid explores is the expected error the card shows
     from activelabel_widget.strategies._hybrid import hybrid_scores
-    from activelabel_widget.strategies._uncertainty import at_label_mix
 
     rng = np.random.default_rng(0)
     rare = rng.uniform(0.3, 0.5, size=400)
@@ -587,8 +586,6 @@ def test_the_labels_class_mix_moves_where_the_hybrid_looks_not_how_much_it_explo
 def test_a_balanced_model_is_ranked_at_the_labels_class_mix():
     # a balanced model's 50/50 row is, at a 9:1 mix of labels, a sure "common" row; its 20/80 row is the
     # one a model without class weights would be torn on
-    from activelabel_widget.strategies._uncertainty import at_label_mix
-
     mask = np.array([False, False, False])
     proba = np.array([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]])
     assert rank_pool("margin", k=1, labeled_mask=mask, proba=proba)[0].tolist() == [0]
