@@ -17,6 +17,9 @@ compared:
 - the kernel's memory (VmRSS, sampled in the kernel every half second) stays bounded and levels
   off in the second half of the run.
 
+Before the card's run, 100 keys go to a plain element of the same page that shows the next number
+(the kernel idle, the same load): its press-to-frame time is the floor the card's is read against.
+
 Settings (environment): ``ACTIVELABEL_LOAD_PRESSES`` (300 in the suite), ``ACTIVELABEL_LOAD_RATE``,
 ``ACTIVELABEL_LOAD_ROWS``, ``ACTIVELABEL_LOAD_KIND`` (text, image, photo or table) and
 ``ACTIVELABEL_LOAD_PRELOAD`` (8; 1 is the card before the page held a line: every press waits on
@@ -208,6 +211,72 @@ card => {
 """
 
 
+#: The least any page can do in this browser on this machine: a plain element in the same page that
+#: shows the next number when a key goes down (no card, no kernel). Its press-to-frame time is the
+#: floor the card's is compared with, measured in the same run and under the same load.
+_FLOOR_JS = """
+() => {
+  const floor = document.createElement('div');
+  floor.id = 'al-floor';
+  floor.tabIndex = 0;
+  floor.textContent = 'row 0';
+  floor.style.cssText = 'position:fixed;top:0;right:0;z-index:10000;padding:4px;background:#fff;color:#000';
+  document.body.appendChild(floor);
+  window.__alFloor = { presses: [], shown: [] };
+  let shown = 0;
+  // capture phase on the window, added after the press log: the notebook never sees these keys
+  window.addEventListener('keydown', event => {
+    if (event.target !== floor) return;
+    event.stopPropagation();
+    event.preventDefault();
+    window.__alFloor.presses.push({ t: performance.now(), frameNo: window.__alFrame });
+    shown += 1;
+    floor.textContent = 'row ' + shown;
+  }, true);
+  new MutationObserver(() => {
+    const entry = { t: performance.now(), frame: null, frameNo: null };
+    window.__alFloor.shown.push(entry);
+    requestAnimationFrame(() => { entry.frame = performance.now(); entry.frameNo = window.__alFrame; });
+  }).observe(floor, { childList: true, subtree: true, characterData: true });
+  floor.focus();
+}
+"""
+
+#: Presses on the plain element before the card's run (5 s at 20 a second).
+FLOOR_PRESSES = 100
+
+
+def measure_floor(page, *, rate: float) -> dict:
+    """Press keys on a plain element of the page at ``rate`` a second, the kernel idle: press to the
+    frame that shows the change (median, 95th percentile), the share in the first frame, and the
+    gap between the page's frames meanwhile. The card cannot be faster than this."""
+    page.evaluate(_FLOOR_JS)
+    page.evaluate("() => { window.__alFrameTimes = []; }")
+    # each press at a random moment of its frame: 20 a second is exactly 3 frames at 60 Hz, and an
+    # idle page would otherwise meet every press at the same point of the display's cycle
+    jitter = random.Random(1)
+    started = time.monotonic()
+    for i in range(FLOOR_PRESSES):
+        delay = started + i / rate + jitter.uniform(0, 1 / 60) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        page.keyboard.press("1")
+    page.wait_for_timeout(200)  # the last frame
+    floor = page.evaluate("window.__alFloor")
+    frame_times = page.evaluate("window.__alFrameTimes")
+    page.evaluate("() => document.getElementById('al-floor').remove()")
+    to_frame = [shown["frame"] - press["t"] for press, shown in zip(floor["presses"], floor["shown"])
+                if shown["frame"] is not None]
+    frames = [shown["frameNo"] - press["frameNo"] for press, shown in zip(floor["presses"], floor["shown"])
+              if shown["frameNo"] is not None]
+    return {
+        "floor_presses": len(floor["presses"]),
+        "floor_press_to_frame_ms": _percentiles(to_frame),
+        "floor_share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
+        "floor_frame_interval_ms": _percentiles([b - a for a, b in zip(frame_times, frame_times[1:])]),
+    }
+
+
 def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float) -> dict:
     """Press ``presses`` label keys at ``rate`` a second; return the figures (see the module)."""
     server = start_jupyter("lab")
@@ -218,6 +287,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     show_card_in_cell(page, 0)
     run_cell(page, 1)
     rss_start_cell, state_at_start, threads_start = json.loads(cell_output(page, 1, "RSS_START="))
+    floor = measure_floor(page, rate=rate)
     card = show_card_in_cell(page, 0)  # focus back on the card
     card.evaluate(_LOG_CARDS_JS)
     page.evaluate("() => { window.__alPresses = []; window.__alFrameTimes = []; }")  # only the timed presses
@@ -263,6 +333,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     figures.update(latencies(log, cards, report["received"]))
     figures["kernel_behind_ms"] = kernel_behind(log, report["received"], time_origin)
     figures["frame_interval_ms"] = _percentiles([b - a for a, b in zip(frame_times, frame_times[1:])])
+    figures.update(floor)
     figures.update({
         "rate_per_second": rate, "rows": ROWS, "kind": KIND, "preload": PRELOAD, "typing_seconds": round(typing_seconds, 1),
         "wall_seconds": round(wall_seconds, 1),
@@ -407,6 +478,10 @@ def summary(f: dict) -> str:
         f"95th percentile {f['press_to_next_frame_ms'][1]:.1f} ms",
         f"  frames from press to showing  {f['share_in_next_frame']:.1%} in the first frame after the press, "
         f"95th percentile {f['frames_to_next_record'][1]:g} frame(s)",
+        f"  a plain element, kernel idle  press to frame median {f['floor_press_to_frame_ms'][0]:.1f} ms, 95th "
+        f"percentile {f['floor_press_to_frame_ms'][1]:.1f} ms, {f['floor_share_in_next_frame']:.1%} in the first frame, "
+        f"frames every {f['floor_frame_interval_ms'][1]:.1f} ms at the 95th percentile ({f['floor_presses']} presses: "
+        "the least any page does here)",
         f"  the page's own frames         one every {f['frame_interval_ms'][0]:.1f} ms median, 95th percentile "
         f"{f['frame_interval_ms'][1]:.1f} ms (the browser's pace while typing: a press waits for the next frame)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
