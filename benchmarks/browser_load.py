@@ -21,7 +21,9 @@ dropped, duplicated, refused, labels on another row than the one on screen, the 
 press to the next record in the page and to the frame that shows it (median and 95th
 percentile), the share of presses whose next record was painted in the first frame after the
 press (a frame counter in the page: the press-to-frame time includes the wait for the display's
-next frame, up to 16.7 ms at 60 Hz, however fast the card is), the 95th percentile of the gap
+next frame, up to 16.7 ms at 60 Hz, however fast the card is), for image records the share whose
+picture was loaded when that frame began (``picture``; else the frame shows an empty box and the
+picture comes a frame or more later), the 95th percentile of the gap
 between two of the page's frames while typing (``frame gap``: the browser's own pace, which a
 loaded machine stretches beyond 16.7 ms whatever the card does), the same three figures for a
 plain element of the same page that shows the next number when a key goes down, pressed 100 times
@@ -92,7 +94,7 @@ def run_one(kind: str, rows: int, preload: int, busy: bool, presses: int, rate: 
 
 def table(results: list[dict]) -> str:
     head = (f"{'kind':6} {'model':8} {'rows':>9} {'preload':>7} {'load':>5} | {'press->frame ms':>16} {'p95':>6} "
-            f"{'next frame':>10} {'frame gap p95':>13} | {'floor p95':>9} {'next frame':>10} {'gap p95':>7} | "
+            f"{'next frame':>10} {'picture':>7} {'frame gap p95':>13} | {'floor p95':>9} {'next frame':>10} {'gap p95':>7} | "
             f"{'no record':>9} {'stored':>6} {'dropped':>7} {'dup':>3} {'other row':>9} {'refused':>7} | "
             f"{'kernel ms/answer':>16} | checks")
     lines = [head, "-" * len(head)]
@@ -101,6 +103,7 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"{f['kind']:6} {f.get('model', 'default'):8} {f['rows']:>9,} {f['preload']:>7} {'busy' if f['busy'] else 'quiet':>5} | "
             f"{frame_median:>16.1f} {frame_p95:>6.1f} {f.get('share_in_next_frame', float('nan')):>10.1%} "
+            f"{'' if f.get('image_ready_in_frame') is None else format(f['image_ready_in_frame'], '.1%'):>7} "
             f"{f.get('frame_interval_ms', (float('nan'),) * 2)[1]:>10.1f} ms | "
             f"{f['floor_press_to_frame_ms'][1]:>9.1f} {f['floor_share_in_next_frame']:>10.1%} "
             f"{f['floor_frame_interval_ms'][1]:>7.1f} | "

@@ -201,10 +201,16 @@ card => {
     const row = key && key.textContent ? key.textContent : null;
     if (row !== last) {
       last = row;
-      const entry = { row, t: performance.now(), frame: null, frameNo: null };
+      const entry = { row, t: performance.now(), frame: null, frameNo: null, imageReady: null };
       window.__alCards.push(entry);
-      // the frame that paints it (the counter's callback, registered earlier, has already counted it)
-      requestAnimationFrame(() => { entry.frame = performance.now(); entry.frameNo = window.__alFrame; });
+      // the frame that paints it (the counter's callback, registered earlier, has already counted it),
+      // and for an image record whether its picture is there to paint in that frame, not an empty box
+      requestAnimationFrame(() => {
+        entry.frame = performance.now();
+        entry.frameNo = window.__alFrame;
+        const image = card.querySelector('img.al-image');
+        if (image) entry.imageReady = image.complete && image.naturalWidth > 0;
+      });
     }
   }).observe(card, { childList: true, subtree: true, characterData: true });
 }
@@ -434,7 +440,7 @@ def kernel_behind(log: list[dict], received: list[list], time_origin_ms: float) 
 
 def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
     """How long the kernel took per answer, and from a press to the next row in the page and on screen."""
-    to_dom, to_frame, frames = [], [], []
+    to_dom, to_frame, frames, image_ready = [], [], [], []
     for press in log:
         if not press["row"]:
             continue
@@ -444,6 +450,8 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
             if nxt["frame"] is not None:
                 to_frame.append(nxt["frame"] - press["t"])
                 frames.append(nxt["frameNo"] - press["frameNo"])
+                if nxt.get("imageReady") is not None:
+                    image_ready.append(nxt["imageReady"])
     return {
         "kernel_answer_ms": _percentiles([r[4] for r in received]),
         "press_to_next_record_ms": _percentiles(to_dom),
@@ -451,6 +459,8 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
         # 1: painted in the first frame after the press
         "frames_to_next_record": _percentiles(frames),
         "share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
+        # image records: the picture loaded when the frame showing the record began (else an empty box first)
+        "image_ready_in_frame": round(sum(image_ready) / len(image_ready), 4) if image_ready else None,
         # answers the page held while 8 in 2 messages or more were unsettled, sent as one message
         "answers_sent_together": sum(1 for r in received if r[6] > 1),
         "messages_together": round(sum(1 / r[6] for r in received if r[6] > 1)),
@@ -482,6 +492,8 @@ def summary(f: dict) -> str:
         f"percentile {f['floor_press_to_frame_ms'][1]:.1f} ms, {f['floor_share_in_next_frame']:.1%} in the first frame, "
         f"frames every {f['floor_frame_interval_ms'][1]:.1f} ms at the 95th percentile ({f['floor_presses']} presses: "
         "the least any page does here)",
+        *([f"  image there in that frame     {f['image_ready_in_frame']:.1%} of the image records (else the frame "
+           "shows an empty box and the picture comes later)"] if f.get("image_ready_in_frame") is not None else []),
         f"  the page's own frames         one every {f['frame_interval_ms'][0]:.1f} ms median, 95th percentile "
         f"{f['frame_interval_ms'][1]:.1f} ms (the browser's pace while typing: a press waits for the next frame)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
