@@ -72,3 +72,67 @@ export function createUrlSlot(type = "image/png") {
   }
   return { update, release };
 }
+
+/**
+ * Object URLs for the images of the page's line, by record key: the record on screen and the
+ * next few. The pictures of the records coming next are loaded and decoded ahead, in an image
+ * off the page: the card's <img> for the same URL is then complete the moment it is drawn, as a
+ * text card is, instead of showing an empty box for a frame or more while its picture loads.
+ *
+ * `prepare(records)` takes the records to hold ({key, image}, the one on screen first) and lets
+ * go of the others; `url(key, image)` is the URL for one record (made on the spot for a record
+ * not prepared, e.g. one an undo brought back); `release()` lets go of all.
+ *
+ * @param {function(): (HTMLImageElement|null)} [newImage] makes the off-page image (none: no decoding ahead).
+ * @param {string} [type] MIME type of the bytes when they are not JPEG.
+ */
+export function createImageShelf(newImage = () => null, type = "image/png") {
+  const held = new Map(); // key -> { value, url, warm }
+
+  function entry(key, value) {
+    if (typeof key !== "string" || key === "" || toBytes(value) === null) return null;
+    const known = held.get(key);
+    // a record's image does not change within a session, but each sync may bring new bytes objects
+    if (known && (known.value === value || sameBytes(known.value, value))) return known;
+    if (known) URL.revokeObjectURL(known.url);
+    const made = { value, url: bytesToObjectURL(value, type), warm: null };
+    held.set(key, made);
+    return made;
+  }
+
+  function url(key, value) {
+    const found = entry(key, value);
+    return found ? found.url : null;
+  }
+
+  function prepare(records) {
+    const keep = new Set();
+    for (const record of records) {
+      const found = record ? entry(record.key, record.image) : null;
+      if (!found) continue;
+      keep.add(record.key);
+      if (found.warm === null) {
+        const image = newImage();
+        if (image) {
+          image.src = found.url;
+          // decoding is what delays the first frame of a large picture; a failure shows on the card's own <img>
+          if (typeof image.decode === "function") image.decode().catch(() => {});
+        }
+        found.warm = image || false;
+      }
+    }
+    for (const [key, found] of held) {
+      if (!keep.has(key)) {
+        URL.revokeObjectURL(found.url);
+        held.delete(key);
+      }
+    }
+  }
+
+  function release() {
+    for (const found of held.values()) URL.revokeObjectURL(found.url);
+    held.clear();
+  }
+
+  return { url, prepare, release, size: () => held.size };
+}

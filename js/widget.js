@@ -4,11 +4,14 @@
 
 import { createCard, hasSuggestion, isActive, opaqueHex } from "./card.js";
 import { commandForKey, isFormField } from "./keys.js";
-import { createUrlSlot } from "./codecs.js";
+import { createImageShelf, createUrlSlot } from "./codecs.js";
 import { createPageLine } from "./line.js";
 
 /** Traits that feed the page's line. */
 const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answered"];
+
+/** How many records after the one on screen have their pictures loaded and decoded ahead (a burst of presses outruns one). */
+const IMAGES_AHEAD = 3;
 
 /** What the card shows while the page has answered every record it held and the next are on their way. */
 const ON_ITS_WAY = { key: "", key_label: "", kind: "empty", text: "The next record is on its way…", fields: [], problem: "", reason: "" };
@@ -42,7 +45,10 @@ function render({ model, el }) {
     chosen: { key: undefined, labels: [] }, // multi-label: the labels toggled on the record on screen
   };
   const line = createPageLine(newViewId());
-  const image = createUrlSlot("image/png");
+  const images = createImageShelf(() => {
+    const win = doc.defaultView;
+    return win && typeof win.Image === "function" ? new win.Image() : null;
+  });
   const confidencePlot = createUrlSlot("image/png");
   const coveragePlot = createUrlSlot("image/png");
   let disposed = false;
@@ -175,6 +181,8 @@ function render({ model, el }) {
   function draw() {
     if (disposed) return;
     const card = currentCard();
+    // the pictures of the next records load and decode while this one is looked at
+    images.prepare([card, ...line.ahead().slice(0, IMAGES_AHEAD)]);
     try {
       cardView.render({
         card,
@@ -192,7 +200,7 @@ function render({ model, el }) {
         storePath: model.get("store_path"),
         error: model.get("error"),
         notice: view.notice || line.refusal() || model.get("notice"),
-        imageUrl: image.update(card.image ?? null),
+        imageUrl: images.url(card.key, card.image ?? null),
         confidenceUrl: confidencePlot.update(model.get("confidence_png")),
         coverageUrl: coveragePlot.update(model.get("coverage_png")),
         insightsOpen: view.insightsOpen,
@@ -410,7 +418,7 @@ function render({ model, el }) {
     win.removeEventListener("keydown", onKeydown, true);
     win.removeEventListener("pagehide", onPageHide);
     root.removeEventListener("click", onClick);
-    image.release();
+    images.release();
     confidencePlot.release();
     coveragePlot.release();
     root.remove();

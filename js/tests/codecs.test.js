@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { bytesToObjectURL, createUrlSlot, toBytes } from "../codecs.js";
+import { bytesToObjectURL, createImageShelf, createUrlSlot, toBytes } from "../codecs.js";
 
 let n = 0;
 beforeEach(() => {
@@ -50,5 +50,42 @@ describe("codecs", () => {
     slot.update(first);
     slot.release();
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/3");
+  });
+
+  it("holds one URL per record of the line, decodes the pictures ahead, and lets go of the records that left", () => {
+    const made = [];
+    const shelf = createImageShelf(() => {
+      const image = { src: "", decode: vi.fn(() => Promise.resolve()) };
+      made.push(image);
+      return image;
+    });
+    const bytes = (n) => new DataView(new Uint8Array([0x89, 0x50, n]).buffer);
+    const a = { key: "i:1", image: bytes(1) };
+    const b = { key: "i:2", image: bytes(2) };
+    const text = { key: "i:3", image: null };
+    shelf.prepare([a, b, text]);
+    expect(shelf.size()).toBe(2); // a record without a picture holds nothing
+    expect(made.map((image) => image.src)).toEqual(["blob:test/1", "blob:test/2"]);
+    expect(made.every((image) => image.decode.mock.calls.length === 1)).toBe(true);
+    // the same record again, even as new bytes objects from a later sync: the same URL, not decoded again
+    expect(shelf.url("i:2", bytes(2))).toBe("blob:test/2");
+    shelf.prepare([{ key: "i:2", image: bytes(2) }]);
+    expect(made).toHaveLength(2);
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/1");
+    expect(URL.revokeObjectURL).not.toHaveBeenCalledWith("blob:test/2");
+    // a record not prepared (an undo brought it back) gets its URL on the spot
+    expect(shelf.url("i:1", bytes(1))).toBe("blob:test/3");
+    expect(shelf.url("", bytes(1))).toBeNull();
+    expect(shelf.url("i:4", null)).toBeNull();
+    shelf.release();
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/2");
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/3");
+    expect(shelf.size()).toBe(0);
+  });
+
+  it("still gives URLs where no off-page image can be made", () => {
+    const shelf = createImageShelf();
+    shelf.prepare([{ key: "i:1", image: new DataView(new Uint8Array([1]).buffer) }]);
+    expect(shelf.url("i:1", new DataView(new Uint8Array([1]).buffer))).toBe("blob:test/1");
   });
 });

@@ -127,7 +127,7 @@ describe("the card shows the record", () => {
 });
 
 describe("images", () => {
-  it("shows the image bytes through an object URL and revokes the old URL on a new image", () => {
+  it("shows the image bytes through an object URL and revokes the old URL on a new image", async () => {
     const { root, model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
     expect(URL.createObjectURL).toHaveBeenCalledTimes(1);
     const blob = URL.createObjectURL.mock.calls[0][0];
@@ -140,7 +140,37 @@ describe("images", () => {
     model.set("image", new DataView(other.buffer));
     model.set("card", textCard({ kind: "image", text: "", token: 2, key: "i:43" }));
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
-    expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/2");
+    const shown = root.querySelector("img.al-image").getAttribute("src");
+    expect(shown).not.toBe("blob:card/1");
+    const made = URL.createObjectURL.mock.results.findIndex((r) => r.value === shown);
+    expect(new Uint8Array(await URL.createObjectURL.mock.calls[made][0].arrayBuffer())).toEqual(other);
+    expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(shown); // the picture on screen stays live
+  });
+
+  it("loads and decodes the pictures of the next records while one is looked at: the next card's picture is ready when it is drawn", () => {
+    const decoded = [];
+    const decode = vi.fn(function decode() {
+      decoded.push(this.getAttribute("src"));
+      return Promise.resolve();
+    });
+    window.HTMLImageElement.prototype.decode = decode;
+    try {
+      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
+      const upcoming = [2, 3, 4, 5, 6].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
+      const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
+      // the record on screen and the next three, no further: the page's memory holds a few pictures
+      expect(decoded).toHaveLength(4);
+      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
+      press(root, "1");
+      // the record now on screen is drawn from the URL its picture was decoded from, and one more is decoded ahead
+      expect(root.querySelector(".al-key").textContent).toBe("row 2");
+      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
+      expect(decoded).toHaveLength(5);
+      expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]); // the answered record's picture is let go
+      expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
+    } finally {
+      delete window.HTMLImageElement.prototype.decode;
+    }
   });
 
   it("shows a placeholder with the reason when the image could not be read", () => {
