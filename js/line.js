@@ -281,6 +281,8 @@ export function createPageLine(view) {
     screen: () => screen,
     /** The records after the one on screen. */
     ahead: () => ahead.slice(),
+    /** The last `n` records answered on this page, newest last: what an undo brings back. */
+    answeredLast: (n) => (n > 0 ? history.slice(-n).map((h) => h.entry) : []),
     /** Answers pressed and not yet settled by the kernel (sent, or waiting to leave together). */
     pending: () => inflight.length,
     /** The newest answer the kernel refused, "" when none since the last answer. */

@@ -13,6 +13,9 @@ const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answer
 /** How many records after the one on screen have their pictures loaded and decoded ahead (a burst of presses outruns one). */
 const IMAGES_AHEAD = 3;
 
+/** How many records answered last keep their pictures ready, so an undo shows its record's at once. */
+const IMAGES_BEHIND = 2;
+
 /** What the card shows while the page has answered every record it held and the next are on their way. */
 const ON_ITS_WAY = { key: "", key_label: "", kind: "empty", text: "The next record is on its way…", fields: [], problem: "", reason: "" };
 
@@ -181,8 +184,9 @@ function render({ model, el }) {
   function draw() {
     if (disposed) return;
     const card = currentCard();
-    // the pictures of the next records load and decode while this one is looked at
-    images.prepare([card, ...line.ahead().slice(0, IMAGES_AHEAD)]);
+    // the pictures of the next records load and decode while this one is looked at; the last
+    // answered keep theirs for an undo
+    images.prepare([card, ...line.ahead().slice(0, IMAGES_AHEAD), ...line.answeredLast(IMAGES_BEHIND)]);
     try {
       cardView.render({
         card,

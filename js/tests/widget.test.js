@@ -158,7 +158,7 @@ describe("images", () => {
       const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
       const upcoming = [2, 3, 4, 5, 6].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
       const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
-      // the record on screen and the next three, no further: the page's memory holds a few pictures
+      // the record on screen and the next three, no further
       expect(decoded).toHaveLength(4);
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
       press(root, "1");
@@ -166,8 +166,17 @@ describe("images", () => {
       expect(root.querySelector(".al-key").textContent).toBe("row 2");
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
       expect(decoded).toHaveLength(5);
-      expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]); // the answered record's picture is let go
       expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
+      // the record just answered keeps its picture: an undo shows it at once, from the same URL
+      expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[0]);
+      press(root, "z");
+      expect(root.querySelector(".al-key").textContent).toBe("row 42");
+      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
+      // three answers later the first one's picture is let go: the page holds a few pictures, not the history
+      press(root, "1");
+      press(root, "1");
+      press(root, "1");
+      expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]);
     } finally {
       delete window.HTMLImageElement.prototype.decode;
     }
