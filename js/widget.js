@@ -10,8 +10,12 @@ import { createPageLine } from "./line.js";
 /** Traits that feed the page's line. */
 const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answered"];
 
-/** How many records after the one on screen have their pictures loaded and decoded ahead (a burst of presses outruns one). */
-const IMAGES_AHEAD = 3;
+/**
+ * How many records after the one on screen have their pictures loaded and decoded ahead: the
+ * default line after the card. A browser that stalls delivers its queued presses as a burst, and
+ * a picture first asked for as its record comes on screen is not there in that frame.
+ */
+const IMAGES_AHEAD = 7;
 
 /** How many records answered last keep their pictures ready, so an undo shows its record's at once. */
 const IMAGES_BEHIND = 2;

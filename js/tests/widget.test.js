@@ -156,16 +156,16 @@ describe("images", () => {
     window.HTMLImageElement.prototype.decode = decode;
     try {
       const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
-      const upcoming = [2, 3, 4, 5, 6].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
+      const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
       const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
-      // the record on screen and the next three, no further
-      expect(decoded).toHaveLength(4);
+      // the record on screen and the next seven, no further
+      expect(decoded).toHaveLength(8);
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
       press(root, "1");
       // the record now on screen is drawn from the URL its picture was decoded from, and one more is decoded ahead
       expect(root.querySelector(".al-key").textContent).toBe("row 2");
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
-      expect(decoded).toHaveLength(5);
+      expect(decoded).toHaveLength(9);
       expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
       // the record just answered keeps its picture: an undo shows it at once, from the same URL
       expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[0]);
