@@ -25,7 +25,9 @@ Settings (environment): ``ACTIVELABEL_LOAD_PRESSES`` (300 in the suite), ``ACTIV
 ``ACTIVELABEL_LOAD_PRELOAD`` (8; 1 is the card before the page held a line: every press waits on
 the kernel) and ``ACTIVELABEL_LOAD_MODEL`` (``default``, or ``previous``: the text model before
 Newton-CG, the same logistic regression solved by L-BFGS, passed as ``model=``). ``benchmarks/browser_load.py`` runs the long versions side by side. Figures go to
-``tests/ui/artifacts/browser_load.json`` and ``.txt``.
+``tests/ui/artifacts/browser_load.json`` and ``.txt``. ``ACTIVELABEL_LOAD_TRACE=path.json`` also
+records a Chromium performance trace of the page while the keys are pressed (to see what the
+page's main thread did when presses arrived in bursts).
 """
 
 from __future__ import annotations
@@ -300,6 +302,10 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
 
     rng = random.Random(0)
     keys = [rng.choice("123") for _ in range(presses)]
+    if os.environ.get("ACTIVELABEL_LOAD_TRACE"):
+        page.context.browser.start_tracing(page=page, path=os.environ["ACTIVELABEL_LOAD_TRACE"],
+                                           categories=["toplevel", "devtools.timeline", "v8", "blink", "cc", "gpu",
+                                                       "disabled-by-default-devtools.timeline"])
     interval = 1.0 / rate
     started, started_at = time.monotonic(), time.time()
     for i, key in enumerate(keys):
@@ -308,6 +314,8 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
             time.sleep(delay)
         page.keyboard.press(key)
     typing_seconds = time.monotonic() - started
+    if os.environ.get("ACTIVELABEL_LOAD_TRACE"):
+        page.context.browser.stop_tracing()
     log = page.evaluate("window.__alPresses")
     cards = page.evaluate("window.__alCards")
     frame_times = page.evaluate("window.__alFrameTimes")
