@@ -280,8 +280,8 @@ def measure_floor(page, *, rate: float) -> dict:
     return {
         "floor_presses": len(floor["presses"]),
         "floor_press_to_frame_ms": _percentiles(to_frame),
-        "floor_share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
-        "floor_frame_interval_ms": _percentiles([b - a for a, b in zip(frame_times, frame_times[1:])]),
+        "floor_share_in_next_frame": _share_in_first_frame(frames),
+        "floor_frame_interval_ms": _frame_gaps(frame_times),
     }
 
 
@@ -346,7 +346,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     figures = check_load(keys, log, report["received"], events, report["refused"])
     figures.update(latencies(log, cards, report["received"]))
     figures["kernel_behind_ms"] = kernel_behind(log, report["received"], time_origin)
-    figures["frame_interval_ms"] = _percentiles([b - a for a, b in zip(frame_times, frame_times[1:])])
+    figures["frame_interval_ms"] = _frame_gaps(frame_times)
     figures.update(floor)
     figures.update({
         "rate_per_second": rate, "rows": ROWS, "kind": KIND, "preload": PRELOAD, "typing_seconds": round(typing_seconds, 1),
@@ -434,6 +434,16 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def _share_in_first_frame(frames: list[int]) -> float:
+    """The share of presses shown in the first frame after the press (frames counted from the press)."""
+    return round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan")
+
+
+def _frame_gaps(frame_times: list[float]) -> tuple[float, float]:
+    """The page's own pace: the time between two of its frames (median, 95th percentile)."""
+    return _percentiles([b - a for a, b in zip(frame_times, frame_times[1:])])
+
+
 def kernel_behind(log: list[dict], received: list[list], time_origin_ms: float) -> tuple:
     """From each press on a record to the kernel having handled its answer (median, 95th percentile,
     most): how far the kernel fell behind the typing. The page runs dry once it is behind by the
@@ -466,7 +476,7 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
         "press_to_next_frame_ms": _percentiles(to_frame),
         # 1: painted in the first frame after the press
         "frames_to_next_record": _percentiles(frames),
-        "share_in_next_frame": round(sum(f <= 1 for f in frames) / len(frames), 4) if frames else float("nan"),
+        "share_in_next_frame": _share_in_first_frame(frames),
         # image records: the picture loaded when the frame showing the record began (else an empty box first)
         "image_ready_in_frame": round(sum(image_ready) / len(image_ready), 4) if image_ready else None,
         # answers the page held while 8 in 2 messages or more were unsettled, sent as one message
