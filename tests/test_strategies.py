@@ -327,24 +327,6 @@ def test_the_hybrid_explores_as_much_as_the_model_is_expected_to_err():
     assert exploration_share(unseen, mask) == 1.0
 
 
-def test_a_label_with_no_example_is_looked_for_in_the_tightest_region_first():
-    rng = np.random.default_rng(0)
-    centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
-    spreads, sizes = (1.0, 1.0, 1.0, 0.2), (60, 60, 60, 40)  # the last region: small and tight
-    X = np.concatenate([c + s * rng.normal(size=(m, 2)) for c, s, m in zip(centers, spreads, sizes)])
-    region = np.repeat(np.arange(4), sizes)
-    index = build_embedding_index(X, n_cells=4, random_state=0)
-    mask = np.zeros(len(X), bool)
-    mask[np.flatnonzero(region == 0)[:10]] = True
-    unseen = np.tile([0.5, 0.5, 0.0], (len(X), 1))  # the third label has no example yet
-    positions, _, _ = rank_pool("hybrid", k=1, labeled_mask=mask, proba=unseen, index=index)
-    assert region[positions[0]] == 3
-    # once every label has an example, the region's tightness no longer counts: bigger regions come first
-    seen = np.tile([0.45, 0.45, 0.1], (len(X), 1))
-    positions, _, _ = rank_pool("hybrid", k=1, labeled_mask=mask, proba=seen, index=index)
-    assert region[positions[0]] in (1, 2)
-
-
 def test_a_sure_model_makes_the_hybrid_plain_margin_sampling():
     X, _ = _blobs(50, 4)
     index = build_embedding_index(X, n_cells=4, random_state=0)

@@ -22,10 +22,7 @@ factors are raised to that share::
 
 so a model that knows little explores (share near 1: the full product), and a model that is
 sure of most of the pool asks where it is unsure (share near 0: margin sampling). While a label
-has no example yet the share is 1: only exploring finds that class. The search for it also
-prefers **compact** cells (:func:`compactness`): a rare class tends to form a tight cluster of
-its own (the premise of rare-category detection, He and Carbonell 2007), so regions denser than
-the pool's typical region come first. The rule replaced a fixed
+has no example yet the share is 1: only exploring finds that class. The rule replaced a fixed
 fade by label count, which kept exploring on easy data and stopped too early on hard data
 (``benchmarks/label_efficiency.py``, seeds other than the reported ones were used to choose the
 constants).
@@ -38,15 +35,11 @@ import numpy as np
 from activelabel_widget.strategies._diversity import cell_coverage, check_index
 from activelabel_widget.strategies._uncertainty import margin_uncertainty
 
-__all__ = ["hybrid_scores", "coverage_weight", "compactness", "exploration_share", "has_unseen_label"]
+__all__ = ["hybrid_scores", "coverage_weight", "exploration_share"]
 
 HYBRID_BETA = 1.0
 HYBRID_GAMMA = 0.1
 HYBRID_REGION = 0.5
-#: Strength of the preference for compact cells while a label has no example. Over seeds 0-9 (the
-#: benchmark reports 0-4), labels until every class has an example on the movie reviews (a label at 3%):
-#: 16.3 without it, 13.8 / 13.7 / 13.8 / 14.1 at 1 / 2 / 3 / 4; digits 18.8, 18.7 / 18.3 / 18.9.
-HYBRID_COMPACT = 2.0
 
 
 def coverage_weight(index, labeled_mask, *, beta=HYBRID_BETA):
@@ -73,35 +66,6 @@ def coverage_weight(index, labeled_mask, *, beta=HYBRID_BETA):
     return (row_share / top) ** beta
 
 
-def compactness(index, *, strength=HYBRID_COMPACT):
-    """How much tighter each row's cell is than the pool's typical cell, per row.
-
-    Parameters
-    ----------
-    index : EmbeddingIndex
-    strength : float
-        Exponent of the ratio.
-
-    Returns
-    -------
-    weight : ndarray of shape (n,), float64
-        ``(median cell spread / cell spread) ** strength`` (the median over cells with rows): above 1
-        in cells denser than the typical one, below 1 in looser ones, 1 where a cell's rows all
-        coincide (spread 0: duplicates, not a region of their own).
-    """
-    spread = index.cell_spread.astype(np.float64)
-    filled = index.cell_size > 0
-    typical = float(np.median(spread[filled])) if filled.any() else 0.0
-    ratio = np.divide(typical, spread, out=np.ones_like(spread), where=spread > 0)
-    return ratio[index.cell] ** strength
-
-
-def has_unseen_label(proba):
-    """Whether some label has no example yet: its probability column is 0 on every row."""
-    p = np.asarray(proba)
-    return p.shape[1] < 2 or any(p[:, j].max() <= 0.0 for j in range(p.shape[1]))
-
-
 def exploration_share(proba, labeled_mask):
     """How much the hybrid still explores, in [0, 1]: the model's expected error on the pool.
 
@@ -112,11 +76,12 @@ def exploration_share(proba, labeled_mask):
     """
     p = np.asarray(proba, dtype=np.float64)
     k = p.shape[1]
-    if has_unseen_label(p):
-        return 1.0
     # column by column: on a million rows of a few classes, a reduction along each row is several
     # times slower than K passes over the columns
-    top = functools.reduce(np.maximum, (p[:, j] for j in range(k)))
+    columns = [p[:, j] for j in range(k)]
+    if k < 2 or any(column.max() <= 0.0 for column in columns):
+        return 1.0
+    top = functools.reduce(np.maximum, columns)
     unl = ~np.asarray(labeled_mask, dtype=bool)
     mean_top = top[unl].mean() if unl.any() else top.mean()
     return float(np.clip((1.0 - mean_top) / (1.0 - 1.0 / k), 0.0, 1.0))
@@ -143,9 +108,6 @@ def hybrid_scores(proba, labeled_mask, index=None, *, beta=HYBRID_BETA, gamma=HY
     share : float, optional
         :func:`exploration_share` of ``proba`` when the caller has it already.
 
-    While a label has no example (:func:`has_unseen_label`), the steer also holds
-    :func:`compactness`: the unseen class is looked for in the tightest regions first.
-
     Returns
     -------
     scores : ndarray of shape (n,), float64, in [0, 1]
@@ -166,6 +128,4 @@ def hybrid_scores(proba, labeled_mask, index=None, *, beta=HYBRID_BETA, gamma=HY
     u_sum = np.bincount(index.cell, weights=np.where(unl, u, 0.0), minlength=index.n_cells)
     cell_u = np.divide(u_sum, n_unl, out=np.zeros_like(u_sum), where=n_unl > 0)
     steer = typicality * coverage_weight(index, mask, beta=beta) * cell_u[index.cell] ** region
-    if has_unseen_label(proba):
-        steer *= compactness(index)
     return u * steer**share
