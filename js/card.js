@@ -501,7 +501,7 @@ export function createCard(doc, actions) {
   function drawText(card, expanded) {
     const text = asText(card.text);
     // a narrow notebook wraps sooner: clip by the lines the text takes at the card's own width
-    const long = isLongText(text, charsPerLine(recordWidth()));
+    const long = isLongText(text, charsPerLine(recordWidth));
     const box = el("div", { class: "al-text" + (long ? (expanded ? " al-expanded" : " al-clipped") : ""), text });
     if (!long) return [box];
     const toggle = el("button", {
@@ -536,24 +536,15 @@ export function createCard(doc, actions) {
     return el("div", { class: "al-table-wrap " + extraClass, tabindex: "-1" }, [el("table", { class: "al-table" }, [tbody])]);
   }
 
-  const win = doc.defaultView;
-
-  // The record's width as last laid out, kept by a ResizeObserver. Reading clientWidth while a card is
-  // drawn would force the browser to lay the page out at every key press (the draw has just changed
-  // the card), on top of the layout of the frame that shows it.
-  let knownWidth = null;
-  const widthObserver = win && typeof win.ResizeObserver === "function"
-    ? new win.ResizeObserver((entries) => { knownWidth = entries[entries.length - 1].contentRect.width; })
-    : null;
-  if (widthObserver) widthObserver.observe(record);
-
-  function recordWidth() {
-    return knownWidth ?? record.clientWidth; // until the observer has seen a layout
-  }
+  // The record's width, read when render() starts: the page is then still as the last frame laid it
+  // out, so the read costs nothing. Read while the card is drawn (the draw has just changed the card)
+  // it would force the browser to lay the page out at every key press, on top of the frame's own layout.
+  let recordWidth = 0;
 
   // Boxes of fields on screen now. How many rows a box hides below its bottom is only known
   // after layout: measured on the next frame, on scroll and when the box changes size.
   const fieldBoxes = new Set();
+  const win = doc.defaultView;
   const resizeObserver = win && typeof win.ResizeObserver === "function"
     ? new win.ResizeObserver(() => measureFields())
     : null;
@@ -998,6 +989,7 @@ export function createCard(doc, actions) {
    *   kernel behind the card is gone) and unsaved (answers it never committed).
    */
   function render(s) {
+    recordWidth = record.clientWidth; // before this render changes anything (see recordWidth)
     const card = s.card && typeof s.card === "object" ? s.card : {};
     const active = isActive(card);
     const dead = !!s.dead;
@@ -1075,10 +1067,9 @@ export function createCard(doc, actions) {
     for (const name of Object.keys(memo)) delete memo[name];
   }
 
-  /** Stop watching the size of the record and its field boxes. */
+  /** Stop watching the size of the field boxes. */
   function dispose() {
     forgetFieldBoxes();
-    if (widthObserver) widthObserver.disconnect();
   }
 
   return { root, render, showFailure, dispose };
