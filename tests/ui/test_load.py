@@ -302,8 +302,9 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
 
     rng = random.Random(0)
     keys = [rng.choice("123") for _ in range(presses)]
-    if os.environ.get("ACTIVELABEL_LOAD_TRACE"):
-        page.context.browser.start_tracing(page=page, path=os.environ["ACTIVELABEL_LOAD_TRACE"],
+    trace = os.environ.get("ACTIVELABEL_LOAD_TRACE")
+    if trace:
+        page.context.browser.start_tracing(page=page, path=trace,
                                            categories=["toplevel", "devtools.timeline", "v8", "blink", "cc", "gpu",
                                                        "disabled-by-default-devtools.timeline"])
     interval = 1.0 / rate
@@ -314,7 +315,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
             time.sleep(delay)
         page.keyboard.press(key)
     typing_seconds = time.monotonic() - started
-    if os.environ.get("ACTIVELABEL_LOAD_TRACE"):
+    if trace:
         page.context.browser.stop_tracing()
     log = page.evaluate("window.__alPresses")
     cards = page.evaluate("window.__alCards")
