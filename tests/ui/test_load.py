@@ -306,7 +306,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     if trace:
         page.context.browser.start_tracing(page=page, path=trace,
                                            categories=["toplevel", "devtools.timeline", "v8", "blink", "cc", "gpu",
-                                                       "disabled-by-default-devtools.timeline"])
+                                                       "disabled-by-default-devtools.timeline", "disabled-by-default-v8.cpu_profiler"])
     interval = 1.0 / rate
     started, started_at = time.monotonic(), time.time()
     for i, key in enumerate(keys):
