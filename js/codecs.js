@@ -92,8 +92,13 @@ export function createImageShelf(newImage = () => null, type = "image/png") {
   function entry(key, value) {
     if (typeof key !== "string" || key === "" || toBytes(value) === null) return null;
     const known = held.get(key);
-    // a record's image does not change within a session, but each sync may bring new bytes objects
-    if (known && (known.value === value || sameBytes(known.value, value))) return known;
+    if (known && known.value === value) return known;
+    // a record's image does not change within a session, but each sync may bring new bytes
+    // objects: compare the bytes once, then hold the new object so the next look is by identity
+    if (known && sameBytes(known.value, value)) {
+      known.value = value;
+      return known;
+    }
     if (known) URL.revokeObjectURL(known.url);
     const made = { value, url: bytesToObjectURL(value, type), warm: null };
     held.set(key, made);

@@ -46,16 +46,14 @@ export function commIsGone(model, el) {
 
 function render({ model, el }) {
   const doc = el.ownerDocument || document;
+  const win = doc.defaultView || window;
   const view = {
     insightsOpen: false, plotTab: "confidence", keymapOpen: false, expandedKey: undefined, fieldsKey: undefined,
     dead: false, armedKey: undefined, notice: "",
     chosen: { key: undefined, labels: [] }, // multi-label: the labels toggled on the record on screen
   };
   const line = createPageLine(newViewId());
-  const images = createImageShelf(() => {
-    const win = doc.defaultView;
-    return win && typeof win.Image === "function" ? new win.Image() : null;
-  });
+  const images = createImageShelf(() => (typeof win.Image === "function" ? new win.Image() : null));
   const confidencePlot = createUrlSlot("image/png");
   const coveragePlot = createUrlSlot("image/png");
   let disposed = false;
@@ -185,12 +183,36 @@ function render({ model, el }) {
     die("the widget's link to the kernel closed");
   }
 
+  /**
+   * The pictures of the next records load and decode while this one is looked at; the last
+   * answered keep theirs for an undo.
+   */
+  function prepareImages() {
+    images.prepare([currentCard(), ...line.ahead().slice(0, IMAGES_AHEAD), ...line.answeredLast(IMAGES_BEHIND)]);
+  }
+
+  /**
+   * Making a picture's URL costs a copy of its bytes and a call to the browser, so after a key
+   * press this runs once the frame that shows the new record is out, not in the press itself;
+   * presses faster than frames share one run.
+   */
+  let preparing = false;
+  function prepareImagesAfterFrame() {
+    if (preparing) return;
+    preparing = true;
+    const run = () => {
+      preparing = false;
+      if (!disposed) prepareImages();
+    };
+    // a task queued from an animation frame callback runs once that frame is painted
+    if (typeof win.requestAnimationFrame === "function") win.requestAnimationFrame(() => win.setTimeout(run, 0));
+    else win.setTimeout(run, 0);
+  }
+
   function draw() {
     if (disposed) return;
     const card = currentCard();
-    // the pictures of the next records load and decode while this one is looked at; the last
-    // answered keep theirs for an undo
-    images.prepare([card, ...line.ahead().slice(0, IMAGES_AHEAD), ...line.answeredLast(IMAGES_BEHIND)]);
+    prepareImagesAfterFrame();
     try {
       cardView.render({
         card,
@@ -249,6 +271,9 @@ function render({ model, el }) {
       line.receive(now);
       sendAnswers(); // the answers sent before are settled: those pressed meanwhile leave now
       askForMissingContent();
+      // records that just arrived may come on screen within a few presses: their pictures start
+      // loading now, not a frame later (this is the kernel's message, not a key press)
+      prepareImages();
     }
     draw();
   }
@@ -400,7 +425,6 @@ function render({ model, el }) {
     if (!isFormField(event.target)) root.focus({ preventScroll: true });
   }
 
-  const win = doc.defaultView || window;
   // a page being closed or left still sends the answers waiting for earlier ones to settle
   const onPageHide = () => sendAnswers(true);
   win.addEventListener("pagehide", onPageHide);

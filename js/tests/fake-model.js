@@ -217,3 +217,8 @@ export function cardMounter(widget) {
     },
   };
 }
+
+/** Resolves once the page's next frame is out and the tasks it queued have run. */
+export function afterFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../widget.js";
-import { cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { afterFrame, cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 const { mount, unmountAll } = cardMounter(widget);
 let urlCount = 0;
@@ -163,7 +163,7 @@ describe("images", () => {
     expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(shown); // the picture on screen stays live
   });
 
-  it("loads and decodes the pictures of the next records while one is looked at: the next card's picture is ready when it is drawn", () => {
+  it("loads and decodes the pictures of the next records while one is looked at, after the frame, not in the key press", async () => {
     const decoded = [];
     const decode = vi.fn(function decode() {
       decoded.push(this.getAttribute("src"));
@@ -174,13 +174,20 @@ describe("images", () => {
       const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
       const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
       const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
+      await afterFrame();
       // the record on screen and the next seven, no further
       expect(decoded).toHaveLength(8);
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
+      const urlsMade = URL.createObjectURL.mock.calls.length;
       press(root, "1");
-      // the record now on screen is drawn from the URL its picture was decoded from, and one more is decoded ahead
+      // the record now on screen is drawn from the URL its picture was decoded from; the key press
+      // itself made no picture URL and decoded nothing
       expect(root.querySelector(".al-key").textContent).toBe("row 2");
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
+      expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
+      expect(decoded).toHaveLength(8);
+      // once the frame is out, one more is decoded ahead
+      await afterFrame();
       expect(decoded).toHaveLength(9);
       expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
       // the record just answered keeps its picture: an undo shows it at once, from the same URL
@@ -192,7 +199,32 @@ describe("images", () => {
       press(root, "1");
       press(root, "1");
       press(root, "1");
+      await afterFrame();
       expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]);
+    } finally {
+      delete window.HTMLImageElement.prototype.decode;
+    }
+  });
+
+  it("starts loading the pictures of records the kernel just sent at once: they may be on screen within a few presses", async () => {
+    const decoded = [];
+    window.HTMLImageElement.prototype.decode = function decode() {
+      decoded.push(this.getAttribute("src"));
+      return Promise.resolve();
+    };
+    try {
+      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
+      const { model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming: [] });
+      await afterFrame();
+      expect(decoded).toHaveLength(1);
+      model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
+      expect(decoded).toHaveLength(3);
+      // the same records again in a later message, as new bytes objects: nothing is made twice
+      const urlsMade = URL.createObjectURL.mock.calls.length;
+      model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
+      await afterFrame();
+      expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
+      expect(decoded).toHaveLength(3);
     } finally {
       delete window.HTMLImageElement.prototype.decode;
     }
