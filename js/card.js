@@ -218,13 +218,18 @@ function same(a, b) {
   return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }
 
+// Made once: toLocaleTimeString with options builds a formatter at every call (about 75 µs), and
+// the list of recent answers formats a time per row at every answer the kernel confirms.
+const CLOCK_FORMAT = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
+const DAY_FORMAT = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });
+
 /** "14:02" for a time today, "Dec 1, 14:02" before; "" for anything that is not a time. */
 export function timeText(at, now = new Date()) {
   const when = new Date(typeof at === "string" ? at : NaN);
   if (Number.isNaN(when.getTime())) return "";
-  const clock = when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  const clock = CLOCK_FORMAT.format(when);
   if (when.toDateString() === new Date(now).toDateString()) return clock;
-  return `${when.toLocaleDateString("en-US", { month: "short", day: "numeric" })}, ${clock}`;
+  return `${DAY_FORMAT.format(when)}, ${clock}`;
 }
 
 /** A label's guideline from the kernel's table, trimmed, or "". */
@@ -989,8 +994,13 @@ export function createCard(doc, actions) {
    *   kernel behind the card is gone) and unsaved (answers it never committed).
    */
   function render(s) {
-    recordWidth = record.clientWidth; // before this render changes anything (see recordWidth)
     const card = s.card && typeof s.card === "object" ? s.card : {};
+    // by what it shows, not by object: the page's line and the kernel bring new objects for one record
+    const recordDeps = [recordSignature(card), s.imageUrl, !!s.expanded, !!s.fieldsOpen];
+    // Only a render that redraws the record needs its width, and reads it before changing anything
+    // (see recordWidth). Most of the kernel's messages change the progress or the recent answers
+    // only, and arrive after other scripts of the page changed it: a read then would force a layout.
+    if (!memo.record || !same(memo.record, recordDeps)) recordWidth = record.clientWidth;
     const active = isActive(card);
     const dead = !!s.dead;
     part("progress", [s.progress], () => { progress.textContent = progressText(s.progress); });
@@ -1018,9 +1028,7 @@ export function createCard(doc, actions) {
       noticeLine.textContent = asText(s.notice);
       show(noticeLine, asText(s.notice) !== "");
     });
-    // by what it shows, not by object: the page's line and the kernel bring new objects for one record
-    part("record", [recordSignature(card), s.imageUrl, !!s.expanded, !!s.fieldsOpen], () =>
-      drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
+    part("record", recordDeps, () => drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     const given = card.review ? card.given : null;
     part("suggestion", [s.suggestion, active, given, !!s.multiLabel], () =>
       drawSuggestion(s.suggestion, active, given, !!s.multiLabel));

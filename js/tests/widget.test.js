@@ -88,6 +88,18 @@ describe("the card shows the record", () => {
     expect(rowWhenRead).toEqual(["row 42"]); // once, while the card still showed the last record
   });
 
+  it("reads the record's width only for a draw that redraws the record, not for the kernel's progress messages", () => {
+    const { root, model } = mount();
+    let reads = 0;
+    Object.defineProperty(root.querySelector(".al-record"), "clientWidth", { configurable: true, get: () => { reads += 1; return 300; } });
+    model.set("progress", { ...model.get("progress"), labeled: 7 });
+    model.set("recent", [{ key: "i:41", key_label: "41", action: "label", label: "bug", source: "human", at: "2026-12-04T22:00:00" }]);
+    expect(root.querySelector(".al-recent").textContent).toContain("row 41");
+    expect(reads).toBe(0);
+    model.set("card", textCard({ token: 2, key: "i:43", key_label: "43" }));
+    expect(reads).toBe(1);
+  });
+
   it("shows short text whole, with no toggle", () => {
     const { root } = mount();
     expect(root.querySelector(".al-more")).toBeNull();
