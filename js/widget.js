@@ -110,6 +110,7 @@ function render({ model, el }) {
     if (intent === null) return;
     sendAnswers();
     draw();
+    prepareImagesAfterFrame();
   }
 
   /**
@@ -194,7 +195,8 @@ function render({ model, el }) {
   /**
    * Making a picture's URL costs a copy of its bytes and a call to the browser, so after a key
    * press this runs once the frame that shows the new record is out, not in the press itself;
-   * presses faster than frames share one run.
+   * presses faster than frames share one run. (The kernel's messages prepare at once: see
+   * onKernelChange.)
    */
   let preparing = false;
   function prepareImagesAfterFrame() {
@@ -212,7 +214,6 @@ function render({ model, el }) {
   function draw() {
     if (disposed) return;
     const card = currentCard();
-    prepareImagesAfterFrame();
     try {
       cardView.render({
         card,
@@ -435,6 +436,7 @@ function render({ model, el }) {
   model.on("comm:close", onCommClose);
   el.appendChild(root);
   line.receive(lineState);
+  prepareImages();
   draw();
   askForMissingContent();
   reportBackground();
