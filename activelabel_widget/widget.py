@@ -96,10 +96,13 @@ class LabelingWidget(anywidget.AnyWidget):
     multi_label = traitlets.Bool(False).tag(sync=True)
     """Whether a record carries a set of labels: keys and buttons toggle labels, Enter saves the set."""
     checks = traitlets.Dict().tag(sync=True)
-    map_selection = traitlets.Dict().tag(sync=True)
-    """``{id, count, unlabeled}``: the records selected on the embedding map (queued first); ``{}`` when none."""
     """``{issues, stop_ready, stop_message}``: hand labels that look wrong (null before a cross-validated fit), and
     the stop hint."""
+    map_selection = traitlets.Dict().tag(sync=True)
+    """``{id, count, unlabeled}``: the records selected on the embedding map (queued first); ``{}`` when none."""
+    preload = traitlets.Int(options.DEFAULT_PRELOAD, read_only=True).tag(sync=True)
+    """How many records the page holds at least (the card's and the ones after it): the page gets the pictures
+    of as many ready. Set when the labeler is made (``preload=``)."""
 
     def __init__(self, session: LabelingSession, *, votes_for=None, insights=None,
                  preload: int = options.DEFAULT_PRELOAD, key_map: dict | None = None, guidelines: dict | None = None,
@@ -125,6 +128,7 @@ class LabelingWidget(anywidget.AnyWidget):
         # an answer the kernel's thread has just settled (and the page would show that record again)
         self._sync_lock = threading.RLock()
         self._preload = options.check_preload(preload)
+        self.set_trait("preload", self._preload)
         self._depth = PageDepth(self._preload)  # the records sent for the page's line: more while the kernel lags
         session.team_window = self._preload  # a team store leases what the page holds: the card and the next ones
         # payloads of the records the page holds and of the next ones, which a worker prepares ahead

@@ -10,12 +10,19 @@ import { createPageLine } from "./line.js";
 /** Traits that feed the page's line. */
 const LINE_TRAITS = ["card", "image", "suggestion", "votes", "upcoming", "answered"];
 
+/** The page's line when the kernel does not say (`preload=` of the labeler). */
+const DEFAULT_PRELOAD = 8;
+
 /**
- * How many records after the one on screen have their pictures loaded and decoded ahead: the
- * default line after the card. A browser that stalls delivers its queued presses as a burst, and
- * a picture first asked for as its record comes on screen is not there in that frame.
+ * How many records after the one on screen have their pictures loaded and decoded ahead: the line
+ * the user asked for (`preload`), not the deeper one a lagging kernel sends. A browser that stalls
+ * delivers its queued presses as a burst, and a picture first asked for as its record comes on
+ * screen is not there in that frame.
  */
-const IMAGES_AHEAD = 7;
+export function imagesAhead(preload) {
+  const n = Number(preload);
+  return Number.isInteger(n) && n >= 1 ? n - 1 : DEFAULT_PRELOAD - 1;
+}
 
 /** How many records answered last keep their pictures ready, so an undo shows its record's at once. */
 const IMAGES_BEHIND = 2;
@@ -189,7 +196,7 @@ function render({ model, el }) {
    * answered keep theirs for an undo.
    */
   function prepareImages() {
-    images.prepare([currentCard(), ...line.ahead().slice(0, IMAGES_AHEAD), ...line.answeredLast(IMAGES_BEHIND)]);
+    images.prepare([currentCard(), ...line.ahead().slice(0, imagesAhead(model.get("preload"))), ...line.answeredLast(IMAGES_BEHIND)]);
   }
 
   /**

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import traitlets
 
 from activelabel_widget import ActiveLabeler
 
@@ -312,6 +313,9 @@ def test_a_bad_preload_says_what_to_pass(preload):
 def test_preload_sets_how_many_records_the_page_holds(tmp_path):
     al = ActiveLabeler(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False, preload=3)
     assert len(al.widget.upcoming) == 2  # the card and two after it
+    assert al.widget.preload == 3  # the page reads it: it gets as many pictures ready
+    with pytest.raises(traitlets.TraitError):
+        al.widget.preload = 16  # made with the labeler: the kernel's line is sized by it already
     al.close()
 
 

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import widget from "../widget.js";
+import widget, { imagesAhead } from "../widget.js";
 import { afterFrame, cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 const { mount, unmountAll } = cardMounter(widget);
@@ -187,7 +187,7 @@ describe("images", () => {
       const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
       const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
       await afterFrame();
-      // the record on screen and the next seven, no further
+      // the record on screen and the next seven (the default preload of 8), no further
       expect(decoded).toHaveLength(8);
       expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
       const urlsMade = URL.createObjectURL.mock.calls.length;
@@ -213,6 +213,36 @@ describe("images", () => {
       press(root, "1");
       await afterFrame();
       expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]);
+    } finally {
+      delete window.HTMLImageElement.prototype.decode;
+    }
+  });
+
+  it("counts the pictures to get ready from preload: none ahead for a page of one record, the default's without a word", () => {
+    expect(imagesAhead(1)).toBe(0);
+    expect(imagesAhead(8)).toBe(7);
+    expect(imagesAhead(undefined)).toBe(7);
+    expect(imagesAhead(0)).toBe(7);
+    expect(imagesAhead(2.5)).toBe(7);
+  });
+
+  it("gets ready the pictures of as many records as the labeler's preload, not of a deeper line a lagging kernel sends", async () => {
+    const decoded = [];
+    window.HTMLImageElement.prototype.decode = function decode() {
+      decoded.push(this.getAttribute("src"));
+      return Promise.resolve();
+    };
+    try {
+      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
+      const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
+      mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 4 });
+      await afterFrame();
+      expect(decoded).toHaveLength(4); // the record on screen and the next three
+      unmountAll();
+      decoded.length = 0;
+      mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 16 });
+      await afterFrame();
+      expect(decoded).toHaveLength(10); // all the page holds
     } finally {
       delete window.HTMLImageElement.prototype.decode;
     }
