@@ -2,7 +2,7 @@
 // every string set as textContent (see dom.js); records are untrusted.
 // Buttons call the `actions` given to createCard; nothing here decides what comes next.
 
-import { h, show } from "./dom.js";
+import { h, place, setAttr, setText, show } from "./dom.js";
 import { keyOf, keymapRows } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
@@ -741,6 +741,43 @@ export function createCard(doc, actions) {
   }
 
   /**
+   * The label buttons, made once per set of labels, keys, colours and kind (toggles for label
+   * sets) and then updated in place: a key press changes the suggestion and the counts on them,
+   * and rebuilding them at every press was a quarter of the card's drawing.
+   */
+  let buttonSet = { deps: null, buttons: [] };
+  function labelButtonSet(labels, keyMap, colors, multiLabel) {
+    const deps = [labels, keyMap, colors, multiLabel];
+    if (buttonSet.deps && same(buttonSet.deps, deps)) return buttonSet.buttons;
+    const buttons = asList(labels).map((raw) => {
+      const label = asText(raw);
+      const key = keyOf(keyMap, label);
+      const check = multiLabel ? el("span", { class: "al-check", "aria-hidden": "true" }) : null;
+      const button = el("button", { type: "button", "data-label": label }, [
+        key !== null ? kbd(key) : null, check, swatch(colors, label), el("span", { class: "al-label-name", text: label }),
+      ]);
+      button.addEventListener("click", () => actions.label(raw));
+      // the model's probability (label sets) and the count are there only when known: made once, put in and out
+      return { label, key, button, check, p: el("span", { class: "al-label-p" }), count: el("span") };
+    });
+    labelButtons.replaceChildren(...buttons.map((b) => b.button));
+    buttonSet = { deps, buttons };
+    return buttons;
+  }
+
+  /** How many records carry the label by hand: shown on its button, and 0 stands out. */
+  function drawCount(b, n) {
+    place(b.button, b.count, n !== null);
+    if (n === null) return;
+    setText(b.count, count(n));
+    setAttr(b.count, "class", "al-label-count" + (n === 0 ? " al-label-count-zero" : ""));
+  }
+
+  function countAt(counts, index) {
+    return Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
+  }
+
+  /**
    * Multi-label: one toggle per label (pressed = chosen), with its key, the model's probability for
    * it and how many records carry it by hand; the suggested labels are marked.
    */
@@ -750,33 +787,24 @@ export function createCard(doc, actions) {
     const counts = asList(perLabel);
     reject.disabled = !active;
     skip.disabled = !active;
-    labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
-      const label = asText(raw);
-      const key = keyOf(keyMap, label);
+    labelButtonSet(labels, keyMap, colors, true).forEach((b, index) => {
+      const { label, key, button } = b;
       const on = active && chosen.includes(label);
       const p = finite(probability[label]);
-      const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
-      const button = el("button", {
-        type: "button",
-        class: "al-button al-label al-toggle" + (on ? " al-chosen" : "") + (active && suggested.includes(label) ? " al-suggested" : ""),
-        "data-label": label,
-        "aria-pressed": String(on),
-        title: `${on ? "take off" : "put on"} ${label}` + (key !== null ? ` (${key})` : "")
-          + (p === null ? "" : ` · model: probability ${p.toFixed(2)}, confidence ${binaryConfidence(p).toFixed(2)}`)
-          + (n === null ? "" : ` · ${labelCountText(n)} so far`)
-          + guidelineSuffix(guidelines, label),
-        disabled: !active,
-      }, [
-        key !== null ? kbd(key) : null,
-        el("span", { class: "al-check", "aria-hidden": "true", text: on ? "✓" : "" }),
-        swatch(colors, label),
-        el("span", { class: "al-label-name", text: label }),
-        p === null || !active ? null : el("span", { class: "al-label-p", text: p.toFixed(2) }),
-        n === null ? null : el("span", { class: "al-label-count" + (n === 0 ? " al-label-count-zero" : ""), text: count(n) }),
-      ]);
-      button.addEventListener("click", () => actions.label(raw));
-      return button;
-    }));
+      const n = countAt(counts, index);
+      setAttr(button, "class", "al-button al-label al-toggle" + (on ? " al-chosen" : "")
+        + (active && suggested.includes(label) ? " al-suggested" : ""));
+      setAttr(button, "aria-pressed", String(on));
+      setAttr(button, "title", `${on ? "take off" : "put on"} ${label}` + (key !== null ? ` (${key})` : "")
+        + (p === null ? "" : ` · model: probability ${p.toFixed(2)}, confidence ${binaryConfidence(p).toFixed(2)}`)
+        + (n === null ? "" : ` · ${labelCountText(n)} so far`)
+        + guidelineSuffix(guidelines, label));
+      button.disabled = !active;
+      setText(b.check, on ? "✓" : "");
+      place(button, b.p, p !== null && active, b.count);
+      if (p !== null) setText(b.p, p.toFixed(2));
+      drawCount(b, n);
+    });
   }
 
   /** Label buttons, each with its key and how many records carry that label by hand (0 stands out). */
@@ -792,29 +820,18 @@ export function createCard(doc, actions) {
     const weak = isWeak(suggestion);
     const counts = asList(perLabel);
     reject.disabled = !active;
-    labelButtons.replaceChildren(...asList(labels).map((raw, index) => {
-      const label = asText(raw);
+    labelButtonSet(labels, keyMap, colors, false).forEach((b, index) => {
+      const { label, key, button } = b;
       const isSuggested = active && label === suggested;
-      const key = keyOf(keyMap, label);
-      const n = Number.isFinite(Number(counts[index])) ? Number(counts[index]) : null;
-      const button = el("button", {
-        type: "button",
-        class: "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : "")
-          + (active && label === givenLabel ? " al-given" : ""),
-        "data-label": label,
-        "aria-pressed": givenLabel !== null ? String(active && label === givenLabel) : null,
-        title: (key !== null ? `label as ${label} (${key})` : `label as ${label}`)
-          + (n === null ? "" : ` · ${labelCountText(n)} so far`) + guidelineSuffix(guidelines, label),
-        disabled: !active,
-      }, [
-        key !== null ? kbd(key) : null,
-        swatch(colors, label),
-        el("span", { class: "al-label-name", text: label }),
-        n === null ? null : el("span", { class: "al-label-count" + (n === 0 ? " al-label-count-zero" : ""), text: count(n) }),
-      ]);
-      button.addEventListener("click", () => actions.label(raw));
-      return button;
-    }));
+      const n = countAt(counts, index);
+      setAttr(button, "class", "al-button al-label" + (isSuggested ? (weak ? " al-suggested al-suggested-weak" : " al-suggested") : "")
+        + (active && label === givenLabel ? " al-given" : ""));
+      setAttr(button, "aria-pressed", givenLabel !== null ? String(active && label === givenLabel) : null);
+      setAttr(button, "title", (key !== null ? `label as ${label} (${key})` : `label as ${label}`)
+        + (n === null ? "" : ` · ${labelCountText(n)} so far`) + guidelineSuffix(guidelines, label));
+      button.disabled = !active;
+      drawCount(b, n);
+    });
     skip.disabled = !active;
   }
 

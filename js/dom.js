@@ -35,3 +35,29 @@ export function h(doc, tag, props = {}, children = []) {
 export function show(node, visible) {
   node.hidden = !visible;
 }
+
+/**
+ * Set an attribute only when it changes (`null` removes it): a write of the same value still
+ * counts as a change to the browser, which then recomputes the element's style.
+ */
+export function setAttr(node, name, value) {
+  if (value === null || value === undefined) {
+    if (node.hasAttribute(name)) node.removeAttribute(name);
+  } else if (node.getAttribute(name) !== String(value)) {
+    node.setAttribute(name, String(value));
+  }
+}
+
+/** Set the text of an element only when it changes. */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/**
+ * Put `node` in `parent` (before `before`, or last) or take it out, keeping what is there.
+ * For the optional parts of an element that is updated in place.
+ */
+export function place(parent, node, present, before = null) {
+  if (present && node.parentNode !== parent) parent.insertBefore(node, before && before.parentNode === parent ? before : null);
+  else if (!present && node.parentNode === parent) node.remove();
+}

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget, { imagesAhead } from "../widget.js";
-import { afterFrame, cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { afterFrame, cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, sentAnswers, settle, textCard, upcomingRecord } from "./fake-model.js";
 
 const { mount, unmountAll } = cardMounter(widget);
 let urlCount = 0;
@@ -595,6 +595,25 @@ describe("buttons", () => {
     byText("undo").click();
     byText("retrain").click();
     expect(model.sent.map((m) => m.action)).toEqual(["skip", "undo", "retrain"]);
+  });
+
+  it("keeps its label buttons from record to record, updated in place, and makes them anew when the labels change", () => {
+    const upcoming = [upcomingRecord(2, { suggestion: { label: "feature", confidence: 0.9 } }), upcomingRecord(3)];
+    const { root, model } = mount({ suggestion: { label: "bug", confidence: 0.9 }, upcoming,
+                                    progress: { labeled: 4, total: 50, session: 4, skipped: 0, per_label: [2, 2, 0] } });
+    const buttons = [...root.querySelectorAll("button.al-label")];
+    press(root, "2"); // the next record, with another suggestion
+    model.set("progress", { labeled: 5, total: 50, session: 5, skipped: 0, per_label: [2, 3, 0] });
+    const now = [...root.querySelectorAll("button.al-label")];
+    expect(now.length === buttons.length && now.every((b, i) => b === buttons[i])).toBe(true); // the same elements
+    expect(buttons.map((b) => b.classList.contains("al-suggested"))).toEqual([false, true, false]);
+    expect(buttons.map((b) => b.querySelector(".al-label-count").textContent)).toEqual(["2", "3", "0"]);
+    buttons[0].click(); // a kept button still answers with its label
+    expect(sentAnswers(model).at(-1)).toMatchObject({ action: "label", label: "bug" });
+    model.set("labels", ["bug", "feature", "question", "praise"]);
+    const remade = [...root.querySelectorAll("button.al-label")];
+    expect(remade.map((b) => b.dataset.label)).toEqual(["bug", "feature", "question", "praise"]);
+    expect(remade[0]).not.toBe(buttons[0]);
   });
 
   it("clicking anywhere focuses the card so the keys reach it", () => {
