@@ -174,15 +174,20 @@ export function pngBytes() {
 
 const mountedCards = [];
 
-/** Draw ``widget``'s card for a FakeModel with ``state`` in the document, focused; ``unmountCards`` removes them. */
+/**
+ * Draw ``widget``'s card (the module's default export) for a FakeModel with ``state`` in the
+ * document, focused as after a click: returns ``{ model, el, root, cleanup }``. ``unmountCards``
+ * (after each test) removes every card drawn.
+ */
 export function mountCard(widget, state = {}) {
   const model = new FakeModel(state);
   const host = document.createElement("div");
   document.body.appendChild(host);
-  mountedCards.push({ cleanup: widget.render({ model, el: host }), host });
+  const cleanup = widget.render({ model, el: host });
+  mountedCards.push({ cleanup, host });
   const root = host.querySelector(".al-card");
   root.focus();
-  return { model, root };
+  return { model, el: host, root, cleanup };
 }
 
 export function unmountCards() {
@@ -191,31 +196,6 @@ export function unmountCards() {
     cleanup();
     host.remove();
   }
-}
-
-/**
- * Draw cards of ``widget`` (the module's default export) into the document, each on its own fake
- * model: ``mount(state)`` returns ``{ model, el, root, cleanup }``; call ``unmountAll()`` after each test.
- */
-export function cardMounter(widget) {
-  let mounted = [];
-  return {
-    mount(state = {}) {
-      const model = new FakeModel(state);
-      const host = document.createElement("div");
-      document.body.appendChild(host);
-      const cleanup = widget.render({ model, el: host });
-      mounted.push({ cleanup, host });
-      return { model, el: host, root: host.querySelector(".al-card"), cleanup };
-    },
-    unmountAll() {
-      for (const { cleanup, host } of mounted) {
-        cleanup();
-        host.remove();
-      }
-      mounted = [];
-    },
-  };
 }
 
 /** Resolves once the page's next frame is out and the tasks it queued have run. */

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createPageLine, kernelLine } from "../line.js";
 import widget from "../widget.js";
-import { cardMounter, core, press, sentAnswers, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { core, mountCard, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
 
 const VIEW = "view-test";
 
@@ -243,7 +243,7 @@ describe("the page's line", () => {
 });
 
 describe("the card with the page's line", () => {
-  const { mount, unmountAll } = cardMounter(widget);
+  const mount = (state = {}) => mountCard(widget, state);
 
   beforeEach(() => {
     URL.createObjectURL = vi.fn(() => "blob:card");
@@ -252,7 +252,7 @@ describe("the card with the page's line", () => {
   });
 
   afterEach(() => {
-    unmountAll();
+    unmountCards();
     vi.restoreAllMocks();
   });
 
@@ -435,12 +435,12 @@ describe("a record's content travels once", () => {
 });
 
 describe("a card drawn after the kernel sent the line's content", () => {
-  const cards = cardMounter(widget);
-  afterEach(() => cards.unmountAll());
+  const mount = (state = {}) => mountCard(widget, state);
+  afterEach(unmountCards);
 
   it("asks for the whole line once and shows it when it comes", () => {
     const stub = { key: "i:7", same: true, reason: "confidence 0.30 (hybrid)", suggestion: {}, votes: [] };
-    const { model, root } = cards.mount({ upcoming: [stub] });
+    const { model, root } = mount({ upcoming: [stub] });
     expect(model.sent.map((m) => m.action)).toContain("line");
     press(root, "1"); // the card's own record is whole: it is answered, and nothing is left to show
     expect(root.textContent).toContain("The next record is on its way");
@@ -451,7 +451,7 @@ describe("a card drawn after the kernel sent the line's content", () => {
 
   it("shows no record while the card itself is named by key, asks once, and shows it when it comes whole", () => {
     const card = { token: 7, key: "i:7", same: true, reason: "confidence 0.30 (hybrid)", review: false, given: null, note: "" };
-    const { model, root } = cards.mount({ card, upcoming: [upcomingRecord(8)] });
+    const { model, root } = mount({ card, upcoming: [upcomingRecord(8)] });
     expect(model.sent.map((m) => m.action)).toEqual(expect.arrayContaining(["line"]));
     expect(root.textContent).toContain("The next record is on its way");
     press(root, "1"); // nothing on screen: nothing is answered

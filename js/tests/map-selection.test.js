@@ -2,11 +2,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../widget.js";
 import { mapConfirmText, mapSelectionText, opaqueHex } from "../card.js";
-import { cardMounter } from "./fake-model.js";
+import { mountCard, unmountCards } from "./fake-model.js";
 
-const { mount, unmountAll } = cardMounter(widget);
+const mount = (state = {}) => mountCard(widget, state);
 
-afterEach(unmountAll);
+afterEach(unmountCards);
 
 const bar = (root) => root.querySelector(".al-map-bar");
 const buttons = (root) => [...root.querySelectorAll(".al-map-bar button")].map((b) => b.textContent);

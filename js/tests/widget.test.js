@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget, { imagesAhead } from "../widget.js";
-import { afterFrame, cardMounter, core, labelButton, listenLikeTheNotebooks, pngBytes, press, sentAnswers, settle, textCard, upcomingRecord } from "./fake-model.js";
+import { afterFrame, core, labelButton, listenLikeTheNotebooks, mountCard, pngBytes, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
 
-const { mount, unmountAll } = cardMounter(widget);
+const mount = (state = {}) => mountCard(widget, state);
 let urlCount = 0;
 
 beforeEach(() => {
@@ -14,7 +14,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  unmountAll();
+  unmountCards();
   delete URL.createObjectURL;
   delete URL.revokeObjectURL;
 });
@@ -238,7 +238,7 @@ describe("images", () => {
       mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 4 });
       await afterFrame();
       expect(decoded).toHaveLength(4); // the record on screen and the next three
-      unmountAll();
+      unmountCards();
       decoded.length = 0;
       mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 16 });
       await afterFrame();
