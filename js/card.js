@@ -470,22 +470,25 @@ export function createCard(doc, actions) {
     draw();
   }
 
+  /**
+   * The strategy select. Its options and tooltips change with the kernel's traits only; the shown
+   * value is put back at every draw, since the user may have picked one the kernel has not taken.
+   */
   function drawSelect(strategies, strategy, help) {
-    const names = asList(strategies).map(asText);
-    if (strategy && !names.includes(strategy)) names.unshift(strategy);
-    const current = Array.from(select.options, (o) => o.value);
-    if (!same(current, names)) {
-      select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })));
-    }
+    part("select", [strategies, strategy, help], () => {
+      const names = asList(strategies).map(asText);
+      if (strategy && !names.includes(strategy)) names.unshift(strategy);
+      const current = Array.from(select.options, (o) => o.value);
+      if (!same(current, names)) {
+        select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })));
+      }
+      select.disabled = names.length === 0;
+      // each option's tooltip says what the strategy does; the select's says it for the one in use
+      const descriptions = strategyDescriptions(help);
+      for (const option of select.options) setAttr(option, "title", descriptions[option.value] || null);
+      setAttr(select, "title", descriptions[strategy] ? `${strategy}: ${descriptions[strategy]}` : "query strategy");
+    });
     if (select.value !== strategy) select.value = strategy;
-    select.disabled = names.length === 0;
-    // each option's tooltip says what the strategy does; the select's says it for the one in use
-    const descriptions = strategyDescriptions(help);
-    for (const option of select.options) {
-      if (descriptions[option.value]) option.setAttribute("title", descriptions[option.value]);
-      else option.removeAttribute("title");
-    }
-    select.setAttribute("title", descriptions[strategy] ? `${strategy}: ${descriptions[strategy]}` : "query strategy");
   }
 
   function drawMeta(card, active) {
@@ -895,28 +898,44 @@ export function createCard(doc, actions) {
     mapChoices.replaceChildren(el("span", { class: "al-muted", text: "label all as" }), ...buttons);
   }
 
+  // the rows of the recent answers by what they show: a kernel message shifts the list by an answer,
+  // so most rows are kept, not made again
+  let recentRows = { colors: null, bySignature: new Map() };
   function drawRecent(list, colors) {
     const answers = asList(list);
-    recentList.replaceChildren(...answers.map((a) => {
-      const what = recentText(a);
+    const made = recentRows.colors === colors ? recentRows.bySignature : new Map();
+    const now = new Map();
+    const items = answers.map((a) => {
       const when = timeText(a && a.at);
-      const row = [
-        el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
-        el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
-        el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : "") }, [
-          a && a.action === "label" ? swatch(colors, asText(a.label)) : null, what,
-        ]),
-        el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
-      ];
-      if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
-      const button = el("button", {
-        type: "button", class: "al-recent-item",
-        title: a.action === "skip" ? `label row ${asText(a.key_label)} now` : `bring row ${asText(a.key_label)} back to change its label`,
-      }, row);
-      button.addEventListener("click", () => actions.revisit(a.key));
-      return el("li", {}, [button]);
-    }));
+      const signature = JSON.stringify([a, when]);
+      // an answer shown twice gets a row each
+      const item = (!now.has(signature) && made.get(signature)) || recentRow(a, colors, when);
+      if (!now.has(signature)) now.set(signature, item);
+      return item;
+    });
+    recentRows = { colors, bySignature: now };
+    const shown = recentList.children;
+    if (shown.length !== items.length || items.some((item, i) => shown[i] !== item)) recentList.replaceChildren(...items);
     show(recent, answers.length > 0);
+  }
+
+  function recentRow(a, colors, when) {
+    const what = recentText(a);
+    const row = [
+      el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
+      el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
+      el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : "") }, [
+        a && a.action === "label" ? swatch(colors, asText(a.label)) : null, what,
+      ]),
+      el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
+    ];
+    if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
+    const button = el("button", {
+      type: "button", class: "al-recent-item",
+      title: a.action === "skip" ? `label row ${asText(a.key_label)} now` : `bring row ${asText(a.key_label)} back to change its label`,
+    }, row);
+    button.addEventListener("click", () => actions.revisit(a.key));
+    return el("li", {}, [button]);
   }
 
   /**

@@ -702,6 +702,17 @@ describe("strategy", () => {
   });
 });
 
+describe("strategy, picked and not taken", () => {
+  it("shows the strategy in use again at the next draw when the kernel did not take the one picked", () => {
+    const { root, model } = mount();
+    const select = root.querySelector("select");
+    select.value = "random";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    model.set("error", "strategy='random' needs ..."); // the kernel refused: the trait stays hybrid
+    expect(select.value).toBe("hybrid");
+  });
+});
+
 describe("insights and key map", () => {
   it("i opens insights with a note until plots exist, then shows the plots", () => {
     const { root, model } = mount();
