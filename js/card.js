@@ -898,44 +898,28 @@ export function createCard(doc, actions) {
     mapChoices.replaceChildren(el("span", { class: "al-muted", text: "label all as" }), ...buttons);
   }
 
-  // the rows of the recent answers by what they show: a kernel message shifts the list by an answer,
-  // so most rows are kept, not made again
-  let recentRows = { colors: null, bySignature: new Map() };
   function drawRecent(list, colors) {
     const answers = asList(list);
-    const made = recentRows.colors === colors ? recentRows.bySignature : new Map();
-    const now = new Map();
-    const items = answers.map((a) => {
+    recentList.replaceChildren(...answers.map((a) => {
+      const what = recentText(a);
       const when = timeText(a && a.at);
-      const signature = JSON.stringify([a, when]);
-      // an answer shown twice gets a row each
-      const item = (!now.has(signature) && made.get(signature)) || recentRow(a, colors, when);
-      if (!now.has(signature)) now.set(signature, item);
-      return item;
-    });
-    recentRows = { colors, bySignature: now };
-    const shown = recentList.children;
-    if (shown.length !== items.length || items.some((item, i) => shown[i] !== item)) recentList.replaceChildren(...items);
+      const row = [
+        el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
+        el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
+        el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : "") }, [
+          a && a.action === "label" ? swatch(colors, asText(a.label)) : null, what,
+        ]),
+        el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
+      ];
+      if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
+      const button = el("button", {
+        type: "button", class: "al-recent-item",
+        title: a.action === "skip" ? `label row ${asText(a.key_label)} now` : `bring row ${asText(a.key_label)} back to change its label`,
+      }, row);
+      button.addEventListener("click", () => actions.revisit(a.key));
+      return el("li", {}, [button]);
+    }));
     show(recent, answers.length > 0);
-  }
-
-  function recentRow(a, colors, when) {
-    const what = recentText(a);
-    const row = [
-      el("span", { class: "al-recent-row", text: asText(a && a.key_label) !== "" ? `row ${a.key_label}` : "" }),
-      el("span", { class: "al-recent-snippet", text: asText(a && a.snippet) }),
-      el("span", { class: "al-recent-label" + (a && a.action === "skip" ? " al-muted" : "") }, [
-        a && a.action === "label" ? swatch(colors, asText(a.label)) : null, what,
-      ]),
-      el("span", { class: "al-muted al-recent-meta", text: [a && a.action === "label" ? asText(a.source) : "", when].filter(Boolean).join(" · ") }),
-    ];
-    if (!a || !a.open || typeof a.key !== "string") return el("li", { class: "al-recent-item al-recent-closed" }, row);
-    const button = el("button", {
-      type: "button", class: "al-recent-item",
-      title: a.action === "skip" ? `label row ${asText(a.key_label)} now` : `bring row ${asText(a.key_label)} back to change its label`,
-    }, row);
-    button.addEventListener("click", () => actions.revisit(a.key));
-    return el("li", {}, [button]);
   }
 
   /**

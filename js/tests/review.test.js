@@ -192,21 +192,6 @@ describe("the recent answers", () => {
     expect(model.sent.map(({ action, key }) => [action, key])).toEqual([["revisit", "i:42"], ["revisit", "i:7"]]);
   });
 
-  it("keeps the rows of answers still listed when a new answer comes first, and makes only the new one", () => {
-    const { model, root } = mount({ recent: RECENT });
-    const before = [...root.querySelectorAll(".al-recent-list > li")];
-    const newest = { ...RECENT[0], key: "i:50", key_label: "50", snippet: "the newest" };
-    model.set("recent", [newest, ...RECENT.slice(0, 2)].map((a) => ({ ...a }))); // new objects, as every message brings
-    const after = [...root.querySelectorAll(".al-recent-list > li")];
-    expect(after.slice(1)).toHaveLength(2);
-    expect(after[1] === before[0] && after[2] === before[1]).toBe(true);
-    expect(after[0].textContent).toContain("the newest");
-    after[1].querySelector("button").click(); // a kept row still brings its record back
-    expect(model.sent.at(-1)).toMatchObject({ action: "revisit", key: "i:42" });
-    model.set("label_colors", { feature: "#d55e00" }); // new colours: every row is drawn again
-    expect(root.querySelector(".al-recent-list > li") === after[0]).toBe(false);
-  });
-
   it("keeps a hostile snippet as text", () => {
     const { root } = mount({ recent: RECENT });
     expect(root.querySelector(".al-recent img")).toBeNull();
