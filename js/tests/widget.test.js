@@ -155,6 +155,20 @@ describe("the card shows the record", () => {
 });
 
 describe("images", () => {
+  // the pictures the page decodes, in order: the browser's decode() is stubbed while a test watches
+  const watchDecodes = () => {
+    const decoded = [];
+    window.HTMLImageElement.prototype.decode = function decode() {
+      decoded.push(this.getAttribute("src"));
+      return Promise.resolve();
+    };
+    return decoded;
+  };
+  afterEach(() => {
+    delete window.HTMLImageElement.prototype.decode;
+  });
+  const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
+
   it("shows the image bytes through an object URL and revokes the old URL on a new image", async () => {
     const { root, model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
     expect(URL.createObjectURL).toHaveBeenCalledTimes(1);
@@ -176,46 +190,36 @@ describe("images", () => {
   });
 
   it("loads and decodes the pictures of the next records while one is looked at, after the frame, not in the key press", async () => {
-    const decoded = [];
-    const decode = vi.fn(function decode() {
-      decoded.push(this.getAttribute("src"));
-      return Promise.resolve();
-    });
-    window.HTMLImageElement.prototype.decode = decode;
-    try {
-      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
-      const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
-      const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
-      await afterFrame();
-      // the record on screen and the next seven (the default preload of 8), no further
-      expect(decoded).toHaveLength(8);
-      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
-      const urlsMade = URL.createObjectURL.mock.calls.length;
-      press(root, "1");
-      // the record now on screen is drawn from the URL its picture was decoded from; the key press
-      // itself made no picture URL and decoded nothing
-      expect(root.querySelector(".al-key").textContent).toBe("row 2");
-      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
-      expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
-      expect(decoded).toHaveLength(8);
-      // once the frame is out, one more is decoded ahead
-      await afterFrame();
-      expect(decoded).toHaveLength(9);
-      expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
-      // the record just answered keeps its picture: an undo shows it at once, from the same URL
-      expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[0]);
-      press(root, "z");
-      expect(root.querySelector(".al-key").textContent).toBe("row 42");
-      expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
-      // three answers later the first one's picture is let go: the page holds a few pictures, not the history
-      press(root, "1");
-      press(root, "1");
-      press(root, "1");
-      await afterFrame();
-      expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]);
-    } finally {
-      delete window.HTMLImageElement.prototype.decode;
-    }
+    const decoded = watchDecodes();
+    const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
+    const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
+    await afterFrame();
+    // the record on screen and the next seven (the default preload of 8), no further
+    expect(decoded).toHaveLength(8);
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
+    const urlsMade = URL.createObjectURL.mock.calls.length;
+    press(root, "1");
+    // the record now on screen is drawn from the URL its picture was decoded from; the key press
+    // itself made no picture URL and decoded nothing
+    expect(root.querySelector(".al-key").textContent).toBe("row 2");
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[1]);
+    expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
+    expect(decoded).toHaveLength(8);
+    // once the frame is out, one more is decoded ahead
+    await afterFrame();
+    expect(decoded).toHaveLength(9);
+    expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[1]);
+    // the record just answered keeps its picture: an undo shows it at once, from the same URL
+    expect(URL.revokeObjectURL).not.toHaveBeenCalledWith(decoded[0]);
+    press(root, "z");
+    expect(root.querySelector(".al-key").textContent).toBe("row 42");
+    expect(root.querySelector("img.al-image").getAttribute("src")).toBe(decoded[0]);
+    // three answers later the first one's picture is let go: the page holds a few pictures, not the history
+    press(root, "1");
+    press(root, "1");
+    press(root, "1");
+    await afterFrame();
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith(decoded[0]);
   });
 
   it("counts the pictures to get ready from preload: none ahead for a page of one record, the default's without a word", () => {
@@ -227,49 +231,31 @@ describe("images", () => {
   });
 
   it("gets ready the pictures of as many records as the labeler's preload, not of a deeper line a lagging kernel sends", async () => {
-    const decoded = [];
-    window.HTMLImageElement.prototype.decode = function decode() {
-      decoded.push(this.getAttribute("src"));
-      return Promise.resolve();
-    };
-    try {
-      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
-      const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
-      mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 4 });
-      await afterFrame();
-      expect(decoded).toHaveLength(4); // the record on screen and the next three
-      unmountCards();
-      decoded.length = 0;
-      mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 16 });
-      await afterFrame();
-      expect(decoded).toHaveLength(10); // all the page holds
-    } finally {
-      delete window.HTMLImageElement.prototype.decode;
-    }
+    const decoded = watchDecodes();
+    const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
+    mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 4 });
+    await afterFrame();
+    expect(decoded).toHaveLength(4); // the record on screen and the next three
+    unmountCards();
+    decoded.length = 0;
+    mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming, preload: 16 });
+    await afterFrame();
+    expect(decoded).toHaveLength(10); // all the page holds
   });
 
   it("starts loading the pictures of records the kernel just sent at once: they may be on screen within a few presses", async () => {
-    const decoded = [];
-    window.HTMLImageElement.prototype.decode = function decode() {
-      decoded.push(this.getAttribute("src"));
-      return Promise.resolve();
-    };
-    try {
-      const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
-      const { model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming: [] });
-      await afterFrame();
-      expect(decoded).toHaveLength(1);
-      model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
-      expect(decoded).toHaveLength(3);
-      // the same records again in a later message, as new bytes objects: nothing is made twice
-      const urlsMade = URL.createObjectURL.mock.calls.length;
-      model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
-      await afterFrame();
-      expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
-      expect(decoded).toHaveLength(3);
-    } finally {
-      delete window.HTMLImageElement.prototype.decode;
-    }
+    const decoded = watchDecodes();
+    const { model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming: [] });
+    await afterFrame();
+    expect(decoded).toHaveLength(1);
+    model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
+    expect(decoded).toHaveLength(3);
+    // the same records again in a later message, as new bytes objects: nothing is made twice
+    const urlsMade = URL.createObjectURL.mock.calls.length;
+    model.set("upcoming", [2, 3].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) })));
+    await afterFrame();
+    expect(URL.createObjectURL.mock.calls.length).toBe(urlsMade);
+    expect(decoded).toHaveLength(3);
   });
 
   it("shows a placeholder with the reason when the image could not be read", () => {
