@@ -463,9 +463,14 @@ export function createCard(doc, actions) {
   leaveReview.addEventListener("click", () => actions.review(""));
 
   const memo = {};
+  /** Whether part `name` would redraw for `deps`: it never drew, or something it depends on changed. */
+  function stale(name, deps) {
+    return !memo[name] || !same(memo[name], deps);
+  }
+
   /** Redraw a part only when what it depends on changed (traits keep identity until they change). */
   function part(name, deps, draw) {
-    if (memo[name] && same(memo[name], deps)) return;
+    if (!stale(name, deps)) return;
     memo[name] = deps;
     draw();
   }
@@ -748,11 +753,17 @@ export function createCard(doc, actions) {
    * sets) and then updated in place: a key press changes the suggestion and the counts on them,
    * and rebuilding them at every press was a quarter of the card's drawing.
    */
-  let buttonSet = { deps: null, buttons: [] };
+  let buttonSet = [];
   function labelButtonSet(labels, keyMap, colors, multiLabel) {
-    const deps = [labels, keyMap, colors, multiLabel];
-    if (buttonSet.deps && same(buttonSet.deps, deps)) return buttonSet.buttons;
-    const buttons = asList(labels).map((raw) => {
+    part("buttonSet", [labels, keyMap, colors, multiLabel], () => {
+      buttonSet = makeLabelButtons(labels, keyMap, colors, multiLabel);
+      labelButtons.replaceChildren(...buttonSet.map((b) => b.button));
+    });
+    return buttonSet;
+  }
+
+  function makeLabelButtons(labels, keyMap, colors, multiLabel) {
+    return asList(labels).map((raw) => {
       const label = asText(raw);
       const key = keyOf(keyMap, label);
       const check = multiLabel ? el("span", { class: "al-check", "aria-hidden": "true" }) : null;
@@ -763,9 +774,6 @@ export function createCard(doc, actions) {
       // the model's probability (label sets) and the count are there only when known: made once, put in and out
       return { label, key, button, check, p: el("span", { class: "al-label-p" }), count: el("span") };
     });
-    labelButtons.replaceChildren(...buttons.map((b) => b.button));
-    buttonSet = { deps, buttons };
-    return buttons;
   }
 
   /** How many records carry the label by hand: shown on its button, and 0 stands out. */
@@ -1020,7 +1028,7 @@ export function createCard(doc, actions) {
     // Only a render that redraws the record needs its width, and reads it before changing anything
     // (see recordWidth). Most of the kernel's messages change the progress or the recent answers
     // only, and arrive after other scripts of the page changed it: a read then would force a layout.
-    if (!memo.record || !same(memo.record, recordDeps)) recordWidth = record.clientWidth;
+    if (stale("record", recordDeps)) recordWidth = record.clientWidth;
     const active = isActive(card);
     const dead = !!s.dead;
     part("progress", [s.progress], () => { progress.textContent = progressText(s.progress); });
