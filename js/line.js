@@ -16,6 +16,15 @@ const CONTENT = ["key_label", "kind", "text", "fields", "problem", "image"];
 /** How many sent answers may be unsettled before new ones wait to leave together (a kernel keeping up sees each at once). */
 const SENT_UNSETTLED_MOST = 8;
 
+/**
+ * Answers pressed within this long of the last message wait and leave together, with the next
+ * press after it or when it has passed. Every message costs the kernel a round (its status goes
+ * busy and idle, and it sends the card's state back), and the page, and the notebook around the
+ * card, the work of taking those in: at typing speed this halves them, and the browser's frames
+ * come more regularly (benchmarks/README.md). A labeler who pauses sends each answer at once.
+ */
+export const ANSWERS_APART_MS = 100;
+
 /** Whether a record can be answered (not the "done" or "empty" placeholder). */
 function answerable(entry) {
   return !!entry && typeof entry.key === "string" && entry.key !== "" && entry.kind !== "done" && entry.kind !== "empty";
@@ -78,11 +87,12 @@ export function kernelLine({ card, suggestion, votes, image, upcoming }) {
  * Create the page's line for one view.
  *
  * @param {string} view this page view's id, sent with every answer.
+ * @param {() => number} clock the time in ms (monotonic), for ANSWERS_APART_MS.
  * @returns the line: `receive(traits)` with the synced traits, `answer(action, label)` and
- *   `undo()` which return the intent to send (or null), and reads `screen()`, `ahead()`,
- *   `pending()`, `refusal()`.
+ *   `undo()` which return the intent to send (or null), `outgoing()` and `leavesIn()` which say
+ *   what to send and when, and reads `screen()`, `ahead()`, `pending()`, `refusal()`.
  */
-export function createPageLine(view) {
+export function createPageLine(view, clock = () => globalThis.performance.now()) {
   let seq = 0;
   let screen = null; // the record on screen
   let ahead = []; // the records after it, in the kernel's order
@@ -90,6 +100,7 @@ export function createPageLine(view) {
   let outbox = []; // intents pressed while earlier answers were unsettled: they leave together
   let sentThrough = 0; // the last seq handed out to be sent
   let messages = []; // the last seq of each message handed out and not yet settled
+  let lastSentAt = -Infinity; // when the last message was handed out (ms, by `clock`)
   let history = []; // records answered on this page, newest last: {entry, action, label}
   let through = 0; // the last answer the kernel has settled (committed or refused)
   let refusal = ""; // the newest refusal, shown until the next answer
@@ -227,23 +238,40 @@ export function createPageLine(view) {
     return intent;
   }
 
+  /** Whether the kernel lags so far behind that new answers wait for it (see `outgoing`). */
+  function kernelLags() {
+    messages = messages.filter((last) => last > through);
+    const unsettled = inflight.filter((a) => a.seq <= sentThrough).length;
+    return unsettled >= SENT_UNSETTLED_MOST && messages.length >= 2;
+  }
+
   /**
-   * The intents to send now (`force`: all that wait, e.g. as the card goes away). Each goes at
-   * once while fewer than SENT_UNSETTLED_MOST answers sent before it are unsettled. Beyond that
-   * the new ones wait and leave together, as one message, as soon as fewer than two messages are
-   * unsettled: a kernel that lags handles one message and one top-up for a whole burst, and always
-   * has the next one queued while it handles one, so it catches up instead of falling behind.
+   * The intents to send now (`force`: all that wait, e.g. as the card goes away). An answer goes at once unless the last message left less than ANSWERS_APART_MS ago:
+   * then it waits for the next press after that, or for `leavesIn()`. And while SENT_UNSETTLED_MOST
+   * answers sent are unsettled, new ones wait and leave together, as one message, as soon as fewer
+   * than two messages are unsettled: a kernel that lags handles one message and one top-up for a
+   * whole burst, and always has the next one queued while it handles one, so it catches up
+   * instead of falling behind.
    */
   function outgoing(force = false) {
     if (!outbox.length) return [];
-    messages = messages.filter((last) => last > through);
-    const unsettled = inflight.filter((a) => a.seq <= sentThrough).length;
-    if (!force && unsettled >= SENT_UNSETTLED_MOST && messages.length >= 2) return [];
+    const now = clock();
+    if (!force && (kernelLags() || now - lastSentAt < ANSWERS_APART_MS)) return [];
     const batch = outbox;
     outbox = [];
     sentThrough = batch[batch.length - 1].seq;
     messages.push(sentThrough);
+    lastSentAt = now;
     return batch;
+  }
+
+  /**
+   * In how many ms the answers waiting may leave (call `outgoing` then), or null when none waits
+   * on the clock: none waits, or they wait for a lagging kernel, whose next state lets them go.
+   */
+  function leavesIn() {
+    if (!outbox.length || kernelLags()) return null;
+    return Math.max(0, lastSentAt + ANSWERS_APART_MS - clock());
   }
 
   /**
@@ -276,6 +304,7 @@ export function createPageLine(view) {
     answer,
     undo,
     outgoing,
+    leavesIn,
     retract,
     /** The record on screen (or the kernel's done / empty card), or null while the next is on its way. */
     screen: () => screen,

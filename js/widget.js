@@ -59,11 +59,12 @@ function render({ model, el }) {
     dead: false, armedKey: undefined, notice: "",
     chosen: { key: undefined, labels: [] }, // multi-label: the labels toggled on the record on screen
   };
-  const line = createPageLine(newViewId());
+  const line = createPageLine(newViewId(), () => win.performance.now());
   const images = createImageShelf(() => (typeof win.Image === "function" ? new win.Image() : null));
   const confidencePlot = createUrlSlot("image/png");
   const coveragePlot = createUrlSlot("image/png");
   let disposed = false;
+  let answersTimer; // lets the answers waiting on ANSWERS_APART_MS go when no press comes first
 
   /** The record on screen: the page line's, or the kernel's word when the page holds none. */
   function currentCard() {
@@ -89,6 +90,7 @@ function render({ model, el }) {
 
   /** Send an intent that acts on the session, not on a record (retrain, strategy). */
   function send(action, extra = {}) {
+    sendAnswers(true); // the answers pressed before it reach the kernel first, as pressed
     const card = currentCard();
     post({ action, key: card.key || null, token: card.token ?? null, ...extra });
   }
@@ -127,10 +129,12 @@ function render({ model, el }) {
    */
   function sendAnswers(force = false) {
     const batch = line.outgoing(force);
-    if (!batch.length) return;
-    if (!post(batch.length === 1 ? batch[0] : { action: "answers", answers: batch })) {
+    if (batch.length && !post(batch.length === 1 ? batch[0] : { action: "answers", answers: batch })) {
       for (const intent of batch.slice().reverse()) line.retract(intent);
     }
+    win.clearTimeout(answersTimer);
+    const wait = disposed ? null : line.leavesIn();
+    answersTimer = wait === null ? undefined : win.setTimeout(() => sendAnswers(), wait);
   }
   /**
    * Multi-label: the labels chosen on the record on screen. A record starts with the suggested set

@@ -3,6 +3,7 @@
 // kernel restarted: send throws as the comm does ("Cannot send on a closed comm").
 
 import { vi } from "vitest";
+import { ANSWERS_APART_MS } from "../line.js";
 
 /**
  * Listen for keydown on the document the way the notebooks do: Notebook 7 in the capture phase,
@@ -23,8 +24,22 @@ export function listenLikeTheNotebooks() {
   };
 }
 
-/** Dispatch a keydown on ``target`` as a key press does; returns the event (to check defaultPrevented). */
-export function press(target, key, options = {}) {
+/**
+ * Let the page's clock move on as between a labeler's presses, so the next answer leaves at once
+ * (line.js, ANSWERS_APART_MS). The page's clock (``performance.now``) is a fake one from the first
+ * call; ``unmountCards`` gives the real one back.
+ */
+export function pace() {
+  if (!vi.isFakeTimers()) vi.useFakeTimers({ toFake: ["performance"] });
+  vi.advanceTimersByTime(ANSWERS_APART_MS);
+}
+
+/**
+ * Dispatch a keydown on ``target`` as a key press does, at a labeler's pace (``quick: true``: in
+ * a burst, right after the last); returns the event (to check defaultPrevented).
+ */
+export function press(target, key, { quick = false, ...options } = {}) {
+  if (!quick) pace();
   const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...options });
   target.dispatchEvent(event);
   return event;
@@ -196,6 +211,7 @@ export function unmountCards() {
     cleanup();
     host.remove();
   }
+  vi.useRealTimers();
 }
 
 /** Resolves once the page's next frame is out and the tasks it queued have run. */

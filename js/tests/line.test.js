@@ -3,11 +3,21 @@
 // in order, reranks replace only what the user has not seen, undo walks back across answers
 // still on their way, and refusals are shown.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createPageLine, kernelLine } from "../line.js";
+import { ANSWERS_APART_MS, createPageLine, kernelLine } from "../line.js";
 import widget from "../widget.js";
 import { core, mountCard, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
 
 const VIEW = "view-test";
+
+/** A clock for the line that moves only when told: ``tick()`` as much as between a labeler's presses. */
+function testClock() {
+  let now = 0;
+  const clock = () => now;
+  clock.tick = (ms = ANSWERS_APART_MS) => {
+    now += ms;
+  };
+  return clock;
+}
 
 /** The kernel's traits with its card at ``head`` and ``rest`` after it; ``through`` settled. */
 function kernel(head, rest, through = 0, refused = []) {
@@ -164,18 +174,22 @@ describe("the page's line", () => {
 
   it("sends each answer at once while the kernel keeps up, and a burst beyond eight unsettled as one message", () => {
     // eight messages of one answer each are unsettled: the next answers wait, then leave as one
-    const line = createPageLine(VIEW);
+    const clock = testClock();
+    const line = createPageLine(VIEW, clock);
     line.receive(kernel(1, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]));
     const alone = [];
     for (let i = 0; i < 8; i += 1) {
+      clock.tick();
       line.answer("label", "bug");
       alone.push(...line.outgoing());
     }
     expect(alone.map((intent) => intent.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    clock.tick();
     line.answer("skip");
     line.undo();
     line.answer("label", "feature");
     expect(line.outgoing()).toEqual([]); // eight unsettled: these wait
+    expect(line.leavesIn()).toBe(null); // for the kernel, not for the clock
     expect(line.pending()).toBe(11);
     line.receive(kernel(4, [5, 6, 7, 8, 9, 10, 11, 12, 13], 3)); // the kernel settled three
     const together = line.outgoing();
@@ -185,12 +199,15 @@ describe("the page's line", () => {
   });
 
   it("keeps the next message queued behind the one the kernel handles, however many answers it carries", () => {
-    const line = createPageLine(VIEW);
+    const clock = testClock();
+    const line = createPageLine(VIEW, clock);
     line.receive(kernel(1, Array.from({ length: 30 }, (_, i) => i + 2)));
     for (let i = 0; i < 10; i += 1) line.answer("label", "bug");
     expect(line.outgoing().map((intent) => intent.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // one message
+    clock.tick();
     line.answer("skip");
     expect(line.outgoing().map((intent) => intent.seq)).toEqual([11]); // a second one, queued behind it
+    clock.tick();
     line.answer("skip");
     line.answer("skip");
     expect(line.outgoing()).toEqual([]); // two messages and eleven answers unsettled: these wait
@@ -199,15 +216,45 @@ describe("the page's line", () => {
   });
 
   it("lets every waiting answer leave when forced (the card goes away)", () => {
-    const line = createPageLine(VIEW);
+    const clock = testClock();
+    const line = createPageLine(VIEW, clock);
     line.receive(kernel(1, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
     for (let i = 0; i < 10; i += 1) {
+      clock.tick();
       line.answer("label", "bug");
       line.outgoing();
     }
+    clock.tick();
     line.answer("skip");
     expect(line.outgoing()).toEqual([]); // 9, 10 and 11 wait behind eight unsettled messages
     expect(line.outgoing(true).map((intent) => intent.seq)).toEqual([9, 10, 11]);
+  });
+
+  it("sends an answer pressed soon after the last message with the next press, or once ANSWERS_APART_MS has passed", () => {
+    const clock = testClock();
+    const line = createPageLine(VIEW, clock);
+    line.receive(kernel(1, Array.from({ length: 12 }, (_, i) => i + 2)));
+    line.answer("label", "bug");
+    expect(line.outgoing().map((intent) => intent.seq)).toEqual([1]); // the first leaves at once
+    expect(line.leavesIn()).toBe(null);
+    clock.tick(50);
+    line.answer("label", "bug");
+    expect(line.outgoing()).toEqual([]); // 50 ms after the last message: it waits
+    expect(line.leavesIn()).toBe(ANSWERS_APART_MS - 50);
+    expect(line.pending()).toBe(2); // and counts as on its way
+    clock.tick(ANSWERS_APART_MS - 50);
+    line.answer("skip");
+    expect(line.outgoing().map((intent) => [intent.seq, intent.action])).toEqual([[2, "label"], [3, "skip"]]);
+    clock.tick(30);
+    line.undo();
+    expect(line.outgoing()).toEqual([]);
+    clock.tick(line.leavesIn()); // no press came: the clock lets it go
+    expect(line.outgoing().map((intent) => [intent.seq, intent.action])).toEqual([[4, "undo"]]);
+    clock.tick(5 * ANSWERS_APART_MS); // a labeler who pauses
+    line.answer("label", "feature");
+    expect(line.outgoing().map((intent) => intent.seq)).toEqual([5]);
+    line.answer("label", "feature");
+    expect(line.outgoing(true).map((intent) => intent.seq)).toEqual([6]); // forced: at once
   });
 
   it("puts back answers that failed to leave together, newest first, undo included", () => {
@@ -290,6 +337,26 @@ describe("the card with the page's line", () => {
     expect(sentAnswers(model).map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     settle(model, records);
     expect(root.querySelector(".al-store").textContent).toContain("all saved");
+  });
+
+  it("sends answers pressed less than ANSWERS_APART_MS after the last message together, and a session intent after them", () => {
+    vi.useFakeTimers({ toFake: ["performance", "setTimeout", "clearTimeout"] });
+    const records = Array.from({ length: 10 }, (_, i) => upcomingRecord(i + 1));
+    const { model, root } = mount({ upcoming: records });
+    const messages = () => model.sent.map((m) => (m.action === "answers" ? m.answers.map((a) => a.seq) : [m.seq ?? m.action]));
+    for (const key of ["1", "2", "3", "1", "2"]) { // 25 presses a second
+      press(root, key, { quick: true });
+      vi.advanceTimersByTime(0.4 * ANSWERS_APART_MS);
+    }
+    // the first at once; the next two when the clock let them go, then the two after those
+    expect(messages()).toEqual([[1], [2, 3], [4, 5]]);
+    press(root, "3", { quick: true });
+    expect(messages().length).toBe(3); // it waits, and counts as on its way
+    expect(root.querySelector(".al-store").textContent).toContain("6 answers on their way");
+    press(root, "r", { quick: true }); // retrain: the answer pressed before it reaches the kernel first
+    expect(messages()).toEqual([[1], [2, 3], [4, 5], [6], ["retrain"]]);
+    vi.advanceTimersByTime(ANSWERS_APART_MS);
+    expect(sentAnswers(model).map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6]); // each answer once
   });
 
   it("sends the answers still waiting when the page is closed or left", () => {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { recentText } from "../card.js";
 import widget from "../widget.js";
-import { press, textCard, upcomingRecord, mountCard, unmountCards } from "./fake-model.js";
+import { pace, press, textCard, upcomingRecord, mountCard, unmountCards } from "./fake-model.js";
 
 afterEach(unmountCards);
 const mount = (state = {}) => mountCard(widget, state);
@@ -14,6 +14,7 @@ describe("reject", () => {
     press(root, "Delete");
     expect(model.sent[0]).toMatchObject({ action: "reject", key: "i:42", seq: 1, next: "i:7" });
     expect(root.querySelector(".al-key").textContent).toBe("row 7");
+    pace();
     [...root.querySelectorAll("button")].find((b) => b.textContent.endsWith("reject")).click();
     expect(model.sent[1]).toMatchObject({ action: "reject", key: "i:7", seq: 2, next: "i:8" });
     press(root, "z");

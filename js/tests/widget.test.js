@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget, { imagesAhead } from "../widget.js";
-import { afterFrame, core, labelButton, listenLikeTheNotebooks, mountCard, pngBytes, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
+import { afterFrame, core, labelButton, listenLikeTheNotebooks, mountCard, pace, pngBytes, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
 
 const mount = (state = {}) => mountCard(widget, state);
 let urlCount = 0;
@@ -313,6 +313,7 @@ describe("a record that cannot be shown", () => {
     ]);
     expect(root.querySelector(".al-key").textContent).toBe("row 8"); // back on screen after the undo
     expect(labelButton(root, "bug").disabled).toBe(false);
+    pace();
     labelButton(root, "question").click();
     expect(core(model.sent.at(-1))).toEqual({ action: "label", key: "i:8", token: null, label: "question" });
   });
@@ -594,6 +595,7 @@ describe("buttons", () => {
     expect(now.length === buttons.length && now.every((b, i) => b === buttons[i])).toBe(true); // the same elements
     expect(buttons.map((b) => b.classList.contains("al-suggested"))).toEqual([false, true, false]);
     expect(buttons.map((b) => b.querySelector(".al-label-count").textContent)).toEqual(["2", "3", "0"]);
+    pace();
     buttons[0].click(); // a kept button still answers with its label
     expect(sentAnswers(model).at(-1)).toMatchObject({ action: "label", label: "bug" });
     model.set("labels", ["bug", "feature", "question", "praise"]);
