@@ -131,6 +131,7 @@ function render({ model, el }) {
     const batch = line.outgoing(force);
     if (batch.length && !post(batch.length === 1 ? batch[0] : { action: "answers", answers: batch })) {
       for (const intent of batch.slice().reverse()) line.retract(intent);
+      draw(); // the card shows the record whose answer never left (a timer's send has no draw after it)
     }
     win.clearTimeout(answersTimer);
     const wait = disposed ? null : line.leavesIn();
@@ -178,6 +179,7 @@ function render({ model, el }) {
     view.dead = true;
     view.insightsOpen = view.keymapOpen = false;
     console.warn("activelabel card: the kernel is gone;", reason && reason.message ? reason.message : reason);
+    sendAnswers(true); // answers that never left are taken back: their records stay to be answered
     draw();
   }
 

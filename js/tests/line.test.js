@@ -381,6 +381,29 @@ describe("the card with the page's line", () => {
     expect(model.sent.map(core).map((m) => m.key)).toEqual(["i:42", "i:7"]);
   });
 
+  it("takes back an answer still waiting to leave when the kernel goes: its record stays on the card, not counted as sent", () => {
+    const { model, root } = mount({ upcoming: [7, 8, 9].map((k) => upcomingRecord(k)) });
+    press(root, "1");
+    press(root, "2", { quick: true }); // waits: pressed right after the last message
+    model.emit("comm:close");
+    const banner = root.querySelector(".al-dead");
+    expect(banner.textContent).toContain("1 answer was on the way and may not be saved");
+    expect(root.querySelector(".al-key").textContent).toBe("row 7");
+    expect(sentAnswers(model).map((a) => a.key)).toEqual(["i:42"]);
+  });
+
+  it("takes back an answer whose time to leave comes after the kernel is gone, and shows its record again", () => {
+    vi.useFakeTimers({ toFake: ["performance", "setTimeout", "clearTimeout"] });
+    const { model, root } = mount({ upcoming: [7, 8, 9].map((k) => upcomingRecord(k)) });
+    press(root, "1");
+    press(root, "2", { quick: true });
+    expect(root.querySelector(".al-key").textContent).toBe("row 8");
+    model.killKernel(); // nothing says so until a send fails
+    vi.advanceTimersByTime(ANSWERS_APART_MS);
+    expect(root.querySelector(".al-dead").textContent).toContain("1 answer was on the way and may not be saved");
+    expect(root.querySelector(".al-key").textContent).toBe("row 7");
+  });
+
   it("shows the kernel's refusal of an answer on the card", () => {
     const { model, root } = mount({ upcoming: [upcomingRecord(7)] });
     press(root, "1");
