@@ -39,6 +39,9 @@ RECENT_SHOWN = 6
 #: Refusals kept per view in ``answered`` (the page shows those newer than what it has seen).
 _REFUSALS_KEPT = 20
 
+#: What a record of the page's line says that never changes: it travels once (docs/protocol.md).
+_LINE_CONTENT = frozenset({"key_label", "kind", "text", "fields", "problem", "image"})
+
 
 class LabelingWidget(anywidget.AnyWidget):
     """The labeling card for one :class:`~activelabel_widget.session.LabelingSession`."""
@@ -515,6 +518,10 @@ class LabelingWidget(anywidget.AnyWidget):
         sent = self._content_sent
         entries = [self._ahead(record, accuracy, content=record.key not in sent) for record in records]
         self._content_sent = {record.key for record in records}
+        if all(entry.get("same") for entry in entries) and _what_may_change(entries) == _what_may_change(self.upcoming):
+            # the line sent last, now named by key only: the page holds it already, so nothing is sent
+            # (without this every answer's top-up cost the page a second message a moment later)
+            return self.upcoming
         return entries
 
     def _ahead(self, record, accuracy, content: bool = True) -> dict:
@@ -643,6 +650,13 @@ def _renamed(before, after) -> tuple[str, str] | None:
         return None
     changed = [(old, new) for old, new in zip(before, after) if old != new]
     return changed[0] if len(changed) == 1 and changed[0][1] not in before else None
+
+
+def _what_may_change(entries) -> list:
+    """The page's line without the records' content (sent once) and how it is named: what a new
+    line must differ in to be worth a message."""
+    return [{name: value for name, value in entry.items() if name not in _LINE_CONTENT and name != "same"}
+            for entry in entries]
 
 
 def _colors(labels) -> dict:

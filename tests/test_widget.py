@@ -379,6 +379,21 @@ def test_a_records_content_travels_to_the_page_once_and_again_when_a_new_card_as
     al.close()
 
 
+def test_a_line_the_page_holds_is_not_sent_again_only_to_name_its_records_by_key(labeler):
+    """A sync that finds the line sent last unchanged sends nothing, though its records would now
+    be named by key: each answer's top-up cost the page a second message a moment later."""
+    widget = labeler.widget
+    page_answer(widget, "label", widget.card, 1, label="bug", suggested=None, next=widget.upcoming[0]["key"])
+    sent = widget.upcoming
+    assert "same" not in sent[-1]  # the one new record came with its content
+    changes = []
+    widget.observe(changes.append, names="upcoming")
+    widget._sync()
+    assert changes == [] and widget.upcoming is sent
+    labeler.session.skip()  # a line that did change is sent, its records the page holds named by key
+    assert len(changes) == 1 and all(r.get("same") for r in widget.upcoming[:-1])
+
+
 def test_answers_sent_together_are_applied_in_order_and_reach_the_card_as_one_message(labeler):
     widget, session = labeler.widget, labeler.session
     shown = [dict(widget.card), *widget.upcoming[:3]]
