@@ -44,6 +44,10 @@ _SUGGESTIONS_KEPT = 4096
 #: Team store: seconds between two looks at what the other annotators did (see follow_team).
 TEAM_FOLLOW_SECONDS = 1.0
 
+#: A fit's progress reaches the card at most this often (its start and the result always do): a
+#: fit of a few tens of milliseconds reported eight steps, each a message for the page to take in.
+FIT_PROGRESS_EVERY_SECONDS = 0.25
+
 
 #: Rows of the fixed sample on which the stop hint compares successive fits' predictions.
 STOP_SET_SIZE = 1000
@@ -270,6 +274,7 @@ class LabelingSession:
         self._policy = RetrainPolicy(retrain_every)
         self._refit_requested = False
         self._round_refits = False
+        self._fit_progress_told = -float("inf")  # when the card last heard of a fit's progress (monotonic s)
         self._round_labels: tuple = ()
         #: Optional ``() -> (boost, why) or None``: ``boost`` an (n,) array in [0, 1] added to the strategy's
         #: ranking, ``why`` what it stands for on the card (the labeler sets it: votes for labels with no
@@ -1709,6 +1714,10 @@ class LabelingSession:
         """Progress of a fit on ``n_labels`` labels (from the round's thread), for the card's status line."""
         with self._lock:
             self.model_status = self.model_status.training(n_labels, done)
+            now = time.monotonic()
+            if done > 0.0 and now - self._fit_progress_told < FIT_PROGRESS_EVERY_SECONDS:
+                return  # the status is kept: the next message the card gets carries it
+            self._fit_progress_told = now
         self._notify()
 
     def _preparing(self, step: str, done: float) -> None:

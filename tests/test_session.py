@@ -466,7 +466,8 @@ def test_a_large_text_pool_suggests_from_a_sample_before_every_row_is_featurised
         session.close()
 
 
-def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path):
+def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path, monkeypatch):
+    monkeypatch.setattr("activelabel_widget.session.FIT_PROGRESS_EVERY_SECONDS", 0.0)  # every step
     seen = []
     session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False)
     session.subscribe(lambda: seen.append(dict(session.model_status.as_dict())))
@@ -479,6 +480,19 @@ def test_a_fit_reports_its_share_done_and_the_labels_it_uses(tmp_path):
     assert "label meanwhile" in training[-1]["message"]
     assert session.model_status.state == "ready" and session.model_status.n_labels == 4
     assert session.fit_history[-1].n_labels == 4
+    session.close()
+
+
+def test_a_fit_tells_its_progress_at_most_every_quarter_second_but_always_its_start_and_result(monkeypatch):
+    # each report is a message for the page to take in: a short fit's eight steps were eight
+    monkeypatch.setattr("activelabel_widget.session.FIT_PROGRESS_EVERY_SECONDS", 1e9)  # as if every fit were short
+    seen = []
+    session = LabelingSession(ticket_frame(), text="body", labels=LABELS, store=":memory:", background=False)
+    session.subscribe(lambda: seen.append(dict(session.model_status.as_dict())))
+    label_two_of_two(session)
+    shares = [s["progress"] for s in seen if s["state"] == "training" and s["progress"] is not None]
+    assert shares and set(shares) == {0.0}  # the start, then nothing until the result
+    assert seen[-1]["state"] == "ready" and seen[-1]["n_labels"] == 4
     session.close()
 
 
