@@ -14,7 +14,9 @@ default; ``preload=1`` is the card without a line in the page (the kernel only s
 
 ``--batch K`` sends the answers K at a time in one ``answers`` message, as the page does when it
 presses on while earlier answers are unsettled (each says it was pressed ``K`` answers behind);
-the times are then per answer (the message's time over K). ``--busy`` keeps one core busy with a
+the times are then per answer (the message's time over K). ``messages/answer`` counts every
+message the kernel sends the page during the run (with each answer, and from the rounds between
+them: a fit's progress, a new ranking) over the answers. ``--busy`` keeps one core busy with a
 second process meanwhile, as ``browser_load.py --busy yes`` does.
 
 Medians and 95th percentiles on a shared machine: compare the rows of one run.
@@ -79,8 +81,9 @@ def run(n: int, preload: int, answers: int, kind: str = "table", batch: int = 1,
         handle, encode, sent = [], [], []
         # what the kernel sends the page while it handles an answer: the comm messages, JSON and buffers
         wire = []
+        messages = []  # every message to the page during the run, from the answers and from the rounds' thread
         send = widget._send
-        widget._send = lambda msg, buffers=None: (wire.append(len(json.dumps(msg, default=str)) + sum(
+        widget._send = lambda msg, buffers=None: (messages.append(1), wire.append(len(json.dumps(msg, default=str)) + sum(
             memoryview(b).nbytes for b in buffers or [])), send(msg, buffers=buffers))[-1]
         try:
             seq = 0
@@ -108,12 +111,14 @@ def run(n: int, preload: int, answers: int, kind: str = "table", batch: int = 1,
                 state, _, _ = _remove_buffers(state)  # image bytes travel as binary buffers, the rest as JSON
                 json.dumps(state)
                 encode.append(1000 * (time.perf_counter() - started))
+            al.session.wait_idle(600)  # the last answers' rounds send their messages too
+            per_answer = len(messages) / answers
             refused = sum(len(v["refused"]) for v in widget.answered.values())
             stored = len(al.labeled)
         finally:
             al.close()
     return {"n": n, "preload": preload, "handle": handle, "encode": encode, "sent": sent, "refused": refused,
-            "stored": stored}
+            "stored": stored, "messages": per_answer}
 
 
 def main() -> int:
@@ -145,14 +150,14 @@ def main() -> int:
 
 def report(args) -> None:
     print(f"{'rows':>9} {'preload':>7} | {'handle median':>13} {'p95':>6} | {'encode median':>13} {'p95':>6} | "
-          f"{'sent median':>11} {'p95':>8} | {'stored':>6} {'refused':>7}")
+          f"{'sent median':>11} {'p95':>8} | {'messages/answer':>15} | {'stored':>6} {'refused':>7}")
     for n in args.sizes:
         for preload in args.preloads:
             r = run(n, preload, args.answers, args.kind, args.batch, args.rate)
             print(f"{n:>9,} {preload:>7} | {statistics.median(r['handle']):>10.2f} ms {percentile(r['handle'], .95):>6.2f} | "
                   f"{statistics.median(r['encode']):>10.2f} ms {percentile(r['encode'], .95):>6.2f} | "
                   f"{statistics.median(r['sent']):>8.1f} KB {percentile(r['sent'], .95):>8.1f} | "
-                  f"{r['stored']:>6} {r['refused']:>7}", flush=True)
+                  f"{r['messages']:>15.2f} | {r['stored']:>6} {r['refused']:>7}", flush=True)
 
 
 if __name__ == "__main__":
