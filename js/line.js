@@ -246,12 +246,13 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
   }
 
   /**
-   * The intents to send now (`force`: all that wait, e.g. as the card goes away). An answer goes at once unless the last message left less than ANSWERS_APART_MS ago:
-   * then it waits for the next press after that, or for `leavesIn()`. And while SENT_UNSETTLED_MOST
-   * answers sent are unsettled, new ones wait and leave together, as one message, as soon as fewer
-   * than two messages are unsettled: a kernel that lags handles one message and one top-up for a
-   * whole burst, and always has the next one queued while it handles one, so it catches up
-   * instead of falling behind.
+   * The intents to send now (`force`: all that wait, e.g. as the card goes away). An answer goes
+   * at once unless the last message left less than ANSWERS_APART_MS ago: then it waits for the
+   * next press after that, or for `leavesIn()`. And while SENT_UNSETTLED_MOST answers sent are
+   * unsettled, new ones wait and leave together, as one message, as soon as fewer than two
+   * messages are unsettled: a kernel that lags handles one message and one top-up for a whole
+   * burst, and always has the next one queued while it handles one, so it catches up instead of
+   * falling behind.
    */
   function outgoing(force = false) {
     if (!outbox.length) return [];
