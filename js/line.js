@@ -123,6 +123,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
       if (refused.length) refusal = String(refused[refused.length - 1][2] || "");
       through = mine.through;
       inflight = inflight.filter((a) => a.seq > through);
+      messages = messages.filter((last) => last > through);
     }
     const line = withContent(kernelLine({ card, suggestion, votes, image, upcoming }));
     // the kernel's card named by key with no copy here (a card drawn late): nothing to show until it comes
@@ -240,7 +241,6 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
 
   /** Whether the kernel lags so far behind that new answers wait for it (see `outgoing`). */
   function kernelLags() {
-    messages = messages.filter((last) => last > through);
     const unsettled = inflight.filter((a) => a.seq <= sentThrough).length;
     return unsettled >= SENT_UNSETTLED_MOST && messages.length >= 2;
   }
