@@ -307,10 +307,14 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
         page.context.browser.start_tracing(page=page, path=trace,
                                            categories=["toplevel", "devtools.timeline", "v8", "blink", "cc", "gpu",
                                                        "disabled-by-default-devtools.timeline", "disabled-by-default-v8.cpu_profiler"])
+    # each press at a random moment of its frame, as on the plain element (measure_floor): at exactly
+    # 20 a second every press would meet the display's cycle at the same point for the whole run,
+    # and the run's press-to-frame figures would depend on that one point
+    jitter = random.Random(2)
     interval = 1.0 / rate
     started, started_at = time.monotonic(), time.time()
     for i, key in enumerate(keys):
-        delay = started + i * interval - time.monotonic()
+        delay = started + i * interval + jitter.uniform(0, 1 / 60) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         page.keyboard.press(key)
