@@ -2,7 +2,7 @@
 // every string set as textContent (see dom.js); records are untrusted.
 // Buttons call the `actions` given to createCard; nothing here decides what comes next.
 
-import { h, place, setAttr, setText, show } from "./dom.js";
+import { h, place, setAttr, setStyle, setText, show } from "./dom.js";
 import { keyOf, keymapRows } from "./keys.js";
 
 /** Lines of record text shown before "show more". */
@@ -555,13 +555,18 @@ export function createCard(doc, actions) {
   let recordWidth = 0;
 
   // Boxes of fields on screen now. How many rows a box hides below its bottom is only known
-  // after layout: measured on the next frame, on scroll and when the box changes size.
+  // after layout: measured when the box is laid out or changes size (a ResizeObserver reports
+  // after the frame's own layout, so reading it is free), and on scroll. Measuring from a frame
+  // callback instead would lay the new record out twice in the frame that shows it.
   const fieldBoxes = new Set();
   const win = doc.defaultView;
   const resizeObserver = win && typeof win.ResizeObserver === "function"
     ? new win.ResizeObserver(() => measureFields())
     : null;
   let measureQueued = false;
+  // How the last box measured looked, by its shape: the next record's box of the same shape
+  // starts so, and its measure then changes nothing (no second layout before the frame is painted).
+  let lastLook = { shape: null, look: null };
 
   function measureFields() {
     measureQueued = false;
@@ -569,10 +574,9 @@ export function createCard(doc, actions) {
   }
 
   function queueMeasure() {
-    if (measureQueued) return;
+    if (measureQueued || resizeObserver) return; // the observer reports each new box once laid out
     measureQueued = true;
-    if (win && typeof win.requestAnimationFrame === "function") win.requestAnimationFrame(measureFields);
-    else setTimeout(measureFields, 0);
+    setTimeout(measureFields, 0);
   }
 
   function forgetFieldBoxes() {
@@ -606,32 +610,51 @@ export function createCard(doc, actions) {
       toggle,
     ]);
     const node = el("div", { class: "al-fieldbox" + (open ? " al-fields-open" : "") }, [head, box, rail]);
-    function measure() {
-      if (!node.isConnected) return;
+    const shape = JSON.stringify([extraClass, open, recordWidth, list.map((row) => (Array.isArray(row) ? row[0] : row))]);
+    /** Only reads the laid-out box: what it shows, as plain values. */
+    function read() {
       const clipped = box.scrollHeight > box.clientHeight + 1;
       let hidden = 0;
       if (clipped) {
         const viewBottom = box.getBoundingClientRect().top + box.clientTop + box.clientHeight;
         hidden = rowsBelow(Array.from(box.querySelectorAll("tr"), (tr) => tr.getBoundingClientRect().bottom), viewBottom);
       }
-      more.textContent = moreFieldsText(hidden);
-      show(more, hidden > 0);
-      node.classList.toggle("al-more-below", hidden > 0);
-      node.classList.toggle("al-clipped-box", clipped);
-      show(toggle, open || clipped);
-      show(head, list.length >= FIELD_COUNT_FROM || clipped || open);
       const nativeBar = box.offsetWidth - box.clientWidth - 2 * box.clientLeft > 0;
-      show(rail, clipped && !nativeBar);
-      if (clipped && !nativeBar) {
+      const look = { hidden, clipped, rail: clipped && !nativeBar };
+      if (look.rail) {
         const height = box.clientHeight;
         const thumbHeight = Math.max(16, Math.round((height * height) / box.scrollHeight));
         const travel = Math.max(0, box.scrollHeight - height);
-        rail.style.top = `${box.offsetTop + box.clientTop}px`;
-        rail.style.height = `${height}px`;
-        thumb.style.height = `${thumbHeight}px`;
-        thumb.style.top = `${travel ? Math.round((box.scrollTop / travel) * (height - thumbHeight)) : 0}px`;
+        look.railTop = `${box.offsetTop + box.clientTop}px`;
+        look.railHeight = `${height}px`;
+        look.thumbHeight = `${thumbHeight}px`;
+        look.thumbTop = `${travel ? Math.round((box.scrollTop / travel) * (height - thumbHeight)) : 0}px`;
+      }
+      return look;
+    }
+    /** Only writes, and only what changes. */
+    function apply(look) {
+      setText(more, moreFieldsText(look.hidden));
+      show(more, look.hidden > 0);
+      node.classList.toggle("al-more-below", look.hidden > 0);
+      node.classList.toggle("al-clipped-box", look.clipped);
+      show(toggle, open || look.clipped);
+      show(head, list.length >= FIELD_COUNT_FROM || look.clipped || open);
+      show(rail, look.rail);
+      if (look.rail) {
+        setStyle(rail, "top", look.railTop);
+        setStyle(rail, "height", look.railHeight);
+        setStyle(thumb, "height", look.thumbHeight);
+        setStyle(thumb, "top", look.thumbTop);
       }
     }
+    function measure() {
+      if (!node.isConnected) return;
+      const look = read();
+      apply(look);
+      lastLook = { shape, look };
+    }
+    if (lastLook.shape === shape) apply(lastLook.look);
     box.addEventListener("scroll", measure, { passive: true });
     const entry = { measure };
     fieldBoxes.add(entry);

@@ -31,9 +31,12 @@ export function h(doc, tag, props = {}, children = []) {
   return node;
 }
 
-/** Show or hide an element with the `hidden` attribute. */
+/**
+ * Show or hide an element with the `hidden` attribute, only when that changes (setting it again
+ * to the same value still makes the browser recompute the element's style).
+ */
 export function show(node, visible) {
-  node.hidden = !visible;
+  if (node.hidden === visible) node.hidden = !visible;
 }
 
 /**
@@ -46,6 +49,11 @@ export function setAttr(node, name, value) {
   } else if (node.getAttribute(name) !== String(value)) {
     node.setAttribute(name, String(value));
   }
+}
+
+/** Set one inline style property only when it changes. */
+export function setStyle(node, property, value) {
+  if (node.style[property] !== value) node.style[property] = value;
 }
 
 /** Set the text of an element only when it changes. */

@@ -372,6 +372,25 @@ describe("wide and long records", () => {
     expect(toggle.hidden).toBe(false); // still clipped: show all stays
   });
 
+  it("draws the next record's box of the same columns as the last one was measured, before any layout", () => {
+    const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    layOut(root.querySelector(".al-body .al-table-wrap"));
+    // the next record: other values, the same columns. Measuring it again (after the frame's
+    // layout) would then change nothing, so the frame that shows it lays it out once.
+    const next = thirty.map(([name], i) => [name, String(1000 + i)]);
+    model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: next }));
+    const more = root.querySelector(".al-body .al-fields-more");
+    expect(root.querySelector(".al-body td").textContent).toBe("1000");
+    expect(more.hidden).toBe(false);
+    expect(more.textContent).toBe("scroll for 18 more");
+    expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(false);
+    // other columns: nothing is known before layout
+    const other = thirty.map(([name, value]) => [`other ${name}`, value]);
+    model.set("card", textCard({ token: 3, key: "i:44", kind: "table", text: "", fields: other }));
+    expect(root.querySelector(".al-body .al-fields-more").hidden).toBe(true);
+    expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(true);
+  });
+
   it("leaves the scroll position to the browser's own scrollbar when it shows one", () => {
     const { root } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
     const box = root.querySelector(".al-body .al-table-wrap");

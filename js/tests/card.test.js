@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
 import { charsPerLine, isLongText, modelStatusText, progressText } from "../card.js";
-import { h } from "../dom.js";
+import { h, setStyle, show } from "../dom.js";
 
 describe("card text", () => {
   it("formats the progress line with thousands separators", () => {
@@ -46,6 +46,24 @@ describe("card text", () => {
 describe("node builder", () => {
   it("refuses inline event handler attributes", () => {
     expect(() => h(document, "button", { onclick: "alert(1)" })).toThrow(/addEventListener/);
+  });
+
+  it("leaves an element that already looks as asked untouched (a write of the same value still costs a style pass)", async () => {
+    const node = h(document, "div", { hidden: true });
+    node.style.top = "4px";
+    const changes = [];
+    const observer = new MutationObserver((records) => changes.push(...records));
+    observer.observe(node, { attributes: true });
+    show(node, false);
+    setStyle(node, "top", "4px");
+    await Promise.resolve();
+    expect(changes).toEqual([]);
+    show(node, true);
+    setStyle(node, "top", "8px");
+    await Promise.resolve();
+    expect(changes.map((c) => c.attributeName)).toEqual(["hidden", "style"]);
+    expect(node.hidden).toBe(false);
+    observer.disconnect();
   });
 
   it("turns strings into text, never markup", () => {
