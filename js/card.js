@@ -652,7 +652,7 @@ export function createCard(doc, actions) {
       if (!node.isConnected) return;
       const look = read();
       apply(look);
-      lastLook = { shape, look };
+      if (box.scrollTop === 0) lastLook = { shape, look }; // a new box starts scrolled to the top
     }
     if (lastLook.shape === shape) apply(lastLook.look);
     box.addEventListener("scroll", measure, { passive: true });

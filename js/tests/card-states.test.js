@@ -374,7 +374,12 @@ describe("wide and long records", () => {
 
   it("draws the next record's box of the same columns as the last one was measured, before any layout", () => {
     const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
-    layOut(root.querySelector(".al-body .al-table-wrap"));
+    const first = root.querySelector(".al-body .al-table-wrap");
+    layOut(first);
+    // scrolled down to one row out of view: the next box starts at the top all the same
+    Object.defineProperty(first, "scrollTop", { configurable: true, get: () => 460 });
+    layOut(first, { top: 460 });
+    expect(root.querySelector(".al-body .al-fields-more").textContent).toBe("scroll for 1 more");
     // the next record: other values, the same columns. Measuring it again (after the frame's
     // layout) would then change nothing, so the frame that shows it lays it out once.
     const next = thirty.map(([name], i) => [name, String(1000 + i)]);
