@@ -8,7 +8,8 @@ Runs tests/ui/test_load.py once per setting: a JupyterLab server in a temp dir, 
 ``--rows`` records of one kind (movie-review snippets, 8x8 digit images, 640x640 photo-like colour
 images (40 different ones, repeated), or breast-cancer table
 rows; repeated to reach the row count) and ``retrain_every=10``, and ``--presses`` label keys
-pressed on the card at ``--rate`` a second without waiting for anything. ``preload`` is how many
+pressed on the card at ``--rate`` a second (each at a random moment of its display frame, as a
+labeler's would be) without waiting for anything. ``preload`` is how many
 records the card holds in the page: 8 is the product's default; 1 is the card as it was before
 the page held a line (every press waits for the kernel's next card). ``--busy`` runs each setting
 on a quiet machine, with a second process keeping one core busy, or both. ``--models previous``

@@ -1,7 +1,7 @@
 """Labeling at keyboard speed in a real JupyterLab: every press lands on the record on screen.
 
-Label keys are pressed on the card at a steady rate (20 a second by default) without waiting for
-anything, on 3,000 records with ``retrain_every=10``, so the model retrains in the background all
+Label keys are pressed on the card at a steady rate (20 a second by default, each at a random
+moment of its display frame) without waiting for anything, on 3,000 records with ``retrain_every=10``, so the model retrains in the background all
 along. The card holds a short line of records in the page (``preload``, default 8), so each press
 shows the next record at once and sends the answer for the one the user saw. A capture-phase
 listener notes which row was on screen when each key went down, and a MutationObserver when the
