@@ -254,21 +254,27 @@ _FLOOR_JS = """
 FLOOR_PRESSES = 100
 
 
+def press_keys(page, keys, *, rate: float, seed: int) -> None:
+    """Press ``keys`` one by one, ``rate`` a second on average, each at a random moment of its
+    display frame, without waiting for anything. At exactly 20 a second (3 frames at 60 Hz) every
+    press would meet the display's cycle at the same point for a whole run, and that one point
+    would set the run's press-to-frame figures."""
+    jitter = random.Random(seed)
+    started = time.monotonic()
+    for i, key in enumerate(keys):
+        delay = started + i / rate + jitter.uniform(0, 1 / 60) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        page.keyboard.press(key)
+
+
 def measure_floor(page, *, rate: float) -> dict:
     """Press keys on a plain element of the page at ``rate`` a second, the kernel idle: press to the
     frame that shows the change (median, 95th percentile), the share in the first frame, and the
     gap between the page's frames meanwhile. The card cannot be faster than this."""
     page.evaluate(_FLOOR_JS)
     page.evaluate("() => { window.__alFrameTimes = []; }")
-    # each press at a random moment of its frame: 20 a second is exactly 3 frames at 60 Hz, and an
-    # idle page would otherwise meet every press at the same point of the display's cycle
-    jitter = random.Random(1)
-    started = time.monotonic()
-    for i in range(FLOOR_PRESSES):
-        delay = started + i / rate + jitter.uniform(0, 1 / 60) - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        page.keyboard.press("1")
+    press_keys(page, "1" * FLOOR_PRESSES, rate=rate, seed=1)
     page.wait_for_timeout(200)  # the last frame
     floor = page.evaluate("window.__alFloor")
     frame_times = page.evaluate("window.__alFrameTimes")
@@ -307,17 +313,8 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
         page.context.browser.start_tracing(page=page, path=trace,
                                            categories=["toplevel", "devtools.timeline", "v8", "blink", "cc", "gpu",
                                                        "disabled-by-default-devtools.timeline", "disabled-by-default-v8.cpu_profiler"])
-    # each press at a random moment of its frame, as on the plain element (measure_floor): at exactly
-    # 20 a second every press would meet the display's cycle at the same point for the whole run,
-    # and the run's press-to-frame figures would depend on that one point
-    jitter = random.Random(2)
-    interval = 1.0 / rate
     started, started_at = time.monotonic(), time.time()
-    for i, key in enumerate(keys):
-        delay = started + i * interval + jitter.uniform(0, 1 / 60) - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        page.keyboard.press(key)
+    press_keys(page, keys, rate=rate, seed=2)
     typing_seconds = time.monotonic() - started
     if trace:
         page.context.browser.stop_tracing()
