@@ -1,4 +1,4 @@
-// Bytes from the widget (a DataView in anywidget) -> object URLs for <img>.
+// Bytes from the widget (a DataView in anywidget) -> URLs for <img> (data: for small pictures, blob: else).
 // Image sources only ever come from URLs made here from the bytes themselves.
 
 /**
@@ -34,6 +34,42 @@ export function bytesToObjectURL(value, type = "image/png") {
   const bytes = toBytes(value);
   if (bytes === null) return null;
   return URL.createObjectURL(new Blob([bytes], { type: imageType(bytes, type) }));
+}
+
+/**
+ * A record's picture up to this size travels as a data: URL, which the browser reads as the <img>'s
+ * source is set: the card's picture is complete the moment it is drawn. A blob: URL is fetched
+ * through the browser's loader first, which takes tens of ms on a loaded machine, so a record
+ * ranked into the line just before its press showed an empty box for a frame or two. Larger
+ * pictures keep blob: URLs: as text a data: URL takes a third more memory, and what delays them is
+ * decoding, which the shelf does ahead.
+ */
+export const INLINE_PICTURE_MOST = 64 * 1024;
+
+/** Bytes as base64, in chunks (one call per byte would be slow, one for all can overflow the stack). */
+function base64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.byteLength; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/**
+ * A URL for a record's picture: data: up to INLINE_PICTURE_MOST bytes, blob: above.
+ *
+ * @param {DataView|ArrayBuffer|ArrayBufferView|null|undefined} value
+ * @param {string} [type] MIME type of the bytes when they are not JPEG.
+ * @returns {string|null} the URL (let go of it with releaseURL), or `null` when empty.
+ */
+export function pictureURL(value, type = "image/png") {
+  const bytes = toBytes(value);
+  if (bytes === null) return null;
+  if (bytes.byteLength > INLINE_PICTURE_MOST) return bytesToObjectURL(bytes, type);
+  return `data:${imageType(bytes, type)};base64,${base64(bytes)}`;
+}
+
+/** Let go of a URL made by pictureURL (a data: URL holds nothing to let go of). */
+export function releaseURL(url) {
+  if (typeof url === "string" && url.startsWith("blob:")) URL.revokeObjectURL(url);
 }
 
 /** Whether two byte views hold the same bytes (a record's image arrives anew with each sync). */
@@ -74,8 +110,8 @@ export function createUrlSlot(type = "image/png") {
 }
 
 /**
- * Object URLs for the images of the page's line, by record key: the record on screen and the
- * next few. The pictures of the records coming next are loaded and decoded ahead, in an image
+ * URLs for the images of the page's line (see pictureURL), by record key: the record on screen and
+ * the next few. The pictures of the records coming next are loaded and decoded ahead, in an image
  * off the page: the card's <img> for the same URL is then complete the moment it is drawn, as a
  * text card is, instead of showing an empty box for a frame or more while its picture loads.
  *
@@ -99,8 +135,8 @@ export function createImageShelf(newImage = () => null, type = "image/png") {
       known.value = value;
       return known;
     }
-    if (known) URL.revokeObjectURL(known.url);
-    const made = { value, url: bytesToObjectURL(value, type), warm: null };
+    if (known) releaseURL(known.url);
+    const made = { value, url: pictureURL(value, type), warm: null };
     held.set(key, made);
     return made;
   }
@@ -128,14 +164,14 @@ export function createImageShelf(newImage = () => null, type = "image/png") {
     }
     for (const [key, found] of held) {
       if (!keep.has(key)) {
-        URL.revokeObjectURL(found.url);
+        releaseURL(found.url);
         held.delete(key);
       }
     }
   }
 
   function release() {
-    for (const found of held.values()) URL.revokeObjectURL(found.url);
+    for (const found of held.values()) releaseURL(found.url);
     held.clear();
   }
 

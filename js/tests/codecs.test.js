@@ -1,6 +1,13 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { bytesToObjectURL, createImageShelf, createUrlSlot, toBytes } from "../codecs.js";
+import { INLINE_PICTURE_MOST, bytesToObjectURL, createImageShelf, createUrlSlot, pictureURL, releaseURL, toBytes } from "../codecs.js";
+
+/** A picture of `size` bytes starting with `head` (its first bytes say PNG or JPEG). */
+function picture(head, size = head.length) {
+  const bytes = new Uint8Array(size);
+  bytes.set(head);
+  return new DataView(bytes.buffer);
+}
 
 let n = 0;
 beforeEach(() => {
@@ -59,7 +66,7 @@ describe("codecs", () => {
       made.push(image);
       return image;
     });
-    const bytes = (n) => new DataView(new Uint8Array([0x89, 0x50, n]).buffer);
+    const bytes = (n) => picture([0x89, 0x50, n], INLINE_PICTURE_MOST + 1); // blob: URLs, to be let go of
     const a = { key: "i:1", image: bytes(1) };
     const b = { key: "i:2", image: bytes(2) };
     const text = { key: "i:3", image: null };
@@ -83,9 +90,42 @@ describe("codecs", () => {
     expect(shelf.size()).toBe(0);
   });
 
+  it("makes a data: URL of a small picture, with its type, and a blob: URL above INLINE_PICTURE_MOST bytes", () => {
+    const small = picture([0xff, 0xd8, 0xff, 0xe0, 0, 255, 128]);
+    const url = pictureURL(small);
+    expect(url.startsWith("data:image/jpeg;base64,")).toBe(true);
+    expect(Uint8Array.from(atob(url.split(",")[1]), (c) => c.charCodeAt(0))).toEqual(new Uint8Array(small.buffer));
+    // the base64 of a picture longer than one chunk of the encoder is the picture's whole
+    const edge = picture([0x89, 0x50, 0x4e, 0x47], INLINE_PICTURE_MOST);
+    new Uint8Array(edge.buffer).fill(7, 4);
+    const inline = pictureURL(edge);
+    expect(inline.startsWith("data:image/png;base64,")).toBe(true);
+    expect(atob(inline.split(",")[1]).length).toBe(INLINE_PICTURE_MOST);
+    expect(URL.createObjectURL).not.toHaveBeenCalled();
+    const large = pictureURL(picture([0x89, 0x50, 0x4e, 0x47], INLINE_PICTURE_MOST + 1));
+    expect(large).toBe("blob:test/1");
+    expect(pictureURL(null)).toBeNull();
+    releaseURL(inline);
+    expect(URL.revokeObjectURL).not.toHaveBeenCalled();
+    releaseURL(large);
+    expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/1");
+  });
+
+  it("holds a small picture of the line as a data: URL and decodes it ahead like any other", () => {
+    const decode = vi.fn(() => Promise.resolve());
+    const shelf = createImageShelf(() => ({ src: "", decode }));
+    const record = { key: "i:1", image: picture([0x89, 0x50, 1]) };
+    shelf.prepare([record]);
+    expect(shelf.url("i:1", record.image)).toBe(pictureURL(record.image));
+    expect(decode).toHaveBeenCalledTimes(1);
+    shelf.prepare([]);
+    shelf.release();
+    expect(URL.revokeObjectURL).not.toHaveBeenCalled();
+  });
+
   it("still gives URLs where no off-page image can be made", () => {
     const shelf = createImageShelf();
-    shelf.prepare([{ key: "i:1", image: new DataView(new Uint8Array([1]).buffer) }]);
-    expect(shelf.url("i:1", new DataView(new Uint8Array([1]).buffer))).toBe("blob:test/1");
+    shelf.prepare([{ key: "i:1", image: picture([1], INLINE_PICTURE_MOST + 1) }]);
+    expect(shelf.url("i:1", picture([1], INLINE_PICTURE_MOST + 1))).toBe("blob:test/1");
   });
 });

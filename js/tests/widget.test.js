@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { INLINE_PICTURE_MOST } from "../codecs.js";
 import widget, { imagesAhead } from "../widget.js";
 import { afterFrame, core, labelButton, listenLikeTheNotebooks, mountCard, pace, pngBytes, press, sentAnswers, settle, textCard, unmountCards, upcomingRecord } from "./fake-model.js";
 
@@ -167,18 +168,33 @@ describe("images", () => {
   afterEach(() => {
     delete window.HTMLImageElement.prototype.decode;
   });
-  const picture = (n) => new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47, n]).buffer);
+  /** A picture too large to travel as a data: URL (a blob: URL, made and let go of by the page). */
+  const picture = (n) => {
+    const bytes = new Uint8Array(INLINE_PICTURE_MOST + 1);
+    bytes.set([0x89, 0x50, 0x4e, 0x47, n]);
+    return new DataView(bytes.buffer);
+  };
 
-  it("shows the image bytes through an object URL and revokes the old URL on a new image", async () => {
-    const { root, model } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
+  it("shows a small picture as a data: URL, there the moment its card is drawn, with nothing to let go of", () => {
+    const { root, cleanup } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
+    const src = root.querySelector("img.al-image").getAttribute("src");
+    expect(src.startsWith("data:image/png;base64,")).toBe(true);
+    expect(Uint8Array.from(atob(src.split(",")[1]), (c) => c.charCodeAt(0))).toEqual(new Uint8Array(pngBytes().buffer));
+    expect(URL.createObjectURL).not.toHaveBeenCalled();
+    cleanup();
+    expect(URL.revokeObjectURL).not.toHaveBeenCalled();
+  });
+
+  it("shows a large picture through an object URL and revokes the old URL on a new image", async () => {
+    const { root, model } = mount({ card: textCard({ kind: "image", text: "" }), image: picture(1) });
     expect(URL.createObjectURL).toHaveBeenCalledTimes(1);
     const blob = URL.createObjectURL.mock.calls[0][0];
     expect(blob.type).toBe("image/png");
-    expect(blob.size).toBe(12);
+    expect(blob.size).toBe(INLINE_PICTURE_MOST + 1);
     expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/1");
-    model.set("image", pngBytes()); // the same bytes again (a sync that changed nothing): the same URL
+    model.set("image", picture(1)); // the same bytes again (a sync that changed nothing): the same URL
     expect(root.querySelector("img.al-image").getAttribute("src")).toBe("blob:card/1");
-    const other = new Uint8Array([...new Uint8Array(pngBytes().buffer), 7]);
+    const other = new Uint8Array(picture(7).buffer);
     model.set("image", new DataView(other.buffer));
     model.set("card", textCard({ kind: "image", text: "", token: 2, key: "i:43" }));
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
@@ -192,7 +208,7 @@ describe("images", () => {
   it("loads and decodes the pictures of the next records while one is looked at, after the frame, not in the key press", async () => {
     const decoded = watchDecodes();
     const upcoming = [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => upcomingRecord(n, { kind: "image", text: "", image: picture(n) }));
-    const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes(), upcoming });
+    const { root } = mount({ card: textCard({ kind: "image", text: "" }), image: picture(1), upcoming });
     await afterFrame();
     // the record on screen and the next seven (the default preload of 8), no further
     expect(decoded).toHaveLength(8);
@@ -798,7 +814,9 @@ describe("insights and key map", () => {
 
 describe("cleanup", () => {
   it("removes every listener, frees object URLs and leaves a later change or key harmless", () => {
-    const { root, model, el, cleanup } = mount({ card: textCard({ kind: "image", text: "" }), image: pngBytes() });
+    const large = new Uint8Array(INLINE_PICTURE_MOST + 1);
+    large.set(new Uint8Array(pngBytes().buffer));
+    const { root, model, el, cleanup } = mount({ card: textCard({ kind: "image", text: "" }), image: new DataView(large.buffer) });
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:card/1");
