@@ -111,6 +111,13 @@ describe("codecs", () => {
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:test/1");
   });
 
+  it("names PNG or JPEG in a data: URL, whatever the bytes hold (markup is never read as an SVG)", () => {
+    const markup = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>');
+    const url = pictureURL(new DataView(markup.buffer));
+    expect(url.startsWith("data:image/png;base64,")).toBe(true);
+    expect(url).not.toContain("<");
+  });
+
   it("holds a small picture of the line as a data: URL and decodes it ahead like any other", () => {
     const decode = vi.fn(() => Promise.resolve());
     const shelf = createImageShelf(() => ({ src: "", decode }));
