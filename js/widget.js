@@ -206,7 +206,7 @@ function render({ model, el }) {
   }
 
   /**
-   * Making a picture's URL costs a copy of its bytes and a call to the browser, so after a key
+   * Making a picture's URL costs a copy of its bytes (as base64 text, or a blob), so after a key
    * press this runs once the frame that shows the new record is out, not in the press itself;
    * presses faster than frames share one run. (The kernel's messages prepare at once: see
    * onKernelChange.)
