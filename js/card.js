@@ -1038,8 +1038,8 @@ export function createCard(doc, actions) {
    *
    * @param {object} s card, labels, keyMap (label -> key), labelColors (label -> "#rrggbb"), guidelines
  *   (label -> text), progress, suggestion, modelStatus, votes, strategy,
-   *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl,
-   *   confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
+   *   strategies, strategyHelp, storePath, error, notice (the synced traits); imageUrl (a data: or
+   *   blob: URL, or null), confidenceUrl, coverageUrl (object URLs or null); insightsOpen, plotTab, keymapOpen,
    *   expanded, fieldsOpen (local view state); recent, review, reviewOrders, checks (the recent answers,
  *   the review in progress, the review orders, and the label checks); pending (answers on their way to the kernel); dead (the
    *   kernel behind the card is gone) and unsaved (answers it never committed).

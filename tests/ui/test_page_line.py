@@ -202,3 +202,63 @@ al'''
     assert not [e for e in page.console_errors if "activelabel" in e or "al-card" in e], page.console_errors
     for card in page.locator(CARD).all():
         assert card.locator(".al-error").is_hidden()
+
+
+#: For each new row on the card: whether its picture was there when the frame that shows it began
+#: (a row replaced within the same frame is not counted: that frame never showed it).
+_LOG_PICTURES_JS = """
+card => {
+  window.__alPictures = [];
+  let last = null;
+  new MutationObserver(() => {
+    const key = card.querySelector('.al-key');
+    const row = key && key.textContent ? key.textContent : null;
+    if (row === null || row === last) return;
+    last = row;
+    const image = card.querySelector('img.al-image');
+    if (!image) return;
+    const src = image.src;
+    requestAnimationFrame(() => {
+      const now = card.querySelector('img.al-image');
+      if (last !== row || now !== image || image.src !== src) return;
+      window.__alPictures.push({ row, there: image.complete && image.naturalWidth > 0, scheme: src.slice(0, 5) });
+    });
+  }).observe(card, { childList: true, subtree: true, characterData: true });
+}
+"""
+
+
+def test_a_burst_on_image_records_shows_each_picture_in_the_frame_that_first_shows_its_record(start_jupyter, page):
+    """Keys pressed without waiting on the kernel, on image records, with a fit after every second
+    answer (each one reranks the records after the card): every record's picture is there in the
+    frame that first shows it, never an empty box first. A small picture travels as a ``data:``
+    URL, which the browser reads as the card draws it."""
+    server = start_jupyter("lab")
+    setup = '''\
+import pandas as pd
+from sklearn.datasets import load_digits
+from activelabel_widget import ActiveLabeler
+
+digits = load_digits()
+df = pd.DataFrame({"pixels": list(digits.images[:300])})
+al = ActiveLabeler(df, image="pixels", labels=["low", "high"], store="pictures.db", retrain_every=2)
+al'''
+    nb = write_notebook(server.root, "pictures.ipynb", [setup, 'print("LABELS=" + str(len(al.labeled)))'])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    show_card(page)
+    wait_card(page, progress=["0 / 300 labeled"])
+    page.locator(CARD).evaluate(_LOG_PICTURES_JS)
+    for key in "1212121212121212":
+        wait_card(page)  # at once while the page's line holds a record, as it should at this pace
+        page.keyboard.press(key)
+        page.wait_for_timeout(40)  # about a labeler's fastest pace, with fits in the background
+    page.wait_for_function("sel => document.querySelector(sel + ' .al-store').textContent.endsWith('all saved')",
+                           arg=CARD, timeout=KERNEL_TIMEOUT_MS)
+    pictures = page.evaluate("window.__alPictures")
+    assert len(pictures) >= 12, pictures  # rows replaced within one frame are not counted
+    assert all(p["there"] for p in pictures), [p for p in pictures if not p["there"]]
+    assert {p["scheme"] for p in pictures} == {"data:"}, pictures
+    run_cell(page, 1)
+    assert cell_output(page, 1, "LABELS=") == "16"
+    assert_no_card_errors(page)
