@@ -203,8 +203,14 @@ card => {
     const row = key && key.textContent ? key.textContent : null;
     if (row !== last) {
       last = row;
-      const entry = { row, t: performance.now(), frame: null, frameNo: null, imageReady: null };
+      const entry = { row, t: performance.now(), frame: null, frameNo: null, imageReady: null, content: null };
       window.__alCards.push(entry);
+      // the record's picture or text, named before it is first painted: when it is on screen (see _SHOWN_JS)
+      const content = card.querySelector('img.al-image') || card.querySelector('.al-text');
+      if (content && !content.hasAttribute('elementtiming')) {
+        entry.content = 'card-' + window.__alCards.length;
+        content.setAttribute('elementtiming', entry.content);
+      }
       // the frame that paints it (the counter's callback, registered earlier, has already counted it),
       // and for an image record whether its picture is there to paint in that frame, not an empty box
       requestAnimationFrame(() => {
@@ -215,6 +221,19 @@ card => {
       });
     }
   }).observe(card, { childList: true, subtree: true, characterData: true });
+}
+"""
+
+
+#: When each named element (a record's text or picture, the floor's number) was first on screen: the
+#: render time the browser's Element Timing reports, the frame's presentation (after its paint,
+#: the picture's decoding and the compositor), later than the frame's callbacks that press->frame reads.
+_SHOWN_JS = """
+() => {
+  window.__alShown = {};
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) window.__alShown[e.identifier] = e.renderTime || null;
+  }).observe({ type: 'element', buffered: true });
 }
 """
 
@@ -237,9 +256,13 @@ _FLOOR_JS = """
     if (event.target !== floor) return;
     event.stopPropagation();
     event.preventDefault();
-    window.__alFloor.presses.push({ t: performance.now(), frameNo: window.__alFrame });
+    window.__alFloor.presses.push({ t: performance.now(), frameNo: window.__alFrame, content: 'floor-' + (shown + 1) });
     shown += 1;
-    floor.textContent = 'row ' + shown;
+    // a new element each time: the browser times the first paint of a named element (see _SHOWN_JS)
+    const number = document.createElement('div');
+    number.setAttribute('elementtiming', 'floor-' + shown);
+    number.textContent = 'row ' + shown;
+    floor.replaceChildren(number);
   }, true);
   new MutationObserver(() => {
     const entry = { t: performance.now(), frame: null, frameNo: null };
@@ -278,6 +301,7 @@ def measure_floor(page, *, rate: float) -> dict:
     page.wait_for_timeout(200)  # the last frame
     floor = page.evaluate("window.__alFloor")
     frame_times = page.evaluate("window.__alFrameTimes")
+    content_shown = page.evaluate("window.__alShown")
     page.evaluate("() => document.getElementById('al-floor').remove()")
     to_frame = [shown["frame"] - press["t"] for press, shown in zip(floor["presses"], floor["shown"])
                 if shown["frame"] is not None]
@@ -288,6 +312,7 @@ def measure_floor(page, *, rate: float) -> dict:
         "floor_press_to_frame_ms": _percentiles(to_frame),
         "floor_share_in_next_frame": _share_in_first_frame(frames),
         "floor_frame_interval_ms": _frame_gaps(frame_times),
+        "floor_press_to_screen_ms": _on_screen(floor["presses"], content_shown),
     }
 
 
@@ -297,6 +322,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
     nb = write_notebook(server.root, "load.ipynb", [SETUP, START, REPORT])
     open_notebook(page, server, nb)
     page.evaluate(_LOG_PRESSES_JS)
+    page.evaluate(_SHOWN_JS)
     run_cell(page, 0)
     show_card_in_cell(page, 0)
     run_cell(page, 1)
@@ -320,6 +346,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
         page.context.browser.stop_tracing()
     log = page.evaluate("window.__alPresses")
     cards = page.evaluate("window.__alCards")
+    content_shown = page.evaluate("window.__alShown")
     frame_times = page.evaluate("window.__alFrameTimes")
     time_origin = page.evaluate("performance.timeOrigin")  # the page's times plus this are the shared clock, in ms
 
@@ -346,7 +373,7 @@ def run_load(start_jupyter, page, artifacts: Path, *, presses: int, rate: float)
         conn.close()
 
     figures = check_load(keys, log, report["received"], events, report["refused"])
-    figures.update(latencies(log, cards, report["received"]))
+    figures.update(latencies(log, cards, report["received"], content_shown))
     figures["kernel_behind_ms"] = kernel_behind(log, report["received"], time_origin)
     figures["frame_interval_ms"] = _frame_gaps(frame_times)
     figures.update(floor)
@@ -458,9 +485,18 @@ def kernel_behind(log: list[dict], received: list[list], time_origin_ms: float) 
     return (*_percentiles(behind), max(behind))
 
 
-def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
-    """How long the kernel took per answer, and from a press to the next row in the page and on screen."""
-    to_dom, to_frame, frames, image_ready = [], [], [], []
+def _on_screen(presses: list[dict], shown: dict) -> tuple[float, float] | None:
+    """Press to its named element on screen (median, 95th percentile), None when the browser timed none."""
+    times = [shown[p["content"]] - p["t"] for p in presses if p.get("content") and shown.get(p["content"])]
+    return _percentiles(times) if times else None
+
+
+def latencies(log: list[dict], cards: list[dict], received: list[list], content_shown: dict | None = None) -> dict:
+    """How long the kernel took per answer, and from a press to the next row in the page, to the frame
+    that shows it and to its text or picture on screen (the browser's Element Timing)."""
+    content_shown = content_shown or {}
+    to_dom, to_frame, frames, image_ready, on_screen = [], [], [], [], []
+    named = 0
     for press in log:
         if not press["row"]:
             continue
@@ -472,6 +508,10 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
                 frames.append(nxt["frameNo"] - press["frameNo"])
                 if nxt.get("imageReady") is not None:
                     image_ready.append(nxt["imageReady"])
+            if nxt.get("content"):
+                named += 1
+                if content_shown.get(nxt["content"]):
+                    on_screen.append(content_shown[nxt["content"]] - press["t"])
     return {
         "kernel_answer_ms": _percentiles([r[4] for r in received]),
         "press_to_next_record_ms": _percentiles(to_dom),
@@ -481,10 +521,17 @@ def latencies(log: list[dict], cards: list[dict], received: list[list]) -> dict:
         "share_in_next_frame": _share_in_first_frame(frames),
         # image records: the picture loaded when the frame showing the record began (else an empty box first)
         "image_ready_in_frame": round(sum(image_ready) / len(image_ready), 4) if image_ready else None,
+        # to the record's text or picture on screen (Element Timing's render time), and how many were timed
+        "press_to_screen_ms": _percentiles(on_screen) if on_screen else None,
+        "screen_timed": [len(on_screen), named],
         # answers the page held while 8 in 2 messages or more were unsettled, sent as one message
         "answers_sent_together": sum(1 for r in received if r[6] > 1),
         "messages_together": round(sum(1 / r[6] for r in received if r[6] > 1)),
     }
+
+
+def _pair(figures) -> str:
+    return "not timed" if not figures else f"median {figures[0]:.1f} ms, 95th percentile {figures[1]:.1f} ms"
 
 
 def summary(f: dict) -> str:
@@ -514,6 +561,10 @@ def summary(f: dict) -> str:
         "the least any page does here)",
         *([f"  image there in that frame     {f['image_ready_in_frame']:.1%} of the image records (else the frame "
            "shows an empty box and the picture comes later)"] if f.get("image_ready_in_frame") is not None else []),
+        *([f"  press to the record on screen median {f['press_to_screen_ms'][0]:.1f} ms, 95th percentile "
+           f"{f['press_to_screen_ms'][1]:.1f} ms (its {'picture' if f['kind'] in ('image', 'photo') else 'text'}, "
+           f"by the browser's Element Timing; {f['screen_timed'][0]} of {f['screen_timed'][1]} timed); the plain "
+           f"element's number {_pair(f.get('floor_press_to_screen_ms'))}"] if f.get("press_to_screen_ms") else []),
         f"  the page's own frames         one every {f['frame_interval_ms'][0]:.1f} ms median, 95th percentile "
         f"{f['frame_interval_ms'][1]:.1f} ms (the browser's pace while typing: a press waits for the next frame)",
         f"  kernel time per answer        median {f['kernel_answer_ms'][0]:.1f} ms, 95th percentile "
