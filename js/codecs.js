@@ -40,11 +40,12 @@ export function bytesToObjectURL(value, type = "image/png") {
  * A record's picture up to this size travels as a data: URL, which the browser reads as the <img>'s
  * source is set: the card's picture is complete the moment it is drawn. A blob: URL is fetched
  * through the browser's loader first, which takes tens of ms on a loaded machine, so a record
- * ranked into the line just before its press showed an empty box for a frame or two. Larger
- * pictures keep blob: URLs: as text a data: URL takes a third more memory, and what delays them is
- * decoding, which the shelf does ahead.
+ * ranked into the line just before its press showed an empty box for a frame or two, and the
+ * loads of photographs' blobs stretched the page's frames (benchmarks/README.md). 256 KB holds
+ * the kernel's JPEG of a colour photograph at the card's scale (70-90 KB); larger pictures keep
+ * blob: URLs: as text a data: URL takes a third more memory, and the page holds a few of them.
  */
-export const INLINE_PICTURE_MOST = 64 * 1024;
+export const INLINE_PICTURE_MOST = 256 * 1024;
 
 /** Bytes as base64, in chunks (one call per byte would be slow, one for all can overflow the stack). */
 function base64(bytes) {
