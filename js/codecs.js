@@ -42,7 +42,7 @@ export function bytesToObjectURL(value, type = "image/png") {
  * through the browser's loader first, which takes tens of ms on a loaded machine, so a record
  * ranked into the line just before its press showed an empty box for a frame or two, and the
  * loads of photographs' blobs stretched the page's frames (benchmarks/README.md). 256 KB holds
- * the kernel's JPEG of a colour photograph at the card's scale (70-90 KB); larger pictures keep
+ * the kernel's JPEG of a colour photograph at the card's scale (about 70-85 KB); larger pictures keep
  * blob: URLs: as text a data: URL takes a third more memory, and the page holds a few of them.
  */
 export const INLINE_PICTURE_MOST = 256 * 1024;
