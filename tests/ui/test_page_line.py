@@ -163,20 +163,25 @@ def test_a_kernel_restart_in_a_burst_says_what_may_not_be_saved_and_the_store_an
     assert_no_card_errors(page)
 
 
-def test_a_card_drawn_after_the_line_was_sent_asks_for_it_and_shows_every_image(start_jupyter, page, artifacts):
-    """A record's content travels to the page once: a second view of the labeler, drawn after the
-    first card has answered (its line now names records it holds as ``same``), lacks their images.
-    It asks for the whole line, and each record it shows next has its image at once."""
-    server = start_jupyter("lab")
-    setup = '''\
+def digits_labeler(*, rows: int, store: str, retrain_every: int) -> str:
+    """A notebook cell making a labeler of the first ``rows`` 8x8 digit images (labels low and high)."""
+    return f'''\
 import pandas as pd
 from sklearn.datasets import load_digits
 from activelabel_widget import ActiveLabeler
 
 digits = load_digits()
-df = pd.DataFrame({"pixels": list(digits.images[:120])})
-al = ActiveLabeler(df, image="pixels", labels=["low", "high"], store="digits.db", retrain_every=1000)
+df = pd.DataFrame({{"pixels": list(digits.images[:{rows}])}})
+al = ActiveLabeler(df, image="pixels", labels=["low", "high"], store="{store}", retrain_every={retrain_every})
 al'''
+
+
+def test_a_card_drawn_after_the_line_was_sent_asks_for_it_and_shows_every_image(start_jupyter, page, artifacts):
+    """A record's content travels to the page once: a second view of the labeler, drawn after the
+    first card has answered (its line now names records it holds as ``same``), lacks their images.
+    It asks for the whole line, and each record it shows next has its image at once."""
+    server = start_jupyter("lab")
+    setup = digits_labeler(rows=120, store="digits.db", retrain_every=1000)
     nb = write_notebook(server.root, "second_view.ipynb", [setup, "al", 'print("LABELS=" + str(len(al.labeled)))'])
     open_notebook(page, server, nb)
     run_cell(page, 0)
@@ -234,15 +239,7 @@ def test_a_burst_on_image_records_shows_each_picture_in_the_frame_that_first_sho
     frame that first shows it, never an empty box first. A small picture travels as a ``data:``
     URL, which the browser reads as the card draws it."""
     server = start_jupyter("lab")
-    setup = '''\
-import pandas as pd
-from sklearn.datasets import load_digits
-from activelabel_widget import ActiveLabeler
-
-digits = load_digits()
-df = pd.DataFrame({"pixels": list(digits.images[:300])})
-al = ActiveLabeler(df, image="pixels", labels=["low", "high"], store="pictures.db", retrain_every=2)
-al'''
+    setup = digits_labeler(rows=300, store="pictures.db", retrain_every=2)
     nb = write_notebook(server.root, "pictures.ipynb", [setup, 'print("LABELS=" + str(len(al.labeled)))'])
     open_notebook(page, server, nb)
     run_cell(page, 0)
