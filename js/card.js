@@ -677,15 +677,7 @@ export function createCard(doc, actions) {
 
   function holdRecordHeight(box) {
     if (!heldHeight.holding) return;
-    if (box.width !== heldHeight.width) {
-      // another width wraps the text anew: let go, and hold what the next layout reports
-      const first = heldHeight.width === -1;
-      heldHeight = { width: box.width, height: 0, holding: true };
-      if (!first) {
-        setStyle(record, "minHeight", "");
-        return;
-      }
-    }
+    if (box.width !== heldHeight.width) heldHeight = { width: box.width, height: 0, holding: true };
     if (box.height > heldHeight.height + 0.5) {
       heldHeight.height = box.height;
       setStyle(record, "minHeight", `${box.height}px`);
@@ -703,8 +695,8 @@ export function createCard(doc, actions) {
 
   function drawRecord(card, imageUrl, expanded, fieldsOpen) {
     forgetFieldBoxes();
+    holdRecordHeightFor(isActive(card), expanded, fieldsOpen);
     const active = isActive(card);
-    holdRecordHeightFor(active, expanded, fieldsOpen);
     drawMeta(card || {}, active);
     record.dataset.kind = active ? card.kind : "done";
     if (!active) {
@@ -1163,7 +1155,7 @@ export function createCard(doc, actions) {
     for (const name of Object.keys(memo)) delete memo[name];
   }
 
-  /** Stop watching the size of the field boxes and of the record. */
+  /** Stop watching the size of the field boxes. */
   function dispose() {
     forgetFieldBoxes();
     if (recordObserver) recordObserver.disconnect();
