@@ -665,37 +665,8 @@ export function createCard(doc, actions) {
     return node;
   }
 
-  // The record keeps the tallest height it has had at this width, so the suggestion and the buttons
-  // below it stay where they were from one record to the next: a target does not jump under the
-  // pointer, and the frame that shows the next record paints the record, not the whole card below
-  // it. Not while a record is opened in full (show more, show all): closing it gives the room back.
-  let heldHeight = { width: -1, height: 0, holding: false };
-  const recordObserver = win && typeof win.ResizeObserver === "function"
-    ? new win.ResizeObserver((entries) => holdRecordHeight(entries[entries.length - 1].contentRect))
-    : null;
-  if (recordObserver) recordObserver.observe(record);
-
-  function holdRecordHeight(box) {
-    if (!heldHeight.holding) return;
-    if (box.width !== heldHeight.width) heldHeight = { width: box.width, height: 0, holding: true };
-    if (box.height > heldHeight.height + 0.5) {
-      heldHeight.height = box.height;
-      setStyle(record, "minHeight", `${box.height}px`);
-    }
-  }
-
-  function holdRecordHeightFor(active, expanded, fieldsOpen) {
-    const holding = active && !expanded && !fieldsOpen;
-    if (!holding && heldHeight.holding) {
-      heldHeight = { width: -1, height: 0, holding: false };
-      setStyle(record, "minHeight", "");
-    }
-    heldHeight.holding = holding;
-  }
-
   function drawRecord(card, imageUrl, expanded, fieldsOpen) {
     forgetFieldBoxes();
-    holdRecordHeightFor(isActive(card), expanded, fieldsOpen);
     const active = isActive(card);
     drawMeta(card || {}, active);
     record.dataset.kind = active ? card.kind : "done";
@@ -1158,7 +1129,6 @@ export function createCard(doc, actions) {
   /** Stop watching the size of the field boxes. */
   function dispose() {
     forgetFieldBoxes();
-    if (recordObserver) recordObserver.disconnect();
   }
 
   return { root, render, showFailure, dispose };
