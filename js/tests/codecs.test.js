@@ -2,6 +2,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { INLINE_PICTURE_MOST, bytesToObjectURL, createImageShelf, createUrlSlot, pictureURL, releaseURL, toBytes } from "../codecs.js";
 
+/** The bytes a data: URL holds. */
+function decoded(url) {
+  return Uint8Array.from(atob(url.split(",")[1]), (c) => c.charCodeAt(0));
+}
+
 /** A picture of `size` bytes starting with `head` (its first bytes say PNG or JPEG). */
 function picture(head, size = head.length) {
   const bytes = new Uint8Array(size);
@@ -94,9 +99,8 @@ describe("codecs", () => {
     const small = picture([0xff, 0xd8, 0xff, 0xe0, 0, 255, 128]);
     const url = pictureURL(small);
     expect(url.startsWith("data:image/jpeg;base64,")).toBe(true);
-    expect(Uint8Array.from(atob(url.split(",")[1]), (c) => c.charCodeAt(0))).toEqual(new Uint8Array(small.buffer));
+    expect(decoded(url)).toEqual(new Uint8Array(small.buffer));
     // every byte value, across the encoder's chunks of 0x8000, from a view into a larger buffer
-    const decoded = (url) => Uint8Array.from(atob(url.split(",")[1]), (c) => c.charCodeAt(0));
     let inline = null;
     for (const size of [0x7fff, 0x8000, 0x8001, INLINE_PICTURE_MOST]) {
       const buffer = new Uint8Array(size + 5).map((_, i) => (i * 131) & 255).buffer;
