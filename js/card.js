@@ -665,6 +665,44 @@ export function createCard(doc, actions) {
     return node;
   }
 
+  // The record keeps the tallest height it has had at this width, so the suggestion and the buttons
+  // below it stay where they were from one record to the next: a target does not jump under the
+  // pointer, and the frame that shows the next record paints the record, not the whole card below
+  // it. Not while a record is opened in full (show more, show all), nor while the insights or the
+  // keys panel is open (the user is looking at the panel, and a held gap would push it down out of
+  // the window): closing them gives the room back, and the height is learnt again from there.
+  let heldHeight = { width: -1, height: 0, holding: false };
+  const recordObserver = win && typeof win.ResizeObserver === "function"
+    ? new win.ResizeObserver((entries) => holdRecordHeight(entries[entries.length - 1].contentRect))
+    : null;
+  if (recordObserver) recordObserver.observe(record);
+
+  function holdRecordHeight(box) {
+    if (!heldHeight.holding) return;
+    if (box.width !== heldHeight.width) {
+      // another width wraps the text anew: let go, and hold what the next layout reports
+      const first = heldHeight.width === -1;
+      heldHeight = { width: box.width, height: 0, holding: true };
+      if (!first) {
+        setStyle(record, "minHeight", "");
+        return;
+      }
+    }
+    if (box.height > heldHeight.height + 0.5) {
+      heldHeight.height = box.height;
+      setStyle(record, "minHeight", `${box.height}px`);
+    }
+  }
+
+  /** Hold the record's height from now on (`holding`), or let it go. */
+  function holdRecordHeightWhile(holding) {
+    if (!holding && heldHeight.holding) {
+      heldHeight = { width: -1, height: 0, holding: false };
+      setStyle(record, "minHeight", "");
+    }
+    heldHeight.holding = holding;
+  }
+
   function drawRecord(card, imageUrl, expanded, fieldsOpen) {
     forgetFieldBoxes();
     const active = isActive(card);
@@ -1079,6 +1117,7 @@ export function createCard(doc, actions) {
       noticeLine.textContent = asText(s.notice);
       show(noticeLine, asText(s.notice) !== "");
     });
+    holdRecordHeightWhile(active && !s.expanded && !s.fieldsOpen && !s.insightsOpen && !s.keymapOpen);
     part("record", recordDeps, () => drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     const given = card.review ? card.given : null;
     part("suggestion", [s.suggestion, active, given, !!s.multiLabel], () =>
@@ -1126,9 +1165,10 @@ export function createCard(doc, actions) {
     for (const name of Object.keys(memo)) delete memo[name];
   }
 
-  /** Stop watching the size of the field boxes. */
+  /** Stop watching the size of the field boxes and of the record. */
   function dispose() {
     forgetFieldBoxes();
+    if (recordObserver) recordObserver.disconnect();
   }
 
   return { root, render, showFailure, dispose };

@@ -306,6 +306,90 @@ describe("weak suggestions", () => {
   });
 });
 
+describe("the record's height from one record to the next", () => {
+  /** A ResizeObserver the test reports sizes to, as the browser does after its layout. */
+  let observers;
+  beforeEach(() => {
+    observers = [];
+    window.ResizeObserver = class {
+      constructor(callback) {
+        this.callback = callback;
+        this.targets = new Set();
+        observers.push(this);
+      }
+      observe(target) { this.targets.add(target); }
+      unobserve(target) { this.targets.delete(target); }
+      disconnect() { this.targets.clear(); }
+    };
+  });
+  afterEach(() => {
+    delete window.ResizeObserver;
+  });
+
+  /** The browser laid the record out at `width` x `height` (its content box). */
+  function laidOut(root, width, height) {
+    const record = root.querySelector(".al-record");
+    for (const observer of observers.filter((o) => o.targets.has(record))) {
+      observer.callback([{ target: record, contentRect: { width, height } }]);
+    }
+  }
+
+  it("keeps the tallest height it had, so the suggestion and the buttons below stay where they were", () => {
+    const { root, model } = mount({ card: textCard({ text: "a long record\nover\nfour\nlines" }) });
+    const record = root.querySelector(".al-record");
+    laidOut(root, 600, 120);
+    expect(record.style.minHeight).toBe("120px");
+    model.set("card", textCard({ token: 2, key: "i:43", text: "short" }));
+    laidOut(root, 600, 120); // held: the short record is as tall as the long one was
+    expect(record.style.minHeight).toBe("120px");
+    model.set("card", textCard({ token: 3, key: "i:44", text: "taller still" }));
+    laidOut(root, 600, 150);
+    expect(record.style.minHeight).toBe("150px");
+    laidOut(root, 400, 150); // the card got narrower: the text wraps anew, the height held is let go
+    expect(record.style.minHeight).toBe("");
+    laidOut(root, 400, 90); // and learnt again from the next layout
+    expect(record.style.minHeight).toBe("90px");
+  });
+
+  it("gives the room back while a record is open in full, and after it", () => {
+    const long = "word ".repeat(400);
+    const { root, model } = mount({ card: textCard({ text: long }) });
+    const record = root.querySelector(".al-record");
+    laidOut(root, 600, 200);
+    expect(record.style.minHeight).toBe("200px");
+    root.querySelector(".al-more").click(); // show more: the record opens in full
+    expect(record.style.minHeight).toBe("");
+    laidOut(root, 600, 900);
+    expect(record.style.minHeight).toBe(""); // not held open
+    model.set("card", textCard({ token: 2, key: "i:43", text: "short" }));
+    laidOut(root, 600, 40);
+    expect(record.style.minHeight).toBe("40px"); // learnt again from the next record
+  });
+
+  it.each([["i", "insights"], ["?", "keys"]])("gives the room back while the %s panel (%s) is open, so the panel stays in the window", (key) => {
+    const { root, model } = mount({ card: textCard({ text: "a long record\nover\nfour\nlines" }) });
+    const record = root.querySelector(".al-record");
+    laidOut(root, 600, 120);
+    expect(record.style.minHeight).toBe("120px");
+    press(root, key); // the panel opens
+    expect(record.style.minHeight).toBe("");
+    model.set("card", textCard({ token: 2, key: "i:43", text: "short" }));
+    laidOut(root, 600, 40);
+    expect(record.style.minHeight).toBe(""); // not held while the panel is open
+    press(root, key); // closed: held again from the next layout
+    laidOut(root, 600, 40);
+    expect(record.style.minHeight).toBe("40px");
+  });
+
+  it("holds no height on the card that says every record is labeled", () => {
+    const { root, model } = mount({ card: textCard({ text: "a record" }) });
+    const record = root.querySelector(".al-record");
+    laidOut(root, 600, 120);
+    model.set("card", { token: 9, key: "", key_label: "", kind: "done", text: "All 10 records are labeled" });
+    expect(record.style.minHeight).toBe("");
+  });
+});
+
 describe("wide and long records", () => {
   const thirty = Array.from({ length: 30 }, (_, i) => [`column_${i + 1}`, `value ${i + 1}`]);
 
