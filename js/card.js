@@ -541,9 +541,14 @@ export function createCard(doc, actions) {
     ]);
   }
 
+  /** A field's name and value: a field is a [name, value] pair, or a bare name. */
+  function nameAndValue(row) {
+    return Array.isArray(row) ? row : [row, ""];
+  }
+
   function fieldTable(rows, extraClass) {
     const tbody = el("tbody", {}, asList(rows).map((row) => {
-      const [name, value] = Array.isArray(row) ? row : [row, ""];
+      const [name, value] = nameAndValue(row);
       return el("tr", {}, [el("th", { scope: "row", text: asText(name) }), el("td", { text: asText(value) })]);
     }));
     return el("div", { class: "al-table-wrap " + extraClass, tabindex: "-1" }, [el("table", { class: "al-table" }, [tbody])]);
@@ -554,11 +559,12 @@ export function createCard(doc, actions) {
   // it would force the browser to lay the page out at every key press, on top of the frame's own layout.
   let recordWidth = 0;
 
-  // Boxes of fields on screen now. How many rows a box hides below its bottom is only known
-  // after layout: measured when the box is laid out or changes size (a ResizeObserver reports
-  // after the frame's own layout, so reading it is free), and on scroll. Measuring from a frame
-  // callback instead would lay the new record out twice in the frame that shows it.
-  const fieldBoxes = new Set();
+  // Boxes of fields on screen now, by the element that holds them (the record's body for a table
+  // record, the extra fields' slot for the others). How many rows a box hides below its bottom is
+  // only known after layout: measured when the box is laid out or changes size (a ResizeObserver
+  // reports after the frame's own layout, so reading it is free), and on scroll. Measuring from a
+  // frame callback instead would lay the new record out twice in the frame that shows it.
+  const fieldBoxes = new Map();
   const win = doc.defaultView;
   const resizeObserver = win && typeof win.ResizeObserver === "function"
     ? new win.ResizeObserver(() => measureFields())
@@ -570,7 +576,7 @@ export function createCard(doc, actions) {
 
   function measureFields() {
     measureQueued = false;
-    for (const box of fieldBoxes) box.measure();
+    for (const box of fieldBoxes.values()) box.measure();
   }
 
   function queueMeasure() {
@@ -579,18 +585,41 @@ export function createCard(doc, actions) {
     setTimeout(measureFields, 0);
   }
 
-  function forgetFieldBoxes() {
-    if (resizeObserver) resizeObserver.disconnect();
-    fieldBoxes.clear();
+  /** Stop measuring the box of fields in `slot`, if there is one. */
+  function forgetFieldBox(slot) {
+    const box = fieldBoxes.get(slot);
+    if (!box) return;
+    box.unobserve();
+    fieldBoxes.delete(slot);
+  }
+
+  /**
+   * Show `rows` in a box of fields in `slot`. The next record's fields, when they have the names
+   * of the ones on screen (the rows of one DataFrame do), go into the box already there: the key
+   * press that shows them changes text, not a table of elements built, styled and laid out anew.
+   */
+  function showFieldBox(slot, rows, extraClass, open) {
+    const list = asList(rows);
+    const shape = JSON.stringify([extraClass, open, recordWidth, list.map((row) => nameAndValue(row)[0])]);
+    const kept = fieldBoxes.get(slot);
+    if (kept && kept.shape === shape && kept.node.parentNode === slot) {
+      kept.refill(list);
+      return;
+    }
+    forgetFieldBox(slot);
+    const box = fieldBox(list, extraClass, open, shape);
+    fieldBoxes.set(slot, box);
+    slot.replaceChildren(box.node);
   }
 
   /**
    * Fields in a scrolling box, with a line above it: how many there are, how many are out of
    * view below ("scroll for 17 more") and a show all / show fewer toggle while they do not fit.
    */
-  function fieldBox(rows, extraClass, open) {
-    const list = asList(rows);
+  function fieldBox(list, extraClass, open, shape) {
     const box = fieldTable(list, extraClass);
+    const cells = Array.from(box.querySelectorAll("td"));
+    let atTop = true; // the box's scroll position, as last measured (reading it while drawing would force a layout)
     const more = el("span", { class: "al-fields-more", hidden: true });
     const toggle = el("button", {
       type: "button",
@@ -610,7 +639,6 @@ export function createCard(doc, actions) {
       toggle,
     ]);
     const node = el("div", { class: "al-fieldbox" + (open ? " al-fields-open" : "") }, [head, box, rail]);
-    const shape = JSON.stringify([extraClass, open, recordWidth, list.map((row) => (Array.isArray(row) ? row[0] : row))]);
     /** Only reads the laid-out box: what it shows, as plain values. */
     function read() {
       const clipped = box.scrollHeight > box.clientHeight + 1;
@@ -652,17 +680,30 @@ export function createCard(doc, actions) {
       if (!node.isConnected) return;
       const look = read();
       apply(look);
-      if (box.scrollTop === 0) lastLook = { shape, look }; // a new box starts scrolled to the top
+      atTop = box.scrollTop === 0;
+      if (atTop) lastLook = { shape, look }; // a new box starts scrolled to the top
+    }
+    /** The next record's values, for fields of the same names: shown from the top of the box. */
+    function refill(rows) {
+      rows.forEach((row, i) => setText(cells[i], asText(nameAndValue(row)[1])));
+      if (atTop) return;
+      box.scrollTop = 0; // its scroll event measures the box again, after the frame's layout
+      atTop = true;
+      if (lastLook.shape === shape) apply(lastLook.look); // until then, as it looked at the top
+    }
+    function unobserve() {
+      if (resizeObserver) {
+        resizeObserver.unobserve(box);
+        resizeObserver.unobserve(box.firstChild);
+      }
     }
     if (lastLook.shape === shape) apply(lastLook.look);
     box.addEventListener("scroll", measure, { passive: true });
-    const entry = { measure };
-    fieldBoxes.add(entry);
     if (resizeObserver) {
       resizeObserver.observe(box);
       resizeObserver.observe(box.firstChild);
     }
-    return node;
+    return { node, shape, measure, refill, unobserve };
   }
 
   // The record keeps the tallest height it has had at this width, so the suggestion and the buttons
@@ -704,24 +745,33 @@ export function createCard(doc, actions) {
   }
 
   function drawRecord(card, imageUrl, expanded, fieldsOpen) {
-    forgetFieldBoxes();
     const active = isActive(card);
     drawMeta(card || {}, active);
     record.dataset.kind = active ? card.kind : "done";
     if (!active) {
       const text = asText(card && card.text) || "Nothing to label.";
+      forgetFieldBox(body);
+      forgetFieldBox(fields);
       body.replaceChildren(el("div", { class: "al-done", text }));
       fields.replaceChildren();
       show(fields, false);
       return;
     }
     const problem = problemText(card);
-    if (problem !== "") body.replaceChildren(drawProblem(problem));
-    else if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
-    else if (card.kind === "image") body.replaceChildren(...drawImage(card, imageUrl));
-    else body.replaceChildren(fieldBox(card.fields, "al-record-table", fieldsOpen));
+    const table = problem === "" && card.kind !== "text" && card.kind !== "image";
+    if (table) showFieldBox(body, card.fields, "al-record-table", fieldsOpen);
+    else {
+      forgetFieldBox(body);
+      if (problem !== "") body.replaceChildren(drawProblem(problem));
+      else if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
+      else body.replaceChildren(...drawImage(card, imageUrl));
+    }
     const extra = card.kind !== "table" ? asList(card.fields) : [];
-    fields.replaceChildren(...(extra.length ? [fieldBox(extra, "al-extra-fields", fieldsOpen)] : []));
+    if (extra.length) showFieldBox(fields, extra, "al-extra-fields", fieldsOpen);
+    else {
+      forgetFieldBox(fields);
+      fields.replaceChildren();
+    }
     show(fields, extra.length > 0);
     queueMeasure();
   }
@@ -1167,7 +1217,7 @@ export function createCard(doc, actions) {
 
   /** Stop watching the size of the field boxes and of the record. */
   function dispose() {
-    forgetFieldBoxes();
+    for (const slot of Array.from(fieldBoxes.keys())) forgetFieldBox(slot);
     if (recordObserver) recordObserver.disconnect();
   }
 

@@ -461,14 +461,18 @@ describe("wide and long records", () => {
     const first = root.querySelector(".al-body .al-table-wrap");
     layOut(first);
     // scrolled down to one row out of view: the next box starts at the top all the same
-    Object.defineProperty(first, "scrollTop", { configurable: true, get: () => 460 });
+    let scrollTop = 460;
+    Object.defineProperty(first, "scrollTop", { configurable: true, get: () => scrollTop, set: (y) => { scrollTop = y; } });
     layOut(first, { top: 460 });
     expect(root.querySelector(".al-body .al-fields-more").textContent).toBe("scroll for 1 more");
-    // the next record: other values, the same columns. Measuring it again (after the frame's
-    // layout) would then change nothing, so the frame that shows it lays it out once.
+    // the next record: other values, the same columns, in the same box, scrolled back to its top.
+    // Measuring it again (after the frame's layout) would then change nothing, so the frame that
+    // shows it lays it out once.
     const next = thirty.map(([name], i) => [name, String(1000 + i)]);
     model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: next }));
     const more = root.querySelector(".al-body .al-fields-more");
+    expect(root.querySelector(".al-body .al-table-wrap")).toBe(first);
+    expect(first.scrollTop).toBe(0);
     expect(root.querySelector(".al-body td").textContent).toBe("1000");
     expect(more.hidden).toBe(false);
     expect(more.textContent).toBe("scroll for 18 more");
@@ -476,8 +480,25 @@ describe("wide and long records", () => {
     // other columns: nothing is known before layout
     const other = thirty.map(([name, value]) => [`other ${name}`, value]);
     model.set("card", textCard({ token: 3, key: "i:44", kind: "table", text: "", fields: other }));
+    expect(root.querySelector(".al-body .al-table-wrap")).not.toBe(first);
     expect(root.querySelector(".al-body .al-fields-more").hidden).toBe(true);
     expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(true);
+  });
+
+  it("shows each record's own values when records of other kinds come between", () => {
+    const values = (n) => thirty.map(([name], i) => [name, String(n + i)]);
+    const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: values(100) }) });
+    const cells = () => [...root.querySelectorAll(".al-body td")].map((td) => td.textContent);
+    model.set("card", textCard({ token: 2, key: "i:43", text: "a text record", fields: [["source", "web"]] }));
+    expect(root.querySelector(".al-body .al-table-wrap")).toBe(null);
+    expect(root.querySelector(".al-body").textContent).toContain("a text record");
+    expect([...root.querySelectorAll(".al-fields td")].map((td) => td.textContent)).toEqual(["web"]);
+    model.set("card", textCard({ token: 3, key: "i:44", kind: "table", text: "", fields: values(200) }));
+    expect(cells()).toEqual(values(200).map(([, value]) => value));
+    expect(root.querySelector(".al-fields").hidden).toBe(true);
+    model.set("card", textCard({ token: 4, key: "i:45", kind: "table", text: "", fields: values(300) }));
+    expect(cells()).toEqual(values(300).map(([, value]) => value));
+    expect(root.querySelectorAll(".al-body .al-fieldbox")).toHaveLength(1);
   });
 
   it("leaves the scroll position to the browser's own scrollbar when it shows one", () => {
