@@ -659,3 +659,60 @@ def test_the_card_says_it_looks_for_a_label_nobody_has_given_yet(start_jupyter, 
     screenshot(page, artifacts, "lab-missing-label-reason")
     assert_readable(page, artifacts, "lab-missing-label-reason")
     assert_no_card_errors(page)
+
+
+# -- the buttons stay put from one record to the next ----------------------------------------------
+
+HEIGHT_SETUP = '''\
+import pandas as pd
+from activelabel_widget import ActiveLabeler
+texts = {
+    "long": " ".join(["A review that runs over several lines of the card, as many do."] * 5),
+    "short": "Too short.",
+}
+texts.update({f"r{i}": f"Another review, number {i}." for i in range(8)})
+df = pd.DataFrame({"text": list(texts.values())}, index=list(texts))
+al = ActiveLabeler(df, labels=["good", "bad"], text="text", store="height.db")
+al'''
+
+_BUTTONS_BELOW_JS = """
+card => {
+  const top = card.getBoundingClientRect().top;
+  return { buttons: card.querySelector('.al-label').getBoundingClientRect().top - top,
+           text: card.querySelector('.al-text').getBoundingClientRect().height };
+}
+"""
+
+
+def test_the_buttons_stay_put_when_a_shorter_record_follows_a_longer_one(start_jupyter, page, artifacts):
+    """The record keeps the tallest height it has had, so the label buttons do not move up under the
+    pointer when a short record follows a long one; with the insights panel open the record gives the
+    room back (the panel must fit in the window)."""
+    server = start_jupyter("lab")
+    nb = write_notebook(server.root, "height.ipynb", [HEIGHT_SETUP, 'al.session.show("long")', 'al.session.show("short")'])
+    open_notebook(page, server, nb)
+    run_cell(page, 0)
+    card = show_card_in_cell(page, 0)
+
+    def shown(row):
+        page.wait_for_function("([c, row]) => c.querySelector('.al-key').textContent === 'row ' + row",
+                               arg=[card.element_handle(), row], timeout=KERNEL_TIMEOUT_MS)
+        page.wait_for_timeout(300)  # the record's size is reported after the frame's layout
+        return card.evaluate(_BUTTONS_BELOW_JS)
+
+    run_cell(page, 1)
+    long = shown("long")
+    run_cell(page, 2)
+    short = shown("short")
+    assert card.locator(".al-text").inner_text() == "Too short."
+    assert short["text"] < long["text"] / 2, (long, short)  # the text itself is short
+    assert abs(short["buttons"] - long["buttons"]) <= 1, (long, short)  # the buttons did not move
+    screenshot(page, artifacts, "lab-short-after-long")
+
+    card.locator(".al-progress").click()
+    page.keyboard.press("i")
+    card.locator(".al-insights").wait_for(state="visible", timeout=UI_TIMEOUT_MS)
+    page.wait_for_timeout(300)
+    opened = card.evaluate(_BUTTONS_BELOW_JS)
+    assert opened["buttons"] < long["buttons"] - 20, (long, opened)  # the held room is given back
+    assert_no_card_errors(page)
