@@ -137,8 +137,12 @@ def test_image_records_that_come_into_the_page_line_were_prepared_before_the_ans
     widget, session = al.widget, al.session
     session.wait_idle(60)
     session._runner.close()  # no round from here on: what comes into the line is the worker's alone
+    # the worker may still be preparing what the first sync asked for, with the builder it looked up
+    # before the recording one below: what it keeps then would be in no thread's name
+    cache = widget._payloads
+    wait_until(lambda: cache._preparing is None and not cache._wanted)
     built = threads_that_built(al)
-    widget._payloads._kept.clear()  # from here on, every payload built is recorded
+    cache._kept.clear()  # from here on, every payload built is recorded
     widget._sync()
     for seq in range(1, 6):
         coming = session.queued(8 + 8)[8:]  # the records after the page's line: prepared in the background
@@ -147,7 +151,7 @@ def test_image_records_that_come_into_the_page_line_were_prepared_before_the_ans
         widget.handle_intent({"action": "label", "key": card["key"], "view": "v", "seq": seq, "label": "a",
                               "next": ahead[0]["key"]})
     came_in = [session.dataset.position_of[record["key"]] for record in widget.upcoming[-5:]]
-    assert all(built.get(p) == "activelabel-payloads" for p in came_in), built  # not on the answer's thread
+    assert all(built.get(p) == "activelabel-payloads" for p in came_in), (came_in, built)  # not on the answer's thread
     assert len(al.labeled) == 5
     al.close()
     assert widget._payloads._worker is None or not widget._payloads._worker.is_alive() or len(widget._payloads) == 0
