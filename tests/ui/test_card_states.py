@@ -1,5 +1,6 @@
 """The card's states in a real JupyterLab and Notebook 7: a card whose kernel restarted, a wide table
-row, weak and strong suggestions, a narrow window, and what the strategies do.
+row, weak and strong suggestions, a narrow window, what the strategies do, and label buttons that stay
+put from a long record to a short one.
 
 Each test writes a notebook into the server's temp root, opens it, runs the cells with Shift+Enter
 and looks at the card as a user would. Screenshots go to tests/ui/artifacts/ and, with
