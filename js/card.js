@@ -686,6 +686,12 @@ export function createCard(doc, actions) {
     /** The next record's values, for fields of the same names: shown from the top of the box. */
     function refill(rows) {
       rows.forEach((row, i) => setText(cells[i], asText(nameAndValue(row)[1])));
+      if (resizeObserver) {
+        // other values may wrap onto other lines and hide other rows at the same height: observed
+        // anew, the table is measured once more after this frame's layout
+        resizeObserver.unobserve(box.firstChild);
+        resizeObserver.observe(box.firstChild);
+      }
       if (atTop) return;
       box.scrollTop = 0; // its scroll event measures the box again, after the frame's layout
       atTop = true;

@@ -485,6 +485,27 @@ describe("wide and long records", () => {
     expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(true);
   });
 
+  it("measures a box that took the next record's values again after layout (they may wrap onto other lines)", () => {
+    const observed = [];
+    window.ResizeObserver = class {
+      observe(target) { observed.push(target); }
+      unobserve() {}
+      disconnect() {}
+    };
+    try {
+      const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+      const table = root.querySelector(".al-body .al-table");
+      const times = () => observed.filter((target) => target === table).length;
+      expect(times()).toBe(1);
+      const next = thirty.map(([name], i) => [name, `a longer value that wraps ${i}`]);
+      model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: next }));
+      expect(root.querySelector(".al-body .al-table")).toBe(table);
+      expect(times()).toBe(2); // observed anew: the browser reports its size after the next layout
+    } finally {
+      delete window.ResizeObserver;
+    }
+  });
+
   it("shows each record's own values when records of other kinds come between", () => {
     const values = (n) => thirty.map(([name], i) => [name, String(n + i)]);
     const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: values(100) }) });
