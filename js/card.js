@@ -719,6 +719,7 @@ export function createCard(doc, actions) {
   // keys panel is open (the user is looking at the panel, and a held gap would push it down out of
   // the window): closing them gives the room back, and the height is learnt again from there.
   let heldHeight = { width: -1, height: 0, holding: false };
+  let disposed = false; // a report asked for before dispose() must not observe the record again
   const recordObserver = win && typeof win.ResizeObserver === "function"
     ? new win.ResizeObserver((entries) => holdRecordHeight(entries[entries.length - 1].contentRect))
     : null;
@@ -732,6 +733,9 @@ export function createCard(doc, actions) {
       heldHeight = { width: box.width, height: 0, holding: true };
       if (!first) {
         setStyle(record, "minHeight", "");
+        // the browser reports a size only when it changes: ask for one after the next layout (not
+        // from inside this report, which the browser would count as a loop)
+        if (typeof win.requestAnimationFrame === "function") win.requestAnimationFrame(relearnRecordHeight);
         return;
       }
     }
@@ -741,12 +745,22 @@ export function createCard(doc, actions) {
     }
   }
 
+  /** Have the browser report the record's size after the next layout, whether it changed or not. */
+  function relearnRecordHeight() {
+    if (!recordObserver || disposed) return;
+    recordObserver.unobserve(record);
+    recordObserver.observe(record);
+  }
+
   /** Hold the record's height from now on (`holding`), or let it go. */
   function holdRecordHeightWhile(holding) {
     if (!holding && heldHeight.holding) {
       heldHeight = { width: -1, height: 0, holding: false };
       setStyle(record, "minHeight", "");
     }
+    // held again (a panel closed): learnt from the record as it is, not from the next one that
+    // happens to change its size, which may be a shorter one
+    if (holding && !heldHeight.holding) relearnRecordHeight();
     heldHeight.holding = holding;
   }
 
@@ -1223,6 +1237,7 @@ export function createCard(doc, actions) {
 
   /** Stop watching the size of the field boxes and of the record. */
   function dispose() {
+    disposed = true;
     for (const slot of Array.from(fieldBoxes.keys())) forgetFieldBox(slot);
     if (recordObserver) recordObserver.disconnect();
   }

@@ -317,7 +317,11 @@ describe("the record's height from one record to the next", () => {
         this.targets = new Set();
         observers.push(this);
       }
-      observe(target) { this.targets.add(target); }
+      observe(target) {
+        this.targets.add(target);
+        // a browser reports a target's size once after it starts observing it, changed or not
+        this.fresh = true;
+      }
       unobserve(target) { this.targets.delete(target); }
       disconnect() { this.targets.clear(); }
     };
@@ -326,10 +330,23 @@ describe("the record's height from one record to the next", () => {
     delete window.ResizeObserver;
   });
 
+  /**
+   * A layout at which the record's size did not change: the browser reports it only to an observer
+   * that started observing since the last report.
+   */
+  function laidOutUnchanged(root, width, height) {
+    const record = root.querySelector(".al-record");
+    for (const observer of observers.filter((o) => o.targets.has(record) && o.fresh)) {
+      observer.fresh = false;
+      observer.callback([{ target: record, contentRect: { width, height } }]);
+    }
+  }
+
   /** The browser laid the record out at `width` x `height` (its content box). */
   function laidOut(root, width, height) {
     const record = root.querySelector(".al-record");
     for (const observer of observers.filter((o) => o.targets.has(record))) {
+      observer.fresh = false;
       observer.callback([{ target: record, contentRect: { width, height } }]);
     }
   }
@@ -376,9 +393,27 @@ describe("the record's height from one record to the next", () => {
     model.set("card", textCard({ token: 2, key: "i:43", text: "short" }));
     laidOut(root, 600, 40);
     expect(record.style.minHeight).toBe(""); // not held while the panel is open
-    press(root, key); // closed: held again from the next layout
-    laidOut(root, 600, 40);
+    press(root, key); // closed: held again, from the record on screen although its size did not change
+    laidOutUnchanged(root, 600, 40);
     expect(record.style.minHeight).toBe("40px");
+  });
+
+  it("learns the height anew after the width changed, even when the record's size did not change then", () => {
+    const frames = [];
+    const raf = window.requestAnimationFrame;
+    window.requestAnimationFrame = (callback) => frames.push(callback);
+    try {
+      const { root } = mount({ card: textCard({ text: "a long record\nover\nfour\nlines" }) });
+      const record = root.querySelector(".al-record");
+      laidOut(root, 600, 120);
+      laidOut(root, 400, 120); // narrower: let go, and the text at this width is as tall as what was held
+      expect(record.style.minHeight).toBe("");
+      frames.splice(0).forEach((callback) => callback());
+      laidOutUnchanged(root, 400, 120);
+      expect(record.style.minHeight).toBe("120px");
+    } finally {
+      window.requestAnimationFrame = raf;
+    }
   });
 
   it("holds no height on the card that says every record is labeled", () => {
@@ -485,7 +520,7 @@ describe("wide and long records", () => {
     expect(root.querySelector(".al-body .al-fields-toggle").hidden).toBe(true);
   });
 
-  it("measures a box that took the next record's values again after layout (they may wrap onto other lines)", () => {
+  it("observes a box that took the next record's values anew, so the browser reports it after the next layout (they may wrap onto other lines)", () => {
     const observed = [];
     window.ResizeObserver = class {
       observe(target) { observed.push(target); }
