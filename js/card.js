@@ -705,6 +705,9 @@ export function createCard(doc, actions) {
     }
     if (lastLook.shape === shape) apply(lastLook.look);
     box.addEventListener("scroll", measure, { passive: true });
+    // the scroll event comes with the next frame: a key pressed before it must still find the box
+    // scrolled, so that the next record's values are shown from the top
+    for (const type of ["wheel", "pointerdown", "keydown"]) box.addEventListener(type, () => { atTop = false; }, { passive: true });
     if (resizeObserver) {
       resizeObserver.observe(box);
       resizeObserver.observe(box.firstChild);

@@ -541,6 +541,20 @@ describe("wide and long records", () => {
     }
   });
 
+  it("shows the next record's values from the top when a key comes before the scroll's own event", () => {
+    const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: thirty }) });
+    const box = root.querySelector(".al-body .al-table-wrap");
+    layOut(box); // measured at the top
+    let scrollTop = 0;
+    Object.defineProperty(box, "scrollTop", { configurable: true, get: () => scrollTop, set: (y) => { scrollTop = y; } });
+    box.dispatchEvent(new Event("wheel")); // the wheel moves the box; its scroll event would come with the next frame
+    scrollTop = 460;
+    const next = thirty.map(([name], i) => [name, String(2000 + i)]);
+    model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: next }));
+    expect(root.querySelector(".al-body .al-table-wrap")).toBe(box);
+    expect(scrollTop).toBe(0);
+  });
+
   it("shows each record's own values when records of other kinds come between", () => {
     const values = (n) => thirty.map(([name], i) => [name, String(n + i)]);
     const { root, model } = mount({ card: textCard({ kind: "table", text: "", fields: values(100) }) });
