@@ -331,6 +331,9 @@ export const PLOTS = [
  * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
  *   dispose(): void}}
  */
+/** Keys that scroll a focused box of fields. */
+const SCROLL_KEYS = new Set(["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End", " "]);
+
 export function createCard(doc, actions) {
   const el = (tag, props, children) => h(doc, tag, props, children);
   const kbd = (text) => el("kbd", { class: "al-kbd", text });
@@ -707,7 +710,11 @@ export function createCard(doc, actions) {
     box.addEventListener("scroll", measure, { passive: true });
     // the scroll event comes with the next frame: a key pressed before it must still find the box
     // scrolled, so that the next record's values are shown from the top
-    for (const type of ["wheel", "pointerdown", "keydown"]) box.addEventListener(type, () => { atTop = false; }, { passive: true });
+    const scrolled = () => { atTop = false; };
+    box.addEventListener("wheel", scrolled, { passive: true });
+    box.addEventListener("pointerdown", scrolled, { passive: true });
+    // only the keys that scroll (the card's own keys never reach the box): a scroll write forces a layout
+    box.addEventListener("keydown", (event) => { if (SCROLL_KEYS.has(event.key)) scrolled(); }, { passive: true });
     if (resizeObserver) {
       resizeObserver.observe(box);
       resizeObserver.observe(box.firstChild);

@@ -553,6 +553,15 @@ describe("wide and long records", () => {
     model.set("card", textCard({ token: 2, key: "i:43", kind: "table", text: "", fields: next }));
     expect(root.querySelector(".al-body .al-table-wrap")).toBe(box);
     expect(scrollTop).toBe(0);
+    // a key that does not scroll (the card's own keys never reach the box): no write for the next record
+    let writes = 0;
+    Object.defineProperty(box, "scrollTop", { configurable: true, get: () => 0, set: () => { writes += 1; } });
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Tab", bubbles: true }));
+    model.set("card", textCard({ token: 3, key: "i:44", kind: "table", text: "", fields: thirty }));
+    expect(writes).toBe(0);
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "PageDown", bubbles: true }));
+    model.set("card", textCard({ token: 4, key: "i:45", kind: "table", text: "", fields: next }));
+    expect(writes).toBe(1);
   });
 
   it("shows each record's own values when records of other kinds come between", () => {
