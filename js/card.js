@@ -588,12 +588,24 @@ export function createCard(doc, actions) {
     setTimeout(measureFields, 0);
   }
 
+  /** Observe `target` anew: the browser reports its size after the next layout, changed or not. */
+  function observeAnew(observer, target) {
+    observer.unobserve(target);
+    observer.observe(target);
+  }
+
   /** Stop measuring the box of fields in `slot`, if there is one. */
   function forgetFieldBox(slot) {
     const box = fieldBoxes.get(slot);
     if (!box) return;
     box.unobserve();
     fieldBoxes.delete(slot);
+  }
+
+  /** Put `nodes` in `slot` in place of what it held, a box of fields included. */
+  function replaceSlot(slot, ...nodes) {
+    forgetFieldBox(slot);
+    slot.replaceChildren(...nodes);
   }
 
   /**
@@ -609,10 +621,9 @@ export function createCard(doc, actions) {
       kept.refill(list);
       return;
     }
-    forgetFieldBox(slot);
     const box = fieldBox(list, extraClass, open, shape);
+    replaceSlot(slot, box.node);
     fieldBoxes.set(slot, box);
-    slot.replaceChildren(box.node);
   }
 
   /**
@@ -689,12 +700,9 @@ export function createCard(doc, actions) {
     /** The next record's values, for fields of the same names: shown from the top of the box. */
     function refill(rows) {
       rows.forEach((row, i) => setText(cells[i], asText(nameAndValue(row)[1])));
-      if (resizeObserver) {
-        // other values may wrap onto other lines and hide other rows at the same height: observed
-        // anew, the table is measured once more after this frame's layout
-        resizeObserver.unobserve(box.firstChild);
-        resizeObserver.observe(box.firstChild);
-      }
+      // other values may wrap onto other lines and hide other rows at the same height: observed
+      // anew, the table is measured once more after this frame's layout
+      if (resizeObserver) observeAnew(resizeObserver, box.firstChild);
       if (atTop) return;
       box.scrollTop = 0; // its scroll event measures the box again, after the frame's layout
       atTop = true;
@@ -757,9 +765,7 @@ export function createCard(doc, actions) {
 
   /** Have the browser report the record's size after the next layout, whether it changed or not. */
   function relearnRecordHeight() {
-    if (!recordObserver || disposed) return;
-    recordObserver.unobserve(record);
-    recordObserver.observe(record);
+    if (recordObserver && !disposed) observeAnew(recordObserver, record);
   }
 
   /** Hold the record's height from now on (`holding`), or let it go. */
@@ -780,28 +786,20 @@ export function createCard(doc, actions) {
     record.dataset.kind = active ? card.kind : "done";
     if (!active) {
       const text = asText(card && card.text) || "Nothing to label.";
-      forgetFieldBox(body);
-      forgetFieldBox(fields);
-      body.replaceChildren(el("div", { class: "al-done", text }));
-      fields.replaceChildren();
+      replaceSlot(body, el("div", { class: "al-done", text }));
+      replaceSlot(fields);
       show(fields, false);
       return;
     }
     const problem = problemText(card);
     const table = problem === "" && card.kind !== "text" && card.kind !== "image";
     if (table) showFieldBox(body, card.fields, "al-record-table", fieldsOpen);
-    else {
-      forgetFieldBox(body);
-      if (problem !== "") body.replaceChildren(drawProblem(problem));
-      else if (card.kind === "text") body.replaceChildren(...drawText(card, expanded));
-      else body.replaceChildren(...drawImage(card, imageUrl));
-    }
+    else if (problem !== "") replaceSlot(body, drawProblem(problem));
+    else if (card.kind === "text") replaceSlot(body, ...drawText(card, expanded));
+    else replaceSlot(body, ...drawImage(card, imageUrl));
     const extra = card.kind !== "table" ? asList(card.fields) : [];
     if (extra.length) showFieldBox(fields, extra, "al-extra-fields", fieldsOpen);
-    else {
-      forgetFieldBox(fields);
-      fields.replaceChildren();
-    }
+    else replaceSlot(fields);
     show(fields, extra.length > 0);
     queueMeasure();
   }
