@@ -526,7 +526,9 @@ def main(argv=None):
                         help="comma list of ours (" + ", ".join(STRATEGIES) + "), "
                              + ", ".join([*MODAL, *SKACTIVEML, RANDOM_ORDER])
                              + "; 'all' = ours " + ", ".join(OURS) + " and every competitor")
-    parser.add_argument("--seeds", type=int, default=None, help=f"seeds 0..n-1 (default {SEEDS})")
+    parser.add_argument("--seeds", type=int, default=None, help=f"how many seeds (default {SEEDS})")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first..first+n-1 (default 0): choose a constant on seeds other than the reported ones")
     parser.add_argument("--budget", type=int, default=None, help=f"labels at the end (default {BUDGET})")
     parser.add_argument("--embeddings", default=None,
                         help="folder of <data set>.npy from encode_texts.py: ours gets them on the text sets as "
@@ -552,6 +554,7 @@ def main(argv=None):
     if args.embeddings:
         os.environ["ACTIVELABEL_EMBEDDINGS"] = str(Path(args.embeddings).resolve())
     n_seeds = args.seeds or (2 if args.quick else SEEDS)
+    seeds = range(args.first_seed, args.first_seed + n_seeds)
     budget = args.budget or (120 if args.quick else BUDGET)
     datasets = [d for d in args.datasets.split(",") if d]
     for d in datasets:
@@ -577,7 +580,7 @@ def main(argv=None):
     for note in notes:
         print("note:", note)
     # ours on text is the slowest: start those first so that the workers finish together
-    tasks = sorted(((d, s, name) for d in datasets for s in range(n_seeds) for name in names),
+    tasks = sorted(((d, s, name) for d in datasets for s in seeds for name in names),
                    key=lambda t: (t[2] not in STRATEGIES, t[0] not in TEXT_SETS))
     print(f"{len(tasks)} learning curves ({len(datasets)} data sets x {n_seeds} seeds x {len(names)} strategies), "
           f"budget {budget}, {args.jobs} worker(s)", flush=True)
@@ -619,7 +622,7 @@ def main(argv=None):
     header = [
         "# Label efficiency",
         "",
-        f"Produced by `{command}`: seeds 0..{n_seeds - 1}, budget {budget} labels, {args.jobs} worker(s), "
+        f"Produced by `{command}`: seeds {seeds[0]}..{seeds[-1]}, budget {budget} labels, {args.jobs} worker(s), "
         f"wall time {wall / 60:.1f} min.",
         "",
         "Ours = activelabel_widget.simulate.simulate: the product's own LabelingSession (its features, model, "
@@ -652,7 +655,7 @@ def main(argv=None):
                    and args.ours_model == "product"
                    and args.strategies == "all"
                    and datasets == list(DATASETS)
-                   and n_seeds == SEEDS and budget == BUDGET)
+                   and n_seeds == SEEDS and args.first_seed == 0 and budget == BUDGET)
     save = args.save or (str(ROOT / "benchmarks" / "results" / "label_efficiency.txt") if default_run else None)
     if save:
         Path(save).parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies import (
     STRATEGIES, EmbeddingIndex, at_label_mix, build_embedding_index, check_strategy, confidence, describe,
     needs_model, rank_pool, rank_with_boost, score_pool, top_k)
-from activelabel_widget.strategies._hybrid import exploration_share
+from activelabel_widget.strategies._hybrid import density_weight, exploration_share
 from activelabel_widget.strategies._topk import top_k_spread
 
 settings.register_profile("strategies", max_examples=8, deadline=None,
@@ -352,6 +352,58 @@ def test_a_poor_model_steers_the_hybrid_to_uncovered_regions():
     positions, _, _ = rank_pool("hybrid", k=3, labeled_mask=mask, proba=proba, index=index)
     margin, _, _ = rank_pool("margin", k=3, labeled_mask=mask, proba=proba, index=index)
     assert (blob[margin] == 0).all() and not (blob[positions] == 0).any()
+
+
+def _wide_and_compact(seed=0, d=5):
+    """Three wide regions of 150 rows and one compact region of 120 (a label nobody found yet lives
+    in regions like it), far apart; the region of each row (3 = the compact one)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=40.0, size=(4, d))
+    region = np.repeat([0, 1, 2, 3], [150, 150, 150, 120])
+    scale = np.where(region == 3, 0.3, 3.0)[:, None]
+    return centers[region] + scale * rng.normal(size=(region.size, d)), region
+
+
+def test_while_a_label_has_no_example_the_hybrid_looks_in_dense_regions_first():
+    X, region = _wide_and_compact()
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    mask = np.zeros(570, bool)
+    unseen = np.tile([0.5, 0.5, 0.0], (570, 1))  # the third label has no example: its column is 0
+    positions, _, reasons = rank_pool("hybrid", k=5, labeled_mask=mask, proba=unseen, index=index)
+    assert (region[positions] == 3).all()
+    assert reasons[0] == "confidence 0.37, looking for a label with no example yet (hybrid)"
+    # every label seen (the same margins): the wide regions first, they hold more rows per label
+    seen = np.tile([0.45, 0.45, 0.1], (570, 1))
+    positions, _, _ = rank_pool("hybrid", k=5, labeled_mask=mask, proba=seen, index=index)
+    assert not (region[positions] == 3).any()
+
+
+def test_the_dense_region_gives_way_once_labels_cover_it():
+    X, region = _wide_and_compact()
+    index = build_embedding_index(X, n_cells=4, random_state=0)
+    unseen = np.tile([0.5, 0.5, 0.0], (570, 1))
+    mask = np.zeros(570, bool)
+    mask[np.flatnonzero(region == 3)[:30]] = True  # asked about 30 times there: no third label in it
+    positions, _, _ = rank_pool("hybrid", k=5, labeled_mask=mask, proba=unseen, index=index)
+    assert not (region[positions] == 3).any()
+
+
+def test_density_is_one_in_the_densest_open_cell_and_a_lone_row_is_not_dense():
+    X, region = _wide_and_compact()
+    X = np.vstack([X, X[:1] + 500.0])  # an outlier far from everything: a cell of its own
+    index = build_embedding_index(X, n_cells=5, random_state=0)
+    assert index.cell_size[index.cell[570]] == 1 and index.cell_spread[index.cell[570]] < 1.0
+    mask = np.zeros(571, bool)
+    weight = density_weight(index, mask)
+    assert weight.shape == (571,) and weight.max() == 1.0 and (weight > 0).all()
+    assert (weight[:570][region == 3] == 1.0).all()
+    assert weight[570] < weight[:570][region == 0].min()  # floored spread: one row is less dense than a wide region
+    unseen = np.tile([0.5, 0.5, 0.0], (571, 1))
+    positions, _, _ = rank_pool("hybrid", k=200, labeled_mask=mask, proba=unseen, index=index)
+    assert 570 not in positions
+    mask[:570] = region == 3  # the compact region all labeled: the densest cell with rows to ask about is 1
+    weight = density_weight(index, mask)
+    assert weight[:570][region != 3].max() == 1.0
 
 
 def test_a_batch_between_fits_spreads_over_the_regions():

@@ -24,7 +24,7 @@ import numpy as np
 from activelabel_widget.errors import OptionError
 from activelabel_widget.strategies._diversity import (
     cell_coverage, check_index, diversity_scores)
-from activelabel_widget.strategies._hybrid import exploration_share, hybrid_scores
+from activelabel_widget.strategies._hybrid import exploration_share, has_unseen_label, hybrid_scores
 from activelabel_widget.strategies._uncertainty import (
     as_proba, at_label_mix, committee_disagreement, confidence, least_confident_uncertainty,
     margin_uncertainty)
@@ -231,6 +231,8 @@ def _hybrid_reasons(pool, scores, picks):
     conf = confidence(pool.shown_proba[picks])
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
+    if has_unseen_label(pool.shown_proba):
+        return [f"confidence {c:.2f}, looking for a label with no example yet" for c in conf]
     labels, _ = cell_coverage(pool.index, pool.mask)
     fresh = (labels[pool.index.cell[picks]] == 0) & (pool.exploration >= 0.05)
     return [f"confidence {c:.2f}, in an unlabeled region" if f else f"confidence {c:.2f}"
