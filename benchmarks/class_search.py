@@ -19,6 +19,7 @@ Run from the repository root (the environment of ``label_efficiency.py``)::
 
     bench-venv/bin/python benchmarks/class_search.py              # seeds 0-9
     bench-venv/bin/python benchmarks/class_search.py --seeds 5
+    bench-venv/bin/python benchmarks/class_search.py --first-seed 10 --seeds 60   # seeds never reported
 """
 
 import argparse
@@ -77,11 +78,12 @@ def one_seed(seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..n-1")
+    parser.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+n-1 (default 0)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(one_seed, range(args.seeds)))
+        rows = list(pool.map(one_seed, range(args.first_seed, args.first_seed + args.seeds)))
     print(f"{DATASET}: labels until every class is seen (ours hybrid, one label per fit), and the cell that holds most "
           f"'{RARE}' rows; ranks among the cells, 1 = first")
     print("seed | found at | its cell: rare rows / size | a first label in it | tightness | isolation | far from labels")
@@ -89,8 +91,15 @@ def main(argv=None):
         print(f"{r['seed']:>4} | {r['found']:>8.0f} | {r['cell_rows']:>10} / {r['cell_size']:<4} | "
               f"{'yes' if r['first_label_in_cell'] else 'no':>19} | {r['tight']:>5} of {r['n_cells']} | "
               f"{r['isolated']:>5} of {r['n_cells']} | {r['far_from_labels']:>8} of {r['n_cells']}")
-    found = np.array([r["found"] for r in rows], dtype=np.float64)
-    print(f"mean {np.nanmean(found):.1f} labels (seeds 0-4: {np.nanmean(found[:5]):.1f}); median {np.nanmedian(found):.1f}")
+    # a seed that needs more than the budget counts as budget + 1: a lower bound, not left out
+    found = np.array([BUDGET + 1 if np.isnan(r["found"]) else r["found"] for r in rows], dtype=np.float64)
+    first = rows[0]["seed"]
+    line = (f"mean {found.mean():.1f} labels (seeds {first}-{first + 4}: {found[:5].mean():.1f}); "
+            f"median {np.median(found):.1f}")
+    missed = int((found > BUDGET).sum())
+    if missed:
+        line += f"; {missed} seed(s) not within {BUDGET} labels, counted as {BUDGET + 1} (so the mean is a lower bound)"
+    print(line)
 
 
 if __name__ == "__main__":
