@@ -371,7 +371,7 @@ def test_while_a_label_has_no_example_the_hybrid_looks_in_dense_regions_first():
     unseen = np.tile([0.5, 0.5, 0.0], (570, 1))  # the third label has no example: its column is 0
     positions, _, reasons = rank_pool("hybrid", k=5, labeled_mask=mask, proba=unseen, index=index)
     assert (region[positions] == 3).all()
-    assert reasons[0] == "confidence 0.37, looking for a label with no example yet (hybrid)"
+    assert reasons[0] == "confidence 0.37, looking for a label the model has not learnt yet (hybrid)"
     # every label seen (the same margins): the wide regions first, they hold more rows per label
     seen = np.tile([0.45, 0.45, 0.1], (570, 1))
     positions, _, _ = rank_pool("hybrid", k=5, labeled_mask=mask, proba=seen, index=index)

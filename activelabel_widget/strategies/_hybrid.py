@@ -115,7 +115,8 @@ def density_weight(index, labeled_mask, *, power=HYBRID_DENSITY):
 
 def has_unseen_label(proba):
     """Whether some label has no example yet: its probability column is 0 on every row (a model
-    fitted without that class gives it nothing)."""
+    fitted without that class gives it nothing; so does one that never predicts a class it has
+    seen, which the hybrid then looks for in the same way)."""
     p = np.asarray(proba)
     return p.shape[1] >= 2 and any(p[:, j].max() <= 0.0 for j in range(p.shape[1]))
 

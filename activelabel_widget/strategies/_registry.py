@@ -232,7 +232,7 @@ def _hybrid_reasons(pool, scores, picks):
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
     if has_unseen_label(pool.shown_proba):
-        return [f"confidence {c:.2f}, looking for a label with no example yet" for c in conf]
+        return [f"confidence {c:.2f}, looking for a label the model has not learnt yet" for c in conf]
     labels, _ = cell_coverage(pool.index, pool.mask)
     fresh = (labels[pool.index.cell[picks]] == 0) & (pool.exploration >= 0.05)
     return [f"confidence {c:.2f}, in an unlabeled region" if f else f"confidence {c:.2f}"
