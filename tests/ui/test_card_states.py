@@ -556,7 +556,7 @@ def test_the_status_line_tells_what_the_session_is_doing_in_a_slow_first_round(f
     page.keyboard.press("1")
     first = wait_card(page, key_not=first, progress=["5 / 20 labeled"])
     page.keyboard.press("2")
-    wait_card(page, key_not=first, progress=["6 / 20 labeled"])
+    first = wait_card(page, key_not=first, progress=["6 / 20 labeled"])
     page.wait_for_function(
         "sel => /CV accuracy on|fitted on/.test(document.querySelector(sel + ' .al-status-text').textContent)",
         arg=CARD, timeout=KERNEL_TIMEOUT_MS)
@@ -577,6 +577,18 @@ def test_the_status_line_tells_what_the_session_is_doing_in_a_slow_first_round(f
     first_fit = next(i for i, text in enumerate(shown) if "training on" in text)
     asks_for_labels = [i for i, text in enumerate(shown) if "label two examples" in text]
     assert all(shown[i].startswith("model: none yet") and i < first_fit for i in asks_for_labels), shown
+
+    # 5. the model has never seen "question": the records it ranks look for that label, and say so
+    looking = "looking for a label the model has not learnt yet (hybrid)"
+    labeled = 6
+    for _ in range(4):  # the record on screen was picked before the fit; the line's next ones after it
+        if looking in page.locator(f"{CARD} .al-reason").inner_text():
+            break
+        page.keyboard.press("1")
+        labeled += 1
+        first = wait_card(page, key_not=first, progress=[f"{labeled} / 20 labeled"])
+    assert looking in page.locator(f"{CARD} .al-reason").inner_text()
+    screenshot(page, artifacts, f"{frontend}-looking-for-a-label-not-learnt")
     assert_no_card_errors(page)
 
 
