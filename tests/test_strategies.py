@@ -406,6 +406,18 @@ def test_density_is_one_in_the_densest_open_cell_and_a_lone_row_is_not_dense():
     assert weight[:570][region != 3].max() == 1.0
 
 
+def test_cells_of_copies_still_have_a_density_when_most_cells_are_copies():
+    rng = np.random.default_rng(0)
+    records = rng.normal(scale=50.0, size=(6, 4))
+    copies = np.repeat(records, [100, 30, 30, 30, 30, 1], axis=0)  # six records, copied; most cells have spread 0
+    X = np.vstack([copies, rng.normal(size=(40, 4))])  # and one wide region, away from them
+    index = build_embedding_index(X, n_cells=7, random_state=0)
+    assert (index.cell_spread[index.cell[:221]] < 0.1).all() and index.cell[0] != index.cell[-1]
+    weight = density_weight(index, np.zeros(X.shape[0], bool))
+    assert np.isfinite(weight).all() and (weight > 0).all()
+    assert weight[0] == 1.0  # the record copied a hundred times is the densest place to look
+
+
 def test_a_batch_between_fits_spreads_over_the_regions():
     X, blob = _blobs(50, 4)
     index = build_embedding_index(X, n_cells=4, random_state=0)

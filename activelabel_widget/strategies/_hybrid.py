@@ -81,8 +81,10 @@ def density_weight(index, labeled_mask, *, power=HYBRID_DENSITY):
     """The unseen-label factor in (0, 1] per row: 1 in the densest cell that still has rows to ask.
 
     A cell's density is its size over its squared spread: many rows, packed tightly. The spread is
-    floored at half the median spread of the cells, so a cell of one row or of copies of one record
-    (spread near 0) does not read as the densest. Labels lower a cell through the coverage factor
+    floored at half the median spread of the cells (of those above 0), so a cell of one row or of
+    copies of one record (spread near 0) does not read as infinitely dense: copies of one record
+    count as a cell as tight as the floor, and a big one is still searched early (a message repeated
+    a hundred times is a classic rare label). Labels lower a cell through the coverage factor
     it is multiplied with, not here.
 
     Parameters
@@ -102,10 +104,11 @@ def density_weight(index, labeled_mask, *, power=HYBRID_DENSITY):
     """
     check_index(index, labeled_mask.shape[0])
     spread = index.cell_spread.astype(np.float64)
-    filled = index.cell_size > 0
-    floor = 0.5 * float(np.median(spread[filled])) if filled.any() else 0.0
-    spread = np.maximum(spread, floor)
-    density = np.divide(index.cell_size, spread**2, out=np.zeros_like(spread), where=spread > 0)
+    # the median of the spreads above 0: where most cells are copies of one record each, the median
+    # of all would be 0 and every cell of copies would get no density at all
+    spread_of_some = spread[(index.cell_size > 0) & (spread > 0)]
+    floor = 0.5 * float(np.median(spread_of_some)) if spread_of_some.size else 1.0
+    density = index.cell_size / np.maximum(spread, floor) ** 2
     open_cells = np.bincount(index.cell, weights=~labeled_mask, minlength=index.n_cells) > 0
     top = float(density[open_cells].max()) if open_cells.any() else 0.0
     if top <= 0.0:
