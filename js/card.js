@@ -9,6 +9,8 @@ import { keyOf, keymapRows } from "./keys.js";
 export const CLIP_LINES = 12;
 /** Fields from which a record's fields box says how many there are (fewer show at a glance). */
 export const FIELD_COUNT_FROM = 6;
+/** Records after which the height a taller record left is let go (see recordShown). */
+export const HOLD_RECORDS = 5;
 /** Characters per line assumed when estimating how tall a text will be. */
 const CHARS_PER_LINE = 90;
 
@@ -730,13 +732,13 @@ export function createCard(doc, actions) {
     return { node, shape, measure, refill, unobserve };
   }
 
-  // The record keeps the tallest height it has had at this width, so the suggestion and the buttons
-  // below it stay where they were from one record to the next: a target does not jump under the
-  // pointer, and the frame that shows the next record paints the record, not the whole card below
-  // it. Not while a record is opened in full (show more, show all), nor while the insights or the
+  // The record keeps the tallest height it has had at this width (for HOLD_RECORDS records after it
+  // was last raised), so the suggestion and the buttons below it stay where they were from one
+  // record to the next: a target does not jump under the pointer, and the frame that shows the next
+  // record paints the record, not the whole card below it. Not while a record is opened in full (show more, show all), nor while the insights or the
   // keys panel is open (the user is looking at the panel, and a held gap would push it down out of
   // the window): closing them gives the room back, and the height is learnt again from there.
-  let heldHeight = { width: -1, height: 0, holding: false };
+  let heldHeight = { width: -1, height: 0, holding: false, records: 0 };
   let disposed = false; // a report asked for before dispose() must not observe the record again
   const recordObserver = win && typeof win.ResizeObserver === "function"
     ? new win.ResizeObserver((entries) => holdRecordHeight(entries[entries.length - 1].contentRect))
@@ -748,7 +750,7 @@ export function createCard(doc, actions) {
     if (box.width !== heldHeight.width) {
       // another width wraps the text anew: let go, and hold what the next layout reports
       const first = heldHeight.width === -1;
-      heldHeight = { width: box.width, height: 0, holding: true };
+      heldHeight = { width: box.width, height: 0, holding: true, records: 0 };
       if (!first) {
         setStyle(record, "minHeight", "");
         // the browser reports a size only when it changes: ask for one after the next layout (not
@@ -759,8 +761,25 @@ export function createCard(doc, actions) {
     }
     if (box.height > heldHeight.height + 0.5) {
       heldHeight.height = box.height;
+      heldHeight.records = 0;
       setStyle(record, "minHeight", `${box.height}px`);
     }
+  }
+
+  /**
+   * A new record is on screen. The height held lasts HOLD_RECORDS records after it was last raised:
+   * a long record leaves room under the next few, not under every record after it (one synopsis of
+   * 3,000 characters among one-line reviews kept 230 px empty under each of them). Then the height
+   * is learnt again from the record on screen.
+   */
+  function recordShown() {
+    if (!heldHeight.holding || heldHeight.height === 0) return;
+    heldHeight.records += 1;
+    if (heldHeight.records < HOLD_RECORDS) return;
+    heldHeight.height = 0;
+    heldHeight.records = 0;
+    setStyle(record, "minHeight", "");
+    relearnRecordHeight();
   }
 
   /** Have the browser report the record's size after the next layout, whether it changed or not. */
@@ -771,7 +790,7 @@ export function createCard(doc, actions) {
   /** Hold the record's height from now on (`holding`), or let it go. */
   function holdRecordHeightWhile(holding) {
     if (!holding && heldHeight.holding) {
-      heldHeight = { width: -1, height: 0, holding: false };
+      heldHeight = { width: -1, height: 0, holding: false, records: 0 };
       setStyle(record, "minHeight", "");
     }
     // held again (a panel closed): learnt from the record as it is, not from the next one that
@@ -1196,6 +1215,7 @@ export function createCard(doc, actions) {
       show(noticeLine, asText(s.notice) !== "");
     });
     holdRecordHeightWhile(active && !s.expanded && !s.fieldsOpen && !s.insightsOpen && !s.keymapOpen);
+    part("shown", [active ? card.key : ""], () => recordShown());
     part("record", recordDeps, () => drawRecord(card, s.imageUrl, !!s.expanded, !!s.fieldsOpen));
     const given = card.review ? card.given : null;
     part("suggestion", [s.suggestion, active, given, !!s.multiLabel], () =>

@@ -3,7 +3,7 @@
 // records and what the strategies do.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
-  DEAD_DETAIL, DEAD_TITLE, accuracyText, fieldCountText, isWeak, modelStatusText, moreFieldsText, rowsBelow,
+  DEAD_DETAIL, DEAD_TITLE, HOLD_RECORDS, accuracyText, fieldCountText, isWeak, modelStatusText, moreFieldsText, rowsBelow,
   statusProgress, strategyDescriptions, unsavedText,
 } from "../card.js";
 import widget, { commIsGone } from "../widget.js";
@@ -366,6 +366,30 @@ describe("the record's height from one record to the next", () => {
     expect(record.style.minHeight).toBe("");
     laidOut(root, 400, 90); // and learnt again from the next layout
     expect(record.style.minHeight).toBe("90px");
+  });
+
+  it(`lets a long record's height go ${HOLD_RECORDS} records after it, so one long record leaves no gap under every record after it`, () => {
+    const { root, model } = mount({ card: textCard({ text: "a synopsis of 3,000 characters" }) });
+    const record = root.querySelector(".al-record");
+    laidOut(root, 600, 350);
+    for (let i = 1; i < HOLD_RECORDS; i += 1) {
+      model.set("card", textCard({ token: 1 + i, key: `i:${100 + i}`, text: "one line" }));
+      expect(record.style.minHeight).toBe("350px"); // the buttons stay put for the next few
+    }
+    model.set("card", textCard({ token: 99, key: "i:199", text: "one line" }));
+    expect(record.style.minHeight).toBe(""); // then let go, and learnt from the record on screen
+    laidOutUnchanged(root, 600, 40);
+    expect(record.style.minHeight).toBe("40px");
+    // a taller record raises the height and starts the count again
+    model.set("card", textCard({ token: 100, key: "i:200", text: "two\nlines" }));
+    laidOut(root, 600, 60);
+    for (let i = 1; i < HOLD_RECORDS; i += 1) {
+      model.set("card", textCard({ token: 100 + i, key: `i:${200 + i}`, text: "one line" }));
+      expect(record.style.minHeight).toBe("60px");
+    }
+    // the same record drawn again (a new suggestion for it) is not a new record
+    model.set("card", textCard({ token: 150, key: `i:${200 + HOLD_RECORDS - 1}`, text: "one line", suggestion: { label: "a", confidence: 0.9 } }));
+    expect(record.style.minHeight).toBe("60px");
   });
 
   it("gives the room back while a record is open in full, and after it", () => {

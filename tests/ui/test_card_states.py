@@ -700,9 +700,11 @@ card => {
 def test_the_buttons_stay_put_when_a_shorter_record_follows_a_longer_one(start_jupyter, page, artifacts):
     """The record keeps the tallest height it has had, so the label buttons do not move up under the
     pointer when a short record follows a long one; with the insights panel open the record gives the
-    room back (the panel must fit in the window)."""
+    room back (the panel must fit in the window), and five records after the long one it gives it back
+    too (one long record must not leave a gap under every record after it)."""
     server = start_jupyter("lab")
-    nb = write_notebook(server.root, "height.ipynb", [HEIGHT_SETUP, 'al.session.show("long")', 'al.session.show("short")'])
+    nb = write_notebook(server.root, "height.ipynb", [HEIGHT_SETUP, 'al.session.show("long")', 'al.session.show("short")']
+                        + [f'al.session.show("r{i}")' for i in range(4)])
     open_notebook(page, server, nb)
     run_cell(page, 0)
     card = show_card_in_cell(page, 0)
@@ -728,4 +730,19 @@ def test_the_buttons_stay_put_when_a_shorter_record_follows_a_longer_one(start_j
     page.wait_for_timeout(300)
     opened = card.evaluate(_BUTTONS_BELOW_JS)
     assert opened["buttons"] < long["buttons"] - 20, (long, opened)  # the held room is given back
+
+    # the panel closed, the long record again: its room is held for the next four records, then given back
+    card.locator(".al-progress").click()
+    page.keyboard.press("i")
+    card.locator(".al-insights").wait_for(state="hidden", timeout=UI_TIMEOUT_MS)
+    run_cell(page, 1)
+    long = shown("long")
+    for cell, row in enumerate(["short", "r0", "r1", "r2"], start=2):  # 4 records after the long one
+        run_cell(page, cell)
+        held = shown(row)
+        assert abs(held["buttons"] - long["buttons"]) <= 1, (row, long, held)
+    run_cell(page, 6)
+    fifth = shown("r3")
+    assert fifth["buttons"] < long["buttons"] - 20, (long, fifth)  # the fifth: the room is given back
+    screenshot(page, artifacts, "lab-fifth-short-after-long")
     assert_no_card_errors(page)
