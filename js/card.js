@@ -735,9 +735,10 @@ export function createCard(doc, actions) {
   // The record keeps the tallest height it has had at this width (for HOLD_RECORDS records after it
   // was last raised), so the suggestion and the buttons below it stay where they were from one
   // record to the next: a target does not jump under the pointer, and the frame that shows the next
-  // record paints the record, not the whole card below it. Not while a record is opened in full (show more, show all), nor while the insights or the
-  // keys panel is open (the user is looking at the panel, and a held gap would push it down out of
-  // the window): closing them gives the room back, and the height is learnt again from there.
+  // record paints the record, not the whole card below it. Not while a record is opened in full
+  // (show more, show all), nor while the insights or the keys panel is open (the user is looking at
+  // the panel, and a held gap would push it down out of the window): closing them gives the room
+  // back, and the height is learnt again from there.
   let heldHeight = { width: -1, height: 0, holding: false, records: 0 };
   let disposed = false; // a report asked for before dispose() must not observe the record again
   const recordObserver = win && typeof win.ResizeObserver === "function"
