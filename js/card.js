@@ -322,6 +322,9 @@ export const PLOTS = [
     help: "which regions of the data have a labeled record nearby, and where the next picks lie" },
 ];
 
+/** Keys that scroll a focused box of fields. */
+const SCROLL_KEYS = new Set(["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End", " "]);
+
 /**
  * Create the card's DOM.
  *
@@ -333,9 +336,6 @@ export const PLOTS = [
  * @returns {{root: HTMLElement, render(state: object): void, showFailure(error: Error): void,
  *   dispose(): void}}
  */
-/** Keys that scroll a focused box of fields. */
-const SCROLL_KEYS = new Set(["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End", " "]);
-
 export function createCard(doc, actions) {
   const el = (tag, props, children) => h(doc, tag, props, children);
   const kbd = (text) => el("kbd", { class: "al-kbd", text });
@@ -751,9 +751,8 @@ export function createCard(doc, actions) {
     if (box.width !== heldHeight.width) {
       // another width wraps the text anew: let go, and hold what the next layout reports
       const first = heldHeight.width === -1;
-      heldHeight = { width: box.width, height: 0, holding: true, records: 0 };
+      letGoOfHeight(box.width, true);
       if (!first) {
-        setStyle(record, "minHeight", "");
         // the browser reports a size only when it changes: ask for one after the next layout (not
         // from inside this report, which the browser would count as a loop)
         if (typeof win.requestAnimationFrame === "function") win.requestAnimationFrame(relearnRecordHeight);
@@ -777,10 +776,14 @@ export function createCard(doc, actions) {
     if (!heldHeight.holding || heldHeight.height === 0) return;
     heldHeight.records += 1;
     if (heldHeight.records < HOLD_RECORDS) return;
-    heldHeight.height = 0;
-    heldHeight.records = 0;
-    setStyle(record, "minHeight", "");
+    letGoOfHeight(heldHeight.width, true);
     relearnRecordHeight();
+  }
+
+  /** Let the held height go: the record takes its own height until `holding` holds one again. */
+  function letGoOfHeight(width, holding) {
+    heldHeight = { width, height: 0, holding, records: 0 };
+    setStyle(record, "minHeight", "");
   }
 
   /** Have the browser report the record's size after the next layout, whether it changed or not. */
@@ -790,10 +793,7 @@ export function createCard(doc, actions) {
 
   /** Hold the record's height from now on (`holding`), or let it go. */
   function holdRecordHeightWhile(holding) {
-    if (!holding && heldHeight.holding) {
-      heldHeight = { width: -1, height: 0, holding: false, records: 0 };
-      setStyle(record, "minHeight", "");
-    }
+    if (!holding && heldHeight.holding) letGoOfHeight(-1, false);
     // held again (a panel closed): learnt from the record as it is, not from the next one that
     // happens to change its size, which may be a shorter one
     if (holding && !heldHeight.holding) relearnRecordHeight();
