@@ -104,13 +104,14 @@ def density_weight(index, labeled_mask, *, power=HYBRID_DENSITY):
         unlabeled rows.
     """
     check_index(index, labeled_mask.shape[0])
+    labels, _ = cell_coverage(index, labeled_mask)
     spread = index.cell_spread.astype(np.float64)
     # the median of the spreads above 0: where most cells are copies of one record each, the median
     # of all would be 0 and every cell of copies would get no density at all
     spread_of_some = spread[(index.cell_size > 0) & (spread > 0)]
     floor = 0.5 * float(np.median(spread_of_some)) if spread_of_some.size else 1.0
     density = index.cell_size / np.maximum(spread, floor) ** 2
-    open_cells = np.bincount(index.cell, weights=~labeled_mask, minlength=index.n_cells) > 0
+    open_cells = index.cell_size > labels
     top = float(density[open_cells].max()) if open_cells.any() else 0.0
     if top <= 0.0:
         return np.ones(labeled_mask.shape[0], dtype=np.float64)
@@ -125,17 +126,18 @@ def has_unseen_label(proba):
     return p.shape[1] >= 2 and any(p[:, j].max() <= 0.0 for j in range(p.shape[1]))
 
 
-def exploration_share(proba, labeled_mask):
+def exploration_share(proba, labeled_mask, *, unseen=None):
     """How much the hybrid still explores, in [0, 1]: the model's expected error on the pool.
 
     The expected error is ``1 - mean(top probability)`` over the unlabeled rows, scaled so that
     a model that knows nothing (uniform probabilities) gives 1 and a sure one 0. While a label
     has no example at all (its probability column is 0 everywhere) the share is 1: the only way
-    to find that class is to explore.
+    to find that class is to explore. ``unseen``: :func:`has_unseen_label` of ``proba`` when the
+    caller has it already.
     """
     p = np.asarray(proba, dtype=np.float64)
     k = p.shape[1]
-    if k < 2 or has_unseen_label(p):
+    if k < 2 or (has_unseen_label(p) if unseen is None else unseen):
         return 1.0
     # column by column: on a million rows of a few classes, a reduction along each row is several
     # times slower than K passes over the columns
@@ -146,7 +148,7 @@ def exploration_share(proba, labeled_mask):
 
 
 def hybrid_scores(proba, labeled_mask, index=None, *, beta=HYBRID_BETA, gamma=HYBRID_GAMMA,
-                  region=HYBRID_REGION, share=None):
+                  region=HYBRID_REGION, share=None, unseen=None):
     """Margin uncertainty times typicality, region uncertainty and coverage (and, while a label has
     no example, density), raised to the share of exploration the model still needs.
 
@@ -165,6 +167,8 @@ def hybrid_scores(proba, labeled_mask, index=None, *, beta=HYBRID_BETA, gamma=HY
         Exponent of the cell's mean uncertainty.
     share : float, optional
         :func:`exploration_share` of ``proba`` when the caller has it already.
+    unseen : bool, optional
+        :func:`has_unseen_label` of ``proba`` when the caller has it already.
 
     Returns
     -------
@@ -186,6 +190,6 @@ def hybrid_scores(proba, labeled_mask, index=None, *, beta=HYBRID_BETA, gamma=HY
     u_sum = np.bincount(index.cell, weights=np.where(unl, u, 0.0), minlength=index.n_cells)
     cell_u = np.divide(u_sum, n_unl, out=np.zeros_like(u_sum), where=n_unl > 0)
     steer = typicality * coverage_weight(index, mask, beta=beta) * cell_u[index.cell] ** region
-    if has_unseen_label(proba):
+    if (has_unseen_label(proba) if unseen is None else unseen):
         steer *= density_weight(index, mask)
     return u * steer**share

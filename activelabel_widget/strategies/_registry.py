@@ -117,13 +117,21 @@ class _Pool:
         not how much it explores: read at that mix the model looks surer where a rare label competes,
         and on the movie reviews (a label at 3%) the hybrid then explored too little (AULC 0.5465
         against 0.5554 over 5 seeds; benchmarks/README.md)."""
-        return exploration_share(self.shown_proba, self.mask)
+        return exploration_share(self.shown_proba, self.mask, unseen=self.unseen_label)
+
+    @cached_property
+    def unseen_label(self):
+        """Whether some label has no example yet (:func:`has_unseen_label`), read once for the
+        share, the hybrid's scores and its reasons. At the labels' mix a column of 0 stays 0, so
+        the model as shown and as ranked agree on it."""
+        return has_unseen_label(self.shown_proba)
 
     def standing_in(self, proba):
         """The same pool with ``proba`` as the model's probabilities."""
         other = copy.copy(self)
         other.__dict__["proba"] = other.__dict__["shown_proba"] = proba
         other.__dict__.pop("exploration", None)
+        other.__dict__.pop("unseen_label", None)
         return other
 
 
@@ -224,14 +232,15 @@ def _committee_reasons(pool, scores, picks):
 
 
 def _hybrid_scores(pool):
-    return _explore_instead(pool) or hybrid_scores(pool.proba, pool.mask, pool.index, share=pool.exploration)
+    return _explore_instead(pool) or hybrid_scores(pool.proba, pool.mask, pool.index, share=pool.exploration,
+                                                      unseen=pool.unseen_label)
 
 
 def _hybrid_reasons(pool, scores, picks):
     conf = confidence(pool.shown_proba[picks])
     if pool.index is None:
         return [f"confidence {c:.2f}" for c in conf]
-    if has_unseen_label(pool.shown_proba):
+    if pool.unseen_label:
         return [f"confidence {c:.2f}, looking for a label the model has not learnt yet" for c in conf]
     labels, _ = cell_coverage(pool.index, pool.mask)
     fresh = (labels[pool.index.cell[picks]] == 0) & (pool.exploration >= 0.05)
