@@ -55,13 +55,35 @@ def row_on_screen(page) -> str:
     return current_key(page)
 
 
+#: Notes, for each key that goes down, where it went and the row on screen once the card has taken it
+#: (a listener on the document runs after the card's own, which sits on the window).
+_TRACE_KEYS_JS = """
+sel => {
+  window.__alKeyTrace = [];
+  document.addEventListener('keydown', event => {
+    const card = document.querySelector(sel);
+    const key = card && card.querySelector('.al-key');
+    window.__alKeyTrace.push({ key: event.key, onCard: !!card && card.contains(event.target),
+                               rowAfter: key ? key.textContent : null });
+  }, true);
+}
+"""
+
+
 def press_and_note(page, keys: str) -> list[str]:
     """Press ``keys`` one after another, as fast as the browser takes them; return the row on screen at each press."""
+    page.evaluate(_TRACE_KEYS_JS, CARD)
     rows = []
     for key in keys:
         rows.append(row_on_screen(page))
         page.keyboard.press(key)
     return rows
+
+
+def key_trace(page) -> str:
+    """What each key of the last burst met, for a failure's message."""
+    return "; ".join(f"{t['key']} on card: {t['onCard']}, then {t['rowAfter']}"
+                     for t in page.evaluate("() => window.__alKeyTrace || []"))
 
 
 def store_line(page) -> str:
@@ -92,19 +114,19 @@ def test_a_burst_faster_than_the_kernel_lands_on_the_records_shown_and_undo_walk
     rows = press_and_note(page, burst)
     # the page moved on ten times while the kernel had at most answered one
     after_burst = row_on_screen(page)
-    assert len(set(rows + [after_burst])) == 11, rows
+    assert len(set(rows + [after_burst])) == 11, (" ".join(rows + [after_burst]), key_trace(page))
     on_their_way = store_line(page)
     assert re.search(r"· \d+ answers on their way$", on_their_way), on_their_way
     screenshot(page, artifacts, f"{frontend}-burst-in-flight")
 
     # two undos while those answers are still on their way: the last two records come back in turn
     page.keyboard.press("z")
-    assert row_on_screen(page) == rows[9]
+    assert row_on_screen(page) == rows[9], key_trace(page)
     assert page.locator(f"{CARD} .al-was").inner_text() == "was: bug"
     page.keyboard.press("Backspace")
-    assert row_on_screen(page) == rows[8]
+    assert row_on_screen(page) == rows[8], (key_trace(page), page.locator(CARD).inner_text())
     page.keyboard.press("2")  # relabel the ninth record
-    assert row_on_screen(page) == rows[9]
+    assert row_on_screen(page) == rows[9], key_trace(page)
 
     page.wait_for_function("sel => document.querySelector(sel + ' .al-store').textContent.endsWith('all saved')",
                            arg=CARD, timeout=KERNEL_TIMEOUT_MS)
