@@ -64,7 +64,8 @@ sel => {
     const card = document.querySelector(sel);
     const key = card && card.querySelector('.al-key');
     window.__alKeyTrace.push({ key: event.key, onCard: !!card && card.contains(event.target),
-                               rowAfter: key ? key.textContent : null });
+                               rowAfter: key ? key.textContent : null,
+                               cards: document.querySelectorAll(sel).length });
   }, true);
 }
 """
@@ -82,7 +83,7 @@ def press_and_note(page, keys: str) -> list[str]:
 
 def key_trace(page) -> str:
     """What each key of the last burst met, for a failure's message."""
-    return "; ".join(f"{t['key']} on card: {t['onCard']}, then {t['rowAfter']}"
+    return "; ".join(f"{t['key']} on card: {t['onCard']} (cards in the page: {t['cards']}), then {t['rowAfter']}"
                      for t in page.evaluate("() => window.__alKeyTrace || []"))
 
 
