@@ -56,16 +56,18 @@ def row_on_screen(page) -> str:
 
 
 #: Notes, for each key that goes down, where it went and the row on screen once the card has taken it
-#: (a listener on the document runs after the card's own, which sits on the window).
+#: (a listener on the window added after the card's own runs after it, even when the card stops the key).
 _TRACE_KEYS_JS = """
 sel => {
   window.__alKeyTrace = [];
-  document.addEventListener('keydown', event => {
+  window.addEventListener('keydown', event => {
     const card = document.querySelector(sel);
     const key = card && card.querySelector('.al-key');
+    const store = card && card.querySelector('.al-store');
     window.__alKeyTrace.push({ key: event.key, onCard: !!card && card.contains(event.target),
                                rowAfter: key ? key.textContent : null,
-                               cards: document.querySelectorAll(sel).length });
+                               cards: document.querySelectorAll('.al-card').length,
+                               store: store ? store.textContent : null });
   }, true);
 }
 """
@@ -83,7 +85,8 @@ def press_and_note(page, keys: str) -> list[str]:
 
 def key_trace(page) -> str:
     """What each key of the last burst met, for a failure's message."""
-    return "; ".join(f"{t['key']} on card: {t['onCard']} (cards in the page: {t['cards']}), then {t['rowAfter']}"
+    return "; ".join(f"{t['key']} on card: {t['onCard']} (cards in the page: {t['cards']}), then {t['rowAfter']} "
+                     f"({t['store']})"
                      for t in page.evaluate("() => window.__alKeyTrace || []"))
 
 
