@@ -107,6 +107,9 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
   let returned = []; // records an undo put back ahead of the kernel's line, until the kernel has caught up
   let held = new Map(); // key -> the kernel's line as last received, with content: records after it come as `same`
   let missing = false; // the kernel's line named records by `same` whose content this page never had
+  // the record the page put on screen from a top-up after its last answer went with no next record
+  // (`next: null`): the kernel was never told it is shown, and picks a card of its own meanwhile
+  let unannounced = null;
 
   /**
    * Take the kernel's latest state. Answers it has settled leave the in-flight list. With none
@@ -129,9 +132,17 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     // the kernel's card named by key with no copy here (a card drawn late): nothing to show until it comes
     const cardMissing = !!card && card.same === true && answerable(card) && !(line.length && line[0].key === card.key);
     if (!inflight.length) {
+      const kept = keptOnScreen(line, cardMissing);
+      unannounced = null;
+      returned = [];
+      if (kept) {
+        // the user is looking at it: it stays, and the next answer names it and the one after it
+        screen = kept;
+        ahead = line.filter((entry) => answerable(entry) && entry.key !== kept.key);
+        return;
+      }
       screen = cardMissing ? null : keepIfSame(screen, line[0] || null);
       ahead = cardMissing ? line : line.slice(1);
-      returned = [];
       return;
     }
     if (answerable(screen)) {
@@ -155,7 +166,24 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     const local = new Set(returned.map((entry) => entry.key));
     ahead = returned.concat(line.filter((entry) => answerable(entry) && !answeredHere.has(entry.key)
       && entry.key !== onScreen && !local.has(entry.key)));
-    if (!answerable(screen)) screen = ahead.shift() || null;
+    if (!answerable(screen)) {
+      screen = ahead.shift() || null;
+      unannounced = answerable(screen) ? screen.key : null;
+    }
+  }
+
+  /**
+   * With every answer settled the kernel's card is the page's screen, except for a record the page
+   * showed unannounced: the kernel, told of no next record, put a card of its own on (after a fit,
+   * another record than the one on screen). While the kernel still has it to ask, that record stays.
+   */
+  function keptOnScreen(line, cardMissing) {
+    if (!answerable(screen) || screen.key !== unannounced) return null;
+    if (!cardMissing && line[0] && line[0].key === screen.key) return null; // the kernel shows it too
+    const fresh = line.find((entry) => answerable(entry) && entry.key === screen.key);
+    if (!fresh) return null; // answered elsewhere meanwhile: the kernel's card it is
+    return keepIfSame(screen, { ...screen, reason: fresh.reason, votes: fresh.votes, token: fresh.token ?? screen.token,
+      suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion });
   }
 
   /**
@@ -216,6 +244,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
     refusal = "";
     screen = ahead.shift() || null;
+    unannounced = null;
     returned = returned.filter((e) => e.key !== entry.key && (!screen || e.key !== screen.key));
     intent.next = screen ? screen.key : null; // the kernel makes the page's next record its card
     return intent;
@@ -227,6 +256,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     const last = history.pop();
     inflight.push({ seq, action: "undo", key: last ? last.entry.key : null, taken: last || null });
     refusal = "";
+    unannounced = null;
     if (last) {
       if (answerable(screen)) {
         ahead.unshift(screen);

@@ -156,6 +156,36 @@ describe("the page's line", () => {
     expect(keyOf(line.screen())).toBe("i:2");
   });
 
+  it("keeps a record it showed after running out, when the kernel settles everything with a card of its own", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2]));
+    line.answer("label", "bug"); // screen 2
+    const last = line.answer("label", "bug"); // nothing more in the page: the kernel is told of no next record
+    expect(last.next).toBeNull();
+    line.receive(kernel(2, [3, 4], 1)); // a top-up while the answer on 2 is on its way: 3 comes on screen
+    expect(keyOf(line.screen())).toBe("i:3");
+    // every answer settled; told of no next record, the kernel put its own pick on after a fit: 9
+    line.receive(kernel(9, [3, 4], 2));
+    expect(keyOf(line.screen())).toBe("i:3"); // the record the user is looking at stays
+    expect(keys(line.ahead())).toEqual(["i:9", "i:4"]);
+    const next = line.answer("label", "feature");
+    expect(next.key).toBe("i:3");
+    expect(next.next).toBe("i:9");
+    // once the kernel follows the page again its card is the screen as before
+    line.receive(kernel(9, [4], 3));
+    expect(keyOf(line.screen())).toBe("i:9");
+  });
+
+  it("follows the kernel's card when the record it showed unannounced was answered elsewhere", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, []));
+    line.answer("label", "bug");
+    line.receive(kernel(1, [3, 4], 0)); // a top-up before the answer is settled: 3 on screen
+    expect(keyOf(line.screen())).toBe("i:3");
+    line.receive(kernel(9, [4], 1)); // 3 is gone from the kernel's line (labeled from a cell)
+    expect(keyOf(line.screen())).toBe("i:9");
+  });
+
   it("shows the kernel's done card when every record is labeled and nothing is on its way", () => {
     const line = createPageLine(VIEW);
     line.receive(kernel(null, []));
