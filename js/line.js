@@ -175,13 +175,15 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
   /**
    * With every answer settled the kernel's card is the page's screen, except for a record the page
    * showed unannounced: the kernel, told of no next record, put a card of its own on (after a fit,
-   * another record than the one on screen). While the kernel still has it to ask, that record stays.
+   * another record than the one on screen, and the one on screen may have left the kernel's short
+   * line). That record stays; should it have been labeled elsewhere meanwhile, the kernel refuses
+   * its answer and says so, as for any record answered twice.
    */
   function keptOnScreen(line, cardMissing) {
     if (!answerable(screen) || screen.key !== unannounced) return null;
     if (!cardMissing && line[0] && line[0].key === screen.key) return null; // the kernel shows it too
     const fresh = line.find((entry) => answerable(entry) && entry.key === screen.key);
-    if (!fresh) return null; // answered elsewhere meanwhile: the kernel's card it is
+    if (!fresh) return screen;
     return keepIfSame(screen, { ...screen, reason: fresh.reason, votes: fresh.votes, token: fresh.token ?? screen.token,
       suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion });
   }

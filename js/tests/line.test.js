@@ -176,13 +176,23 @@ describe("the page's line", () => {
     expect(keyOf(line.screen())).toBe("i:9");
   });
 
-  it("follows the kernel's card when the record it showed unannounced was answered elsewhere", () => {
+  it("keeps a record it showed after running out though a rerank left it out of the kernel's short line", () => {
     const line = createPageLine(VIEW);
     line.receive(kernel(1, []));
     line.answer("label", "bug");
     line.receive(kernel(1, [3, 4], 0)); // a top-up before the answer is settled: 3 on screen
     expect(keyOf(line.screen())).toBe("i:3");
-    line.receive(kernel(9, [4], 1)); // 3 is gone from the kernel's line (labeled from a cell)
+    line.receive(kernel(9, [8, 4], 1)); // a fit: the kernel's line is 9, 8, 4 now, 3 further down
+    expect(keyOf(line.screen())).toBe("i:3");
+    expect(keys(line.ahead())).toEqual(["i:9", "i:8", "i:4"]);
+    expect(line.answer("label", "bug").key).toBe("i:3");
+  });
+
+  it("follows the kernel's card as before when the record on screen is the kernel's own", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2]));
+    line.answer("label", "bug"); // screen 2, announced as the answer's next record
+    line.receive(kernel(9, [2], 1)); // the kernel put another card on (a review, a record brought back)
     expect(keyOf(line.screen())).toBe("i:9");
   });
 
