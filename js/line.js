@@ -147,15 +147,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     }
     if (answerable(screen)) {
       const fresh = line.find((entry) => entry.key === screen.key);
-      if (fresh) {
-        screen = keepIfSame(screen, {
-          ...screen,
-          reason: fresh.reason,
-          votes: fresh.votes,
-          token: fresh.token ?? screen.token,
-          suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion,
-        });
-      }
+      if (fresh) screen = refreshed(fresh);
     }
     // answered here and not taken back by an undo, with the answer still on its way
     const flying = new Set(inflight.filter((a) => a.action !== "undo").map((a) => a.key));
@@ -183,9 +175,18 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     if (!answerable(screen) || screen.key !== unannounced) return null;
     if (!cardMissing && line[0] && line[0].key === screen.key) return null; // the kernel shows it too
     const fresh = line.find((entry) => answerable(entry) && entry.key === screen.key);
-    if (!fresh) return screen;
-    return keepIfSame(screen, { ...screen, reason: fresh.reason, votes: fresh.votes, token: fresh.token ?? screen.token,
-      suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion });
+    return fresh ? refreshed(fresh) : screen;
+  }
+
+  /** The record on screen with what the kernel's copy of it may change: reason, votes, token, a suggestion it lacked. */
+  function refreshed(fresh) {
+    return keepIfSame(screen, {
+      ...screen,
+      reason: fresh.reason,
+      votes: fresh.votes,
+      token: fresh.token ?? screen.token,
+      suggestion: suggestionOf(screen) ? screen.suggestion : fresh.suggestion,
+    });
   }
 
   /**
