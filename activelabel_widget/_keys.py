@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["encode_key", "encode_index"]
+__all__ = ["encode_key", "encode_index", "key_text"]
 
 
 def _plain(value):
@@ -57,6 +57,19 @@ def encode_key(value) -> str:
     if tag in ("i", "s"):
         return f"{tag}:{payload}"
     return "j:" + json.dumps([tag, payload], ensure_ascii=True)
+
+
+def key_text(key: str) -> str:
+    """A store key as a message shows it: ``'i:9'`` as ``9``, ``'s:abc'`` as ``'abc'``, others as stored.
+
+    >>> key_text("i:9"), key_text("s:abc"), key_text('j:["f", "1.5"]')
+    ('9', "'abc'", 'j:["f", "1.5"]')
+    """
+    if key.startswith("i:"):
+        return key[2:]
+    if key.startswith("s:"):
+        return repr(key[2:])
+    return key
 
 
 def _encodable(text: str) -> bool:

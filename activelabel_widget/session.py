@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import handoff, options, records
 from . import models as _models
+from ._keys import key_text
 from .dataset import CardPayload, Dataset, as_texts
 from .errors import AlreadyAnsweredError, DataError, LabelError, ModelError, OptionError, StoreError
 from .events import LabelState, paused_gc
@@ -901,6 +902,9 @@ class LabelingSession:
             step = self._state.last_step(self._undo_annotator)
             if step is None:
                 return None
+            refusal = self._why_not_undoable(step)
+            if refusal:
+                raise LabelError(refusal)
             last = step[-1][0]
             # an undo never strands a label: one the step's rows had before (a rename taken back) comes back
             for name in dict.fromkeys(p.label for _, p in step if p is not None and p.action == "label"):
@@ -939,6 +943,27 @@ class LabelingSession:
                 self._advance(previous_label=last.label if last.action == "label" else None)
         self._notify()
         return last.key if position is None else self.dataset.index_value(position)
+
+    def _why_not_undoable(self, step) -> str:
+        """Why ``step`` cannot be taken back on this data, or "".
+
+        An undo never changes a label the card cannot show: taking back an answer on a row that is
+        gone from the data, or whose content changed, would delete (or turn back) a label kept for
+        that record in silence. A group keeps its undo while those rows of it only get their earlier
+        label back (a rename taken back).
+        """
+        hashes = self.dataset.record_hashes()
+        for undone, previous in step:
+            position = self.dataset.position_of.get(undone.key)
+            shown = position is not None and (undone.action not in ("label", "reject")
+                                              or records.label_applies(undone, position, hashes))
+            if shown or (len(step) > 1 and previous is not None):
+                continue
+            why = "which is not in this data any more" if position is None else "whose content changed since"
+            return (f"Undo stops here: the last answer is on row {key_text(undone.key)}, {why}. Its label "
+                    f"stays in the store (see missing_labels()); to take it back, open the labeler on data "
+                    f"with that row as it was.")
+        return ""
 
     # -- the label list --------------------------------------------------------------------------
     def add_label(self, name: str) -> None:

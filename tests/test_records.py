@@ -82,6 +82,39 @@ def test_a_row_whose_content_changed_is_flagged_not_silently_relabeled(labeled_s
     session.close()
 
 
+@pytest.mark.parametrize("change", ["dropped", "edited"])
+def test_undo_never_takes_back_a_label_whose_row_is_gone_or_changed(labeled_store, change):
+    path, labels = labeled_store
+    last = labels.index[-1]  # the newest answer: the one undo would take back
+    df = ticket_frame()
+    df = df.drop(index=[last]) if change == "dropped" else df.assign(
+        body=df["body"].where(df.index != last, "another text"))
+    session = reopen(df, path)
+    with pytest.raises(LabelError, match=rf"Undo stops here: the last answer is on row {last}\b.*missing_labels"):
+        session.undo()
+    assert len(session.missing_labels()) == 1 and len(session.labeled) == 19
+    session.close()
+    # the label is still there when the row is back as it was, and undo takes it back then
+    session = reopen(ticket_frame(), path)
+    assert session.labeled["label"].equals(labels)
+    assert session.undo() == last and last not in session.labeled.index
+    session.close()
+
+
+def test_a_rename_stays_undoable_when_some_renamed_rows_are_gone(labeled_store):
+    path, labels = labeled_store
+    gone = labels.index[labels == labels.iloc[0]][:1]
+    session = reopen(ticket_frame().drop(index=gone), path)
+    renamed = session.rename_label(labels.iloc[0], "renamed")
+    assert renamed == (labels == labels.iloc[0]).sum()  # the gone row's label is renamed too
+    session.undo()
+    assert session.missing_labels()["label"].tolist() == [labels.iloc[0]]
+    session.close()
+    session = reopen(ticket_frame(), path)
+    assert session.labeled["label"].equals(labels)
+    session.close()
+
+
 @pytest.mark.parametrize("convert", [
     lambda df: df.astype({"body": "string"}),
     lambda df: df.astype({"body": "object"}),
