@@ -477,6 +477,9 @@ class LabelStore:
             copy = sqlite3.connect(target)
             try:
                 self._conn.backup(copy)
+                # the copy is complete: without the "being written" mark it copied, it reads as such
+                copy.execute("DELETE FROM meta WHERE name = 'writing_since'")
+                copy.commit()
             finally:
                 copy.close()
         except (sqlite3.Error, OSError):
@@ -758,8 +761,12 @@ def read_labels(path) -> LabelState:
     path = Path(path).expanduser().absolute()
     if not path.is_file():
         raise StoreError(f"There is no label store at {path}; pass the path of a .db file made by a labeler.")
+    wal_beside = Path(str(path) + "-wal").exists()
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        # without a -wal beside it, read the file as it is (immutable): a plain read-only connection
+        # would create an empty -wal, and then a copy made mid-write would pass for a complete one,
+        # here and whenever it is opened again
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro" + ("" if wal_beside else "&immutable=1"), uri=True)
     except sqlite3.Error as error:
         raise StoreError(f"Cannot read the label store {path}: {error}") from error
     try:
@@ -773,7 +780,7 @@ def read_labels(path) -> LabelState:
         if row is not None and row[0] == "1":
             raise StoreError(f"{path} holds label sets (a multi_label=True labeler's); a labeler of single labels "
                              "cannot import them. Nothing was imported.")
-        if not Path(str(path) + "-wal").exists():
+        if not wal_beside:
             row = conn.execute("SELECT value FROM meta WHERE name = 'writing_since'").fetchone()
             if row is not None:
                 raise StoreError(f"{path} was copied while labels were being written (since {row[0]}) without its "

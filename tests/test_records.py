@@ -317,6 +317,16 @@ def test_a_copied_db_after_a_kill_is_refused_or_complete_never_empty(tmp_path):
 
     with pytest.raises(StoreError, match="-wal"):
         LabelStore(copy, labels=["a", "b"])
+    # an import of that copy is refused too, and leaves no -wal beside it that would pass it for complete
+    mine = LabelingSession(pd.DataFrame({"body": ["x", "y"]}), text="body", labels=["a", "b"],
+                           store=tmp_path / "mine.db", background=False)
+    for _ in range(2):
+        with pytest.raises(StoreError, match="copied while labels were being written"):
+            mine.import_labels(copy)
+    mine.close()
+    assert not [p.name for p in copy.parent.iterdir() if p.name.endswith(("-wal", "-shm"))]
+    with pytest.raises(StoreError, match="-wal"):
+        LabelStore(copy, labels=["a", "b"])
     original = LabelStore(path, labels=["a", "b"])  # beside its -wal, every label is there
     assert len(original.replay().labels) == 50
     original.close()
