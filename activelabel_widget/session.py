@@ -329,7 +329,7 @@ class LabelingSession:
                                   "store has one annotator and no leases.")
             self.overlap = 1
             memory = str(store) == ":memory:"
-            self.store_path = ":memory:" if memory else str(Path(store).expanduser().absolute())
+            self.store_path = ":memory:" if memory else str(Path(store).expanduser().resolve())
             self.store = LabelStore(None if memory else self.store_path, labels=self.labels, multi_label=self.multi_label,
                                     on_taken_over=self._taken_over, check=self._restore)
 

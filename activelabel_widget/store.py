@@ -193,7 +193,9 @@ class LabelStore:
             self._temporary_dir = tempfile.mkdtemp(prefix="activelabel-")
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._temporary_dir, True)
             path = Path(self._temporary_dir) / "labels.db"
-        self.path = Path(path).expanduser().absolute()
+        # the file itself, not the name it was given: its lock and its one labeler per process go with
+        # the file, so a symlink to it or another spelling of its path is the same store, not a second writer
+        self.path = Path(path).expanduser().resolve()
         if self.path.is_dir():
             raise StoreError(f"store={str(path)!r} is a folder; pass a file path such as {str(self.path / DEFAULT_STORE_NAME)!r}.")
         self._lock = threading.RLock()

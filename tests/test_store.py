@@ -106,6 +106,37 @@ def test_heuristic_names_survive_a_reopen_and_a_same_name_replaces(tmp_path):
     assert open_store(tmp_path / "s.db").heuristics() == ["mentions_crash"]
 
 
+@pytest.mark.parametrize("name", ["a symlink to the file", "another spelling of the path"])
+def test_another_name_of_an_open_store_is_the_same_store_not_a_second_writer(tmp_path, name):
+    import subprocess
+    import sys
+
+    (tmp_path / "real").mkdir()
+    path = tmp_path / "real" / "s.db"
+    store = open_store(path)
+    other = tmp_path / "other.db"
+    if name == "a symlink to the file":
+        other.symlink_to(path)
+    else:
+        other = tmp_path / "real" / ".." / "real" / "s.db"
+    code = (
+        "from activelabel_widget.store import LabelStore\n"
+        "from activelabel_widget.errors import StoreError\n"
+        "try:\n"
+        f"    LabelStore({str(other)!r}, labels=['a', 'b'])\n"
+        "except StoreError as error:\n"
+        "    print('REFUSED', error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.startswith("REFUSED") and "in use by another labeler" in out
+    store.append("label", "i:0", label="a", source="hand")
+    newer = open_store(other)  # in this process: the newer labeler takes the store over, as on a re-run
+    assert newer.path == path and store._closed_because.startswith("a newer labeler")
+    newer.append("label", "i:1", label="b", source="hand")
+    newer.close()
+    assert sorted(open_store(path).replay().labels) == ["i:0", "i:1"]
+
+
 def test_a_second_labeler_in_another_process_is_refused(tmp_path):
     import subprocess
     import sys
