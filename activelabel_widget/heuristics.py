@@ -150,7 +150,7 @@ class Heuristics:
     def promote(self, *, min_confidence: float = 0.9, method: str = "weighted") -> int:
         """Save weak labels at or above ``min_confidence`` as labels with source "weak".
 
-        Rows with a hand label are never touched. Returns how many rows were promoted.
+        Rows with a hand label or a rejection are never touched. Returns how many rows were promoted.
         """
         if not 0.0 <= min_confidence <= 1.0:
             raise LabelError(f"min_confidence must be in [0, 1], got {min_confidence}.")

@@ -128,14 +128,16 @@ def missing_frame(state, match: Match, dataset, has_label: np.ndarray, labels: l
     return frame
 
 
-def pick_imports(other, state, dataset, has_label: np.ndarray, labels: list[str]) -> tuple[list, str]:
+def pick_imports(other, state, dataset, has_label: np.ndarray, labels: list[str],
+                 rejected: np.ndarray) -> tuple[list, str]:
     """The ``(position, event)`` pairs of ``other``'s labels to bring in, and a report of the rest.
 
     A label comes in when its record is in the data with the content it was made on, its name is
-    one of ``labels``, and the row has no label here; a row labeled here keeps its label.
+    one of ``labels``, and the row has no answer here; a row labeled (or, per ``rejected``,
+    rejected) here keeps its answer.
     """
     hashes = dataset.record_hashes()
-    chosen, same, conflicts, unmatched = [], 0, 0, 0
+    chosen, same, conflicts, unmatched, kept_rejected = [], 0, 0, 0, 0
     for key, event in other.labels.items():
         position = dataset.position_of.get(key)
         if event.label not in labels or not label_applies(event, position, hashes):
@@ -143,7 +145,10 @@ def pick_imports(other, state, dataset, has_label: np.ndarray, labels: list[str]
         elif has_label[position]:
             same += state.labels[key].label == event.label
             conflicts += state.labels[key].label != event.label
+        elif rejected[position]:
+            kept_rejected += 1
         else:
             chosen.append((position, event))
-    return chosen, (f"{same:,} already here; {conflicts:,} rows labeled differently here kept their label; "
+    rejections = f"{kept_rejected:,} rows rejected here stayed rejected; " if kept_rejected else ""
+    return chosen, (f"{same:,} already here; {conflicts:,} rows labeled differently here kept their label; {rejections}"
                     f"{unmatched:,} not matched to this data")

@@ -737,16 +737,22 @@ class LabelingSession:
         """Save labels for many rows (by position) in one transaction and one undo step; returns how many.
 
         Rows that already carry the same label from the same source are left as they are, so
-        calling this twice with the same labels saves nothing the second time.
+        calling this twice with the same labels saves nothing the second time. A row listed twice
+        gets the last label given for it. Labels that no person gave (``source="weak"``) never
+        replace a rejection.
         """
         positions = np.asarray(positions, dtype=np.int64).ravel()
         labels = [options.check_label(label, self.labels) for label in labels]
         confidence = [None] * len(positions) if confidence is None else list(confidence)
+        _, last_of_row = np.unique(positions[::-1], return_index=True)
+        once = np.sort(positions.size - 1 - last_of_row)
+        positions, labels, confidence = positions[once], [labels[i] for i in once], [confidence[i] for i in once]
         with self._lock:
             keys = [self.dataset.keys[p] for p in positions]
             fresh = [i for i, key in enumerate(keys)
                      if not ((event := self._state.labels.get(key)) is not None and self._has_label[positions[i]]
-                             and event.label == labels[i] and event.source == source)]
+                             and event.label == labels[i] and event.source == source)
+                     and (source in HUMAN_SOURCES or not self._rejected[positions[i]])]
             if not fresh:
                 return 0
             events = self.store.append_labels([keys[i] for i in fresh], [labels[i] for i in fresh],
@@ -1342,7 +1348,8 @@ class LabelingSession:
 
         other = read_labels(path)
         with self._lock:
-            chosen, report = records.pick_imports(other, self._state, self.dataset, self._has_label, self.labels)
+            chosen, report = records.pick_imports(other, self._state, self.dataset, self._has_label, self.labels,
+                                                   rejected=self._rejected)
             if chosen:
                 positions = np.array([p for p, _ in chosen], dtype=np.int64)
                 events = self.store.append_labels(
@@ -1568,6 +1575,8 @@ class LabelingSession:
                 self._state.apply(event)
         self._n_labeled += int((~self._has_label[positions]).sum())
         self._has_label[positions] = True
+        self._n_rejected -= int(self._rejected[positions].sum())  # a label replaces a rejection
+        self._rejected[positions] = False
         self._write_codes(positions, [e.label if e.source in HUMAN_SOURCES else None for e in events])
         for position in self._skipped.intersection(positions.tolist()):
             self._skipped.discard(position)

@@ -150,3 +150,40 @@ def test_a_rejected_record_comes_back_from_the_recent_answers_to_be_labeled(tmp_
     session.label(key, "bug")
     assert session.progress["rejected"] == 0 and session.current == labeling
     al.close()
+
+
+def test_a_rejection_stands_against_weak_labels_and_another_stores_labels(tmp_path):
+    from activelabel_widget import keywords
+
+    df = ticket_frame(30)
+    crash = [key for key in df.index if "crash" in df.loc[key, "body"]][0]
+    theirs = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "theirs.db", background=False)
+    theirs.label(crash, "bug")
+    theirs.close()
+    al = ActiveLabeler(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    al.session.reject(crash)
+    al.add_heuristic(keywords(label="bug", column="body", words=["crash"]))
+    assert al.promote_weak(min_confidence=0.0) > 0
+    report = al.import_labels(tmp_path / "theirs.db")
+    assert report.startswith("0 labels imported") and "1 rows rejected here stayed rejected" in report
+    assert al.session.label_of(crash) is None and al.session.progress["rejected"] == 1
+    assert al.labeled.loc[crash, "rejected"]  # the hand-off frame still reads
+    al.close()
+    again = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    assert again.progress["rejected"] == 1 and again.label_of(crash) is None
+    again.close()
+
+
+def test_a_bulk_label_by_a_person_replaces_a_rejection_and_counts_each_row_once(tmp_path):
+    session = LabelingSession(ticket_frame(30), text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    key = session.current
+    session.reject()
+    other = session.current
+    assert session.label_many([session.dataset.position(k) for k in (key, other, other)],
+                              ["bug", "bug", "feature"], source="bulk") == 2
+    assert session.progress["rejected"] == 0 and session.progress["labeled"] == 2
+    assert session.label_of(key) == "bug" and session.label_of(other) == "feature"  # the last given for a row
+    assert not session.labeled["rejected"].any()
+    session.undo()
+    assert session.progress["rejected"] == 1 and session.progress["labeled"] == 0
+    session.close()
