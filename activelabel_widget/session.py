@@ -912,7 +912,10 @@ class LabelingSession:
             if refusal:
                 raise LabelError(refusal)
             last = step[-1][0]
-            # an undo never strands a label: one the step's rows had before (a rename taken back) comes back
+            renamed = self._rename_taken_back(step)
+            if renamed is not None:  # the old name goes back into its place, key and model column
+                self._set_label_names([renamed[1] if label == renamed[0] else label for label in self.labels])
+            # an undo never strands a label: one the step's rows had before comes back
             for name in dict.fromkeys(p.label for _, p in step if p is not None and p.action == "label"):
                 if (not self.multi_label and name not in self._known_labels()
                         and name not in self.restore_report.retired):
@@ -971,6 +974,27 @@ class LabelingSession:
                     f"with that row as it was.")
         return ""
 
+    def _rename_taken_back(self, step) -> tuple[str, str] | None:
+        """``(new, old)`` when undoing ``step`` takes back a rename: every row of it goes from ``new`` (a
+        label) back to ``old`` (no longer one), and no other row carries ``new``."""
+        if self.multi_label or any(u.action != "label" or p is None or p.action != "label" for u, p in step):
+            return None
+        pairs = {(undone.label, previous.label) for undone, previous in step}
+        if len(pairs) != 1:
+            return None
+        new, old = pairs.pop()
+        if new not in self.labels or old in self._known_labels() or old in self.restore_report.retired:
+            return None
+        keys = {undone.key for undone, _ in step}
+        if any(event.label == new and key not in keys for key, event in self._state.labels.items()):
+            return None  # rows of its own carry the new name: it stays, and the old one is added
+        return new, old
+
+    def _set_label_names(self, labels: list[str]) -> None:
+        """Name the labels anew, each in its place (its key, colour and model column stay)."""
+        self.labels = labels
+        self._label_code = {label: code for code, label in enumerate(labels)}
+
     # -- the label list --------------------------------------------------------------------------
     def add_label(self, name: str) -> None:
         """Add a label now: the card shows it at once and the model learns it from the next round.
@@ -999,7 +1023,8 @@ class LabelingSession:
         row's source, annotator, confidence and content), so the log still holds what was given
         under the old name (:meth:`label_history`) and the model keeps learning from those rows.
         The label keeps its place, key and colour on the card. :meth:`undo` right after takes the
-        rename back, ``old`` included. Restart with ``new`` in ``labels=``: a list that still says
+        rename back, ``old`` in its place again (a label no row carries leaves no step to take back:
+        rename it again). Restart with ``new`` in ``labels=``: a list that still says
         ``old`` reports the renamed rows as not in ``labels=`` and applies none of them.
 
         Raises
@@ -1018,8 +1043,7 @@ class LabelingSession:
                                               sources=[e.source for e in carried],
                                               confidences=[e.confidence for e in carried],
                                               contents=[e.content for e in carried])
-            self.labels = labels
-            self._label_code = {label: code for code, label in enumerate(labels)}
+            self._set_label_names(labels)
             changed = [key for event in events for key in self._state.apply(event)]
             self._reflect(changed + self.restore_report.retired.pop(new, []))
             self._relabels += 1

@@ -160,8 +160,12 @@ def test_a_renamed_label_keeps_its_rows_key_colour_and_history_and_undo_takes_it
         al.rename_label("bug", "question")
     with pytest.raises(LabelError, match="not one of the labels"):
         al.rename_label("feature", "x")
-    session.undo()  # the rename was one step: it comes back whole, the old name included
-    assert (session.labeled.loc[carried, "label"] == "feature").all() and "feature" in session.labels
+    session.undo()  # the rename was one step: it comes back whole, the old name in its place and key
+    assert (session.labeled.loc[carried, "label"] == "feature").all()
+    assert session.labels == LABELS and widget.labels == LABELS and widget.key_map == keys
+    predicted = session.to_frame()["prediction"]
+    assert list(predicted.cat.categories) == LABELS and predicted.eq("feature").any()  # the model follows the names
+    assert session.suggestion[0] in LABELS
     al.close()
 
 
