@@ -1012,6 +1012,8 @@ class LabelingSession:
         self._label_code[added] = len(labels) - 1
         if self._model is not None:
             self._model = self._model.with_columns([*range(len(labels) - 1), None])
+        if self._review is not None and self._review.oof.shape[1] == len(labels) - 1:
+            self._review.oof = np.pad(self._review.oof, ((0, 0), (0, 1)))  # nobody gave it yet: probability 0
         came_back = self.restore_report.retired.pop(added, [])
         self._reflect(came_back)
         self._relabels += 1
@@ -1074,6 +1076,8 @@ class LabelingSession:
             if self._model is not None:
                 self._model = self._model.with_columns([c for c in range(len(labels) + 1) if c != code])
             self._stop_predictions = [np.where(p > code, p - 1, p) for p in self._stop_predictions]
+            if self._review is not None:  # its suggestions are per label too
+                self._review.oof = np.delete(self._review.oof, code, axis=1)
             self._relabels += 1
         self._notify()
 

@@ -323,3 +323,25 @@ def test_undo_in_review_after_labels_saved_elsewhere_takes_those_back_first_and_
                                                            for p in weak)
     assert session.undo() == keys[1] and session.label_of(keys[1]) == "feature"  # then the correction
     session.close()
+
+
+def test_a_label_added_or_removed_during_a_review_leaves_its_suggestions_on_the_right_names():
+    df = ticket_frame(60)
+    session = LabelingSession(df, text="body", labels=["unused", *LABELS], store=":memory:", background=False)
+    for _ in range(18):
+        session.label(session.current, truth_of(session, session.current))
+    session.retrain(wait=True)
+    n = session.review("label")
+    before = {}
+    for _ in range(n):
+        before[session.current] = session.suggestion[0]
+        session.keep()
+    session.review("label")
+    session.remove_label("unused")
+    session.add_label("other")
+    after = {}
+    for _ in range(n):
+        after[session.current] = session.suggestion[0]
+        session.keep()
+    assert after == before
+    session.close()
