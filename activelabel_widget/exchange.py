@@ -85,9 +85,20 @@ def _chosen(value) -> list[str]:
 
 def _ours(columns, name: str) -> str:
     """The column that is ours among ``columns`` for ``name``: ``name``, or ``al_name`` (``al_al_name``...) when
-    the data had a column of that name already (the hand-off frames never rename the user's columns)."""
-    candidates = [str(c) for c in columns if re.fullmatch(rf"(al_)*{name}", str(c))]
-    return max(candidates, key=len) if candidates else name
+    the data had a column of that name already (the hand-off frames never rename the user's columns).
+
+    Of ``name``, ``al_name``, ... (as far as they go on), ours is the one written after the user's columns,
+    or, for ``key`` (:func:`_flat` puts it first), before them: a user's own ``al_label`` beside our
+    ``label`` is theirs, not ours.
+    """
+    names = [str(c) for c in columns]
+    chain = []
+    while (name if not chain else "al_" + chain[-1]) in names:
+        chain.append(name if not chain else "al_" + chain[-1])
+    if not chain:
+        return name
+    order = sorted(chain, key=names.index)
+    return order[0] if name == "key" else order[-1]
 
 
 def _flat(labeled: pd.DataFrame) -> pd.DataFrame:

@@ -209,6 +209,22 @@ def test_data_with_its_own_key_and_label_columns_exports_and_reads_back(tmp_path
     fresh.close()
 
 
+@pytest.mark.parametrize("name", ["labels.csv", "labels.jsonl", "labels.parquet", "labels.json"])
+def test_data_with_columns_named_like_our_renamed_ones_reads_back_its_labels_not_those_columns(tmp_path, name):
+    df = ticket_frame(20).rename(columns={"truth": "al_label"})
+    df["al_key"] = df.index[::-1]  # other rows' keys: read as ours, the labels would land on those rows
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    for i in range(4):
+        session.label(session.current, LABELS[(i + 1) % 3])
+    expected = session.labeled["label"].astype(str).to_dict()
+    session.export(tmp_path / name)
+    session.close()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / name).startswith("4 labels imported")
+    assert fresh.labeled["label"].astype(str).to_dict() == expected
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")
