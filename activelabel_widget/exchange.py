@@ -160,7 +160,9 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
         lists = [name for name in frame.columns if frame[name].map(lambda v: isinstance(v, list)).any()]
         # label sets as JSON lists ('["sports", "money"]'), which any CSV reader can parse back
         frame = frame.assign(**{name: frame[name].map(lambda v: _json(v) if isinstance(v, list) else v) for name in lists})
-        frame.to_csv(path, index=False, errors="surrogatepass")  # read back with the same handler
+        # lines end in CRLF (RFC 4180), so the writer quotes a cell holding a bare CR, which readers
+        # take for a line end; a lone surrogate goes through with the handler it is read back with
+        frame.to_csv(path, index=False, errors="surrogatepass", lineterminator="\r\n")
         return path
     if format == "jsonl":
         with open(path, "w", encoding="utf-8") as out:

@@ -225,6 +225,19 @@ def test_data_with_columns_named_like_our_renamed_ones_reads_back_its_labels_not
     fresh.close()
 
 
+def test_a_text_with_a_bare_carriage_return_or_any_line_break_reads_back_from_csv(tmp_path):
+    df = ticket_frame(12)
+    df.loc[df.index[:4], "body"] = ["cr\ronly", "lf\nonly", "crlf\r\nboth", "end\r"]
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.label_many(range(4), ["bug", "feature", "question", "bug"], source="bulk")
+    session.export(tmp_path / "labels.csv")
+    session.close()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / "labels.csv").startswith("4 labels imported")
+    assert [fresh.label_of(key) for key in df.index[:4]] == ["bug", "feature", "question", "bug"]
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")
