@@ -21,8 +21,9 @@ Label sets (multi-label) are lists in Parquet, JSONL and Hugging Face, JSON list
   needs the ``datasets`` package.
 
 Import (:func:`read_labels_file`) reads any of the file formats back as ``key, label, annotator,
-text, rejected`` rows, so every export round-trips through :meth:`ActiveLabeler.import_labels`,
-rejected records included.
+text, rejected`` rows and the records' values the file holds, so every export round-trips through
+:meth:`ActiveLabeler.import_labels`, rejected records included, and a label whose record changed
+since (:func:`same_record`) stays out.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .dataset import as_texts
 from .errors import DataError
 from .images import image_data_url
 
-__all__ = ["FORMATS", "format_for", "write_labels", "read_labels_file", "match_keys"]
+__all__ = ["FORMATS", "format_for", "write_labels", "read_labels_file", "same_record", "match_keys"]
 
 FORMATS = ("parquet", "csv", "jsonl", "prodigy", "label-studio", "huggingface")
 
@@ -233,14 +234,22 @@ def _label_studio_rows(tasks) -> list[dict]:
     return rows
 
 
-def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd.DataFrame:
-    """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``): ``key, label, annotator, text,
-    rejected`` (True for a rejected record: our ``rejected`` column, Prodigy's "reject" answer, a cancelled
-    Label Studio annotation; its label is missing).
+def read_labels_file(path, format: str | None = None, *, columns=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labels from a file in one of :data:`FORMATS` (not ``"huggingface"``), and the records they were made on.
 
-    ``key`` is the row's index value as written (its text form is what is matched); ``text`` is the
-    record's text when the file carries it (the task's text, or our files' ``text_column``; None
-    otherwise), to check it is still the same record.
+    Returns
+    -------
+    rows : DataFrame
+        ``key, label, annotator, text, rejected`` (True for a rejected record: our ``rejected``
+        column, Prodigy's "reject" answer, a cancelled Label Studio annotation; its label is
+        missing). ``key`` is the row's index value as written (its text form is what is matched);
+        ``text`` is what a task showed (Prodigy, Label Studio; None otherwise).
+    record : DataFrame
+        The values of ``columns`` (the data's record columns) as our flat files hold them, one
+        column per name found in the file (named as in ``columns``), aligned with ``rows``; no
+        columns for the task formats. With ``text``, to check each label is still on the record it
+        was made on (:func:`same_record`).
+
     Raises :class:`DataError` for a file with no key or label it can read.
     """
     format = format_for(path, format)
@@ -262,11 +271,13 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
             raise DataError(f"{path} has no 'key' and 'label' columns: it was not written by export(); pass "
                             "initial_labels= a column of your DataFrame instead.")
         out = pd.DataFrame({"key": frame[key], "label": frame[label],
-                            "annotator": frame[annotator] if annotator in frame else None,
-                            "text": frame[text_column] if text_column is not None and text_column in frame else None})
+                            "annotator": frame[annotator] if annotator in frame else None, "text": None})
         out["rejected"] = (frame[rejected].map(lambda v: v is True or str(v).lower() == "true").astype(bool)
                            if rejected in frame else False)
-        return out
+        written = {str(name): name for name in frame.columns}  # a CSV names a column 0 as "0"
+        record = pd.DataFrame({name: frame[written[str(name)]].to_numpy(dtype=object) for name in columns
+                               if str(name) in written}, index=out.index)
+        return out, record
     with open(path, encoding="utf-8") as source:
         if format == "prodigy":
             tasks = [json.loads(line) for line in source if line.strip()]
@@ -283,7 +294,41 @@ def read_labels_file(path, format: str | None = None, *, text_column=None) -> pd
             raise DataError(f"format={format!r} cannot be read back from a file; read it with the datasets package.")
     out = pd.DataFrame(rows, columns=["key", "label", "annotator", "text", "rejected"], dtype=object)
     out["rejected"] = out["rejected"].fillna(False).astype(bool)
-    return out
+    return out, pd.DataFrame(index=out.index)
+
+
+def _text_or_none(value):
+    return None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else str(value)
+
+
+def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``record`` (values as a file holds them: text in a CSV, JSON numbers, typed
+    Parquet) holds the same values as the row of ``data`` beside it, column by column.
+
+    Values compare as the record hashes do (:meth:`Dataset.record_hashes`): numbers to float32
+    precision (``1`` and ``"1.0"`` alike), times as instants, anything else as text; missing
+    matches missing.
+
+    >>> same_record(pd.DataFrame({"n": ["1.0", "2"], "c": ["FR", "DE"]}),
+    ...             pd.DataFrame({"n": [1, 3], "c": ["FR", "DE"]})).tolist()
+    [True, False]
+    """
+    same = np.ones(len(record), dtype=bool)
+    for name in record.columns:
+        given, now = pd.Series(record[name].to_numpy(), dtype=object), data[name].reset_index(drop=True)
+        missing = given.isna().to_numpy() & now.isna().to_numpy()
+        if pd.api.types.is_bool_dtype(now.dtype):
+            equal = as_texts(given).astype(str) == as_texts(now).astype(str)
+        elif pd.api.types.is_numeric_dtype(now.dtype):
+            equal = (pd.to_numeric(given, errors="coerce").to_numpy(dtype=np.float64).astype(np.float32)
+                     == now.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32))
+        elif pd.api.types.is_datetime64_any_dtype(now.dtype):
+            times = pd.to_datetime(given, errors="coerce", utc=True, format="mixed")
+            equal = (times == pd.to_datetime(now, utc=True)).to_numpy()
+        else:
+            equal = [_text_or_none(g) == _text_or_none(n) for g, n in zip(given, now)]
+        same &= np.asarray(equal, dtype=bool) | missing
+    return same
 
 
 def match_keys(keys, index: pd.Index) -> np.ndarray:

@@ -1467,19 +1467,26 @@ class LabelingSession:
         return committee.estimators[0] if len(committee.estimators) == 1 else committee.estimators
 
     def _import_exported(self, path, format: str | None) -> str:
-        from .exchange import match_keys, read_labels_file
+        from .exchange import match_keys, read_labels_file, same_record
 
-        rows = read_labels_file(path, format,
-                                text_column=self.dataset.text_column if self.dataset.kind == "text" else None)
+        columns = [name for name in self.dataset.content_columns() if name != self.dataset.image_column]
+        rows, record = read_labels_file(path, format, columns=columns)
         positions = match_keys(rows["key"], self.dataset.df.index)
         known = rows["label"].isna().to_numpy() | rows["label"].astype(str).isin(self.labels).to_numpy()
-        same_text = np.ones(len(rows), dtype=bool)
-        if self.dataset.kind == "text" and rows["text"].notna().any():
-            for i, (position, text) in enumerate(zip(positions.tolist(), rows["text"].tolist())):
-                if position >= 0 and isinstance(text, str):
-                    same_text[i] = str(self.dataset.cell(position, self.dataset.text_column)) == text
+        found = np.flatnonzero(positions >= 0)
+        # a label comes in only onto the record it was made on: the file's values of the record's
+        # columns (our files) or the text its task showed (Prodigy, Label Studio) as this data has them
+        same_record_now = np.ones(len(rows), dtype=bool)
+        if len(record.columns):
+            same_record_now[found] = same_record(record.iloc[found], self.dataset.df.iloc[positions[found]])
+        elif self.dataset.kind != "image":
+            for i in found:
+                text = rows["text"].iat[i]
+                if isinstance(text, str):
+                    shown = self._exchange_content(self.dataset.index_value(positions[i]))[1]
+                    same_record_now[i] = shown == text
         rejected = rows["rejected"].to_numpy(dtype=bool)
-        usable = (positions >= 0) & known & same_text & (rows["label"].notna().to_numpy() | rejected)
+        usable = (positions >= 0) & known & same_record_now & (rows["label"].notna().to_numpy() | rejected)
         frame = pd.DataFrame({"position": positions[usable],
                               "label": [None if out else str(label) for label, out in
                                         zip(rows["label"][usable], rejected[usable])],
@@ -1492,7 +1499,7 @@ class LabelingSession:
                      "1 row labeled or rejected here kept its answer")
         return (f"{what} imported from {path}; {rows_kept}; "
                 f"{int((positions < 0).sum()):,} not in this data; {int((~known).sum()):,} with a label not in "
-                f"labels=; {int((~same_text & (positions >= 0)).sum()):,} whose text changed")
+                f"labels=; {int((~same_record_now & (positions >= 0)).sum()):,} whose record changed")
 
     # -- internals -------------------------------------------------------------------------------
     def _restore(self, store: LabelStore) -> None:

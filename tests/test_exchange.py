@@ -162,7 +162,7 @@ def test_import_keeps_labels_made_here_and_skips_changed_or_unknown_records(tmp_
     target.label(keys[2], other)
     report = target.import_labels(tmp_path / "labels.json")
     assert report == (f"3 labels imported from {tmp_path / 'labels.json'}; 1 row labeled or rejected here kept its answer; "
-                      "1 not in this data; 0 with a label not in labels=; 1 whose text changed")
+                      "1 not in this data; 0 with a label not in labels=; 1 whose record changed")
     assert target.label_of(keys[2]) == other and target.label_of(keys[0]) is None
     target.close()
 
@@ -238,6 +238,27 @@ def test_a_text_with_a_bare_carriage_return_or_any_line_break_reads_back_from_cs
     fresh.close()
 
 
+@pytest.mark.parametrize("name", ["labels.csv", "labels.jsonl", "labels.parquet", "labels.json"])
+def test_a_table_row_edited_since_the_export_keeps_its_label_out_and_the_others_come_in(tmp_path, name):
+    df = pd.DataFrame({"amount": [10.5, 20.0, np.nan, 40.25, 7.0, 3.0], "n": [1, 2, 3, 4, 5, 6],
+                       "country": ["FR", "DE", None, "UK", "FR", "US"], "vip": [True, False, True, False, True, False],
+                       "seen": pd.to_datetime(["2024-01-05", "2024-02-01 10:30", "2024-03-01", None, "2024-05-05",
+                                               "2024-06-06"], format="mixed").tz_localize("Europe/Paris"),
+                       "tier": pd.Categorical(["a", "b", "a", "b", "a", "b"])})
+    features = list(df.columns)
+    session = LabelingSession(df, features=features, labels=["fraud", "ok"], store=tmp_path / "s.db", background=False)
+    session.label_many(range(6), ["fraud", "ok"] * 3, source="bulk")
+    session.export(tmp_path / name)
+    session.close()
+    edited = df.copy()
+    edited.loc[0, "amount"], edited.loc[3, "country"] = 99.0, "NZ"
+    fresh = LabelingSession(edited, features=features, labels=["fraud", "ok"], store=tmp_path / "f.db", background=False)
+    report = fresh.import_labels(tmp_path / name)
+    assert report.startswith("4 labels imported") and report.endswith("2 whose record changed")
+    assert [fresh.label_of(i) for i in range(6)] == [None, "ok", "fraud", None, "fraud", "ok"]
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")
@@ -247,7 +268,7 @@ def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     df = ticket_frame(30)
     df.loc[changed_key, "body"] = "something else entirely"
     fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
-    assert fresh.import_labels(tmp_path / "labels.csv").endswith("1 whose text changed")
+    assert fresh.import_labels(tmp_path / "labels.csv").endswith("1 whose record changed")
     assert fresh.label_of(changed_key) is None
     fresh.close()
 
