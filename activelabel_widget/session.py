@@ -263,6 +263,7 @@ class LabelingSession:
         self._skipped: set[int] = set()  # positions of skipped records (in the line's back, or on the card)
         self._n_labeled = 0
         self._session_labels = 0
+        self._counted_ids: set[int] = set()  # the label events _session_labels counts: an undo uncounts only these
         self._listeners: list[Callable[[], None]] = []
         self._ranking_listeners: list[Callable[[np.ndarray], None]] = []
         self._model: FittedModel | None = None
@@ -724,6 +725,7 @@ class LabelingSession:
                     self._my_answers[key] = label
                 self._reflect(self._state.apply(event))
                 self._session_labels += 1
+                self._counted_ids.add(event.id)
                 self._relabels += int(relabel)
                 # a fit that is due starts first: run inline (background=False) the next pick comes from it
                 self._maybe_retrain()
@@ -775,7 +777,9 @@ class LabelingSession:
     def skip(self, key=None) -> None:
         """Put a record at the back of the line (saved, so a restart keeps it there).
 
-        ``key`` (an index value) skips that record; by default the one on the card.
+        ``key`` (an index value) skips that record; by default the one on the card. A record that is
+        answered already (labeled, or rejected and brought back) keeps its answer and only leaves the
+        card: it has no place in the line to go back to.
         """
         with self._lock:
             position = self._current if key is None else self.dataset.position(key)
@@ -784,8 +788,9 @@ class LabelingSession:
             if self._review is not None and position == self._current:
                 self.keep()  # in review, skip moves on and keeps the label
                 return
-            event = self.store.append("skip", self.dataset.keys[position], annotator=self.annotator)
-            self._reflect(self._state.apply(event))
+            if self.overlap > 1 or not (self._has_label[position] or self._rejected[position]):
+                event = self.store.append("skip", self.dataset.keys[position], annotator=self.annotator)
+                self._reflect(self._state.apply(event))
             if position == self._current:
                 self._advance()
         self._notify()
@@ -933,7 +938,8 @@ class LabelingSession:
                             self._unavailable[position] = False  # yours to answer again
             self._relabels += 1
             position = self.dataset.position_of.get(last.key)
-            if last.action == "label" and last.source in HUMAN_SOURCES and self._session_labels > 0:
+            if len(step) == 1 and last.id in self._counted_ids:
+                self._counted_ids.discard(last.id)
                 self._session_labels -= 1
             if len(step) == 1 and position is not None and self._has_label[position] and last.action == "label":
                 # a correction taken back: the record still has its earlier label, so it comes back as a
@@ -950,6 +956,8 @@ class LabelingSession:
                     self._line.push_front(position, "shown again after undo")
                     self._current = None
                 self._advance(previous_label=last.label if last.action == "label" else None)
+            elif self._current is None and self._review is None:  # a group taken back when all was done
+                self._advance()
         self._notify()
         return last.key if position is None else self.dataset.index_value(position)
 
@@ -1220,7 +1228,9 @@ class LabelingSession:
             event = self.store.append("undo", corrected.key, annotator=self.annotator, undoes=corrected.id)
             self._reflect(self._state.apply(event))
             self._relabels += 1
-            self._session_labels = max(0, self._session_labels - 1)
+            if corrected.id in self._counted_ids:
+                self._counted_ids.discard(corrected.id)
+                self._session_labels -= 1
             previous = corrected.label
         review.steps.pop()
         review.at = index

@@ -615,9 +615,11 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def _sync_card(self, view) -> None:
         if view.position is None:
-            total = view.progress["total"]
-            done = view.progress["labeled"] == total
-            text = (f"All {total:,} records are labeled. Use `.labeled` or `.to_frame()` on the labeler in the next cell."
+            total, labeled, rejected = (view.progress[name] for name in ("total", "labeled", "rejected"))
+            done = labeled + rejected >= total  # a rejected record is answered too
+            everything = (f"All {total:,} records are labeled" if not rejected else
+                          f"All {total:,} records are answered ({labeled:,} labeled, {rejected:,} rejected)")
+            text = (f"{everything}. Use `.labeled` or `.to_frame()` on the labeler in the next cell."
                     if done else "Nothing left in the line right now.")
             self.image = b""
             self.card = {"token": view.token, "key": "", "key_label": "", "kind": "done" if done else "empty",

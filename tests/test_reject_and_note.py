@@ -187,3 +187,36 @@ def test_a_bulk_label_by_a_person_replaces_a_rejection_and_counts_each_row_once(
     session.undo()
     assert session.progress["rejected"] == 1 and session.progress["labeled"] == 0
     session.close()
+
+
+def test_skipping_a_rejected_record_brought_back_keeps_it_rejected_and_the_card_says_all_is_answered(tmp_path):
+    df = ticket_frame(3)
+    al = ActiveLabeler(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session, widget = al.session, al.widget
+    rejected = session.current
+    session.reject()
+    session.label(session.current, "bug")
+    session.label(session.current, "feature")
+    assert widget.card["kind"] == "done" and "2 labeled, 1 rejected" in widget.card["text"]
+    widget.handle_intent({"action": "revisit", "key": widget.recent[-1]["key"], "token": None})
+    assert session.current == rejected
+    session.skip()
+    assert session.current is None and session.progress["skipped"] == 0 and session.progress["rejected"] == 1
+    assert widget.card["kind"] == "done"
+    al.close()
+
+
+def test_undoing_a_bulk_label_of_the_last_records_puts_one_back_on_the_card_and_counts_only_your_labels(tmp_path):
+    df = ticket_frame(4)
+    al = ActiveLabeler(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session = al.session
+    session.label(session.current, "bug")
+    session.label(session.current, "feature")
+    rest = [key for key in df.index if session.label_of(key) is None]
+    assert al.label_many(rest, "question") == 2 and session.current is None
+    session.undo()
+    assert session.current in rest and al.widget.card["kind"] == "text"
+    assert session.progress["session"] == 2  # the bulk label was never counted as yours, nor is its undo
+    session.undo()  # the next undo takes back the last label you gave
+    assert session.progress["session"] == 1
+    al.close()
