@@ -221,6 +221,7 @@ class Dataset:
         if self.kind == "text":
             self._check_text(df[text])
         self._record_hashes: np.ndarray | None = None
+        self._shown_hashes: np.ndarray | None = None
         self.keys = encode_index(df.index)
         self.position_of = {key: position for position, key in enumerate(self.keys)}
 
@@ -343,39 +344,61 @@ class Dataset:
         except Exception as error:  # the value itself misbehaved (e.g. a raising __array__)
             return b"", f"could not read the image: {_describe(error)}"
 
-    def content_columns(self) -> list:
-        """The columns whose values the user labels (text, image, features, shown), ordered by name."""
+    def content_columns(self, *, shown: bool = False) -> list:
+        """The columns of the record the user labels (text, image, features), ordered by name; with
+        ``shown``, the ``show=`` columns beside it too."""
         used = [c for c in (self.text_column, self.image_column) if c is not None]
-        used += [c for c in self.feature_columns + self.show_columns if c not in used]
+        used += [c for c in self.feature_columns + (self.show_columns if shown else []) if c not in used]
         return sorted(used, key=lambda name: (_name_text(name), type(name).__name__))
 
     def record_hashes(self) -> np.ndarray:
-        """One 64-bit hash per row of the content the user labels, shape (n,), dtype uint64.
+        """One 64-bit hash per row of the record the user labels, shape (n,), dtype uint64.
 
         Computed from the values, not from how they were read: the same records give the same
         hashes whether text is ``object`` or a string dtype, floats ``float32`` or ``float64``
         (floats count to float32 precision), integers ``1`` or ``1.0``, whatever the order of
         the columns or of the rows. Missing values (None, NaN, NA, NaT) hash alike. Image arrays
         hash their pixels as float32 with their shape; image paths hash as their text. The row
-        keys are not part of it (see :attr:`keys`).
+        keys are not part of it (see :attr:`keys`), nor are the ``show=`` columns: context shown
+        beside the record, which can be added, dropped or edited without taking a label off.
 
         Computed once and kept, read-only: the DataFrame is not expected to change under a
         labeler.
 
         Examples
         --------
-        >>> a = Dataset(pd.DataFrame({"body": ["x", "y"], "n": [1, 2]}), text="body", show=["n"])
-        >>> b = Dataset(pd.DataFrame({"n": [2.0, 1.0], "body": ["y", "x"]}), text="body", show=["n"])
+        >>> a = Dataset(pd.DataFrame({"body": ["x", "y"], "n": [1, 2]}), features=["body", "n"])
+        >>> b = Dataset(pd.DataFrame({"n": [2.0, 1.0], "body": ["y", "x"]}), features=["n", "body"])
         >>> bool((a.record_hashes() == b.record_hashes()[::-1]).all())
         True
         """
         if self._record_hashes is None:
-            columns = self.content_columns()
-            hashes = _combine_columns([_column_hashes(self.df[name]) for name in columns],
-                                      [_name_text(name) for name in columns], len(self.df))
-            hashes.flags.writeable = False
-            self._record_hashes = hashes
+            self._record_hashes = self._hashes(self.content_columns())
         return self._record_hashes
+
+    def shown_hashes(self) -> np.ndarray | None:
+        """The hashes as labels made before the ``show=`` columns left the record carry them: of the
+        record and the shown columns together; None without ``show=`` columns (the same as
+        :meth:`record_hashes`). Computed on first use and kept."""
+        if not self.show_columns:
+            return None
+        if self._shown_hashes is None:
+            self._shown_hashes = self._hashes(self.content_columns(shown=True))
+        return self._shown_hashes
+
+    def content_matches(self, content: int | None, position: int) -> bool:
+        """Whether a label's stored content hash (None: made before hashes were kept) is the row's
+        record as it is now (either hash of it: :meth:`record_hashes`, :meth:`shown_hashes`)."""
+        if content is None or content == int(self.record_hashes()[position]):
+            return True
+        shown = self.shown_hashes()
+        return shown is not None and content == int(shown[position])
+
+    def _hashes(self, columns: list) -> np.ndarray:
+        hashes = _combine_columns([_column_hashes(self.df[name]) for name in columns],
+                                  [_name_text(name) for name in columns], len(self.df))
+        hashes.flags.writeable = False
+        return hashes
 
 
 def _canonical(value) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._keys import key_text
 from .errors import StoreMismatchError
 
 __all__ = ["Match", "match_labels", "label_applies", "missing_frame", "pick_imports"]
@@ -54,11 +55,9 @@ class Match:
         return "; ".join(parts)
 
 
-def label_applies(event, position: int | None, hashes: np.ndarray) -> bool:
-    """Whether ``event`` (a label in force) applies to the row at ``position`` as it is today."""
-    if position is None:
-        return False
-    return event.content is None or event.content == int(hashes[position])
+def label_applies(event, position: int | None, dataset) -> bool:
+    """Whether ``event`` (a label in force) applies to the row at ``position`` of ``dataset`` as it is today."""
+    return position is not None and dataset.content_matches(event.content, position)
 
 
 def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
@@ -82,6 +81,8 @@ def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
     unknown = np.array([c is None for c in all_contents], dtype=bool)
     same = np.zeros(len(all_keys), dtype=bool)
     same[present] = unknown[present] | (stored[present] == hashes[found[present]])
+    if (present & ~same).any() and (shown := dataset.shown_hashes()) is not None:
+        same[present] |= stored[present] == shown[found[present]]  # made while show= columns were hashed too
     retired: dict = {}
     retired_rows = np.zeros(len(all_keys), dtype=bool)
     if labels is not None:
@@ -100,13 +101,16 @@ def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
                   labels=[all_labels[i] for i in np.flatnonzero(same)],
                   sources=[all_sources[i] for i in np.flatnonzero(same)], retired=retired)
     if all_keys and not len(positions) and not retired:
-        example = all_keys[0]
+        not_in_index = (f"{len(missing):,} keys are not in its index, e.g. {key_text(missing[0])}"
+                        if missing else "every key is in its index")
+        other_content = (f"Row {key_text(changed[0])}, for one, has other content: if text=, image= or features= "
+                         "changed since, pass them as they were. " if changed else "")
         raise StoreMismatchError(
             f"The label store {store_path} has {len(all_keys):,} labels, but none of them matches a row of this "
-            f"DataFrame by index and content ({len(missing):,} keys are not in its index, e.g. {example!r}; "
-            f"{len(changed):,} rows have other content): it was made for other data. Pass store= a new path to "
-            "start a separate set of labels. If the rows were renumbered (reset_index), set the original index back "
-            "(df.set_index(...)) so each record keeps its identity."
+            f"DataFrame by index and content ({not_in_index}; {len(changed):,} rows have other content): it was "
+            f"made for other data. {other_content}If the rows were renumbered (reset_index), set the "
+            "original index back (df.set_index(...)) so each record keeps its identity. To start a separate set of "
+            "labels, pass store= a new path."
         )
     return match
 
@@ -136,11 +140,10 @@ def pick_imports(other, state, dataset, has_label: np.ndarray, labels: list[str]
     one of ``labels``, and the row has no answer here; a row labeled (or, per ``rejected``,
     rejected) here keeps its answer.
     """
-    hashes = dataset.record_hashes()
     chosen, same, conflicts, unmatched, kept_rejected = [], 0, 0, 0, 0
     for key, event in other.labels.items():
         position = dataset.position_of.get(key)
-        if event.label not in labels or not label_applies(event, position, hashes):
+        if event.label not in labels or not label_applies(event, position, dataset):
             unmatched += 1
         elif has_label[position]:
             same += state.labels[key].label == event.label

@@ -969,11 +969,10 @@ class LabelingSession:
         that record in silence. A group keeps its undo while those rows of it only get their earlier
         label back (a rename taken back).
         """
-        hashes = self.dataset.record_hashes()
         for undone, previous in step:
             position = self.dataset.position_of.get(undone.key)
             shown = position is not None and (undone.action not in ("label", "reject")
-                                              or records.label_applies(undone, position, hashes))
+                                              or records.label_applies(undone, position, self.dataset))
             if shown or (len(step) > 1 and previous is not None):
                 continue
             why = "which is not in this data any more" if position is None else "whose content changed since"
@@ -1533,7 +1532,7 @@ class LabelingSession:
             threading.Thread(target=self._state.unpack, name="activelabel-restore", daemon=True).start()
         for key, content in zip(*self._state.rejected_in_force()):
             position = self.dataset.position_of.get(key)
-            if position is not None and (content is None or content == int(self.dataset.record_hashes()[position])):
+            if position is not None and self.dataset.content_matches(content, position):
                 self._rejected[position] = True
         self._n_rejected = int(self._rejected.sum())
         for key in self._state.skipped_keys():
@@ -1547,18 +1546,17 @@ class LabelingSession:
 
     def _reflect(self, keys) -> None:
         """Mirror the state machine's change to ``keys`` into the position-indexed arrays and the line."""
-        hashes = self.dataset.record_hashes()
         for key in keys:
             position = self.dataset.position_of.get(key)
             if position is None:
                 continue  # a record no longer in the data: its events stay in the store
             event = self._state.labels.get(key)
             applies = (event is not None and event.label in self._known_labels()
-                       and records.label_applies(event, position, hashes))
+                       and records.label_applies(event, position, self.dataset))
             self._n_labeled += int(applies) - int(self._has_label[position])
             self._has_label[position] = applies
             rejection = self._state.rejected.get(key)
-            rejected = rejection is not None and records.label_applies(rejection, position, hashes)
+            rejected = rejection is not None and records.label_applies(rejection, position, self.dataset)
             self._n_rejected += int(rejected) - int(self._rejected[position])
             self._rejected[position] = rejected
             self._write_codes(np.array([position]), [event.label if applies and event.source in HUMAN_SOURCES else None])

@@ -82,6 +82,37 @@ def test_a_row_whose_content_changed_is_flagged_not_silently_relabeled(labeled_s
     session.close()
 
 
+def test_shown_columns_are_context_not_the_record_so_adding_dropping_or_editing_one_keeps_every_label(tmp_path):
+    df = ticket_frame().assign(author=[f"user {i % 7}" for i in range(60)], team=["core", "web"] * 30)
+    path = tmp_path / "labels.db"
+    session = reopen(df, path, show=["author"])
+    label_some(session, 10)
+    labels = session.labeled["label"].copy()
+    session.close()
+    edited = df.assign(author="someone else")
+    for show in (["author", "team"], [], ["team"]):
+        again = reopen(edited, path, show=show)
+        assert again.labeled["label"].equals(labels) and again.restore_report.changed == []
+        again.close()
+
+
+def test_labels_saved_while_shown_columns_counted_as_the_record_still_apply(tmp_path):
+    from activelabel_widget.dataset import Dataset
+    from activelabel_widget.store import LabelStore
+
+    df = ticket_frame().assign(author=[f"user {i % 7}" for i in range(60)])
+    then = Dataset(df, text="body", show=["author"]).shown_hashes()  # the hash labels were saved with before
+    store = LabelStore(tmp_path / "labels.db", labels=LABELS)
+    for position in range(5):
+        store.append("label", f"i:{df.index[position]}", label="bug", source="hand", content=int(then[position]))
+    store.close()
+    session = reopen(df, tmp_path / "labels.db", show=["author"])
+    assert len(session.labeled) == 5
+    session.undo()  # the record is on screen as it was: its label can be taken back
+    assert len(session.labeled) == 4
+    session.close()
+
+
 @pytest.mark.parametrize("change", ["dropped", "edited"])
 def test_undo_never_takes_back_a_label_whose_row_is_gone_or_changed(labeled_store, change):
     path, labels = labeled_store
