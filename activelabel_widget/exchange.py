@@ -275,8 +275,9 @@ def read_labels_file(path, format: str | None = None, *, columns=()) -> tuple[pd
         out["rejected"] = (frame[rejected].map(lambda v: v is True or str(v).lower() == "true").astype(bool)
                            if rejected in frame else False)
         written = {str(name): name for name in frame.columns}  # a CSV names a column 0 as "0"
-        record = pd.DataFrame({name: frame[written[str(name)]].to_numpy(dtype=object) for name in columns
-                               if str(name) in written}, index=out.index)
+        record = pd.DataFrame({name: pd.Series(frame[written[str(name)]].to_numpy(dtype=object), index=out.index,
+                                               dtype=object)  # object: an Arrow string refuses a lone surrogate
+                               for name in columns if str(name) in written}, index=out.index)
         return out, record
     with open(path, encoding="utf-8") as source:
         if format == "prodigy":
@@ -298,7 +299,10 @@ def read_labels_file(path, format: str | None = None, *, columns=()) -> tuple[pd
 
 
 def _text_or_none(value):
-    return None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else str(value)
+    """A cell's text as Arrow keeps it (a lone surrogate as U+FFFD: Parquet cannot hold one), None if missing."""
+    from .dataset import displayable
+
+    return None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else displayable(str(value))
 
 
 def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
@@ -331,6 +335,18 @@ def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
     return same
 
 
+def _as_arrow_keeps(texts: np.ndarray) -> np.ndarray:
+    """``texts`` with lone surrogates as U+FFFD, as a Parquet file gives them back (a key that differs from
+    another only there then matches neither: the two read as one key twice)."""
+    from .dataset import displayable
+
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        return np.array([displayable(t) for t in texts], dtype=object)
+    return texts
+
+
 def match_keys(keys, index: pd.Index) -> np.ndarray:
     """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42), or for a
     time index by the instant it names (a CSV writes "2024-01-05", JSON "2024-01-05T00:00:00"); -1 where
@@ -346,8 +362,8 @@ def match_keys(keys, index: pd.Index) -> np.ndarray:
         given = times.notna().to_numpy()
         positions[given] = lookup.reindex(pd.DatetimeIndex(times[given])).fillna(-1).to_numpy(dtype=np.int64)
         return positions
-    text = pd.Index(as_texts(index), dtype=object)
+    text = pd.Index(_as_arrow_keeps(as_texts(index)), dtype=object)
     unique = ~text.duplicated(keep=False)
     lookup = pd.Series(np.flatnonzero(unique), index=text[unique])
-    found = lookup.reindex(pd.Index(as_texts(keys), dtype=object))
+    found = lookup.reindex(pd.Index(_as_arrow_keeps(as_texts(keys)), dtype=object))
     return found.fillna(-1).to_numpy(dtype=np.int64)

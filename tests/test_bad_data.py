@@ -131,6 +131,15 @@ def test_lone_surrogates_in_object_columns_train_export_and_import_with_pyarrow_
     assert labeler.session.model_status.fits >= 1
     labeler.export(tmp_path / "out.json")
     labeler.close()
+    again = ActiveLabeler(df, text="body", labels=["a", "b"], store=tmp_path / "again.db", background=False)
+    assert again.import_labels(tmp_path / "out.json").startswith("6 labels imported")
+    again.close()
     table = ActiveLabeler(df, features=["kind", "size"], labels=["a", "b"], store=tmp_path / "t.db", background=False)
-    assert table.import_labels(tmp_path / "out.json").startswith("6 labels imported")
+    table.session.label_many(range(4), ["a", "b", "a", "b"], source="bulk")
+    for name in ("out.parquet", "out.jsonl", "out.csv", "tasks.json"):
+        table.export(tmp_path / name)
+        other = ActiveLabeler(df, features=["kind", "size"], labels=["a", "b"], store=tmp_path / f"{name}.db",
+                              background=False)
+        assert other.import_labels(tmp_path / name).startswith("4 labels imported"), name
+        other.close()
     table.close()
