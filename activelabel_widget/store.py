@@ -460,8 +460,10 @@ class LabelStore:
         return info.st_dev, info.st_ino
 
     def _check_file(self) -> None:
-        """Refuse to write when the path no longer names the file we opened (deleted, moved, replaced)."""
+        """Refuse to write when the path no longer names the file we opened (deleted, moved, replaced);
+        start a new write-ahead log when the one beside it was taken away."""
         if self._file_identity() == self._identity:
+            self._keep_log_beside()
             return
         what = "deleted or moved" if not self.path.exists() else "replaced by another file"
         recovered = self._recover()
@@ -470,6 +472,24 @@ class LabelStore:
                  f"al.import_labels({str(recovered)!r}).") if recovered else ""
         raise StoreError(f"The label store {self.path} was {what} after this labeler opened it, so nothing more is "
                          f"saved there and this last action was not saved.{saved}")
+
+    def _keep_log_beside(self) -> None:
+        """The -wal beside the store was deleted or replaced while open (a clean-up script, a sync tool):
+        SQLite goes on writing to the log it has open, which nobody finds after a kill. Fold what it
+        holds into the ``.db`` now and reconnect, so the next commit goes to a log beside the file."""
+        beside = self._file_identity("-wal")
+        if self._wal_identity is None or beside == self._wal_identity:
+            self._wal_identity = self._wal_identity or beside
+            return
+        self._dirty = True  # the checkpoint below also clears the "being written" mark
+        self._mark_complete()
+        self._on_drop.detach()
+        self._conn.close()
+        for suffix in ("-wal", "-shm"):  # a stranger's log (or a stale index) must not be read into our file
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        self._conn = self._connect()
+        self._on_drop = weakref.finalize(self, _complete_when_dropped, self._conn)
+        self._wal_identity = self._file_identity("-wal")
 
     def _recover(self) -> Path | None:
         """Copy what this connection still sees (the old file) next to the path, for import."""

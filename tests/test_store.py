@@ -137,6 +137,39 @@ def test_another_name_of_an_open_store_is_the_same_store_not_a_second_writer(tmp
     assert sorted(open_store(path).replay().labels) == ["i:0", "i:1"]
 
 
+@pytest.mark.parametrize("then", ["deleted", "replaced"])
+def test_labels_saved_after_the_log_beside_the_store_was_deleted_or_replaced_survive_a_kill(tmp_path, then):
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "s.db"
+    script = textwrap.dedent(f"""
+        import os, sqlite3
+        from activelabel_widget.store import LabelStore
+        store = LabelStore({str(path)!r}, labels=["a", "b"])
+        store.append("label", "i:0", label="a", source="hand")  # only in the log when it goes
+        for suffix in ("-wal", "-shm"):
+            os.remove({str(path)!r} + suffix)
+        if {then!r} == "replaced":  # another store's log put in its place
+            other = sqlite3.connect({str(tmp_path / "other.db")!r})
+            other.execute("PRAGMA journal_mode = WAL")
+            other.execute("CREATE TABLE t (x)")
+            other.execute("INSERT INTO t VALUES (1)")
+            other.commit()
+            with open({str(tmp_path / "other.db")!r} + "-wal", "rb") as log, open({str(path)!r} + "-wal", "wb") as out:
+                out.write(log.read())
+        store.append("label", "i:1", label="b", source="hand")
+        store.append("label", "i:2", label="a", source="hand")
+        os._exit(9)  # killed before any checkpoint or close
+    """)
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert child.returncode == 9, child.stderr  # it got as far as the kill
+    store = open_store(path)
+    assert sorted(store.replay().labels) == ["i:0", "i:1", "i:2"]
+    store.close()
+
+
 def test_a_second_labeler_in_another_process_is_refused(tmp_path):
     import subprocess
     import sys
