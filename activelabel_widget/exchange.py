@@ -152,6 +152,11 @@ def write_labels(labeled: pd.DataFrame, path, *, format: str, labels: list[str],
     frame = _flat(labeled)
     key_column, label_column = _ours(frame.columns, "key"), _ours(frame.columns, "label")
     if format == "parquet":
+        keys = frame[key_column]
+        if keys.dtype == object and not all(isinstance(key, str) for key in keys):
+            # Arrow holds one type a column: a MultiIndex's tuples or a mixed index go as their text,
+            # which import matches as it matches a CSV's
+            frame[key_column] = as_texts(keys)
         try:
             _arrow_safe(frame).to_parquet(path, index=False)
         except ImportError as error:
@@ -351,7 +356,7 @@ def match_keys(keys, index: pd.Index) -> np.ndarray:
     """Positions in ``index`` of each key, by its text form (so a CSV's "42" finds the row 42), or for a
     time index by the instant it names (a CSV writes "2024-01-05", JSON "2024-01-05T00:00:00"); -1 where
     none or where two rows share the key."""
-    keys = list(keys)
+    keys = [tuple(key) if isinstance(key, list) else key for key in keys]  # JSON gives a MultiIndex key as a list
     if isinstance(index, pd.DatetimeIndex):
         times = pd.to_datetime(pd.Series(keys, dtype=object), errors="coerce", utc=index.tz is not None, format="mixed")
         if index.tz is not None:

@@ -259,6 +259,24 @@ def test_a_table_row_edited_since_the_export_keeps_its_label_out_and_the_others_
     fresh.close()
 
 
+@pytest.mark.parametrize("index", [
+    pd.MultiIndex.from_tuples([("web", i) for i in range(6)] + [("app", i) for i in range(6)], names=["proj", "id"]),
+    pd.Index([1, "1.5", "two", 3.5, "4", "x", 7, "8", 9, "ten", 11.25, "12"], dtype=object),
+], ids=["multiindex", "mixed"])
+@pytest.mark.parametrize("name, format", ROUND_TRIP)
+def test_a_multiindex_or_mixed_index_round_trips_through_every_file_format(tmp_path, index, name, format):
+    df = ticket_frame(12).set_axis(index)
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.label_many([1, 8, 11], ["bug", "feature", "question"], source="bulk")
+    expected = session.labeled["label"].astype(str).to_dict()
+    session.export(tmp_path / name, format=format)
+    session.close()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / name, format=format).startswith("3 labels imported")
+    assert fresh.labeled["label"].astype(str).to_dict() == expected
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")
