@@ -265,8 +265,10 @@ def read_labels_file(path, format: str | None = None, *, columns=()) -> tuple[pd
             except ImportError as error:
                 raise DataError(f"Reading Parquet needs pyarrow: pip install pyarrow ({error}).") from error
         elif format == "csv":
-            frame = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""],
-                                encoding_errors="surrogatepass")
+            frame = pd.read_csv(path, dtype=object, keep_default_na=False, encoding_errors="surrogatepass")
+            # an empty cell is missing, except a key: the index value "" stays "" (as NaN it would read "nan")
+            kept = _ours(frame.columns, "key")
+            frame = frame.apply(lambda column: column if column.name == kept else column.replace("", None))
         else:
             with open(path, encoding="utf-8") as source:  # object columns: a lone surrogate stays as read
                 frame = pd.DataFrame([json.loads(line) for line in source if line.strip()], dtype=object)

@@ -277,6 +277,18 @@ def test_a_multiindex_or_mixed_index_round_trips_through_every_file_format(tmp_p
     fresh.close()
 
 
+def test_an_empty_text_key_reads_back_from_csv_as_itself_not_as_a_row_keyed_nan(tmp_path):
+    df = ticket_frame(4).set_axis(pd.Index(["", "nan", "x", "y"], dtype=object))
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.label_many([0, 2], ["bug", "feature"], source="bulk")
+    session.export(tmp_path / "labels.csv")
+    session.close()
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    assert fresh.import_labels(tmp_path / "labels.csv").startswith("2 labels imported")
+    assert [fresh.label_of(key) for key in ["", "nan", "x"]] == ["bug", None, "feature"]
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")
