@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._keys import key_text
 from .errors import LabelError, StoreError
 from .events import ACTIONS, LabelEvent, LabelState, paused_gc
 from .sources import check_source
@@ -252,6 +253,11 @@ class LabelStore:
     def _take_lock(self):
         """Hold ``.<store>.lock`` (hidden) exclusively so that no other process writes the same store."""
         lock_path = self.lock_path
+        blocked = next((folder for folder in [self.path.parent, *self.path.parent.parents]
+                        if folder.exists() and not folder.is_dir()), None)
+        if blocked is not None:
+            raise StoreError(f"Cannot put the label store at {self.path}: {blocked} is a file, not a folder. "
+                             "Pass store= a path in a folder.")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # never follow a symlink planted in our place, never truncate someone else's file
@@ -354,6 +360,10 @@ class LabelStore:
             )
         if "locked" in text or "busy" in text:
             return StoreError(f"The label store {self.path} is locked by another program ({text}); close it and try again.")
+        if "disk I/O error" in text:
+            return StoreError(f"Cannot open the label store {self.path}: SQLite could not read or write beside it "
+                              f"({text}). The disk may be full or failing, or the file is open under another name "
+                              "(a hard link) in another labeler: close that one, or pass store= another path.")
         if "readonly" in text or "read-only" in text:
             return StoreError(f"The label store {self.path} is read-only ({text}); make it writable or pass store= another path.")
         return StoreError(f"Cannot open the label store {self.path}: {text}")
@@ -598,7 +608,7 @@ class LabelStore:
                 cursor = self._conn.execute(_INSERT, _sql(at, row))
             except sqlite3.DatabaseError as error:
                 raise StoreError(
-                    f"Could not save the {action} of row {key} to {self.path}: {error}. Nothing was saved for "
+                    f"Could not save the {action} of row {key_text(key)} to {self.path}: {error}. Nothing was saved for "
                     "this action; fix the problem (disk full? file locked or moved?) and try again."
                 ) from error
             self._after_write(1)

@@ -364,3 +364,9 @@ def test_closing_after_the_file_was_replaced_keeps_the_labels_in_a_recovery_copy
         store.close()
     assert list(read_labels(store.recovered_to).labels) == ["i:1"]
     assert list(read_labels(tmp_path / "s.db").labels) == []
+
+
+def test_a_store_path_under_a_file_says_that_file_is_not_a_folder(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(StoreError, match=r"afile is a file, not a folder\. Pass store= a path in a folder"):
+        open_store(tmp_path / "afile" / "deeper" / "s.db")
