@@ -1070,12 +1070,15 @@ class LabelingSession:
         with self._lock:
             name = options.check_label(name, self.labels)
             code = self._label_code[name]
-            carried = int(sum(1 for key, event in self._state.labels.items() if event.label == name
-                              and (position := self.dataset.position_of.get(key)) is not None
-                              and self._has_label[position]))
-            if carried:
-                raise LabelError(f"{carried:,} rows carry the label {name!r}: relabel them first (al.review(by='label') "
-                                 "walks them), then remove it.")
+            carriers = [event for key, event in self._state.labels.items() if event.label == name
+                        and (position := self.dataset.position_of.get(key)) is not None and self._has_label[position]]
+            if carriers:
+                weak = sum(event.source not in HUMAN_SOURCES for event in carriers)
+                how = [f"{len(carriers) - weak:,} labeled by people: al.review(by='label') walks them"] * (len(carriers) > weak)
+                how += [f"{weak:,} promoted weak label{'s' * (weak != 1)}: undo the promotion or label "
+                        f"{'them' if weak != 1 else 'it'} by hand"] * (weak > 0)
+                raise LabelError(f"{len(carriers):,} rows carry the label {name!r}; relabel them first "
+                                 f"({'; '.join(how)}), then remove it.")
             labels = options.check_labels([label for label in self.labels if label != name])
             self.labels = labels
             self._label_code = {label: i for i, label in enumerate(labels)}

@@ -88,12 +88,17 @@ def test_an_unused_label_comes_off_and_the_others_keep_their_names_keys_and_sugg
 
 def test_a_label_in_use_or_the_last_two_cannot_be_removed(tmp_path):
     session = trained(tmp_path)
-    with pytest.raises(LabelError, match=r"\d+ rows carry the label 'bug': relabel them first"):
+    with pytest.raises(LabelError, match=r"\d+ rows carry the label 'bug'; relabel them first \(\d+ labeled by "
+                                         r"people: al.review\(by='label'\) walks them\)"):
         session.remove_label("bug")
     with pytest.raises(LabelError, match="not one of the labels"):
         session.remove_label("nope")
     session.add_label("x")
     session.remove_label("x")
+    session.add_label("x")  # rows that carry it as weak labels say how those come off
+    session.label_many([session.dataset.position(session.current)], ["x"], source="weak")
+    with pytest.raises(LabelError, match=r"1 promoted weak label: undo the promotion or label it by hand"):
+        session.remove_label("x")
     two = LabelingSession(ticket_frame(), text="body", labels=["a", "b"], store=":memory:", background=False)
     with pytest.raises(LabelError, match="at least two labels"):
         two.remove_label("a")
