@@ -770,6 +770,9 @@ class LabelingSession:
         """Accept the model's suggestion for the record on the card."""
         with self._lock:
             suggestion, key = self.suggestion, self.current
+        if key is None:
+            raise LabelError("There is no record on the card to accept a suggestion for (every record is answered, "
+                             "or the line is empty for now).")
         if suggestion is None:
             raise LabelError("There is no suggestion to accept yet: label by hand until the model has trained.")
         self.label(key, suggestion[0], source=ACCEPTED, confidence=suggestion[1])

@@ -203,6 +203,8 @@ def test_skipping_a_rejected_record_brought_back_keeps_it_rejected_and_the_card_
     session.skip()
     assert session.current is None and session.progress["skipped"] == 0 and session.progress["rejected"] == 1
     assert widget.card["kind"] == "done"
+    with pytest.raises(LabelError, match="no record on the card"):
+        session.accept()
     al.close()
 
 
