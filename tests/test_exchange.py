@@ -20,6 +20,15 @@ def labeled_session(tmp_path, n=30, name="s.db"):
     return session
 
 
+def imported_into_a_new_store(df, tmp_path, name, *, format=None, column="label"):
+    """Import ``tmp_path / name`` into a fresh labeler of ``df``: its one-line report and the labels it holds then."""
+    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
+    report = fresh.import_labels(tmp_path / name, format=format)
+    labels = fresh.labeled[column].astype(str).to_dict()
+    fresh.close()
+    return report, labels
+
+
 # -- initial labels ------------------------------------------------------------------------------
 
 def test_initial_labels_from_a_column_come_in_once_as_imported_and_never_overwrite_a_hand_label(tmp_path):
@@ -219,10 +228,8 @@ def test_data_with_columns_named_like_our_renamed_ones_reads_back_its_labels_not
     expected = session.labeled["label"].astype(str).to_dict()
     session.export(tmp_path / name)
     session.close()
-    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
-    assert fresh.import_labels(tmp_path / name).startswith("4 labels imported")
-    assert fresh.labeled["label"].astype(str).to_dict() == expected
-    fresh.close()
+    report, labels = imported_into_a_new_store(df, tmp_path, name)
+    assert report.startswith("4 labels imported") and labels == expected
 
 
 def test_a_text_with_a_bare_carriage_return_or_any_line_break_reads_back_from_csv(tmp_path):
@@ -271,10 +278,8 @@ def test_a_multiindex_or_mixed_index_round_trips_through_every_file_format(tmp_p
     expected = session.labeled["label"].astype(str).to_dict()
     session.export(tmp_path / name, format=format)
     session.close()
-    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
-    assert fresh.import_labels(tmp_path / name, format=format).startswith("3 labels imported")
-    assert fresh.labeled["label"].astype(str).to_dict() == expected
-    fresh.close()
+    report, labels = imported_into_a_new_store(df, tmp_path, name, format=format)
+    assert report.startswith("3 labels imported") and labels == expected
 
 
 def test_an_empty_text_key_reads_back_from_csv_as_itself_not_as_a_row_keyed_nan(tmp_path):
@@ -338,7 +343,5 @@ def test_a_time_index_round_trips_whatever_text_form_the_format_gives_it(tmp_pat
     expected = session.labeled["label"].astype(str).to_dict()
     session.export(tmp_path / name)
     session.close()
-    fresh = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "f.db", background=False)
-    assert fresh.import_labels(tmp_path / name).startswith("4 labels imported")
-    assert fresh.labeled["label"].astype(str).to_dict() == expected
-    fresh.close()
+    report, labels = imported_into_a_new_store(df, tmp_path, name)
+    assert report.startswith("4 labels imported") and labels == expected
