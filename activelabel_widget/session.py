@@ -941,9 +941,8 @@ class LabelingSession:
                             self._unavailable[position] = False  # yours to answer again
             self._relabels += 1
             position = self.dataset.position_of.get(last.key)
-            if len(step) == 1 and last.id in self._counted_ids:
-                self._counted_ids.discard(last.id)
-                self._session_labels -= 1
+            if len(step) == 1:
+                self._uncount(last.id)
             if len(step) == 1 and position is not None and self._has_label[position] and last.action == "label":
                 # a correction taken back: the record still has its earlier label, so it comes back as a
                 # one-record review (the card shows that label; Enter keeps it, a key changes it again)
@@ -999,6 +998,12 @@ class LabelingSession:
         if any(event.label == new and key not in keys for key, event in self._state.labels.items()):
             return None  # rows of its own carry the new name: it stays, and the old one is added
         return new, old
+
+    def _uncount(self, event_id: int) -> None:
+        """An undo took back the label event ``event_id``: "this session" goes down if it counted it."""
+        if event_id in self._counted_ids:
+            self._counted_ids.discard(event_id)
+            self._session_labels -= 1
 
     def _set_label_names(self, labels: list[str]) -> None:
         """Name the labels anew, each in its place (its key, colour and model column stay)."""
@@ -1077,14 +1082,16 @@ class LabelingSession:
                         and (position := self.dataset.position_of.get(key)) is not None and self._has_label[position]]
             if carriers:
                 weak = sum(event.source not in HUMAN_SOURCES for event in carriers)
-                how = [f"{len(carriers) - weak:,} labeled by people: al.review(by='label') walks them"] * (len(carriers) > weak)
-                how += [f"{weak:,} promoted weak label{'s' * (weak != 1)}: undo the promotion or label "
-                        f"{'them' if weak != 1 else 'it'} by hand"] * (weak > 0)
+                how = []
+                if len(carriers) > weak:
+                    how.append(f"{len(carriers) - weak:,} labeled by people: al.review(by='label') walks them")
+                if weak:
+                    how.append(f"{weak:,} promoted weak label{'s' if weak != 1 else ''}: undo the promotion or "
+                               f"label {'them' if weak != 1 else 'it'} by hand")
                 raise LabelError(f"{len(carriers):,} rows carry the label {name!r}; relabel them first "
                                  f"({'; '.join(how)}), then remove it.")
             labels = options.check_labels([label for label in self.labels if label != name])
-            self.labels = labels
-            self._label_code = {label: i for i, label in enumerate(labels)}
+            self._set_label_names(labels)
             self._codes[self._codes > code] -= 1
             if self._model is not None:
                 self._model = self._model.with_columns([c for c in range(len(labels) + 1) if c != code])
@@ -1233,9 +1240,7 @@ class LabelingSession:
             event = self.store.append("undo", corrected.key, annotator=self.annotator, undoes=corrected.id)
             self._reflect(self._state.apply(event))
             self._relabels += 1
-            if corrected.id in self._counted_ids:
-                self._counted_ids.discard(corrected.id)
-                self._session_labels -= 1
+            self._uncount(corrected.id)
             previous = corrected.label
         review.steps.pop()
         review.at = index
