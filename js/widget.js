@@ -105,8 +105,10 @@ function render({ model, el }) {
     view.notice = "";
     if (action === "accept") {
       const s = card.suggestion || {};
-      if (s.weak === true && view.armedKey !== card.key && !model.get("multi_label")) {
-        view.armedKey = card.key;
+      // armed for this record and this suggestion: a fit that changes the suggestion asks again
+      const armed = `${card.key}\u0000${s.label}`;
+      if (s.weak === true && view.armedKey !== armed && !model.get("multi_label")) {
+        view.armedKey = armed;
         const confidence = Number.isFinite(Number(s.confidence)) ? Number(s.confidence).toFixed(2) : "?";
         view.notice = `Weak suggestion (${s.label}, confidence ${confidence}): press Enter again to accept it, `
           + "or press the key of the right label.";

@@ -304,6 +304,17 @@ describe("weak suggestions", () => {
     press(root, "1"); // a label key answers at once
     expect(model.sent.map((m) => m.action)).toEqual(["accept", "label"]);
   });
+
+  it("asks again when a fit changes the weak suggestion between the two Enters", () => {
+    const { root, model } = mount({ suggestion: weak, upcoming: [upcomingRecord(7, { suggestion: weak })] });
+    press(root, "Enter");
+    model.set("suggestion", { ...weak, label: "feature" }); // the same card, a new model's suggestion
+    press(root, "Enter");
+    expect(model.sent).toEqual([]);
+    expect(root.querySelector(".al-notice").textContent).toMatch(/^Weak suggestion \(feature, /);
+    press(root, "Enter");
+    expect(model.sent.map(core)).toEqual([{ action: "accept", key: "i:42", token: 1, label: "feature" }]);
+  });
 });
 
 describe("the record's height from one record to the next", () => {
