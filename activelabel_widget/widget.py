@@ -316,6 +316,11 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def _undo(self, session: LabelingSession, content: dict) -> str:
         expected = session.dataset.position_of.get(content.get("key")) if content.get("seq") is not None else None
+        if (expected is not None and content.get("review") and content.get("undoes") in ("keep", "skip")
+                and session.reviewing is None):
+            # the keep ended the review and saved nothing: the label underneath is not the page's to take back
+            row = session.dataset.key_label(expected)
+            return f"Row {row} kept its label in the review that ended; there was nothing to take back."
         if expected is not None and session.undo_target() != session.dataset.index_value(expected):
             row = session.dataset.key_label(expected)
             return f"The last saved answer is not the one for row {row}, so nothing was undone."

@@ -101,7 +101,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
   let sentThrough = 0; // the last seq handed out to be sent
   let messages = []; // the last seq of each message handed out and not yet settled
   let lastSentAt = -Infinity; // when the last message was handed out (ms, by `clock`)
-  let history = []; // records answered on this page, newest last: {entry, action, label}
+  let history = []; // records answered on this page, newest last: {entry, action, label, seq}
   let through = 0; // the last answer the kernel has settled (committed or refused)
   let refusal = ""; // the newest refusal, shown until the next answer
   let returned = []; // records an undo put back ahead of the kernel's line, until the kernel has caught up
@@ -124,6 +124,9 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     if (mine && Number.isInteger(mine.through) && mine.through > through) {
       const refused = Array.isArray(mine.refused) ? mine.refused.filter((r) => Array.isArray(r) && r[0] > through) : [];
       if (refused.length) refusal = String(refused[refused.length - 1][2] || "");
+      // an answer the kernel refused saved nothing: an undo must not name it
+      const unsaved = new Set(refused.map((r) => r[0]));
+      history = history.filter((h) => !unsaved.has(h.seq));
       through = mine.through;
       inflight = inflight.filter((a) => a.seq > through);
       messages = messages.filter((last) => last > through);
@@ -243,7 +246,7 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
     }
     inflight.push({ seq, action, key: entry.key });
     outbox.push(intent);
-    history.push({ entry, action, label: labelText(intent.label) });
+    history.push({ entry, action, label: labelText(intent.label), seq });
     if (history.length > HISTORY_KEPT) history = history.slice(-HISTORY_KEPT);
     refusal = "";
     screen = ahead.shift() || null;
@@ -268,6 +271,11 @@ export function createPageLine(view, clock = () => globalThis.performance.now())
       screen = { ...last.entry, previous_label: last.action === "skip" ? null : last.label };
     } // else: answered before this page held it: once the undo is settled the kernel's card shows it
     const intent = { action: "undo", key: last ? last.entry.key : null, token: null, view, seq };
+    if (last) {
+      // what is taken back: a keep in review saved nothing, so the kernel must not take back a label for it
+      intent.undoes = last.action;
+      if (last.entry.review) intent.review = true;
+    }
     outbox.push(intent);
     return intent;
   }

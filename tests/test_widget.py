@@ -570,6 +570,24 @@ def test_review_from_the_card_keeps_with_enter_corrects_with_a_key_and_walks_bac
     assert widget.review == {} and widget.card["key"] == labeling_card
 
 
+def test_undo_after_the_keep_that_ended_a_review_leaves_the_label_and_a_correction_still_lands(labeler):
+    widget, session = labeler.widget, labeler.session
+    intent(widget, "label", label="bug")
+    intent(widget, "label", label="feature")
+    kept = widget.recent[0]["key"]  # the record labeled "feature"
+    widget.handle_intent({"action": "revisit", "key": kept, "token": None})
+    card = dict(widget.card)
+    assert card["key"] == kept and card["review"]
+    page_answer(widget, "keep", card, 1, review=True)  # Enter: the label stands, the one-record walk ends
+    assert session.reviewing is None
+    page_answer(widget, "undo", card, 2, undoes="keep", review=True)
+    assert "nothing to take back" in widget.answered["v1"]["refused"][-1][2]
+    key = session.dataset.index_value(session.dataset.position_of[kept])
+    assert session.label_of(key) == "feature"  # the label underneath the keep is not taken back
+    page_answer(widget, "label", card, 3, label="question", review=True)  # the correction pressed right after
+    assert session.label_of(key) == "question"
+
+
 def test_review_that_cannot_start_says_why_on_the_card_and_the_checks_follow_the_fits(labeler):
     widget = labeler.widget
     widget._on_intent(widget, {"action": "review", "by": "issues", "token": None})

@@ -126,6 +126,24 @@ describe("the page's line", () => {
     expect(line.screen()).toMatchObject({ key: "i:1", previous_label: null });
   });
 
+  it("an undo names the answer it takes back, so a keep in review is never taken for a label", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2]));
+    line.answer("label", "bug");
+    expect(line.undo()).toMatchObject({ action: "undo", key: "i:1", undoes: "label" });
+    expect(line.undo()).toMatchObject({ action: "undo", key: null });
+  });
+
+  it("an answer the kernel refused leaves the undo history: the next undo names the one before", () => {
+    const line = createPageLine(VIEW);
+    line.receive(kernel(1, [2, 3]));
+    line.answer("label", "bug"); // seq 1, saved
+    line.answer("label", "feature"); // seq 2, refused: row 2 was labeled elsewhere
+    line.receive(kernel(3, [4], 2, [[2, "i:2", "Row 2 already has the label 'question'."]]));
+    expect(line.undo()).toMatchObject({ action: "undo", key: "i:1" });
+    expect(line.screen()).toMatchObject({ key: "i:1", previous_label: "bug" });
+  });
+
   it("undo with nothing answered on this page follows the kernel's card once it is settled", () => {
     const line = createPageLine(VIEW);
     line.receive(kernel(5, [6]));
