@@ -832,6 +832,37 @@ class LabelingSession:
         with self._lock:
             return self._note_at(position)
 
+    def undo_answer(self, key) -> bool:
+        """Take back the newest answer, which the caller says is on the row with index value ``key``,
+        even when notes were saved after it (the card's note field): those notes are taken back
+        first and saved again after, so each keeps its text. Returns False, with nothing changed,
+        when the newest step that is not a note is not on that row.
+        """
+        with self._lock:
+            if self._review is not None:
+                return self.undo_target() == key and self.undo() is not None
+            notes, answer = [], None
+            for step in reversed(self._state.history):
+                if self._undo_annotator is not None and step[-1][0].annotator != self._undo_annotator:
+                    continue
+                if len(step) == 1 and step[0][0].action == "note":
+                    notes.append(step[0][0].key)
+                    continue
+                answer = step
+                break
+            position = None if answer is None else self.dataset.position_of.get(answer[-1][0].key)
+            if (position is None or self.dataset.index_value(position) != key or self._why_not_undoable(answer)
+                    or any(k not in self.dataset.position_of for k in notes)):
+                return False
+            kept = [(self.dataset.index_value(self.dataset.position_of[k]), self._note_at(self.dataset.position_of[k]))
+                    for k in dict.fromkeys(notes)]
+            for _ in notes:
+                self.undo()
+            self.undo()
+            for index, text in kept:
+                self.note(index, text)
+        return True
+
     def undo_target(self):
         """The index value of the record :meth:`undo` would take back now (the last of a group), or None."""
         with self._lock:

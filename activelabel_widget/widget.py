@@ -321,7 +321,10 @@ class LabelingWidget(anywidget.AnyWidget):
             # the keep ended the review and saved nothing: the label underneath is not the page's to take back
             row = session.dataset.key_label(expected)
             return f"Row {row} kept its label in the review that ended; there was nothing to take back."
-        if expected is not None and session.undo_target() != session.dataset.index_value(expected):
+        if expected is not None:
+            # the page walks back its answers: notes saved since (the note field) stay
+            if session.undo_answer(session.dataset.index_value(expected)):
+                return ""
             row = session.dataset.key_label(expected)
             return f"The last saved answer is not the one for row {row}, so nothing was undone."
         if session.undo() is None:

@@ -588,6 +588,29 @@ def test_undo_after_the_keep_that_ended_a_review_leaves_the_label_and_a_correcti
     assert session.label_of(key) == "question"
 
 
+def test_undo_from_the_page_takes_back_its_answer_under_notes_saved_since_and_the_notes_stay(labeler):
+    widget, session = labeler.widget, labeler.session
+    first = dict(widget.card)
+    page_answer(widget, "label", first, 1, label="bug", next=widget.upcoming[0]["key"])
+    on_screen = dict(widget.card)
+    widget.handle_intent({"action": "note", "key": on_screen["key"], "token": None, "text": "a duplicate?"})
+    widget.handle_intent({"action": "note", "key": first["key"], "token": None, "text": "long one"})
+    page_answer(widget, "undo", first, 2, undoes="label")
+    assert widget.answered["v1"]["refused"] == []
+    answered = session.dataset.index_value(session.dataset.position_of[first["key"]])
+    shown = session.dataset.index_value(session.dataset.position_of[on_screen["key"]])
+    assert session.label_of(answered) is None
+    assert session.note_of(shown) == "a duplicate?" and session.note_of(answered) == "long one"
+    page_answer(widget, "label", first, 3, label="feature")  # the correction pressed right after
+    assert session.label_of(answered) == "feature" and widget.answered["v1"]["refused"] == []
+    # a label saved after the page's answer (a cell) is not walked past: the undo is refused
+    other = dict(widget.card)
+    session.label(session.dataset.index_value(session.dataset.position_of[other["key"]]), "question")
+    page_answer(widget, "undo", first, 4, undoes="label")
+    assert "not the one for row" in widget.answered["v1"]["refused"][-1][2]
+    assert session.label_of(answered) == "feature"
+
+
 def test_review_that_cannot_start_says_why_on_the_card_and_the_checks_follow_the_fits(labeler):
     widget = labeler.widget
     widget._on_intent(widget, {"action": "review", "by": "issues", "token": None})
