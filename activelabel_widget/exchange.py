@@ -305,11 +305,12 @@ def read_labels_file(path, format: str | None = None, *, columns=()) -> tuple[pd
     return out, pd.DataFrame(index=out.index)
 
 
-def _text_or_none(value):
-    """A cell's text as Arrow keeps it (a lone surrogate as U+FFFD: Parquet cannot hold one), None if missing."""
+def _text_of(value) -> str:
+    """A cell's text as Arrow keeps it (a lone surrogate as U+FFFD: Parquet cannot hold one); "" for a missing
+    one, as a CSV cannot tell an empty text from none."""
     from .dataset import displayable
 
-    return None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else displayable(str(value))
+    return "" if value is None or (np.ndim(value) == 0 and pd.isna(value)) else displayable(str(value))
 
 
 def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
@@ -337,7 +338,10 @@ def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
             times = pd.to_datetime(given, errors="coerce", utc=True, format="mixed")
             equal = (times == pd.to_datetime(now, utc=True)).to_numpy()
         else:
-            equal = [_text_or_none(g) == _text_or_none(n) for g, n in zip(given, now)]
+            # most rows are the same objects' equal values: compare those at once, the rest as text
+            equal = np.asarray(given.to_numpy(dtype=object) == now.to_numpy(dtype=object), dtype=bool)
+            for i in np.flatnonzero(~equal):
+                equal[i] = _text_of(given.iat[i]) == _text_of(now.iat[i])
         same &= np.asarray(equal, dtype=bool) | missing
     return same
 

@@ -104,7 +104,8 @@ def match_labels(state, dataset, *, store_path: str = "", labels=None) -> Match:
         not_in_index = (f"{len(missing):,} keys are not in its index, e.g. {key_text(missing[0])}"
                         if missing else "every key is in its index")
         other_content = (f"Row {key_text(changed[0])}, for one, has other content: if text=, image= or features= "
-                         "changed since, pass them as they were. " if changed else "")
+                         "changed since (or show=, for labels saved when shown columns still counted as the record), "
+                         "pass them as they were. " if changed else "")
         raise StoreMismatchError(
             f"The label store {store_path} has {len(all_keys):,} labels, but none of them matches a row of this "
             f"DataFrame by index and content ({not_in_index}; {len(changed):,} rows have other content): it was "

@@ -832,35 +832,43 @@ class LabelingSession:
         with self._lock:
             return self._note_at(position)
 
-    def undo_answer(self, key) -> bool:
-        """Take back the newest answer, which the caller says is on the row with index value ``key``,
-        even when notes were saved after it (the card's note field): those notes are taken back
-        first and saved again after, so each keeps its text. Returns False, with nothing changed,
-        when the newest step that is not a note is not on that row.
+    def undo_answer(self, key, action: str | None = None) -> bool:
+        """Take back the newest answer, which the caller says is on the row with index value ``key``
+        (and, with ``action``, was that answer: "label", "accept", "skip" or "reject"), even when
+        notes were saved after it (the card's note field): those notes are taken back first and
+        saved again after, so each keeps its text. Returns False, with nothing changed, when the
+        newest step that is not a note is not that answer.
         """
+        saved_as = {"accept": "label"}.get(action, action)
         with self._lock:
             if self._review is not None:
-                return self.undo_target() == key and self.undo() is not None
-            notes, answer = [], None
-            for step in reversed(self._state.history):
-                if self._undo_annotator is not None and step[-1][0].annotator != self._undo_annotator:
-                    continue
-                if len(step) == 1 and step[0][0].action == "note":
-                    notes.append(step[0][0].key)
-                    continue
-                answer = step
-                break
-            position = None if answer is None else self.dataset.position_of.get(answer[-1][0].key)
-            if (position is None or self.dataset.index_value(position) != key or self._why_not_undoable(answer)
-                    or any(k not in self.dataset.position_of for k in notes)):
-                return False
-            kept = [(self.dataset.index_value(self.dataset.position_of[k]), self._note_at(self.dataset.position_of[k]))
+                answer_here = self.undo_target() == key
+            else:
+                notes, answer = [], None
+                for step in reversed(self._state.history):
+                    if self._undo_annotator is not None and step[-1][0].annotator != self._undo_annotator:
+                        continue
+                    if len(step) == 1 and step[0][0].action == "note":
+                        notes.append(step[0][0].key)
+                        continue
+                    answer = step
+                    break
+                position = None if answer is None else self.dataset.position_of.get(answer[-1][0].key)
+                answer_here = (position is not None and self.dataset.index_value(position) == key
+                               and saved_as in (None, answer[-1][0].action) and not self._why_not_undoable(answer)
+                               and all(k in self.dataset.position_of for k in notes))
+                kept = [] if not answer_here else [
+                    (self.dataset.index_value(self.dataset.position_of[k]), self._note_at(self.dataset.position_of[k]))
                     for k in dict.fromkeys(notes)]
-            for _ in notes:
-                self.undo()
+        if not answer_here:
+            return False
+        if self._review is not None:
+            return self.undo() is not None
+        for _ in notes:
             self.undo()
-            for index, text in kept:
-                self.note(index, text)
+        self.undo()
+        for index, text in kept:
+            self.note(index, text)
         return True
 
     def undo_target(self):
@@ -952,6 +960,7 @@ class LabelingSession:
                 raise LabelError(refusal)
             last = step[-1][0]
             renamed = self._rename_taken_back(step)
+            event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             if renamed is not None:  # the old name goes back into its place, key and model column
                 self._set_label_names([renamed[1] if label == renamed[0] else label for label in self.labels])
             # an undo never strands a label: one the step's rows had before comes back
@@ -959,7 +968,6 @@ class LabelingSession:
                 if (not self.multi_label and name not in self._known_labels()
                         and name not in self.restore_report.retired):
                     self._add_label(name)
-            event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             self._reflect(self._state.apply(event))
             if self.overlap > 1:
                 for undone, previous in step:
@@ -997,27 +1005,34 @@ class LabelingSession:
     def _why_not_undoable(self, step) -> str:
         """Why ``step`` cannot be taken back on this data, or "".
 
-        An undo never changes a label the card cannot show: taking back an answer on a row that is
-        gone from the data, or whose content changed, would delete (or turn back) a label kept for
-        that record in silence. A group keeps its undo while those rows of it only get their earlier
-        label back (a rename taken back).
+        An undo never changes a label (or a note) the card cannot show: taking back an answer on a
+        row that is gone from the data, or whose content changed, would delete (or turn back) what
+        is kept for that record in silence. A skip there loses nothing, and a rename taken back
+        gives those rows their earlier label, so both go through.
         """
-        for undone, previous in step:
+        renamed = len(step) > 1 and self._rename_taken_back(step) is not None
+        for undone, _ in step:
+            if undone.action == "skip" or renamed:
+                continue
             position = self.dataset.position_of.get(undone.key)
-            shown = position is not None and (undone.action not in ("label", "reject")
-                                              or records.label_applies(undone, position, self.dataset))
-            if shown or (len(step) > 1 and previous is not None):
+            if position is not None and (undone.action == "note"
+                                         or records.label_applies(undone, position, self.dataset)):
                 continue
             why = "which is not in this data any more" if position is None else "whose content changed since"
-            return (f"Undo stops here: the last answer is on row {key_text(undone.key)}, {why}. Its label "
-                    f"stays in the store (see missing_labels()); to take it back, open the labeler on data "
-                    f"with that row as it was.")
+            kept = ("Its note stays in the store" if undone.action == "note"
+                    else "Its label stays in the store (see missing_labels())")
+            return (f"Undo stops here: the last answer is on row {key_text(undone.key)}, {why}. {kept}; to take it "
+                    f"back, open the labeler on data with that row as it was.")
         return ""
 
     def _rename_taken_back(self, step) -> tuple[str, str] | None:
         """``(new, old)`` when undoing ``step`` takes back a rename: every row of it goes from ``new`` (a
         label) back to ``old`` (no longer one), and no other row carries ``new``."""
         if self.multi_label or any(u.action != "label" or p is None or p.action != "label" for u, p in step):
+            return None
+        # a rename copies each row's answer but its name (rename_label): a relabel by hand or in bulk does not
+        if any((u.source, u.annotator, u.confidence, u.content) != (p.source, p.annotator, p.confidence, p.content)
+               for u, p in step):
             return None
         pairs = {(undone.label, previous.label) for undone, previous in step}
         if len(pairs) != 1:
@@ -1462,6 +1477,16 @@ class LabelingSession:
             return "text", str(self.dataset.cell(position, self.dataset.text_column))
         return "text", "\n".join(f"{name}: {value}" for name, value in payload.fields)
 
+    def _task_shows_record(self, text: str, position: int) -> bool:
+        """Whether an exchange task's ``text`` (:meth:`_exchange_content` at export) shows the row at
+        ``position`` as the data has it now: the same text, or a line ``name: value`` for each of a
+        table row's features as it reads now (the ``show=`` lines beside them are context)."""
+        if self.dataset.kind == "text":
+            return str(self.dataset.cell(position, self.dataset.text_column)) == text
+        features = self.dataset.payload(position).fields[:len(self.dataset.feature_columns)]  # show= lines after
+        framed = f"\n{text}\n"
+        return all(f"\n{name}: {value}\n" in framed for name, value in features)
+
     def _initial_labels(self, column) -> pd.DataFrame | None:
         """The earlier labels in column ``column`` as ``key, label`` rows (checked: names must be labels)."""
         if column is None:
@@ -1534,8 +1559,7 @@ class LabelingSession:
             for i in found:
                 text = rows["text"].iat[i]
                 if isinstance(text, str):
-                    shown = self._exchange_content(self.dataset.index_value(positions[i]))[1]
-                    same_record_now[i] = shown == text
+                    same_record_now[i] = self._task_shows_record(text, int(positions[i]))
         rejected = rows["rejected"].to_numpy(dtype=bool)
         usable = (positions >= 0) & known & same_record_now & (rows["label"].notna().to_numpy() | rejected)
         frame = pd.DataFrame({"position": positions[usable],

@@ -323,9 +323,12 @@ class LabelingWidget(anywidget.AnyWidget):
             return f"Row {row} kept its label in the review that ended; there was nothing to take back."
         if expected is not None:
             # the page walks back its answers: notes saved since (the note field) stay
-            if session.undo_answer(session.dataset.index_value(expected)):
+            undoes = content.get("undoes") if content.get("undoes") in ANSWERS else None
+            if session.undo_answer(session.dataset.index_value(expected), None if content.get("review") else undoes):
                 return ""
             row = session.dataset.key_label(expected)
+            if undoes == "skip":  # a skip of a record answered already (brought back) saved nothing
+                return f"Row {row} was answered already, so its skip saved nothing to take back."
             return f"The last saved answer is not the one for row {row}, so nothing was undone."
         if session.undo() is None:
             return "Nothing to undo."

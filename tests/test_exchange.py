@@ -294,6 +294,36 @@ def test_an_empty_text_key_reads_back_from_csv_as_itself_not_as_a_row_keyed_nan(
     fresh.close()
 
 
+def test_an_empty_text_reads_back_from_csv_as_the_same_record(tmp_path):
+    df = ticket_frame(6)
+    df.loc[df.index[0], "body"] = ""
+    session = LabelingSession(df, text="body", labels=LABELS, store=tmp_path / "s.db", background=False)
+    session.label_many([0, 1], ["bug", "feature"], source="bulk")
+    expected = session.labeled["label"].astype(str).to_dict()
+    session.export(tmp_path / "labels.csv")
+    session.close()
+    report, labels = imported_into_a_new_store(df, tmp_path, "labels.csv")
+    assert report.startswith("2 labels imported") and labels == expected
+
+
+@pytest.mark.parametrize("name, format", [("tasks.json", None), ("tasks.jsonl", "prodigy")])
+def test_a_table_task_comes_back_onto_its_row_whatever_its_shown_columns_say_now(tmp_path, name, format):
+    df = pd.DataFrame({"amount": [10.5, 20.0, 30.0, 7.25], "country": ["FR", "DE", "US", "UK"],
+                       "owner": ["ann", "bob", "cy", "dee"]})
+    options = dict(features=["amount", "country"], show=["owner"], labels=["fraud", "ok"], background=False)
+    session = LabelingSession(df, store=tmp_path / "s.db", **options)
+    session.label_many(range(4), ["fraud", "ok", "fraud", "ok"], source="bulk")
+    session.export(tmp_path / name, format=format)
+    session.close()
+    edited = df.assign(owner="someone else")  # context only: every label comes back
+    edited.loc[1, "amount"] = 21.0  # the record itself: that label stays out
+    fresh = LabelingSession(edited, store=tmp_path / "f.db", **options)
+    report = fresh.import_labels(tmp_path / name, format=format)
+    assert report.startswith("3 labels imported") and report.endswith("1 whose record changed")
+    assert [fresh.label_of(i) for i in range(4)] == ["fraud", None, "fraud", "ok"]
+    fresh.close()
+
+
 def test_a_csv_whose_text_was_edited_is_not_imported_onto_the_row(tmp_path):
     session = labeled_session(tmp_path)
     session.export(tmp_path / "labels.csv")

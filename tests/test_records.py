@@ -132,6 +132,23 @@ def test_undo_never_takes_back_a_label_whose_row_is_gone_or_changed(labeled_stor
     session.close()
 
 
+def test_undo_takes_back_a_skip_on_a_gone_row_but_stops_at_its_note(tmp_path):
+    df = ticket_frame()
+    session = reopen(df, tmp_path / "labels.db")
+    session.label(df.index[0], "bug")
+    session.skip(df.index[1])
+    session.close()
+    session = reopen(df.drop(index=[df.index[1]]), tmp_path / "labels.db")
+    session.undo()  # a skip loses nothing: it goes, and the label before it is next
+    assert session.undo() == df.index[0] and session.label_of(df.index[0]) is None
+    session.note(df.index[2], "keep an eye on it")
+    session.close()
+    session = reopen(df.drop(index=[df.index[2]]), tmp_path / "labels.db")
+    with pytest.raises(LabelError, match=rf"row {df.index[2]}, which is not in this data any more\. Its note stays"):
+        session.undo()
+    session.close()
+
+
 def test_a_rename_stays_undoable_when_some_renamed_rows_are_gone(labeled_store):
     path, labels = labeled_store
     gone = labels.index[labels == labels.iloc[0]][:1]

@@ -611,6 +611,17 @@ def test_undo_from_the_page_takes_back_its_answer_under_notes_saved_since_and_th
     assert session.label_of(answered) == "feature"
 
 
+def test_undo_of_a_skip_that_saved_nothing_leaves_the_rejection_under_it(labeler):
+    widget, session = labeler.widget, labeler.session
+    card = dict(widget.card)
+    page_answer(widget, "reject", card, 1)
+    widget.handle_intent({"action": "revisit", "key": card["key"], "token": None})  # brought back, still rejected
+    page_answer(widget, "skip", dict(widget.card), 2)  # answered already: the skip saves nothing
+    page_answer(widget, "undo", card, 3, undoes="skip")
+    assert "its skip saved nothing to take back" in widget.answered["v1"]["refused"][-1][2]
+    assert session.progress["rejected"] == 1
+
+
 def test_review_that_cannot_start_says_why_on_the_card_and_the_checks_follow_the_fits(labeler):
     widget = labeler.widget
     widget._on_intent(widget, {"action": "review", "by": "issues", "token": None})
