@@ -299,7 +299,10 @@ class LabelStore:
         if self.path.exists() and 0 < self.path.stat().st_size:
             with open(self.path, "rb") as handle:
                 header = handle.read(100)
-            if _truncated(header, self.path.stat().st_size):
+            # killed mid-checkpoint, a .db can be shorter than the size its first page already says; its
+            # -wal still holds every page, and SQLite reads them from there: only a .db alone is truncated
+            wal_beside = Path(str(self.path) + "-wal").exists()
+            if _truncated(header, self.path.stat().st_size) and not wal_beside:
                 raise StoreError(f"The label store {self.path} is shorter than its own header says (a truncated copy?); "
                                  "restore it from a backup or pass store= a new path.")
             if header[:16] != b"SQLite format 3\x00":

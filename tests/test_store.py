@@ -170,6 +170,39 @@ def test_labels_saved_after_the_log_beside_the_store_was_deleted_or_replaced_sur
     store.close()
 
 
+def test_a_store_killed_mid_checkpoint_opens_from_its_log_though_the_db_is_shorter_than_its_header(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "s.db"
+    script = textwrap.dedent(f"""
+        import os
+        from activelabel_widget.store import LabelStore
+        store = LabelStore({str(path)!r}, labels=["a", "b"])
+        store._conn.execute("PRAGMA wal_autocheckpoint = 0")  # every page of these labels stays in the log
+        for i in range(500):
+            store.append("label", f"i:{{i}}", label="a", source="hand")
+        os._exit(9)
+    """)
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True).returncode == 9
+    with open(path, "r+b") as db:  # a checkpoint killed after it wrote page 1, with the new size, and no page after it
+        header = bytearray(db.read(100))
+        header[28:32] = (int.from_bytes(header[28:32], "big") + 5).to_bytes(4, "big")
+        header[92:96] = header[24:28]
+        db.seek(0)
+        db.write(bytes(header))
+    store = open_store(path)
+    assert len(store.replay().labels) == 500
+    store.close()
+    path.with_name("s.db-wal").unlink(missing_ok=True)
+    with open(path, "r+b") as db:  # the same .db alone: a truncated copy, refused
+        db.seek(28)
+        db.write((10**6).to_bytes(4, "big"))
+    with pytest.raises(StoreError, match="shorter than its own header says"):
+        open_store(path)
+
+
 def test_a_second_labeler_in_another_process_is_refused(tmp_path):
     import subprocess
     import sys
