@@ -349,13 +349,12 @@ def same_record(record: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
 def _as_arrow_keeps(texts: np.ndarray) -> np.ndarray:
     """``texts`` with lone surrogates as U+FFFD, as a Parquet file gives them back (a key that differs from
     another only there then matches neither: the two read as one key twice)."""
+    from ._keys import _encodable
     from .dataset import displayable
 
-    try:
-        "".join(texts).encode("utf-8")
-    except UnicodeEncodeError:
-        return np.array([displayable(t) for t in texts], dtype=object)
-    return texts
+    if _encodable("".join(texts)):
+        return texts
+    return np.array([displayable(t) for t in texts], dtype=object)
 
 
 def match_keys(keys, index: pd.Index) -> np.ndarray:

@@ -834,7 +834,7 @@ class LabelingSession:
 
     def undo_answer(self, key, action: str | None = None) -> bool:
         """Take back the newest answer, which the caller says is on the row with index value ``key``
-        (and, with ``action``, was that answer: "label", "accept", "skip" or "reject"), even when
+        (and, with ``action``, was that answer: "label", "accept", "skip", "reject", or "keep" in a review), even when
         notes were saved after it (the card's note field): those notes are taken back first and
         saved again after, so each keeps its text. Returns False, with nothing changed, when the
         newest step that is not a note is not that answer.
@@ -843,6 +843,8 @@ class LabelingSession:
         with self._lock:
             if self._review is not None:
                 answer_here = self.undo_target() == key
+            elif action == "keep":  # a keep saves nothing: with its review over there is nothing to walk back
+                answer_here = False
             else:
                 notes, answer = [], None
                 for step in reversed(self._state.history):
@@ -955,11 +957,11 @@ class LabelingSession:
             step = self._state.last_step(self._undo_annotator)
             if step is None:
                 return None
-            refusal = self._why_not_undoable(step)
+            renamed = self._rename_taken_back(step)
+            refusal = self._why_not_undoable(step, renamed=renamed is not None)
             if refusal:
                 raise LabelError(refusal)
             last = step[-1][0]
-            renamed = self._rename_taken_back(step)
             event = self.store.append("undo", last.key, annotator=self.annotator, undoes=last.id)
             if renamed is not None:  # the old name goes back into its place, key and model column
                 self._set_label_names([renamed[1] if label == renamed[0] else label for label in self.labels])
@@ -1002,15 +1004,16 @@ class LabelingSession:
         self._notify()
         return last.key if position is None else self.dataset.index_value(position)
 
-    def _why_not_undoable(self, step) -> str:
+    def _why_not_undoable(self, step, *, renamed: bool | None = None) -> str:
         """Why ``step`` cannot be taken back on this data, or "".
 
         An undo never changes a label (or a note) the card cannot show: taking back an answer on a
         row that is gone from the data, or whose content changed, would delete (or turn back) what
         is kept for that record in silence. A skip there loses nothing, and a rename taken back
-        gives those rows their earlier label, so both go through.
+        gives those rows their earlier label, so both go through (``renamed``: :meth:`_rename_taken_back`
+        found a rename in ``step``, when the caller knows).
         """
-        renamed = len(step) > 1 and self._rename_taken_back(step) is not None
+        renamed = len(step) > 1 and (self._rename_taken_back(step) is not None if renamed is None else renamed)
         for undone, _ in step:
             if undone.action == "skip" or renamed:
                 continue

@@ -316,17 +316,16 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def _undo(self, session: LabelingSession, content: dict) -> str:
         expected = session.dataset.position_of.get(content.get("key")) if content.get("seq") is not None else None
-        if (expected is not None and content.get("review") and content.get("undoes") in ("keep", "skip")
-                and session.reviewing is None):
-            # the keep ended the review and saved nothing: the label underneath is not the page's to take back
-            row = session.dataset.key_label(expected)
-            return f"Row {row} kept its label in the review that ended; there was nothing to take back."
         if expected is not None:
             # the page walks back its answers: notes saved since (the note field) stay
             undoes = content.get("undoes") if content.get("undoes") in ANSWERS else None
-            if session.undo_answer(session.dataset.index_value(expected), None if content.get("review") else undoes):
+            if content.get("review") and undoes in ("keep", "skip"):
+                undoes = "keep"  # in review, a skip keeps the label too
+            if session.undo_answer(session.dataset.index_value(expected), undoes):
                 return ""
             row = session.dataset.key_label(expected)
+            if undoes == "keep":  # the keep ended the review and saved nothing: the label underneath stays
+                return f"Row {row} kept its label in the review that ended; there was nothing to take back."
             if undoes == "skip":  # a skip of a record answered already (brought back) saved nothing
                 return f"Row {row} was answered already, so its skip saved nothing to take back."
             return f"The last saved answer is not the one for row {row}, so nothing was undone."
